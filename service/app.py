@@ -1,0 +1,56 @@
+"""``create_app()`` wires everything: settings, store, render pool, routes, the error map."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.middleware import DefineMiddleware
+
+from .errors import exception_handlers
+from .limits.memory import MemoryStore
+from .limits.redis_store import RedisStore
+from .limits.store import Store
+from .requestid import RequestIdMiddleware
+from .routes import ROUTES
+from .services import Services
+from .settings import Settings, load_settings
+
+__all__ = ["create_app", "make_store"]
+
+log = logging.getLogger("qrstudio")
+
+
+def make_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        return RedisStore(settings.redis_url, enterprise_quota=settings.enterprise_monthly_quota,
+                          timeout_s=settings.redis_timeout_s)
+    return MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Litestar:
+    """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        live_store = store or make_store(settings)
+        executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="render")
+        app.state.services = Services(settings=settings, store=live_store, executor=executor)
+        try:
+            yield
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            await live_store.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers(),
+        middleware=[DefineMiddleware(RequestIdMiddleware)],
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,131 @@
+"""The streamed body of a bulk response: render in order on the pool, write the ZIP as we go.
+
+A bounded window of items is in flight on the render threads; each finished item (in request
+order) goes to the ZIP writer at once, and its chunks go to the client. Memory is bounded by
+the window, not the batch. A stream that does not complete (client gone, ceiling crossed,
+shutdown, an error) is cut without the ZIP's end record, its pending renders are cancelled and
+its credits are refunded exactly once (``Settlement``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Executor
+
+import anyio
+import msgspec
+
+from .errors import StreamAborted
+from .render.job import RenderResult
+from .render.pipeline import render
+from .schema import Manifest, ManifestItem
+from .validation import ValidItem
+from .zipstream import ZipWriter, member_overhead
+
+__all__ = ["Settlement", "stream_batch"]
+
+log = logging.getLogger("qrstudio.batch")
+_END_RECORD = 22
+
+
+class Settlement:
+    """Charged credits that go back unless the stream completes; refunded at most once."""
+
+    _tasks: set[asyncio.Task[None]] = set()
+
+    def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None]) -> None:
+        self._refund = refund
+        self._on_close = on_close
+        self._open = True
+        self._loop = asyncio.get_running_loop()
+
+    def complete(self) -> None:
+        if self._open:
+            self._open = False
+            self._on_close()
+
+    async def release(self, why: str) -> None:
+        if not self._open:
+            return
+        self._open = False
+        self._on_close()
+        with anyio.CancelScope(shield=True):
+            refunded = await self._refund()
+        log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
+
+    def __del__(self) -> None:
+        # A response whose body never started iterating still owns its charge.
+        if self._open and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._spawn_release)
+
+    def _spawn_release(self) -> None:
+        task = self._loop.create_task(self.release("body never started"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _size(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult) -> ManifestItem:
+    job = item.job
+    return ManifestItem(
+        index=index, filename=name, data_type=item.request.data_type, format=job.format,
+        size_inches=_size(job.size_inches), dpi=job.dpi, bytes=len(result.data), cache="MISS",
+        duration_ms=result.duration_ms, has_logo=item.has_logo, sha256=result.sha256,
+        error_correction=job.level, version=job.version, pixels=job.layout.pixels,
+        inverted=item.inverted)
+
+
+async def stream_batch(items: list[ValidItem], *, plan: str, executor: Executor, window: int,
+                       ceiling: int, compression: int,
+                       settlement: Settlement) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    writer = ZipWriter()
+    pending: deque[asyncio.Future[RenderResult]] = deque()
+    queued = iter(items)
+    manifest: list[ManifestItem] = []
+    projected = _END_RECORD
+
+    def refill() -> None:
+        while len(pending) < window:
+            item = next(queued, None)
+            if item is None:
+                return
+            pending.append(loop.run_in_executor(executor, render, item.job, compression))
+
+    completed = False
+    try:
+        refill()
+        for index, item in enumerate(items):
+            result = await pending.popleft()
+            refill()
+            name = f"qr-{index + 1:04d}.{item.job.format}"
+            projected += len(result.data) + member_overhead(name)
+            if projected > ceiling:
+                raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
+                                    f"at item {index}")
+            writer.add(name, result.data, result.crc32)
+            manifest.append(_manifest_item(index, name, item, result))
+            for chunk in writer.ready():
+                yield chunk
+        body = msgspec.json.format(msgspec.json.encode(Manifest(len(manifest), plan, manifest)),
+                                   indent=2)
+        if projected + len(body) + member_overhead("manifest.json") > ceiling:
+            raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling")
+        writer.add("manifest.json", body, zlib.crc32(body))
+        async for chunk in writer.finish():
+            yield chunk
+        completed = True
+        settlement.complete()
+    finally:
+        if not completed:
+            writer.abort()
+            for future in pending:
+                future.cancel()
+            await settlement.release("aborted" if manifest else "aborted before the first item")

@@ -1,0 +1,129 @@
+"""POST /api/v1/generate/bulk/: every check before the first byte, in the contract's order.
+
+overload (503) -> 401 -> 413 -> 400 malformed -> 403 plan without bulk -> 400 item count ->
+422 items -> 400 output ceiling -> 429 quota (the one atomic charge) -> 200 streamed ZIP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.response import Stream
+
+from .batch import Settlement, stream_batch
+from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
+                     OutputTooLarge, PlanForbidden, QuotaExceeded)
+from .intake import authenticate, read_body
+from .limits.plans import PLANS, Plan
+from .limits.quota import ChargeResult, month_of, seconds_to_reset
+from .render.job import RenderJob
+from .requestid import new_ulid
+from .schema import bulk_decoder
+from .services import Services
+from .validation import InvalidItem, ValidItem, validate_item
+from .zipstream import member_overhead
+
+__all__ = ["MAX_BULK_ITEMS", "handle_bulk", "minimum_output_bytes"]
+
+MAX_BULK_ITEMS = 5_000
+_PNG_FIXED = 8 + 25 + 12 + 21 + 12 + 12  # signature, IHDR, PLTE (2 colours), pHYs, IDAT, IEND
+_DEFLATE_MAX_RATIO = 1032  # deflate cannot compress better than this
+
+
+def _decode_items(body: bytes) -> list[msgspec.Raw]:
+    try:
+        return bulk_decoder.decode(body).items
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise MalformedBody("Body must be a JSON object with an 'items' array of "
+                            f"GenerateRequest objects ({exc}).") from None
+
+
+def _check_count(plan: Plan, count: int) -> None:
+    if plan.max_bulk_items == 0:
+        raise PlanForbidden(f"Plan '{plan.code}' doesn't include bulk generation. "
+                            "Upgrade to Starter or higher.")
+    if count == 0:
+        raise ItemCountError("items must contain at least 1 item.")
+    cap = min(plan.max_bulk_items, MAX_BULK_ITEMS)
+    if count > cap:
+        raise ItemCountError(f"Plan '{plan.code}' caps bulk at {cap} items per request, "
+                             f"got {count}.")
+
+
+def _validate(items: list[msgspec.Raw], plan: Plan) -> list[ValidItem]:
+    valid: list[ValidItem] = []
+    errors: dict[int, str] = {}
+    for index, raw in enumerate(items):
+        try:
+            valid.append(validate_item(raw, plan))
+        except InvalidItem as exc:
+            errors[index] = str(exc)
+    if errors:
+        raise ItemErrors(errors)
+    return valid
+
+
+def minimum_output_bytes(job: RenderJob, name: str) -> int:
+    """A lower bound of the bytes an item adds to the archive, whatever the content."""
+    if job.format == "svg":
+        image = 200
+    else:
+        raw = job.layout.pixels * (1 + (job.layout.pixels + 7) // 8)
+        image = _PNG_FIXED + raw // _DEFLATE_MAX_RATIO
+    return image + member_overhead(name)
+
+
+def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
+    bound = sum(minimum_output_bytes(v.job, f"qr-{i + 1:04d}.{v.job.format}")
+                for i, v in enumerate(items))
+    if bound > ceiling:
+        raise OutputTooLarge(f"This batch would produce at least {bound} bytes, over the "
+                             f"{ceiling} byte ZIP ceiling; split it or lower sizes.")
+
+
+def _refuse(result: ChargeResult, count: int) -> None:
+    if result.status == "no_account":
+        raise NotAuthenticated()
+    plan = PLANS[result.plan]
+    if result.status in ("bulk_disabled", "bulk_cap"):
+        _check_count(plan, count)  # the plan changed since the request was validated
+    if result.status == "quota":
+        raise QuotaExceeded(f"Bulk of {count} would exceed your monthly quota "
+                            f"({result.used}/{result.quota} used).", seconds_to_reset())
+    if result.status != "ok":
+        raise PlanForbidden(f"Plan '{plan.code}' cannot render this batch.")
+
+
+async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
+    svc.admission.acquire()
+    try:
+        caller = await authenticate(request, svc.store)
+        body = await read_body(request, svc.settings.max_body_bytes)
+        raw_items = _decode_items(body)
+        plan = PLANS[caller.account.plan]
+        _check_count(plan, len(raw_items))
+        items = await asyncio.to_thread(_validate, raw_items, plan)
+        del body, raw_items
+        _check_ceiling(items, svc.settings.zip_ceiling_bytes)
+        account, attempt, month = caller.account.id, new_ulid(), month_of()
+        result = await svc.store.charge(account, attempt, len(items), bulk=True, month=month)
+        _refuse(result, len(items))
+    except BaseException:
+        svc.admission.release()
+        raise
+    settlement = Settlement(lambda: svc.store.refund(account, attempt, month),
+                            svc.admission.release)
+    count = len(items)
+    body_stream = stream_batch(items, plan=result.plan, executor=svc.executor,
+                               window=svc.settings.window,
+                               ceiling=svc.settings.zip_ceiling_bytes,
+                               compression=svc.settings.png_compression, settlement=settlement)
+    return Stream(body_stream, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
+        "X-QR-Plan": result.plan,
+        "X-QR-Quota-Remaining": str(result.remaining),
+        "Cache-Control": "no-store",
+    })

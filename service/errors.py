@@ -1,0 +1,140 @@
+"""The closed set of errors the service answers with, mapped to HTTP in exactly this module.
+
+Handlers raise these; ``exception_handlers()`` turns each into the contract's status and body.
+Framework exceptions (unknown route, body too large, ...) and msgspec's decode errors are in the
+same map, so bad input can never surface as a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
+
+__all__ = [
+    "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
+    "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
+    "StreamAborted", "Unavailable", "exception_handlers",
+]
+
+log = logging.getLogger("qrstudio.errors")
+
+
+class QRStudioError(Exception):
+    """Base of every error with a contract answer."""
+
+    status = 500
+    headers: dict[str, str] = {}
+
+    def body(self) -> msgspec.Struct:
+        return DetailBody(str(self))
+
+
+class NotAuthenticated(QRStudioError):
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Missing or invalid X-Api-Key.")
+
+
+class BodyTooLarge(QRStudioError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is larger than the limit of {limit} bytes.")
+
+
+class MalformedBody(QRStudioError):
+    status = 400
+
+
+class PlanForbidden(QRStudioError):
+    status = 403
+
+
+class ItemCountError(QRStudioError):
+    status = 400
+
+    def body(self) -> msgspec.Struct:
+        return ItemsErrorBody(str(self))
+
+
+class ItemErrors(QRStudioError):
+    """Per-item validation failures: the whole batch is refused (422)."""
+
+    status = 422
+
+    def __init__(self, errors: dict[int, str]) -> None:
+        super().__init__(f"{len(errors)} item(s) failed validation")
+        self.errors = dict(sorted(errors.items()))
+
+    def body(self) -> msgspec.Struct:
+        return ItemErrorsBody(errors={str(i): m for i, m in self.errors.items()},
+                              rendered_before_failure=min(self.errors))
+
+
+class OutputTooLarge(QRStudioError):
+    status = 400
+
+
+class QuotaExceeded(QRStudioError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class Overloaded(QRStudioError):
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class Unavailable(Overloaded):
+    """A dependency (Redis) did not answer in time: nothing was charged."""
+
+
+class StreamAborted(QRStudioError):
+    """Raised inside a streaming body after the first byte: the stream is cut, not closed."""
+
+
+def _respond(exc: QRStudioError) -> Response[Any]:
+    return Response(content=exc.body(), status_code=exc.status, headers=exc.headers,
+                    media_type="application/json")
+
+
+def _domain(_: Request[Any, Any, Any], exc: QRStudioError) -> Response[Any]:
+    return _respond(exc)
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return Response(content=DetailBody(detail), status_code=exc.status_code,
+                    headers=exc.headers or None)
+
+
+def _decode(_: Request[Any, Any, Any], exc: msgspec.DecodeError) -> Response[Any]:
+    return _respond(MalformedBody(f"Malformed JSON body: {exc}"))
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return Response(content=DetailBody("Internal error."), status_code=500)
+
+
+def exception_handlers() -> dict[type[Exception] | int, Any]:
+    return {
+        QRStudioError: _domain,
+        HTTPException: _http,
+        msgspec.DecodeError: _decode,
+        msgspec.ValidationError: _decode,
+        Exception: _internal,
+    }

@@ -1,0 +1,45 @@
+"""The first steps of every API call: who is calling, and the body within its limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.exceptions import HTTPException
+
+from .errors import BodyTooLarge, NotAuthenticated
+from .limits.keys import looks_like_key
+from .limits.store import Caller, Store
+
+__all__ = ["authenticate", "read_body"]
+
+
+async def authenticate(request: Request[Any, Any, Any], store: Store) -> Caller:
+    """The caller of ``X-Api-Key``; one 401 for every cause (missing, unknown, revoked)."""
+    raw = request.headers.get("x-api-key")
+    if not looks_like_key(raw):
+        raise NotAuthenticated()
+    caller = await store.authenticate(raw)  # type: ignore[arg-type]
+    if caller is None:
+        raise NotAuthenticated()
+    return caller
+
+
+async def read_body(request: Request[Any, Any, Any], limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+    except HTTPException as exc:  # the framework's own limit, if any
+        if exc.status_code == 413:
+            raise BodyTooLarge(limit) from None
+        raise
+    return b"".join(chunks)

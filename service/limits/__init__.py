@@ -1,0 +1,1 @@
+"""Plans, API keys and the monthly quota: who may render what, and how much."""

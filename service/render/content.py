@@ -1,0 +1,162 @@
+"""Stage 1: what a code carries. One builder per data type, in a table.
+
+Scanner-standard strings, built with segno's helpers where they exist (vCard 3.0, MECARD,
+WIFI:, mailto:, geo:, EPC) and by hand, escaped per each format's spec, where they do not
+(SMSTO:, tel:, iCalendar VEVENT). A builder raises ``ContentError`` with a message for the
+client; the validation stage turns it into that item's 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from typing import Any
+
+import msgspec
+from segno import helpers
+
+from ..schema import (DynamicPayload, EmailPayload, EpcPayload, EventPayload, GenerateRequest,
+                      GeoPayload, PhonePayload, SmsPayload, VCardPayload, WifiPayload,
+                      field_message, payload_decoders)
+
+__all__ = ["ContentError", "build_content", "decode_payload"]
+
+Content = str | bytes
+
+
+class ContentError(ValueError):
+    """The item's data or payload cannot become a code; the message is for the client."""
+
+
+def decode_payload(item: GenerateRequest) -> msgspec.Struct | None:
+    """Decode ``payload`` with the schema of the item's data_type (None for url and text)."""
+    decoder = payload_decoders.get(item.data_type)
+    if decoder is None:
+        return None
+    if bytes(item.payload) == b"null":
+        raise ContentError(f"payload is required for data_type '{item.data_type}'")
+    try:
+        return decoder.decode(item.payload)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        raise ContentError(field_message(exc, "payload")) from None
+
+
+def _text(item: GenerateRequest, _: Any) -> Content:
+    if not item.data:
+        raise ContentError(f"data is required for data_type '{item.data_type}'")
+    return item.data
+
+
+def _vcard(_: GenerateRequest, p: VCardPayload) -> Content:
+    emails = [e for e in [p.email, *(p.emails or [])] if e]
+    phones = [t for t in [p.phone, *(p.phones or [])] if t]
+    given, _sep, family = p.name.strip().rpartition(" ")  # vCard N is "family;given"
+    structured = f"{family};{given}" if given else family
+    return helpers.make_vcard_data(structured, p.name.strip(), email=emails or None,
+                                   phone=phones or None, url=p.url, org=p.org, title=p.title,
+                                   street=p.address, memo=p.note)
+
+
+def _mecard(_: GenerateRequest, p: VCardPayload) -> Content:
+    emails = [e for e in [p.email, *(p.emails or [])] if e]
+    phones = [t for t in [p.phone, *(p.phones or [])] if t]
+    memo = "\n".join(x for x in (p.org, p.title, p.note) if x) or None
+    return helpers.make_mecard_data(p.name.strip(), email=emails or None, phone=phones or None,
+                                    url=p.url, memo=memo, city=p.address)
+
+
+def _wifi(_: GenerateRequest, p: WifiPayload) -> Content:
+    if p.security != "nopass" and not p.password:
+        raise ContentError(f"payload.password is required for {p.security} networks")
+    return helpers.make_wifi_data(p.ssid, p.password if p.security != "nopass" else None,
+                                  None if p.security == "nopass" else p.security, p.hidden)
+
+
+def _email(_: GenerateRequest, p: EmailPayload) -> Content:
+    return helpers.make_make_email_data(p.to, cc=p.cc, bcc=p.bcc, subject=p.subject, body=p.body)
+
+
+def _sms(_: GenerateRequest, p: SmsPayload) -> Content:
+    number = _phone_number(p.number)
+    return f"SMSTO:{number}:{p.message}" if p.message else f"SMSTO:{number}"
+
+
+def _geo(_: GenerateRequest, p: GeoPayload) -> Content:
+    return helpers.make_geo_data(p.lat, p.lng)
+
+
+def _phone(_: GenerateRequest, p: PhonePayload) -> Content:
+    return f"tel:{_phone_number(p.number)}"
+
+
+def _phone_number(raw: str) -> str:
+    number = "".join(ch for ch in raw if ch not in " ()-.\t")
+    body = number.removeprefix("+")
+    if not body or not body.isdigit() or len(body) > 20:
+        raise ContentError(f"Invalid phone number '{raw}'. Use digits, optionally with a leading +.")
+    return number
+
+
+def _epc(item: GenerateRequest, p: EpcPayload) -> Content:
+    if item.error_correction not in ("auto", "M"):
+        raise ContentError("EPC codes use error correction M (EPC069-12); "
+                           f"got '{item.error_correction}'")
+    try:
+        return helpers._make_epc_qr_data(p.name, p.iban.replace(" ", ""), p.amount,
+                                         text=p.text, reference=p.reference, bic=p.bic)
+    except ValueError as exc:
+        raise ContentError(f"payload: {exc}") from None
+
+
+def _ical_text(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _ical_time(field: str, value: str) -> str:
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).strftime("%Y%m%d")
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ContentError(f"payload.{field}: '{value}' is not an ISO 8601 date or date-time") from None
+    if moment.tzinfo is not None:
+        return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return moment.strftime("%Y%m%dT%H%M%S")
+
+
+def _event(_: GenerateRequest, p: EventPayload) -> Content:
+    lines = ["BEGIN:VEVENT", f"SUMMARY:{_ical_text(p.summary)}",
+             f"DTSTART:{_ical_time('start', p.start)}"]
+    if p.end:
+        lines.append(f"DTEND:{_ical_time('end', p.end)}")
+    if p.location:
+        lines.append(f"LOCATION:{_ical_text(p.location)}")
+    if p.description:
+        lines.append(f"DESCRIPTION:{_ical_text(p.description)}")
+    lines.append("END:VEVENT")
+    return "\r\n".join(lines)
+
+
+def _dynamic(_: GenerateRequest, p: DynamicPayload) -> Content:
+    raise ContentError("data_type 'dynamic' is not available yet on this service")
+
+
+BUILDERS: dict[str, Callable[[GenerateRequest, Any], Content]] = {
+    "url": _text, "text": _text, "vcard": _vcard, "mecard": _mecard, "wifi": _wifi,
+    "email": _email, "sms": _sms, "geo": _geo, "phone": _phone, "epc": _epc, "event": _event,
+    "dynamic": _dynamic,
+}
+
+
+def build_content(item: GenerateRequest) -> Content:
+    """The exact string (or bytes, for EPC) the code must carry."""
+    payload = decode_payload(item)
+    if item.data_type in ("url", "text"):
+        return _text(item, None)
+    try:
+        return BUILDERS[item.data_type](item, payload)
+    except ContentError:
+        raise
+    except ValueError as exc:  # segno's helpers validate too
+        raise ContentError(f"payload: {exc}") from None

@@ -1,0 +1,59 @@
+"""Stage 4: the shapes, one description for both writers.
+
+A symbol's geometry is an n x n array of cells: ``LIGHT`` for a light module, else the set of
+corners of that dark module that are rounded (bits TL, TR, BR, BL), plus the corner radius as a
+fraction of a module. The PNG writer turns each cell into a pixel tile, the SVG writer turns
+runs of cells into path segments, so both draw the same shapes. A pattern is an entry in
+``PATTERNS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+import numpy as np
+
+__all__ = ["BL", "BR", "Geometry", "LIGHT", "PATTERNS", "SUPPORTED_PATTERNS", "TL", "TR",
+           "shape"]
+
+TL, TR, BR, BL = 1, 2, 4, 8
+LIGHT = 16
+
+
+class Geometry(msgspec.Struct, frozen=True):
+    cells: np.ndarray  # uint8, n x n
+    radius: float  # corner radius, in modules (0: square corners)
+
+
+def _finder_mask(n: int) -> np.ndarray:
+    """The three 7x7 finder patterns, drawn square whatever the module pattern."""
+    mask = np.zeros((n, n), dtype=bool)
+    mask[:7, :7] = mask[:7, n - 7:] = mask[n - 7:, :7] = True
+    return mask
+
+
+def _squares(dark: np.ndarray) -> Geometry:
+    return Geometry(np.where(dark, 0, LIGHT).astype(np.uint8), 0.0)
+
+
+def _rounded(dark: np.ndarray) -> Geometry:
+    """A dark corner is rounded when both modules beside it (not the diagonal) are light, so
+    neighbours join along full edges and a lone module is a disc."""
+    p = np.pad(dark, 1)
+    up, down = ~p[:-2, 1:-1], ~p[2:, 1:-1]
+    left, right = ~p[1:-1, :-2], ~p[1:-1, 2:]
+    corners = ((up & left) * TL | (up & right) * TR | (down & right) * BR | (down & left) * BL)
+    corners[_finder_mask(dark.shape[0])] = 0
+    return Geometry(np.where(dark, corners, LIGHT).astype(np.uint8), 0.5)
+
+
+PATTERNS: dict[str, Callable[[np.ndarray], Geometry]] = {
+    "squares": _squares,
+    "rounded": _rounded,
+}
+SUPPORTED_PATTERNS = frozenset(PATTERNS)
+
+
+def shape(dark: np.ndarray, pattern: str) -> Geometry:
+    return PATTERNS[pattern](dark)

@@ -1,0 +1,10 @@
+"""HTTP routes: thin handlers that hand the request to the module that does the work."""
+
+from __future__ import annotations
+
+from .bulk import generate_bulk
+from .health import health, status
+
+__all__ = ["ROUTES"]
+
+ROUTES = [generate_bulk, health, status]

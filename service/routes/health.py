@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Response
+
+__all__ = ["health", "status"]
+
+
+@get("/api/health/", summary="Liveness: answers without touching any dependency")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/api/status/", summary="Readiness: probes the store")
+async def status(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    svc = request.app.state.services
+    store = "redis" if svc.settings.redis_url else "embedded"
+    try:
+        await svc.store.ping()
+    except Exception as exc:  # any failure of the probe is the answer, not a 500
+        return Response({"status": "degraded", "store": {"kind": store, "ok": False,
+                                                         "error": type(exc).__name__}},
+                        status_code=503, headers={"Retry-After": "5"})
+    return Response({"status": "ok", "store": {"kind": store, "ok": True},
+                     "render_threads": svc.settings.threads,
+                     "batches_in_flight": svc.admission.in_flight})

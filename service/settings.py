@@ -1,0 +1,87 @@
+"""Typed settings, read once from the environment and validated at startup.
+
+Every knob is a ``QRSTUDIO_<NAME>`` variable with a documented default; the README's settings
+table is generated from the same field list (``python -m service.settings``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+PositiveInt = Annotated[int, Meta(ge=1)]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    # Where state lives. Unset: the embedded in-process store (single process only).
+    redis_url: str | None = None
+    # Base of the public short links that dynamic QR codes encode.
+    public_base_url: str = "http://localhost:8000"
+    # Render threads per process (0: one per CPU core).
+    render_threads: Annotated[int, Meta(ge=0, le=64)] = 0
+    # Items rendering or rendered but not yet written, per batch (0: 8 per render thread).
+    render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
+    # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
+    max_body_bytes: PositiveInt = 64 * 1024 * 1024
+    # The bulk ZIP ceiling (bulk-api.md: 100 MB).
+    zip_ceiling_bytes: PositiveInt = 100_000_000
+    # Bulk batches streaming at once in one process; beyond it, 503 at once.
+    max_batches_in_flight: PositiveInt = 8
+    # zlib level of PNG image data (1 fastest ... 9 smallest).
+    png_compression: Annotated[int, Meta(ge=1, le=9)] = 6
+    # Default monthly quota of enterprise accounts without an override.
+    enterprise_monthly_quota: PositiveInt = 1_000_000
+    # Seconds every Redis command may take before the request fails with 503.
+    redis_timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
+    log_level: str = "info"
+
+    @property
+    def threads(self) -> int:
+        return self.render_threads or (os.cpu_count() or 1)
+
+    @property
+    def window(self) -> int:
+        return self.render_window or 8 * self.threads
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url
+
+
+def _env_name(field: str) -> str:
+    return f"QRSTUDIO_{field.upper()}"
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Read ``QRSTUDIO_*`` variables, convert and validate them; raise SettingsError if off."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, object] = {}
+    for field in Settings.__struct_fields__:
+        value = env.get(_env_name(field))
+        if value is not None and value != "":
+            raw[field] = value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from exc
+    if not settings.public_base_url.startswith(("http://", "https://")):
+        raise SettingsError("QRSTUDIO_PUBLIC_BASE_URL must start with http:// or https://")
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("QRSTUDIO_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return settings
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README table
+    defaults = Settings()
+    for name in Settings.__struct_fields__:
+        print(f"| `{_env_name(name)}` | `{getattr(defaults, name)!r}` |")

@@ -1,0 +1,131 @@
+"""Per-item validation: a raw item becomes a RenderJob, or one message for the client.
+
+Checks run in the schema's field order and the first failure is the item's message (CONTRACT
+section 3). Everything that could fail a render is decided here, before the first byte: plan
+gates, colours and contrast, whether the content fits a QR code, and whether the symbol gets at
+least 2 pixels per module. Nothing here touches the network or the store.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from .limits.plans import Plan
+from .render.color import MIN_CONTRAST, contrast_ratio, is_inverted, parse_background, parse_color
+from .render.content import ContentError, build_content
+from .render.encode import CapacityError, plan_version, symbol_size
+from .render.geometry import SUPPORTED_PATTERNS
+from .render.job import RenderJob
+from .render.layout import LayoutError, plan_layout
+from .schema import GenerateRequest, field_message, item_decoder
+
+__all__ = ["InvalidItem", "ValidItem", "check_item", "validate_item"]
+
+
+class InvalidItem(ValueError):
+    """The item cannot be rendered; ``str(exc)`` is the message for the client."""
+
+
+class ValidItem(msgspec.Struct, frozen=True):
+    request: GenerateRequest
+    job: RenderJob
+    inverted: bool
+    has_logo: bool = False
+
+
+def _not_yet(field: str, value: object) -> InvalidItem:
+    return InvalidItem(f"{field} {value!r} is not supported by this service yet.")
+
+
+def _color(value: str, background: bool = False) -> tuple[int, int, int, int]:
+    try:
+        return parse_background(value) if background else parse_color(value)
+    except ValueError as exc:
+        raise InvalidItem(str(exc)) from None
+
+
+def _style_checks(item: GenerateRequest) -> None:
+    """Style fields whose rendering has not landed: refused, never silently ignored."""
+    if item.pattern not in SUPPORTED_PATTERNS:
+        raise InvalidItem(f"pattern '{item.pattern}' is not supported by this service yet; "
+                          f"use one of: {', '.join(sorted(SUPPORTED_PATTERNS))}.")
+    if (item.gradient_from is None) != (item.gradient_to is None):
+        raise InvalidItem("gradient_from and gradient_to go together: give both or neither.")
+    for field in ("gradient_from", "gradient_to"):
+        value = getattr(item, field)
+        if value is not None:
+            _color(value)
+            raise _not_yet(field, value)
+    if item.eye_shape != "square":
+        raise _not_yet("eye_shape", item.eye_shape)
+    if item.eye_color is not None:
+        _color(item.eye_color)
+        raise _not_yet("eye_color", item.eye_color)
+    for field in ("eye_border_shape", "eye_center_shape"):
+        value = getattr(item, field)
+        if value not in (None, "square"):
+            raise _not_yet(field, value)
+    for field in ("eye_border_color", "eye_center_color"):
+        value = getattr(item, field)
+        if value is not None:
+            _color(value)
+            raise _not_yet(field, value)
+    if item.eye_outer_frame or item.eye_outer_frame_match:
+        raise _not_yet("eye_outer_frame", True)
+    if item.frame_style != "none":
+        raise _not_yet("frame_style", item.frame_style)
+    if item.frame_color is not None:
+        _color(item.frame_color)
+        raise _not_yet("frame_color", item.frame_color)
+    if item.frame_label is not None:
+        raise InvalidItem("frame_label needs a frame_style other than 'none'.")
+
+
+def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
+    for field in ("logo_url", "bg_image_url"):
+        value = getattr(item, field)
+        if value is None:
+            continue
+        if not plan.allow_custom_logo:
+            raise InvalidItem(f"Plan '{plan.code}' doesn't include custom logos or background "
+                              "images. Upgrade to Starter or higher.")
+        raise _not_yet(field, value)
+
+
+def check_item(item: GenerateRequest, plan: Plan) -> ValidItem:
+    content = build_content(item)  # data, data_type, payload
+    if item.size_inches > plan.max_size_inches:
+        raise InvalidItem(f"size_inches > plan max ({plan.max_size_inches:g})")
+    if item.dpi > plan.max_dpi:
+        raise InvalidItem(f"dpi > plan max ({plan.max_dpi})")
+    level = "M" if item.error_correction == "auto" else item.error_correction
+    fg = _color(item.color)
+    bg = _color(item.background, background=True)
+    _style_checks(item)
+    _asset_checks(item, plan)
+    if fg[3] == 255 and bg[3] == 255:
+        ratio = contrast_ratio(fg, bg)
+        if ratio < MIN_CONTRAST:
+            raise InvalidItem(
+                f"Contrast between color {item.color} and background {item.background} is "
+                f"{ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that scanners need.")
+    try:
+        version = plan_version(content, level)
+        layout = plan_layout(item.size_inches, item.dpi, symbol_size(version), item.quiet_zone)
+    except (CapacityError, LayoutError) as exc:
+        raise InvalidItem(str(exc)) from None
+    job = RenderJob(content=content, level=level, version=version, layout=layout,
+                    pattern=item.pattern, fg=fg, bg=bg, format=item.format,
+                    size_inches=item.size_inches, dpi=item.dpi)
+    return ValidItem(item, job, is_inverted(fg, bg))
+
+
+def validate_item(raw: msgspec.Raw | bytes, plan: Plan) -> ValidItem:
+    try:
+        item = item_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise InvalidItem(field_message(exc)) from None
+    try:
+        return check_item(item, plan)
+    except ContentError as exc:
+        raise InvalidItem(str(exc)) from None

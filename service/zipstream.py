@@ -1,0 +1,98 @@
+"""The archive stage: stream-zip driven from the event loop.
+
+stream-zip is a synchronous generator that pulls members from an iterator, so it runs on a
+thread of its own: the event loop hands it finished members (bytes with known size and CRC,
+stored, ``NO_COMPRESSION_32``) through a queue and receives chunks back. The ZIP's end record
+is written only by ``finish()``; ``abort()`` stops the writer without it, so an aborted stream
+never forms an archive that opens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import stat
+import threading
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from stream_zip import NO_COMPRESSION_32, stream_zip
+
+__all__ = ["CHUNK_SIZE", "ZipWriter", "member_overhead"]
+
+CHUNK_SIZE = 16 * 1024
+_END = object()
+_ABORT = object()
+_MODE = stat.S_IFREG | 0o644
+
+
+class _Aborted(Exception):
+    pass
+
+
+def member_overhead(name: str) -> int:
+    """Bytes a stored member adds beside its data: local header, central directory entry."""
+    return 30 + 46 + 2 * len(name.encode())
+
+
+class ZipWriter:
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._members: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._chunks: asyncio.Queue[object] = asyncio.Queue()
+        self._modified = datetime.now()
+        self._thread = threading.Thread(target=self._run, name="zip-writer", daemon=True)
+        self._thread.start()
+
+    def _source(self):  # type: ignore[no-untyped-def]
+        while True:
+            item = self._members.get()
+            if item is _END:
+                return
+            if item is _ABORT:
+                raise _Aborted
+            yield item
+
+    def _run(self) -> None:
+        put = self._chunks.put_nowait
+        try:
+            for chunk in stream_zip(self._source(), chunk_size=CHUNK_SIZE,
+                                    extended_timestamps=False):
+                self._loop.call_soon_threadsafe(put, chunk)
+            self._loop.call_soon_threadsafe(put, _END)
+        except _Aborted:
+            pass
+        except BaseException as exc:  # handed to the event loop, which raises it
+            self._loop.call_soon_threadsafe(put, exc)
+
+    def add(self, name: str, data: bytes, crc32: int) -> None:
+        self._members.put((name, self._modified, _MODE, NO_COMPRESSION_32(len(data), crc32),
+                           (data,)))
+
+    def ready(self) -> list[bytes]:
+        """Chunks produced so far, without waiting."""
+        out: list[bytes] = []
+        while not self._chunks.empty():
+            item = self._chunks.get_nowait()
+            if isinstance(item, BaseException):
+                raise item
+            if item is not _END:
+                out.append(item)  # type: ignore[arg-type]
+            else:
+                self._chunks.put_nowait(_END)
+                break
+        return out
+
+    async def finish(self) -> AsyncIterator[bytes]:
+        """Close the archive (central directory, end record) and yield what remains."""
+        self._members.put(_END)
+        while True:
+            item = await self._chunks.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def abort(self) -> None:
+        self._members.put(_ABORT)
