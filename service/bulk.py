@@ -35,8 +35,10 @@ _DEFLATE_MAX_RATIO = 1032  # deflate cannot compress better than this
 
 def _decode_items(body: bytes) -> list[msgspec.Raw]:
     try:
+        body.decode("utf-8")  # msgspec checks strings only where it decodes them, not in Raw
         return bulk_decoder.decode(body).items
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError,
+            UnicodeDecodeError) as exc:
         raise MalformedBody("Body must be a JSON object with an 'items' array of "
                             f"GenerateRequest objects ({exc}).") from None
 

@@ -121,7 +121,7 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
                     headers=exc.headers or None)
 
 
-def _decode(_: Request[Any, Any, Any], exc: msgspec.DecodeError) -> Response[Any]:
+def _decode(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _respond(MalformedBody(f"Malformed JSON body: {exc}"))
 
 
@@ -136,5 +136,7 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         HTTPException: _http,
         msgspec.DecodeError: _decode,
         msgspec.ValidationError: _decode,
+        RecursionError: _decode,
+        UnicodeDecodeError: _decode,
         Exception: _internal,
     }

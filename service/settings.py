@@ -31,7 +31,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Items rendering or rendered but not yet written, per batch (0: 8 per render thread).
     render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
     # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
-    max_body_bytes: PositiveInt = 64 * 1024 * 1024
+    max_body_bytes: PositiveInt = 96 * 1024 * 1024
     # The bulk ZIP ceiling (bulk-api.md: 100 MB).
     zip_ceiling_bytes: PositiveInt = 100_000_000
     # Bulk batches streaming at once in one process; beyond it, 503 at once.

@@ -125,6 +125,8 @@ def validate_item(raw: msgspec.Raw | bytes, plan: Plan) -> ValidItem:
         item = item_decoder.decode(raw)
     except msgspec.ValidationError as exc:
         raise InvalidItem(field_message(exc)) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise InvalidItem(f"Malformed item: {exc}") from None
     try:
         return check_item(item, plan)
     except ContentError as exc:

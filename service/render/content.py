@@ -68,8 +68,11 @@ def _mecard(_: GenerateRequest, p: VCardPayload) -> Content:
 def _wifi(_: GenerateRequest, p: WifiPayload) -> Content:
     if p.security != "nopass" and not p.password:
         raise ContentError(f"payload.password is required for {p.security} networks")
-    return helpers.make_wifi_data(p.ssid, p.password if p.security != "nopass" else None,
-                                  None if p.security == "nopass" else p.security, p.hidden)
+    data = helpers.make_wifi_data(p.ssid, p.password if p.security != "nopass" else None,
+                                  p.security, p.hidden)
+    # segno ends a hidden network's string after "H:true;"; the format (ZXing's WIFI:) closes
+    # every string with an empty field, ";;".
+    return data + ";" if p.hidden else data
 
 
 def _email(_: GenerateRequest, p: EmailPayload) -> Content:

@@ -1,0 +1,106 @@
+"""Independent readers for what the service returns: libvips decodes PNGs, resvg rasterises
+SVGs, zxing-cpp reads the codes, ``zipfile`` opens archives, and PNG chunks are parsed here by
+hand (not with the service's writer)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import xml.etree.ElementTree as ET
+import zipfile
+from typing import Any
+
+import numpy as np
+import pyvips
+import resvg_py
+import zxingcpp
+
+
+def _flatten(image: pyvips.Image, inverted: bool) -> np.ndarray:
+    """Transparent pixels onto white paper (black for an inverted code), then grey."""
+    if image.hasalpha():
+        image = image.flatten(background=[0, 0, 0] if inverted else [255, 255, 255])
+    image = image.colourspace("b-w") if image.bands >= 3 else image
+    if image.bands > 1:
+        image = image[0]
+    image = image.cast("uchar")
+    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
+                      shape=[image.height, image.width])
+
+
+def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
+    """The single QR code in a PNG (or other raster) image; fails if there is not exactly one."""
+    pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
+    if inverted:
+        pixels = 255 - pixels
+    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(found) == 1, f"expected one QR code, zxing-cpp found {len(found)}"
+    return found[0]
+
+
+def rasterise_svg(data: bytes, dpi: int) -> bytes:
+    return bytes(resvg_py.svg_to_bytes(svg_string=data.decode(), dpi=float(dpi)))
+
+
+def decode_svg(data: bytes, dpi: int, *, inverted: bool = False) -> zxingcpp.Barcode:
+    return decode_image(rasterise_svg(data, dpi), inverted=inverted)
+
+
+def assert_carries(barcode: zxingcpp.Barcode, expected: str | bytes) -> None:
+    if isinstance(expected, bytes):
+        assert barcode.bytes == expected, (barcode.bytes, expected)
+    else:
+        assert barcode.text == expected, (barcode.text, expected)
+
+
+def png_chunks(data: bytes) -> dict[bytes, bytes]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    chunks: dict[bytes, bytes] = {}
+    pos = 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        chunks.setdefault(kind, data[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    return chunks
+
+
+def png_size_and_dpi(data: bytes) -> tuple[int, int, float]:
+    chunks = png_chunks(data)
+    width, height = struct.unpack(">II", chunks[b"IHDR"][:8])
+    ppx, ppy, unit = struct.unpack(">IIB", chunks[b"pHYs"])
+    assert unit == 1 and ppx == ppy
+    return width, height, ppx * 0.0254
+
+
+def svg_inches(data: bytes) -> tuple[float, float]:
+    root = ET.fromstring(data)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    w, h = root.get("width", ""), root.get("height", "")
+    m_w, m_h = re.fullmatch(r"([\d.]+)in", w), re.fullmatch(r"([\d.]+)in", h)
+    assert m_w and m_h, (w, h)
+    return float(m_w.group(1)), float(m_h.group(1))
+
+
+def open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    return archive, json.loads(archive.read("manifest.json"))
+
+
+def check_image(fmt: str, data: bytes, expected: str | bytes, size_inches: float, dpi: int,
+                *, inverted: bool = False) -> None:
+    """Size, resolution and content of one rendered image, by independent readers."""
+    pixels = round(size_inches * dpi)
+    if fmt == "png":
+        width, height, found_dpi = png_size_and_dpi(data)
+        assert (width, height) == (pixels, pixels)
+        assert round(found_dpi) == dpi, found_dpi
+        assert_carries(decode_image(data, inverted=inverted), expected)
+    else:
+        assert svg_inches(data) == (size_inches, size_inches)
+        raster = rasterise_svg(data, dpi)
+        assert pyvips.Image.new_from_buffer(raster, "").width == pixels
+        assert_carries(decode_image(raster, inverted=inverted), expected)
