@@ -77,6 +77,8 @@ class AdminBase(ABC):
         if looks_like_key(key_or_prefix):
             sha = hash_key(key_or_prefix)
             hits = [(s, i) for s, i in keys if s == sha]
+        elif len(key_or_prefix) < 8:
+            raise AdminError("name a key by itself or by at least 8 characters of its prefix")
         else:
             hits = [(s, i) for s, i in keys if i.prefix.startswith(key_or_prefix)]
         if not hits:

@@ -8,6 +8,7 @@ client; the validation stage turns it into that item's 422.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
@@ -47,14 +48,20 @@ def _text(item: GenerateRequest, _: Any) -> Content:
     return item.data
 
 
+def _lf(value: str | None) -> str | None:
+    return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 def _vcard(_: GenerateRequest, p: VCardPayload) -> Content:
     emails = [e for e in [p.email, *(p.emails or [])] if e]
     phones = [t for t in [p.phone, *(p.phones or [])] if t]
     given, _sep, family = p.name.strip().rpartition(" ")  # vCard N is "family;given"
     structured = f"{family};{given}" if given else family
-    return helpers.make_vcard_data(structured, p.name.strip(), email=emails or None,
-                                   phone=phones or None, url=p.url, org=p.org, title=p.title,
-                                   street=p.address, memo=p.note)
+    data = helpers.make_vcard_data(structured, p.name.strip(), email=emails or None,
+                                   phone=phones or None, url=p.url, org=_lf(p.org),
+                                   title=_lf(p.title), street=_lf(p.address), memo=_lf(p.note))
+    # segno escapes ; , and \ but leaves line breaks inside values; vCard 3.0 writes them \n.
+    return re.sub(r"(?<!\r)\n", r"\\n", data)
 
 
 def _mecard(_: GenerateRequest, p: VCardPayload) -> Content:

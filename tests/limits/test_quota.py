@@ -1,0 +1,129 @@
+"""The quota step on both stores: the Lua script and its Python reference agree, a re-sent
+charge is not charged twice, a refund happens at most once, months reset."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from service.limits.memory import MemoryStore
+from service.limits.quota import decide, month_of, seconds_to_reset
+from service.limits.redis_store import RedisAdmin, RedisStore
+from service.limits.store import Admin, Store
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def stores(request, redis_server) -> tuple[Store, Admin]:  # type: ignore[no-untyped-def]
+    if request.param == "embedded":
+        memory = MemoryStore(enterprise_quota=1_000_000)
+        return memory, memory
+    return (RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
+            RedisAdmin(redis_server.url))
+
+
+def _acct(admin: Admin, plan: str, **kw: object) -> str:
+    account = f"q-{uuid.uuid4().hex[:10]}"
+    admin.set_account(account, plan=plan, **kw)  # type: ignore[arg-type]
+    return account
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_a_resent_charge_is_charged_once(stores) -> None:
+    store, admin = stores
+    account = _acct(admin, "starter")
+    month = month_of()
+
+    async def go() -> None:
+        first = await store.charge(account, "attempt-1", 10, bulk=True, month=month)
+        again = await store.charge(account, "attempt-1", 10, bulk=True, month=month)
+        assert first == again and first.status == "ok" and first.used == 10
+        other = await store.charge(account, "attempt-2", 5, bulk=True, month=month)
+        assert other.used == 15
+        await store.close()
+
+    run(go())
+    assert admin.usage(account) == 15
+
+
+def test_refund_happens_once_and_only_for_a_charge(stores) -> None:
+    store, admin = stores
+    account = _acct(admin, "pro")
+    month = month_of()
+
+    async def go() -> list[bool]:
+        await store.charge(account, "a", 30, bulk=True, month=month)
+        await store.charge(account, "b", 12, bulk=True, month=month)
+        results = [await store.refund(account, "a", month) for _ in range(3)]
+        results.append(await store.refund(account, "never-charged", month))
+        refused = await store.charge(account, "c", 5000, bulk=True, month=month)
+        assert refused.status == "bulk_cap"
+        results.append(await store.refund(account, "c", month))
+        await store.close()
+        return results
+
+    assert run(go()) == [True, False, False, False, False]
+    assert admin.usage(account) == 12
+
+
+def test_concurrent_refunds_of_one_attempt_give_back_once(stores) -> None:
+    store, admin = stores
+    account = _acct(admin, "pro")
+    month = month_of()
+
+    async def go() -> list[bool]:
+        await store.charge(account, "x", 40, bulk=True, month=month)
+        out = await asyncio.gather(*(store.refund(account, "x", month) for _ in range(10)))
+        await store.close()
+        return list(out)
+
+    assert sorted(run(go())) == [False] * 9 + [True]
+    assert admin.usage(account) == 0
+
+
+CASES = list(itertools.product(
+    ["free", "starter", "pro", "agency", "enterprise"],
+    [None, 0, 40],  # monthly quota override
+    [None, True, False],  # overage override
+    [0, 35],  # already used
+    [1, 5, 6, 50, 51, 5000],  # asked for
+    [True, False],  # bulk
+))
+
+
+def test_lua_script_and_python_reference_agree(redis_server) -> None:
+    """Every combination of plan, overrides, usage and size: the same answer from both."""
+    store = RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5)
+    admin = RedisAdmin(redis_server.url)
+    month = month_of()
+
+    async def go() -> None:
+        for i, (plan, quota, overage, used, n, bulk) in enumerate(CASES):
+            account = _acct(admin, plan, monthly_quota=quota, overage=overage)
+            if used:
+                assert (await store.charge(account, f"pre{i}", used, bulk=False,
+                                           month=month)).status in ("ok", "quota")
+            before = admin.usage(account)
+            got = await store.charge(account, f"case{i}", n, bulk=bulk, month=month)
+            want = decide(plan, quota, overage, before, n, bulk, 1_000_000)
+            assert got == want, (plan, quota, overage, used, n, bulk)
+            assert admin.usage(account) == (want.used if want.status == "ok" else before)
+        await store.close()
+
+    run(go())
+
+
+def test_unknown_account_is_refused() -> None:
+    assert decide(None, None, None, 0, 1, True, 10).status == "no_account"
+
+
+def test_quota_month_and_reset() -> None:
+    assert month_of(datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc)) == "202612"
+    assert seconds_to_reset(datetime(2026, 12, 31, 23, 59, 30, tzinfo=timezone.utc)) == 30
+    assert seconds_to_reset(datetime(2026, 2, 1, tzinfo=timezone.utc)) == 28 * 86400

@@ -1,0 +1,92 @@
+"""The PNG and SVG writers: same geometry, exact size, dpi, palette, and codes that scan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pyvips
+
+from service.render.geometry import LIGHT, shape
+from service.render.job import RenderJob
+from service.render.layout import plan_layout
+from service.render.encode import encode, plan_version, symbol_size
+from service.render.pipeline import render
+from tests.readers import (assert_carries, decode_image, png_chunks, png_size_and_dpi,
+                           rasterise_svg, svg_inches)
+
+
+def job(content: str, *, pattern: str = "rounded", fmt: str = "png", size: float = 2,
+        dpi: int = 300, qz: int = 4, fg=(0, 0, 0, 255), bg=(0, 0, 0, 0)) -> RenderJob:
+    version = plan_version(content, "M")
+    return RenderJob(content=content, level="M", version=version,
+                     layout=plan_layout(size, dpi, symbol_size(version), qz), pattern=pattern,
+                     fg=fg, bg=bg, format=fmt, size_inches=size, dpi=dpi)
+
+
+def _grey(data: bytes) -> np.ndarray:
+    image = pyvips.Image.new_from_buffer(data, "")
+    image = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
+    image = image.colourspace("b-w")[0]
+    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
+                      shape=[image.height, image.width])
+
+
+@pytest.mark.parametrize("pattern", ["squares", "rounded"])
+@pytest.mark.parametrize("size,dpi", [(0.5, 300), (1, 150), (3, 300), (4.3, 217), (15, 600)])
+def test_png_scans_at_its_exact_size_and_dpi(pattern: str, size: float, dpi: int) -> None:
+    content = f"https://example.com/{pattern}/{size}/{dpi}"
+    result = render(job(content, pattern=pattern, size=size, dpi=dpi))
+    assert png_size_and_dpi(result.data) == (round(size * dpi), round(size * dpi),
+                                             pytest.approx(dpi, abs=0.02))
+    assert_carries(decode_image(result.data), content)
+
+
+def test_png_palette_depth_and_transparency() -> None:
+    squares = png_chunks(render(job("a", pattern="squares")).data)
+    assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette
+    assert squares[b"tRNS"] == bytes([0, 255])
+    rounded = png_chunks(render(job("a", bg=(255, 255, 255, 255))).data)
+    assert rounded[b"IHDR"][8:10] == bytes([4, 3])  # 4-bit palette for anti-aliased edges
+    assert b"tRNS" not in rounded
+    assert len(rounded[b"PLTE"]) == 16 * 3
+
+
+@pytest.mark.parametrize("pattern", ["squares", "rounded"])
+def test_png_and_svg_draw_the_same_shapes(pattern: str) -> None:
+    content = "https://example.com/same"
+    png = _grey(render(job(content, pattern=pattern, size=3)).data) < 128
+    svg_data = render(job(content, pattern=pattern, size=3, fmt="svg")).data
+    assert svg_inches(svg_data) == (3, 3)
+    svg = _grey(rasterise_svg(svg_data, 300)) < 128
+    assert png.shape == svg.shape
+    assert (png == svg).mean() > 0.995
+    assert_carries(decode_image(rasterise_svg(svg_data, 300)), content)
+
+
+def test_svg_is_one_path_with_a_sub_path_per_run() -> None:
+    data = render(job("https://example.com/compact", pattern="squares", fmt="svg")).data
+    text = data.decode()
+    assert text.count("<path") == 1 and text.count("<rect") == 0
+    dark = encode("https://example.com/compact", "M", plan_version("https://example.com/compact", "M"))
+    runs = sum(int(np.count_nonzero(np.diff(np.concatenate(([0], row, [0])).astype(int)) == 1))
+               for row in dark)
+    assert text.count("z") == runs
+
+
+@pytest.mark.parametrize("ppm_size", [(2.0, 100), (3, 300), (1.7, 211)])
+def test_rounded_modules_join_without_seams(ppm_size) -> None:
+    """Between two adjacent dark modules every pixel is fully dark."""
+    size, dpi = ppm_size
+    j = job("https://example.com/seams", size=size, dpi=dpi, bg=(255, 255, 255, 255))
+    pixels = _grey(render(j).data)
+    dark = encode(j.content, "M", j.version)
+    cells = shape(dark, "rounded").cells
+    ppm, off = j.layout.ppm, j.layout.offset
+    checked = 0
+    for r, c in zip(*np.nonzero(dark[:, :-1] & dark[:, 1:])):
+        assert cells[r, c] != LIGHT
+        x = off + (c + 1) * ppm  # the boundary between module c and c+1
+        y0, y1 = off + r * ppm + ppm // 2 - 1, off + r * ppm + ppm // 2 + 1
+        assert (pixels[y0:y1, x - 1:x + 1] == 0).all()
+        checked += 1
+    assert checked > 20

@@ -1,0 +1,103 @@
+"""Streams that do not complete: a client that leaves, a ceiling crossed mid-stream. Both are
+refunded exactly once and never leave an archive that opens. And the quota race on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import zipfile
+
+import httpx
+import pytest
+
+from tests.readers import check_image, open_zip
+
+URL = "/api/v1/generate/bulk/"
+
+
+def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+def test_client_that_disconnects_gets_its_credits_back_once(server) -> None:
+    account, key = server.account("agency")
+    items = [{"data": f"https://example.com/d/{i}", "size_inches": 4} for i in range(2000)]
+    with httpx.Client(timeout=60) as client:
+        with client.stream("POST", server.url + URL, json={"items": items},
+                           headers={"X-Api-Key": key}) as r:
+            assert r.status_code == 200
+            assert r.headers["X-QR-Quota-Remaining"] == str(25_000 - 2000)
+            first = next(r.iter_raw())
+            assert first.startswith(b"PK\x03\x04")
+            assert server.admin.usage(account) == 2000
+        # leaving the block closes the connection while the batch is still rendering
+    _wait_for(lambda: server.admin.usage(account) == 0)
+    time.sleep(1.0)  # a second refund would show up here
+    assert server.admin.usage(account) == 0
+    # the account works normally afterwards
+    r = httpx.post(server.url + URL, json={"items": items[:3]}, headers={"X-Api-Key": key})
+    assert r.status_code == 200 and server.admin.usage(account) == 3
+    archive, _ = open_zip(r.content)
+    for i in range(3):
+        check_image("png", archive.read(f"qr-{i + 1:04d}.png"), f"https://example.com/d/{i}",
+                    4, 300)
+
+
+def test_ceiling_crossed_mid_stream_aborts_without_an_archive_and_refunds(make_server,
+                                                                          backend) -> None:
+    # A lower bound well under the ceiling, real output well over it: only the stream knows.
+    small = make_server(backend, zip_ceiling_bytes=300_000)
+    account, key = small.account("agency")
+    items = [{"data": f"https://example.com/c/{i}", "size_inches": 4, "dpi": 600}
+             for i in range(60)]
+    received = bytearray()
+    with pytest.raises(httpx.RemoteProtocolError):
+        with httpx.stream("POST", small.url + URL, json={"items": items},
+                          headers={"X-Api-Key": key}, timeout=60) as r:
+            assert r.status_code == 200
+            for chunk in r.iter_raw():
+                received += chunk
+    assert received.startswith(b"PK\x03\x04")
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(bytes(received)))
+    assert len(received) <= 300_000
+    _wait_for(lambda: small.admin.usage(account) == 0)
+
+
+def test_quota_race_never_overspends(make_server) -> None:
+    """20 concurrent batches for the last credits of an account without overage, on Redis."""
+    srv = make_server("redis", max_batches_in_flight=32)
+    account, key = srv.account("enterprise", monthly_quota=100)
+    sizes = [7] * 20  # 140 credits asked for, 100 available: at most 14 batches fit
+
+    async def one(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        items = [{"data": f"r{n}-{i}", "size_inches": 0.5, "quiet_zone": 1} for i in range(n)]
+        return await client.post(srv.url + URL, json={"items": items},
+                                 headers={"X-Api-Key": key})
+
+    async def race() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=40)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            return await asyncio.gather(*(one(client, n) for n in sizes))
+
+    responses = asyncio.run(race())
+    ok = [r for r in responses if r.status_code == 200]
+    refused = [r for r in responses if r.status_code == 429]
+    assert len(ok) + len(refused) == len(sizes)
+    assert len(ok) == 14
+    assert srv.admin.usage(account) == 7 * len(ok) == 98
+    for r in refused:
+        detail = r.json()["detail"]
+        assert detail.startswith("Bulk of 7 would exceed your monthly quota (")
+        assert detail.endswith("/100 used).")
+        used = int(detail.split("(")[1].split("/")[0])
+        assert used + 7 > 100
+    for r in ok:
+        archive, manifest = open_zip(r.content)
+        assert manifest["count"] == 7
+        for i in range(7):
+            check_image("png", archive.read(f"qr-{i + 1:04d}.png"), f"r7-{i}", 0.5, 300)
