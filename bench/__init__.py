@@ -1,0 +1,1 @@
+"""Benchmarks: outside pytest's paths, run by hand (see bench/README.md)."""
