@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.middleware import DefineMiddleware
 
-from .errors import exception_handlers
+from .errors import AbortedStreamFilter, exception_handlers
 from .limits.memory import MemoryStore
 from .limits.redis_store import RedisStore
 from .limits.store import Store
@@ -34,10 +34,21 @@ def make_store(settings: Settings) -> Store:
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Litestar:
     """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store."""
     settings = settings or load_settings()
+    for name in ("uvicorn.error", "litestar"):
+        if not any(isinstance(f, AbortedStreamFilter) for f in logging.getLogger(name).filters):
+            logging.getLogger(name).addFilter(AbortedStreamFilter())
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         live_store = store or make_store(settings)
+        if isinstance(live_store, RedisStore):
+            problems = await live_store.durability_problems()
+            if problems and settings.redis_require_durable:
+                await live_store.close()
+                raise RuntimeError("refusing to start on this Redis: " + "; ".join(problems)
+                                   + " (set QRSTUDIO_REDIS_REQUIRE_DURABLE=false to accept)")
+            for problem in problems:
+                log.warning("Redis durability: %s", problem)
         executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="render")
         app.state.services = Services(settings=settings, store=live_store, executor=executor)
         try:

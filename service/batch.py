@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -128,4 +129,5 @@ async def stream_batch(items: list[ValidItem], *, plan: str, executor: Executor,
             writer.abort()
             for future in pending:
                 future.cancel()
-            await settlement.release("aborted" if manifest else "aborted before the first item")
+            why = sys.exc_info()[1]
+            await settlement.release(str(why) if why else "stopped by the consumer")

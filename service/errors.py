@@ -19,7 +19,7 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
 __all__ = [
     "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "StreamAborted", "Unavailable", "exception_handlers",
+    "AbortedStreamFilter", "StreamAborted", "Unavailable", "exception_handlers",
 ]
 
 log = logging.getLogger("qrstudio.errors")
@@ -104,6 +104,26 @@ class Unavailable(Overloaded):
 
 class StreamAborted(QRStudioError):
     """Raised inside a streaming body after the first byte: the stream is cut, not closed."""
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+    return seen
+
+
+class AbortedStreamFilter(logging.Filter):
+    """Drops the server's traceback for a stream we cut on purpose (it is logged as a line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not any(isinstance(e, StreamAborted) for e in _chain(exc))
 
 
 def _respond(exc: QRStudioError) -> Response[Any]:

@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     enterprise_monthly_quota: PositiveInt = 1_000_000
     # Seconds every Redis command may take before the request fails with 503.
     redis_timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
+    # Refuse to start on a Redis that could lose keys, accounts or counters (no AOF, eviction).
+    redis_require_durable: bool = True
     log_level: str = "info"
 
     @property

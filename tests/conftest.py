@@ -92,6 +92,8 @@ class LiveServer:
 
     def __init__(self, backend: str, redis_url: str | None, **settings: object) -> None:
         self.backend = backend
+        # A Redis the suite did not start (REDIS_URL) may lack persistence; ours has it.
+        settings.setdefault("redis_require_durable", not os.environ.get("REDIS_URL"))
         self.settings = load_settings({}, redis_url=redis_url if backend == "redis" else None,
                                       **settings)
         if backend == "redis":

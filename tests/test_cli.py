@@ -108,3 +108,20 @@ def test_serve_embedded_prints_demo_keys_and_refuses_workers() -> None:
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_serve_refuses_a_redis_that_could_lose_keys(tmp_path) -> None:
+    from tests.conftest import start_redis
+
+    volatile = start_redis(str(tmp_path), appendonly=False)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
+        env["QRSTUDIO_REDIS_URL"] = volatile.url
+        done = subprocess.run([QRSTUDIO, "serve", "--port", str(free_port())],
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert done.returncode != 0
+        assert "refusing to start on this Redis: appendonly is not 'yes'" in done.stderr
+    finally:
+        assert volatile.process is not None
+        volatile.process.terminate()
+        volatile.process.wait(10)

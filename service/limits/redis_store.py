@@ -95,6 +95,24 @@ class RedisStore:
     async def ping(self) -> None:
         await self._redis.ping()
 
+    async def durability_problems(self) -> list[str]:
+        """What in this Redis's configuration could lose keys, accounts or counters."""
+        try:
+            config = await self._redis.config_get("appendonly")
+            config.update(await self._redis.config_get("maxmemory-policy"))
+        except redis.ResponseError as exc:  # CONFIG renamed or disabled (managed Redis)
+            return [f"cannot read the configuration to verify it ({exc})"]
+        found = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes)
+                 else v for k, v in config.items()}
+        problems = []
+        if found.get("appendonly") != "yes":
+            problems.append("appendonly is not 'yes': a restart loses what was written since "
+                            "the last snapshot")
+        if found.get("maxmemory-policy") != "noeviction":
+            problems.append(f"maxmemory-policy is '{found.get('maxmemory-policy')}', not "
+                            "'noeviction': keys, accounts or counters could be evicted")
+        return problems
+
     async def close(self) -> None:
         await self._redis.aclose()
 
