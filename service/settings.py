@@ -36,8 +36,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     zip_ceiling_bytes: PositiveInt = 100_000_000
     # Bulk batches streaming at once in one process; beyond it, 503 at once.
     max_batches_in_flight: PositiveInt = 8
-    # zlib level of PNG image data (1 fastest ... 9 smallest).
-    png_compression: Annotated[int, Meta(ge=1, le=9)] = 6
+    # PNG deflate: 0 run-length (fastest; smallest at large sizes), or a zlib level 1-9.
+    png_compression: Annotated[int, Meta(ge=0, le=9)] = 0
     # Default monthly quota of enterprise accounts without an override.
     enterprise_monthly_quota: PositiveInt = 1_000_000
     # Seconds every Redis command may take before the request fails with 503.

@@ -27,7 +27,7 @@ WRITERS: dict[str, Writer] = {
 }
 
 
-def render(job: RenderJob, compression: int = 6) -> RenderResult:
+def render(job: RenderJob, compression: int = 0) -> RenderResult:
     start = time.perf_counter()
     dark = encode(job.content, job.level, job.version)
     data = WRITERS[job.format](shape(dark, job.pattern), job, compression)

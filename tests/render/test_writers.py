@@ -31,11 +31,13 @@ def _grey(data: bytes) -> np.ndarray:
                       shape=[image.height, image.width])
 
 
+@pytest.mark.parametrize("compression", [0, 1, 9])
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
 @pytest.mark.parametrize("size,dpi", [(0.5, 300), (1, 150), (3, 300), (4.3, 217), (15, 600)])
-def test_png_scans_at_its_exact_size_and_dpi(pattern: str, size: float, dpi: int) -> None:
+def test_png_scans_at_its_exact_size_and_dpi(pattern: str, size: float, dpi: int,
+                                             compression: int) -> None:
     content = f"https://example.com/{pattern}/{size}/{dpi}"
-    result = render(job(content, pattern=pattern, size=size, dpi=dpi))
+    result = render(job(content, pattern=pattern, size=size, dpi=dpi), compression)
     assert png_size_and_dpi(result.data) == (round(size * dpi), round(size * dpi),
                                              pytest.approx(dpi, abs=0.02))
     assert_carries(decode_image(result.data), content)
@@ -46,9 +48,9 @@ def test_png_palette_depth_and_transparency() -> None:
     assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette
     assert squares[b"tRNS"] == bytes([0, 255])
     rounded = png_chunks(render(job("a", bg=(255, 255, 255, 255))).data)
-    assert rounded[b"IHDR"][8:10] == bytes([4, 3])  # 4-bit palette for anti-aliased edges
+    assert rounded[b"IHDR"][8:10] == bytes([2, 3])  # 2-bit palette for anti-aliased edges
     assert b"tRNS" not in rounded
-    assert len(rounded[b"PLTE"]) == 16 * 3
+    assert len(rounded[b"PLTE"]) == 4 * 3
 
 
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
