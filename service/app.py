@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
@@ -14,6 +14,7 @@ from .errors import AbortedStreamFilter, exception_handlers
 from .limits.memory import MemoryStore
 from .limits.redis_store import RedisStore
 from .limits.store import Store
+from .render.pool import RenderPool
 from .requestid import RequestIdMiddleware
 from .routes import ROUTES
 from .services import Services
@@ -49,12 +50,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                                    + " (set QRSTUDIO_REDIS_REQUIRE_DURABLE=false to accept)")
             for problem in problems:
                 log.warning("Redis durability: %s", problem)
-        executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="render")
-        app.state.services = Services(settings=settings, store=live_store, executor=executor)
+        pool = RenderPool(settings.threads, settings.render_mode)
+        await asyncio.to_thread(pool.start)
+        app.state.services = Services(settings=settings, store=live_store, pool=pool)
         try:
             yield
         finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
             await live_store.close()
 
     return Litestar(

@@ -1,7 +1,7 @@
 """The streamed body of a bulk response: render in order on the pool, write the ZIP as we go.
 
-A bounded window of items is in flight on the render threads; each finished item (in request
-order) goes to the ZIP writer at once, and its chunks go to the client. Memory is bounded by
+A bounded window of items is in flight on the render workers, in chunks; each finished chunk
+(in request order) goes to the ZIP writer at once, and its bytes go to the client. Memory is bounded by
 the window, not the batch. A stream that does not complete (client gone, ceiling crossed,
 shutdown, an error) is cut without the ZIP's end record, its pending renders are cancelled and
 its credits are refunded exactly once (``Settlement``).
@@ -14,15 +14,14 @@ import logging
 import sys
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Executor
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import anyio
 import msgspec
 
 from .errors import StreamAborted
 from .render.job import RenderResult
-from .render.pipeline import render
+from .render.pool import RenderPool
 from .schema import Manifest, ManifestItem
 from .validation import ValidItem
 from .zipstream import ZipWriter, member_overhead
@@ -31,6 +30,7 @@ __all__ = ["Settlement", "stream_batch"]
 
 log = logging.getLogger("qrstudio.batch")
 _END_RECORD = 22
+_LARGEST_CHUNK = 16
 
 
 class Settlement:
@@ -83,38 +83,56 @@ def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult)
         inverted=item.inverted)
 
 
-async def stream_batch(items: list[ValidItem], *, plan: str, executor: Executor, window: int,
+def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
+    """1, 2, 4, ... items per chunk up to ``largest``: the first image leaves at once, later
+    chunks amortise the hand-over to the render workers."""
+    size, start = 1, 0
+    while start < len(items):
+        yield items[start:start + size]
+        start += size
+        size = min(size * 2, largest)
+
+
+async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, window: int,
                        ceiling: int, compression: int,
                        settlement: Settlement) -> AsyncIterator[bytes]:
-    loop = asyncio.get_running_loop()
     writer = ZipWriter()
-    pending: deque[asyncio.Future[RenderResult]] = deque()
-    queued = iter(items)
+    pending: deque[tuple[list[ValidItem], asyncio.Future[list[RenderResult]]]] = deque()
+    chunks = _chunks(items, _LARGEST_CHUNK)
     manifest: list[ManifestItem] = []
     projected = _END_RECORD
+    queued = 0
 
     def refill() -> None:
-        while len(pending) < window:
-            item = next(queued, None)
-            if item is None:
+        nonlocal queued
+        while queued < window:
+            chunk = next(chunks, None)
+            if chunk is None:
                 return
-            pending.append(loop.run_in_executor(executor, render, item.job, compression))
+            future = pool.submit([item.job for item in chunk], compression)
+            pending.append((chunk, asyncio.wrap_future(future)))
+            queued += len(chunk)
 
     completed = False
     try:
         refill()
-        for index, item in enumerate(items):
-            result = await pending.popleft()
+        index = 0
+        while pending:
+            chunk, future = pending.popleft()
+            results = await future
+            queued -= len(chunk)
             refill()
-            name = f"qr-{index + 1:04d}.{item.job.format}"
-            projected += len(result.data) + member_overhead(name)
-            if projected > ceiling:
-                raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
-                                    f"at item {index}")
-            writer.add(name, result.data, result.crc32)
-            manifest.append(_manifest_item(index, name, item, result))
-            for chunk in writer.ready():
-                yield chunk
+            for item, result in zip(chunk, results):
+                name = f"qr-{index + 1:04d}.{item.job.format}"
+                projected += len(result.data) + member_overhead(name)
+                if projected > ceiling:
+                    raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
+                                        f"at item {index}")
+                writer.add(name, result.data, result.crc32)
+                manifest.append(_manifest_item(index, name, item, result))
+                index += 1
+            for data in writer.ready():
+                yield data
         body = msgspec.json.format(msgspec.json.encode(Manifest(len(manifest), plan, manifest)),
                                    indent=2)
         if projected + len(body) + member_overhead("manifest.json") > ceiling:
@@ -127,7 +145,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, executor: Executor,
     finally:
         if not completed:
             writer.abort()
-            for future in pending:
+            for _, future in pending:
                 future.cancel()
             why = sys.exc_info()[1]
             await settlement.release(str(why) if why else "stopped by the consumer")

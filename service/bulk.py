@@ -119,7 +119,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
     settlement = Settlement(lambda: svc.store.refund(account, attempt, month),
                             svc.admission.release)
     count = len(items)
-    body_stream = stream_batch(items, plan=result.plan, executor=svc.executor,
+    body_stream = stream_batch(items, plan=result.plan, pool=svc.pool,
                                window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes,
                                compression=svc.settings.png_compression, settlement=settlement)

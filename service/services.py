@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .errors import Overloaded
 from .limits.store import Store
+from .render.pool import RenderPool
 from .settings import Settings
 
 __all__ = ["Admission", "Services"]
@@ -33,7 +33,7 @@ class Admission:
 class Services:
     settings: Settings
     store: Store
-    executor: ThreadPoolExecutor
+    pool: RenderPool
     admission: Admission = field(init=False)
 
     def __post_init__(self) -> None:

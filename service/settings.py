@@ -7,7 +7,7 @@ table is generated from the same field list (``python -m service.settings``).
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -26,8 +26,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     redis_url: str | None = None
     # Base of the public short links that dynamic QR codes encode.
     public_base_url: str = "http://localhost:8000"
-    # Render threads per process (0: one per CPU core).
+    # Render workers per server process (0: one per CPU core).
     render_threads: Annotated[int, Meta(ge=0, le=64)] = 0
+    # Workers are processes (each on its own core) or threads of the server process.
+    render_mode: Literal["process", "thread"] = "process"
     # Items rendering or rendered but not yet written, per batch (0: 8 per render thread).
     render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
     # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
