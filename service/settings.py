@@ -30,7 +30,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     render_threads: Annotated[int, Meta(ge=0, le=64)] = 0
     # Workers are processes (each on its own core) or threads of the server process.
     render_mode: Literal["process", "thread"] = "process"
-    # Items rendering or rendered but not yet written, per batch (0: 8 per render thread).
+    # Items rendering or rendered but not yet written, per batch (0: 32 per render worker).
     render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
     # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
     max_body_bytes: PositiveInt = 96 * 1024 * 1024
@@ -54,7 +54,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def window(self) -> int:
-        return self.render_window or 8 * self.threads
+        return self.render_window or 32 * self.threads
 
     @property
     def embedded(self) -> bool:

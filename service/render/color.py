@@ -9,6 +9,7 @@ the paper is unknown and nothing is assumed.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["MIN_CONTRAST", "RGBA", "contrast_ratio", "invalid_color", "is_inverted",
            "parse_background", "parse_color"]
@@ -24,6 +25,7 @@ def invalid_color(value: str) -> str:
     return f"Invalid color '{value}'. Use 'black', 'white', or hex like #RRGGBB."
 
 
+@lru_cache(maxsize=1024)
 def parse_color(value: str) -> RGBA:
     named = _NAMED.get(value.lower())
     if named:
@@ -46,11 +48,13 @@ def _luminance(c: RGBA) -> float:
     return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
 
 
+@lru_cache(maxsize=1024)
 def contrast_ratio(a: RGBA, b: RGBA) -> float:
     la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
+@lru_cache(maxsize=1024)
 def is_inverted(fg: RGBA, bg: RGBA) -> bool:
     """Light modules meant for a darker ground: darker than them if opaque, else dark paper
     (the modules contrast more with black than with white)."""

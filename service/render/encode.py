@@ -34,18 +34,34 @@ class CapacityError(ValueError):
     pass
 
 
+_versions: dict[tuple[int, int, str], int] = {}
+
+
 def plan_version(content: str | bytes, level: str) -> int:
-    """The smallest QR version holding ``content`` at ``level``; CapacityError if none does."""
+    """The smallest QR version holding ``content`` at ``level``; CapacityError if none does.
+
+    For one segment without ECI the answer depends only on the mode segno picks and the
+    character count, so it is computed by segno once per (mode, count, level) and remembered:
+    validating 5 000 items must not build 5 000 bit streams.
+    """
+    data, length, _ = encoder.data_to_bytes(content, None)
+    key = (encoder.find_mode(data), length, level)
+    found = _versions.get(key)
+    if found is not None:
+        return found
     segments = encoder.prepare_data(content, None, None)
     try:
-        return int(encoder.find_version(segments, encoder.normalize_errorlevel(level),
-                                        eci=False, micro=False))
+        version = int(encoder.find_version(segments, encoder.normalize_errorlevel(level),
+                                           eci=False, micro=False))
     except encoder.DataOverflowError:
         size = len(content.encode("utf-8") if isinstance(content, str) else content)
         raise CapacityError(
             f"Content of {size} bytes does not fit in a QR code at error correction "
             f"{level} (at most {BYTE_CAPACITY_V40[level]} bytes of binary data); shorten it "
             "or choose a lower error_correction.") from None
+    if len(_versions) < 100_000:
+        _versions[key] = version
+    return version
 
 
 def symbol_size(version: int) -> int:
