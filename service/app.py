@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            # uvicorn has waited QRSTUDIO_SHUTDOWN_GRACE_S and cut what was still streaming:
+            # settle those before the store goes away.
+            await app.state.services.settle_all("shutdown")
             pool.shutdown()
             await live_store.close()
 

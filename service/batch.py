@@ -34,37 +34,67 @@ _LARGEST_CHUNK = 16
 
 
 class Settlement:
-    """Charged credits that go back unless the stream completes; refunded at most once."""
+    """Charged credits that go back unless the stream completes; refunded at most once.
+
+    Registered in ``registry`` while open, so shutdown can settle what it has to cut. If the
+    store cannot take the refund (Redis down), it is retried in the background: the refund is
+    idempotent (the attempt's record), so a retry never gives back twice.
+    """
 
     _tasks: set[asyncio.Task[None]] = set()
+    RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60)
 
-    def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None]) -> None:
+    def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
+                 registry: set[Settlement]) -> None:
         self._refund = refund
         self._on_close = on_close
+        self._registry = registry
         self._open = True
         self._loop = asyncio.get_running_loop()
+        registry.add(self)
+
+    def _close(self) -> bool:
+        if not self._open:
+            return False
+        self._open = False
+        self._registry.discard(self)
+        self._on_close()
+        return True
 
     def complete(self) -> None:
-        if self._open:
-            self._open = False
-            self._on_close()
+        self._close()
 
     async def release(self, why: str) -> None:
-        if not self._open:
+        if not self._close():
             return
-        self._open = False
-        self._on_close()
         with anyio.CancelScope(shield=True):
-            refunded = await self._refund()
+            try:
+                refunded = await self._refund()
+            except Exception as exc:  # the store is down: keep trying, off the request
+                log.warning("refund failed (%s: %s); retrying in the background",
+                            type(exc).__name__, exc)
+                self._spawn(self._retry())
+                return
         log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
+
+    async def _retry(self) -> None:
+        for delay in self.RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                refunded = await self._refund()
+            except Exception:
+                continue
+            log.info("refund retried: credits refunded=%s", refunded)
+            return
+        log.error("refund abandoned after %d tries: the charge stands", len(self.RETRY_DELAYS))
 
     def __del__(self) -> None:
         # A response whose body never started iterating still owns its charge.
         if self._open and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._spawn_release)
+            self._loop.call_soon_threadsafe(self._spawn, self.release("body never started"))
 
-    def _spawn_release(self) -> None:
-        task = self._loop.create_task(self.release("body never started"))
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = self._loop.create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -100,9 +100,12 @@ def _refuse(result: ChargeResult, count: int) -> None:
 
 
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
-    svc.admission.acquire()
+    svc.admission.enter()
+    account: str | None = None
     try:
         caller = await authenticate(request, svc.store)
+        svc.admission.enter_account(caller.account.id)
+        account = caller.account.id
         body = await read_body(request, svc.settings.max_body_bytes)
         raw_items = _decode_items(body)
         plan = PLANS[caller.account.plan]
@@ -110,14 +113,15 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         items = await asyncio.to_thread(_validate, raw_items, plan)
         del body, raw_items
         _check_ceiling(items, svc.settings.zip_ceiling_bytes)
-        account, attempt, month = caller.account.id, new_ulid(), month_of()
+        attempt, month = new_ulid(), month_of()
         result = await svc.store.charge(account, attempt, len(items), bulk=True, month=month)
         _refuse(result, len(items))
     except BaseException:
-        svc.admission.release()
+        svc.admission.leave(account)
         raise
-    settlement = Settlement(lambda: svc.store.refund(account, attempt, month),
-                            svc.admission.release)
+    owner = account
+    settlement = Settlement(lambda: svc.store.refund(owner, attempt, month),
+                            lambda: svc.admission.leave(owner), svc.open_streams)
     count = len(items)
     body_stream = stream_batch(items, plan=result.plan, pool=svc.pool,
                                window=svc.settings.window,

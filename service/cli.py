@@ -67,7 +67,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     from .app import create_app
 
     common = dict(host=host, port=port, log_level=settings.log_level, proxy_headers=True,
-                  server_header=False, timeout_graceful_shutdown=30)
+                  server_header=False, timeout_graceful_shutdown=settings.shutdown_grace_s)
     if settings.embedded:
         if workers != 1:
             print("qrstudio: the embedded store lives in one process; --workers must be 1 "

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import msgspec
+import redis
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
@@ -145,6 +146,12 @@ def _decode(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _respond(MalformedBody(f"Malformed JSON body: {exc}"))
 
 
+def _store_down(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("store unavailable: %s: %s", type(exc).__name__, exc)
+    return _respond(Unavailable("The service's store is unavailable; nothing was charged. "
+                                "Retry shortly.", retry_after=5))
+
+
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return Response(content=DetailBody("Internal error."), status_code=500)
@@ -158,5 +165,6 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         msgspec.ValidationError: _decode,
         RecursionError: _decode,
         UnicodeDecodeError: _decode,
+        redis.RedisError: _store_down,
         Exception: _internal,
     }

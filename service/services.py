@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .errors import Overloaded
+from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
 from .render.pool import RenderPool
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .batch import Settlement
 
 __all__ = ["Admission", "Services"]
 
 
 @dataclass
 class Admission:
-    """Bounded batches in flight in this process: beyond the bound, 503 at once, no queue."""
+    """Bounded batches in flight, per process (503) and per account (429): refused at once,
+    never queued. Counted in this process; with N workers an account may have N x its bound."""
 
     limit: int
+    per_account: int
     in_flight: int = 0
+    accounts: Counter[str] = field(default_factory=Counter)
 
-    def acquire(self) -> None:
+    def enter(self) -> None:
         if self.in_flight >= self.limit:
             raise Overloaded(f"This instance is streaming {self.in_flight} batches, its limit; "
                              "retry shortly.", retry_after=2)
         self.in_flight += 1
 
-    def release(self) -> None:
+    def enter_account(self, account: str) -> None:
+        """After ``enter()``; on refusal the process slot is the caller's to give back."""
+        if self.accounts[account] >= self.per_account:
+            raise QuotaExceeded(f"Your account already has {self.accounts[account]} batches "
+                                "streaming, the most at once; retry when one completes.", 2)
+        self.accounts[account] += 1
+
+    def leave(self, account: str | None) -> None:
         self.in_flight -= 1
+        if account is not None:
+            self.accounts[account] -= 1
+            if self.accounts[account] <= 0:
+                del self.accounts[account]
 
 
 @dataclass
@@ -35,6 +55,13 @@ class Services:
     store: Store
     pool: RenderPool
     admission: Admission = field(init=False)
+    open_streams: set[Settlement] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.admission = Admission(self.settings.max_batches_in_flight)
+        self.admission = Admission(self.settings.max_batches_in_flight,
+                                   self.settings.max_batches_per_account)
+
+    async def settle_all(self, why: str) -> None:
+        """Refund every stream still open (shutdown): each exactly once, whoever comes first."""
+        await asyncio.gather(*(s.release(why) for s in list(self.open_streams)),
+                             return_exceptions=True)

@@ -38,6 +38,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     zip_ceiling_bytes: PositiveInt = 100_000_000
     # Bulk batches streaming at once in one process; beyond it, 503 at once.
     max_batches_in_flight: PositiveInt = 8
+    # Bulk batches streaming at once for one account, in one process; beyond it, 429 at once.
+    max_batches_per_account: PositiveInt = 2
+    # Seconds streams in flight may take to finish after SIGTERM; then they are cut and refunded.
+    shutdown_grace_s: Annotated[float, Meta(ge=0, le=3600)] = 30.0
     # PNG deflate: 0 run-length (fastest; smallest at large sizes), or a zlib level 1-9.
     png_compression: Annotated[int, Meta(ge=0, le=9)] = 0
     # Default monthly quota of enterprise accounts without an override.

@@ -72,7 +72,7 @@ def test_ceiling_crossed_mid_stream_aborts_without_an_archive_and_refunds(make_s
 
 def test_quota_race_never_overspends(make_server) -> None:
     """20 concurrent batches for the last credits of an account without overage, on Redis."""
-    srv = make_server("redis", max_batches_in_flight=32)
+    srv = make_server("redis", max_batches_in_flight=32, max_batches_per_account=32)
     account, key = srv.account("enterprise", monthly_quota=100)
     sizes = [7] * 20  # 140 credits asked for, 100 available: at most 14 batches fit
 
