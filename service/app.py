@@ -8,19 +8,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 
 from .errors import AbortedStreamFilter, exception_handlers
 from .limits.memory import MemoryStore
 from .limits.redis_store import RedisStore
 from .limits.store import Store
+from .logs import configure_logging
+from .metrics import Metrics
 from .render.pool import RenderPool
 from .requestid import RequestIdMiddleware
 from .routes import ROUTES
 from .services import Services
 from .settings import Settings, load_settings
 
-__all__ = ["create_app", "make_store"]
+__all__ = ["create_app", "create_served_app", "make_store"]
 
 log = logging.getLogger("qrstudio")
 
@@ -52,7 +55,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 log.warning("Redis durability: %s", problem)
         pool = RenderPool(settings.threads, settings.render_mode)
         await asyncio.to_thread(pool.start)
-        app.state.services = Services(settings=settings, store=live_store, pool=pool)
+        app.state.services = Services(settings=settings, store=live_store, pool=pool,
+                                      metrics=metrics)
         try:
             yield
         finally:
@@ -62,11 +66,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             pool.shutdown()
             await live_store.close()
 
+    metrics = Metrics()
     return Litestar(
         route_handlers=ROUTES,
+        state=State({"metrics": metrics}),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[DefineMiddleware(RequestIdMiddleware)],
+        middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics)],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+
+
+def create_served_app() -> Litestar:
+    """The factory ``qrstudio serve --workers N`` gives uvicorn: each worker process configures
+    its JSON logs, then builds the app from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

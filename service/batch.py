@@ -20,6 +20,7 @@ import anyio
 import msgspec
 
 from .errors import StreamAborted
+from .metrics import Metrics
 from .render.job import RenderResult
 from .render.pool import RenderPool
 from .schema import Manifest, ManifestItem
@@ -45,8 +46,9 @@ class Settlement:
     RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60)
 
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
-                 registry: set[Settlement]) -> None:
+                 registry: set[Settlement], on_refund: Callable[[], None] = lambda: None) -> None:
         self._refund = refund
+        self._on_refund = on_refund
         self._on_close = on_close
         self._registry = registry
         self._open = True
@@ -75,6 +77,8 @@ class Settlement:
                             type(exc).__name__, exc)
                 self._spawn(self._retry())
                 return
+        if refunded:
+            self._on_refund()
         log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
 
     async def _retry(self) -> None:
@@ -84,6 +88,8 @@ class Settlement:
                 refunded = await self._refund()
             except Exception:
                 continue
+            if refunded:
+                self._on_refund()
             log.info("refund retried: credits refunded=%s", refunded)
             return
         log.error("refund abandoned after %d tries: the charge stands", len(self.RETRY_DELAYS))
@@ -124,8 +130,8 @@ def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
 
 
 async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, window: int,
-                       ceiling: int, compression: int,
-                       settlement: Settlement) -> AsyncIterator[bytes]:
+                       ceiling: int, compression: int, settlement: Settlement,
+                       metrics: Metrics) -> AsyncIterator[bytes]:
     writer = ZipWriter()
     pending: deque[tuple[list[ValidItem], asyncio.Future[list[RenderResult]]]] = deque()
     chunks = _chunks(items, _LARGEST_CHUNK)
@@ -144,6 +150,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, w
             queued += len(chunk)
 
     completed = False
+    metrics.batches.inc()
     try:
         refill()
         index = 0
@@ -160,6 +167,8 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, w
                                         f"at item {index}")
                 writer.add(name, result.data, result.crc32)
                 manifest.append(_manifest_item(index, name, item, result))
+                metrics.items.labels(item.job.format).inc()
+                metrics.render_seconds.observe(result.seconds)
                 index += 1
             for data in writer.ready():
                 yield data
@@ -172,8 +181,11 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, w
             yield chunk
         completed = True
         settlement.complete()
+        metrics.streams.labels("complete").inc()
     finally:
+        metrics.batches.dec()
         if not completed:
+            metrics.streams.labels("cut").inc()
             writer.abort()
             for _, future in pending:
                 future.cancel()

@@ -121,12 +121,14 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         raise
     owner = account
     settlement = Settlement(lambda: svc.store.refund(owner, attempt, month),
-                            lambda: svc.admission.leave(owner), svc.open_streams)
+                            lambda: svc.admission.leave(owner), svc.open_streams,
+                            svc.metrics.refunds.inc)
     count = len(items)
     body_stream = stream_batch(items, plan=result.plan, pool=svc.pool,
                                window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes,
-                               compression=svc.settings.png_compression, settlement=settlement)
+                               compression=svc.settings.png_compression, settlement=settlement,
+                               metrics=svc.metrics)
     return Stream(body_stream, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
         "X-QR-Plan": result.plan,

@@ -12,7 +12,6 @@ store and provisions one demo key per plan, printed at startup.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from .limits.plans import PLANS
@@ -66,8 +65,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     from .app import create_app
 
-    common = dict(host=host, port=port, log_level=settings.log_level, proxy_headers=True,
-                  server_header=False, timeout_graceful_shutdown=settings.shutdown_grace_s)
+    from .logs import configure_logging
+
+    configure_logging(settings.log_level)
+    common = dict(host=host, port=port, log_level=settings.log_level, log_config=None,
+                  proxy_headers=True, server_header=False, access_log=False,
+                  timeout_graceful_shutdown=settings.shutdown_grace_s)
     if settings.embedded:
         if workers != 1:
             print("qrstudio: the embedded store lives in one process; --workers must be 1 "
@@ -83,7 +86,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         sys.stdout.flush()
         uvicorn.run(create_app(settings, store), workers=1, **common)  # type: ignore[arg-type]
     else:
-        uvicorn.run("service.app:create_app", factory=True, workers=workers,
+        uvicorn.run("service.app:create_served_app", factory=True, workers=workers,
                     **common)  # type: ignore[arg-type]
     return 0
 
@@ -121,7 +124,6 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return _run(args, load_settings())
     except (AdminError, SettingsError) as exc:

@@ -86,13 +86,15 @@ class OutputTooLarge(QRStudioError):
 class QuotaExceeded(QRStudioError):
     status = 429
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str, retry_after: int, reason: str = "quota") -> None:
         super().__init__(message)
+        self.reason = reason
         self.headers = {"Retry-After": str(retry_after)}
 
 
 class Overloaded(QRStudioError):
     status = 503
+    reason = "overloaded"
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
@@ -101,6 +103,8 @@ class Overloaded(QRStudioError):
 
 class Unavailable(Overloaded):
     """A dependency (Redis) did not answer in time: nothing was charged."""
+
+    reason = "store_unavailable"
 
 
 class StreamAborted(QRStudioError):
@@ -132,7 +136,11 @@ def _respond(exc: QRStudioError) -> Response[Any]:
                     media_type="application/json")
 
 
-def _domain(_: Request[Any, Any, Any], exc: QRStudioError) -> Response[Any]:
+def _domain(request: Request[Any, Any, Any], exc: QRStudioError) -> Response[Any]:
+    if isinstance(exc, (QuotaExceeded, Overloaded)):
+        metrics = getattr(request.app.state, "metrics", None)
+        if metrics is not None:
+            metrics.refusals.labels(exc.reason).inc()
     return _respond(exc)
 
 
@@ -146,10 +154,10 @@ def _decode(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _respond(MalformedBody(f"Malformed JSON body: {exc}"))
 
 
-def _store_down(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def _store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.warning("store unavailable: %s: %s", type(exc).__name__, exc)
-    return _respond(Unavailable("The service's store is unavailable; nothing was charged. "
-                                "Retry shortly.", retry_after=5))
+    return _domain(request, Unavailable("The service's store is unavailable; nothing was "
+                                        "charged. Retry shortly.", retry_after=5))
 
 
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

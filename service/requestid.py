@@ -1,20 +1,26 @@
-"""Request ids: a ULID per request, or the gateway's own id when it is a sane one.
+"""The edge of every request: its id, its access log line and its HTTP metrics.
 
-The id is for tracing only. Nothing that must be unique per attempt (the quota's
-de-duplication) trusts it: those use ``new_ulid()`` directly.
+The id is a ULID, or the gateway's own id when it is a sane one. It is for tracing only:
+nothing that must be unique per attempt (the quota's de-duplication) trusts it; those use
+``new_ulid()`` directly.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
 from typing import Any
 
-__all__ = ["RequestIdMiddleware", "new_ulid", "request_id_of"]
+from .logs import request_id_var
+from .metrics import Metrics
+
+__all__ = ["RequestIdMiddleware", "new_ulid"]
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INCOMING = re.compile(rb"[A-Za-z0-9._-]{1,128}")
+access = logging.getLogger("qrstudio.access")
 
 
 def new_ulid() -> str:
@@ -22,15 +28,13 @@ def new_ulid() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-def request_id_of(scope: dict[str, Any]) -> str:
-    return str(scope.get("state", {}).get("request_id", ""))
-
-
 class RequestIdMiddleware:
-    """Pure ASGI: picks the id before anything else runs and adds it to every response."""
+    """Pure ASGI: sets the id before anything else runs, adds it to every response, counts
+    the request by route template and status, and logs one access line."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, metrics: Metrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -39,12 +43,26 @@ class RequestIdMiddleware:
         incoming = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
         rid = incoming.decode() if incoming and _INCOMING.fullmatch(incoming) else new_ulid()
         scope.setdefault("state", {})["request_id"] = rid
+        token = request_id_var.set(rid)
         header = (b"x-request-id", rid.encode())
+        status = 500
+        start = time.perf_counter()
 
         async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 message["headers"] = [*headers, header]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("path_template") or "unmatched"
+            if self.metrics is not None:
+                self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            access.info("%s %s %s", scope["method"], scope["path"], status,
+                        extra={"status": status, "route": route,
+                               "duration_ms": round((time.perf_counter() - start) * 1000, 1)})
+            request_id_var.reset(token)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
+from .metrics import Metrics
 from .render.pool import RenderPool
 from .settings import Settings
 
@@ -38,7 +39,8 @@ class Admission:
         """After ``enter()``; on refusal the process slot is the caller's to give back."""
         if self.accounts[account] >= self.per_account:
             raise QuotaExceeded(f"Your account already has {self.accounts[account]} batches "
-                                "streaming, the most at once; retry when one completes.", 2)
+                                "streaming, the most at once; retry when one completes.", 2,
+                                reason="account_busy")
         self.accounts[account] += 1
 
     def leave(self, account: str | None) -> None:
@@ -54,6 +56,7 @@ class Services:
     settings: Settings
     store: Store
     pool: RenderPool
+    metrics: Metrics = field(default_factory=Metrics)
     admission: Admission = field(init=False)
     open_streams: set[Settlement] = field(default_factory=set)
 

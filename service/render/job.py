@@ -27,4 +27,8 @@ class RenderResult(msgspec.Struct, frozen=True):
     data: bytes
     crc32: int
     sha256: str
-    duration_ms: int
+    seconds: float
+
+    @property
+    def duration_ms(self) -> int:
+        return round(self.seconds * 1000)

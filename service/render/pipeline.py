@@ -33,4 +33,4 @@ def render(job: RenderJob, compression: int = 0) -> RenderResult:
     data = WRITERS[job.format](shape(dark, job.pattern), job, compression)
     crc = zlib.crc32(data)
     digest = hashlib.sha256(data).hexdigest()
-    return RenderResult(data, crc, digest, round((time.perf_counter() - start) * 1000))
+    return RenderResult(data, crc, digest, time.perf_counter() - start)

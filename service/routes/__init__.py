@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .bulk import generate_bulk
-from .health import health, status
+from .health import health, metrics, status
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status]
+ROUTES = [generate_bulk, health, status, metrics]

@@ -5,7 +5,7 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Response
 
-__all__ = ["health", "status"]
+__all__ = ["health", "metrics", "status"]
 
 
 @get("/api/health/", summary="Liveness: answers without touching any dependency")
@@ -26,3 +26,9 @@ async def status(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "store": {"kind": store, "ok": True},
                      "render_threads": svc.settings.threads,
                      "batches_in_flight": svc.admission.in_flight})
+
+
+@get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False,
+     media_type="text/plain; version=0.0.4")
+async def metrics(request: Request[Any, Any, Any]) -> bytes:
+    return request.app.state.metrics.exposition()  # type: ignore[no-any-return]
