@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         finally:
             # uvicorn has waited QRSTUDIO_SHUTDOWN_GRACE_S and cut what was still streaming:
             # settle those before the store goes away.
-            await app.state.services.settle_all("shutdown")
+            await app.state.services.streams.settle_all("shutdown")
             pool.shutdown()
             await live_store.close()
 
@@ -74,6 +74,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics)],
         request_max_body_size=settings.max_body_bytes,
+        openapi_config=None,  # /schema is built from the msgspec Structs (service/openapi.py)
+        logging_config=None,  # JSON logs are configured by service/logs.py
         debug=False,
     )
 

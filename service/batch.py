@@ -27,7 +27,7 @@ from .schema import Manifest, ManifestItem
 from .validation import ValidItem
 from .zipstream import ZipWriter, member_overhead
 
-__all__ = ["Settlement", "stream_batch"]
+__all__ = ["Settlement", "Streams", "stream_batch"]
 
 log = logging.getLogger("qrstudio.batch")
 _END_RECORD = 22
@@ -37,7 +37,8 @@ _LARGEST_CHUNK = 16
 class Settlement:
     """Charged credits that go back unless the stream completes; refunded at most once.
 
-    Registered in ``registry`` while open, so shutdown can settle what it has to cut. If the
+    While open it is in ``registry.open``; a refund under way is in ``registry.refunding``, so
+    shutdown can settle what it cut and wait for refunds before closing the store. If the
     store cannot take the refund (Redis down), it is retried in the background: the refund is
     idempotent (the attempt's record), so a retry never gives back twice.
     """
@@ -46,20 +47,20 @@ class Settlement:
     RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60)
 
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
-                 registry: set[Settlement], on_refund: Callable[[], None] = lambda: None) -> None:
+                 registry: Streams, on_refund: Callable[[], None] = lambda: None) -> None:
         self._refund = refund
         self._on_refund = on_refund
         self._on_close = on_close
         self._registry = registry
         self._open = True
         self._loop = asyncio.get_running_loop()
-        registry.add(self)
+        registry.open.add(self)
 
     def _close(self) -> bool:
         if not self._open:
             return False
         self._open = False
-        self._registry.discard(self)
+        self._registry.open.discard(self)
         self._on_close()
         return True
 
@@ -69,14 +70,20 @@ class Settlement:
     async def release(self, why: str) -> None:
         if not self._close():
             return
+        task = self._loop.create_task(self._give_back(why))
+        self._registry.refunding.add(task)
+        task.add_done_callback(self._registry.refunding.discard)
         with anyio.CancelScope(shield=True):
-            try:
-                refunded = await self._refund()
-            except Exception as exc:  # the store is down: keep trying, off the request
-                log.warning("refund failed (%s: %s); retrying in the background",
-                            type(exc).__name__, exc)
-                self._spawn(self._retry())
-                return
+            await asyncio.shield(task)
+
+    async def _give_back(self, why: str) -> None:
+        try:
+            refunded = await self._refund()
+        except Exception as exc:  # the store is down: keep trying, off the request
+            log.warning("refund failed (%s: %s); retrying in the background",
+                        type(exc).__name__, exc)
+            self._spawn(self._retry())
+            return
         if refunded:
             self._on_refund()
         log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
@@ -103,6 +110,21 @@ class Settlement:
         task = self._loop.create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class Streams:
+    """The open streams of a process and the refunds under way."""
+
+    def __init__(self) -> None:
+        self.open: set[Settlement] = set()
+        self.refunding: set[asyncio.Task[None]] = set()
+
+    async def settle_all(self, why: str, timeout: float = 10.0) -> None:
+        """Refund every stream still open, and wait for refunds under way (shutdown)."""
+        for settlement in list(self.open):
+            await settlement.release(why)
+        if self.refunding:
+            await asyncio.wait(list(self.refunding), timeout=timeout)
 
 
 def _size(value: float) -> int | float:

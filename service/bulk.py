@@ -121,7 +121,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         raise
     owner = account
     settlement = Settlement(lambda: svc.store.refund(owner, attempt, month),
-                            lambda: svc.admission.leave(owner), svc.open_streams,
+                            lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc)
     count = len(items)
     body_stream = stream_batch(items, plan=result.plan, pool=svc.pool,

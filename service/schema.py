@@ -48,7 +48,7 @@ class GenerateRequest(msgspec.Struct, kw_only=True):
     # What to encode
     data: Str2048 | None = None
     data_type: DataType = "url"
-    payload: msgspec.Raw = msgspec.Raw(b"null")  # decoded by data_type, see PAYLOADS
+    payload: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET  # decoded by data_type: PAYLOADS
     # Output and dimensions
     format: ImageFormat = "png"
     size_inches: Annotated[float, Meta(ge=0.5, le=15)]

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from .batch import Streams
 from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
 from .metrics import Metrics
 from .render.pool import RenderPool
 from .settings import Settings
 
-if TYPE_CHECKING:
-    from .batch import Settlement
 
 __all__ = ["Admission", "Services"]
 
@@ -58,13 +55,8 @@ class Services:
     pool: RenderPool
     metrics: Metrics = field(default_factory=Metrics)
     admission: Admission = field(init=False)
-    open_streams: set[Settlement] = field(default_factory=set)
+    streams: Streams = field(default_factory=Streams)
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.settings.max_batches_in_flight,
                                    self.settings.max_batches_per_account)
-
-    async def settle_all(self, why: str) -> None:
-        """Refund every stream still open (shutdown): each exactly once, whoever comes first."""
-        await asyncio.gather(*(s.release(why) for s in list(self.open_streams)),
-                             return_exceptions=True)

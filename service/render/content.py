@@ -34,7 +34,7 @@ def decode_payload(item: GenerateRequest) -> msgspec.Struct | None:
     decoder = payload_decoders.get(item.data_type)
     if decoder is None:
         return None
-    if bytes(item.payload) == b"null":
+    if item.payload is msgspec.UNSET or bytes(item.payload) == b"null":
         raise ContentError(f"payload is required for data_type '{item.data_type}'")
     try:
         return decoder.decode(item.payload)  # type: ignore[no-any-return]

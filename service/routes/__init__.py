@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .bulk import generate_bulk
-from .health import health, metrics, status
+from .health import health, metrics, openapi, status
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status, metrics]
+ROUTES = [generate_bulk, health, status, metrics, openapi]

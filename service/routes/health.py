@@ -5,7 +5,9 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Response
 
-__all__ = ["health", "metrics", "status"]
+from ..openapi import openapi_document
+
+__all__ = ["health", "metrics", "openapi", "status"]
 
 
 @get("/api/health/", summary="Liveness: answers without touching any dependency")
@@ -32,3 +34,9 @@ async def status(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
      media_type="text/plain; version=0.0.4")
 async def metrics(request: Request[Any, Any, Any]) -> bytes:
     return request.app.state.metrics.exposition()  # type: ignore[no-any-return]
+
+
+@get(["/schema", "/schema/openapi.json"], summary="The OpenAPI document",
+     include_in_schema=False, media_type="application/json")
+async def openapi() -> bytes:
+    return openapi_document()

@@ -10,7 +10,7 @@ from service.schema import GenerateRequest
 
 
 def item(data_type: str, payload: dict[str, object] | None = None, **kw: object) -> GenerateRequest:
-    raw = msgspec.Raw(msgspec.json.encode(payload)) if payload is not None else msgspec.Raw(b"null")
+    raw = msgspec.Raw(msgspec.json.encode(payload)) if payload is not None else msgspec.UNSET
     return GenerateRequest(data_type=data_type, payload=raw, size_inches=2, **kw)  # type: ignore[arg-type]
 
 
