@@ -83,7 +83,7 @@ def test_overload_is_refused_at_once_while_admitted_batches_complete(make_server
                 body = await r.aread()
                 archive, manifest = open_zip(body)
                 assert manifest["count"] == 400
-                for i in (0, 399):
+                for i in range(400):
                     check_image("png", archive.read(f"qr-{i + 1:04d}.png"),
                                 f"https://example.com/o/{i}", 3, 300)
             # one slot per account: a second batch of the same account is a 429
@@ -147,3 +147,42 @@ def test_openapi_describes_every_field_with_limits_and_defaults(server) -> None:
     assert len(props["pattern"]["enum"]) == 11 and props["pattern"]["default"] == "rounded"
     assert len(props["payload"]["oneOf"]) == 9  # vcard and mecard share one
     assert schemas["DynamicPayload"]["properties"]["name"]["maxLength"] == 120
+
+
+def test_a_burst_beyond_the_bounds_keeps_server_memory_bounded() -> None:
+    """40 concurrent batches against 2 slots: 38 refused at once, 2 complete, RSS flat."""
+    from pathlib import Path
+
+    server = ServeProcess(max_batches_in_flight="2", max_batches_per_account="1")
+
+    def rss_mib() -> float:
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024  # type: ignore[union-attr]
+
+    items = [{"data": f"https://example.com/b/{i}", "size_inches": 2} for i in range(300)]
+    keys = [server.demo_keys[p] for p in ("starter", "pro", "agency", "enterprise")]
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as c:
+            jobs = [c.post(server.url + BULK, json={"items": items[:50] if k == keys[0] else items},
+                           headers={"X-Api-Key": k}) for k in keys for _ in range(10)]
+            return list(await asyncio.gather(*jobs))
+
+    try:
+        before = rss_mib()
+        responses = asyncio.run(burst())
+        after = rss_mib()
+        codes = [r.status_code for r in responses]
+        assert codes.count(200) >= 2 and set(codes) <= {200, 429, 503}
+        assert codes.count(503) + codes.count(429) >= 30
+        for r in responses:
+            if r.status_code == 200:
+                archive, manifest = open_zip(r.content)
+                for i, entry in enumerate(manifest["items"]):
+                    check_image("png", archive.read(entry["filename"]),
+                                f"https://example.com/b/{i}", 2, 300)
+            else:
+                assert int(r.headers["Retry-After"]) > 0
+        assert after - before < 60, (before, after)
+    finally:
+        server.stop()
