@@ -23,8 +23,8 @@ from .errors import StreamAborted
 from .metrics import Metrics
 from .render.job import RenderResult
 from .render.pool import RenderPool
-from .schema import Manifest, ManifestItem
-from .validation import ValidItem
+from .schema import Manifest, ManifestDynamic, ManifestItem
+from .validation import ValidItem, public_url
 from .zipstream import ZipWriter, member_overhead
 
 __all__ = ["Settlement", "Streams", "stream_batch"]
@@ -131,9 +131,13 @@ def _size(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult) -> ManifestItem:
+def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult,
+                   base: str) -> ManifestItem:
     job = item.job
-    return ManifestItem(
+    dynamic = None
+    if item.code is not None:
+        dynamic = ManifestDynamic(item.code.short_id, public_url(base, item.code.short_id))
+    return ManifestItem(dynamic=dynamic,
         index=index, filename=name, data_type=item.request.data_type, format=job.format,
         size_inches=_size(job.size_inches), dpi=job.dpi, bytes=len(result.data), cache="MISS",
         duration_ms=result.duration_ms, has_logo=item.has_logo, sha256=result.sha256,
@@ -151,7 +155,8 @@ def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
         size = min(size * 2, largest)
 
 
-async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, window: int,
+async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, base: str,
+                       window: int,
                        ceiling: int, compression: int, settlement: Settlement,
                        metrics: Metrics) -> AsyncIterator[bytes]:
     writer = ZipWriter()
@@ -188,7 +193,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, w
                     raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
                                         f"at item {index}")
                 writer.add(name, result.data, result.crc32)
-                manifest.append(_manifest_item(index, name, item, result))
+                manifest.append(_manifest_item(index, name, item, result, base))
                 metrics.items.labels(item.job.format).inc()
                 metrics.render_seconds.observe(result.seconds)
                 index += 1

@@ -1,7 +1,8 @@
 """POST /api/v1/generate/bulk/: every check before the first byte, in the contract's order.
 
 overload (503) -> 401 -> 413 -> 400 malformed -> 403 plan without bulk -> 400 item count ->
-422 items -> 400 output ceiling -> 429 quota (the one atomic charge) -> 200 streamed ZIP.
+422 items -> 400 output ceiling -> 403 active dynamic QR cap and 429 quota (the one atomic
+step, which also creates the batch's dynamic QR codes) -> 200 streamed ZIP.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from .render.job import RenderJob
 from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
-from .validation import InvalidItem, ValidItem, validate_item
+from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
+                         with_new_short_id)
 from .zipstream import member_overhead
 
-__all__ = ["MAX_BULK_ITEMS", "handle_bulk", "minimum_output_bytes"]
+__all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes"]
 
 MAX_BULK_ITEMS = 5_000
+_COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
 _PNG_FIXED = 8 + 25 + 12 + 21 + 12 + 12  # signature, IHDR, PLTE (2 colours), pHYs, IDAT, IEND
 _DEFLATE_MAX_RATIO = 1032  # deflate cannot compress better than this
 
@@ -55,12 +58,12 @@ def _check_count(plan: Plan, count: int) -> None:
                              f"got {count}.")
 
 
-def _validate(items: list[msgspec.Raw], plan: Plan) -> list[ValidItem]:
+def _validate(items: list[msgspec.Raw], plan: Plan, ctx: ItemContext) -> list[ValidItem]:
     valid: list[ValidItem] = []
     errors: dict[int, str] = {}
     for index, raw in enumerate(items):
         try:
-            valid.append(validate_item(raw, plan))
+            valid.append(validate_item(raw, plan, ctx))
         except InvalidItem as exc:
             errors[index] = str(exc)
     if errors:
@@ -86,12 +89,19 @@ def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
                              f"{ceiling} byte ZIP ceiling; split it or lower sizes.")
 
 
-def _refuse(result: ChargeResult, count: int) -> None:
+def dynamic_cap_error(result: ChargeResult, adds: int) -> PlanForbidden:
+    return PlanForbidden(f"Plan '{result.plan}' allows up to {result.max_active} active dynamic "
+                         f"QRs ({result.active} active, this request adds {adds}).")
+
+
+def _refuse(result: ChargeResult, count: int, adds: int) -> None:
     if result.status == "no_account":
         raise NotAuthenticated()
     plan = PLANS[result.plan]
     if result.status in ("bulk_disabled", "bulk_cap"):
         _check_count(plan, count)  # the plan changed since the request was validated
+    if result.status == "dynamic_cap":
+        raise dynamic_cap_error(result, adds)
     if result.status == "quota":
         raise QuotaExceeded(f"Bulk of {count} would exceed your monthly quota "
                             f"({result.used}/{result.quota} used).", seconds_to_reset())
@@ -110,21 +120,30 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         raw_items = _decode_items(body)
         plan = PLANS[caller.account.plan]
         _check_count(plan, len(raw_items))
-        items = await asyncio.to_thread(_validate, raw_items, plan)
+        ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
+        items = await asyncio.to_thread(_validate, raw_items, plan, ctx)
         del body, raw_items
         _check_ceiling(items, svc.settings.zip_ceiling_bytes)
         attempt, month = new_ulid(), month_of()
-        result = await svc.store.charge(account, attempt, len(items), bulk=True, month=month)
-        _refuse(result, len(items))
+        for _ in range(_COLLISION_RETRIES):
+            codes = [item.code for item in items if item.code is not None]
+            result = await svc.store.charge(account, attempt, len(items), bulk=True, month=month,
+                                            codes=codes)
+            if result.status != "collision":
+                break
+            items = [with_new_short_id(i, ctx) if i.code else i for i in items]
+            attempt = new_ulid()
+        _refuse(result, len(items), len(codes))
     except BaseException:
         svc.admission.leave(account)
         raise
     owner = account
-    settlement = Settlement(lambda: svc.store.refund(owner, attempt, month),
+    short_ids = [c.short_id for c in codes]
+    settlement = Settlement(lambda: svc.store.refund(owner, attempt, month, short_ids),
                             lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc)
     count = len(items)
-    body_stream = stream_batch(items, plan=result.plan, pool=svc.pool,
+    body_stream = stream_batch(items, plan=result.plan, pool=svc.pool, base=ctx.public_base_url,
                                window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes,
                                compression=svc.settings.png_compression, settlement=settlement,

@@ -20,7 +20,8 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
 __all__ = [
     "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "StreamAborted", "Unavailable", "exception_handlers",
+    "AbortedStreamFilter", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
+    "exception_handlers",
 ]
 
 log = logging.getLogger("qrstudio.errors")
@@ -56,6 +57,14 @@ class MalformedBody(QRStudioError):
 
 class PlanForbidden(QRStudioError):
     status = 403
+
+
+class PaymentRequired(QRStudioError):
+    status = 402
+
+
+class NotFound(QRStudioError):
+    status = 404
 
 
 class ItemCountError(QRStudioError):

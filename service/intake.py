@@ -14,9 +14,14 @@ from .limits.store import Caller, Store
 __all__ = ["authenticate", "read_body"]
 
 
-async def authenticate(request: Request[Any, Any, Any], store: Store) -> Caller:
-    """The caller of ``X-Api-Key``; one 401 for every cause (missing, unknown, revoked)."""
+async def authenticate(request: Request[Any, Any, Any], store: Store, *,
+                       bearer: bool = False) -> Caller:
+    """The caller of ``X-Api-Key`` (or ``Authorization: Bearer`` where ``bearer``); one 401
+    for every cause (missing, unknown, revoked)."""
     raw = request.headers.get("x-api-key")
+    if raw is None and bearer:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        raw = token.strip() if scheme.lower() == "bearer" else None
     if not looks_like_key(raw):
         raise NotAuthenticated()
     caller = await store.authenticate(raw)  # type: ignore[arg-type]

@@ -8,22 +8,35 @@ least 2 pixels per module. Nothing here touches the network or the store.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import msgspec
 
 from .limits.plans import Plan
+from .limits.shortid import new_short_id
+from .limits.store import NewCode
 from .render.color import MIN_CONTRAST, contrast_ratio, is_inverted, parse_background, parse_color
-from .render.content import ContentError, build_content
+from .render.content import ContentError, build_content, decode_payload
 from .render.encode import CapacityError, plan_version, symbol_size
 from .render.geometry import SUPPORTED_PATTERNS
 from .render.job import RenderJob
 from .render.layout import LayoutError, plan_layout
-from .schema import GenerateRequest, field_message, item_decoder
+from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
 
-__all__ = ["InvalidItem", "ValidItem", "check_item", "validate_item"]
+__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_destination", "check_item",
+           "public_url", "validate_item", "with_new_short_id"]
 
 
 class InvalidItem(ValueError):
     """The item cannot be rendered; ``str(exc)`` is the message for the client."""
+
+
+class ItemContext(msgspec.Struct, frozen=True):
+    """Who the items are rendered for: dynamic codes belong to the account and encode a short
+    link on the public base URL."""
+
+    account: str
+    public_base_url: str
 
 
 class ValidItem(msgspec.Struct, frozen=True):
@@ -31,6 +44,21 @@ class ValidItem(msgspec.Struct, frozen=True):
     job: RenderJob
     inverted: bool
     has_logo: bool = False
+    code: NewCode | None = None  # the dynamic QR code this item creates
+
+
+def public_url(base: str, short_id: str) -> str:
+    return f"{base.rstrip('/')}/q/{short_id}/"
+
+
+def with_new_short_id(item: ValidItem, ctx: ItemContext) -> ValidItem:
+    """The same dynamic item with a fresh short id (after a collision); same length, so the
+    version and layout planned for it still hold."""
+    assert item.code is not None
+    short_id = new_short_id(ctx.account)
+    code = msgspec.structs.replace(item.code, short_id=short_id)
+    job = msgspec.structs.replace(item.job, content=public_url(ctx.public_base_url, short_id))
+    return msgspec.structs.replace(item, job=job, code=code)
 
 
 def _not_yet(field: str, value: object) -> InvalidItem:
@@ -92,8 +120,30 @@ def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
         raise _not_yet(field, value)
 
 
-def check_item(item: GenerateRequest, plan: Plan) -> ValidItem:
-    content = build_content(item)  # data, data_type, payload
+def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCode]:
+    payload = decode_payload(item)
+    assert isinstance(payload, DynamicPayload)
+    check_destination(payload.destination_url)
+    if ctx is None:
+        raise InvalidItem("data_type 'dynamic' needs an account")
+    short_id = new_short_id(ctx.account)
+    return (public_url(ctx.public_base_url, short_id),
+            NewCode(short_id, payload.name, payload.destination_url))
+
+
+def check_destination(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}")
+
+
+def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None) -> ValidItem:
+    code = None
+    if item.data_type == "dynamic":
+        content: str | bytes
+        content, code = _dynamic(item, ctx)
+    else:
+        content = build_content(item)  # data, data_type, payload
     if item.size_inches > plan.max_size_inches:
         raise InvalidItem(f"size_inches > plan max ({plan.max_size_inches:g})")
     if item.dpi > plan.max_dpi:
@@ -117,10 +167,11 @@ def check_item(item: GenerateRequest, plan: Plan) -> ValidItem:
     job = RenderJob(content=content, level=level, version=version, layout=layout,
                     pattern=item.pattern, fg=fg, bg=bg, format=item.format,
                     size_inches=item.size_inches, dpi=item.dpi)
-    return ValidItem(item, job, is_inverted(fg, bg))
+    return ValidItem(item, job, is_inverted(fg, bg), code=code)
 
 
-def validate_item(raw: msgspec.Raw | bytes, plan: Plan) -> ValidItem:
+def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
+                  ctx: ItemContext | None = None) -> ValidItem:
     try:
         item = item_decoder.decode(raw)
     except msgspec.ValidationError as exc:
@@ -128,6 +179,6 @@ def validate_item(raw: msgspec.Raw | bytes, plan: Plan) -> ValidItem:
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise InvalidItem(f"Malformed item: {exc}") from None
     try:
-        return check_item(item, plan)
+        return check_item(item, plan, ctx)
     except ContentError as exc:
         raise InvalidItem(str(exc)) from None

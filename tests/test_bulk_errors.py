@@ -199,8 +199,7 @@ def test_fields_of_later_issues_are_refused_not_ignored(server) -> None:
     _, key = server.account("starter")
     fields = [{"eye_shape": "circle"}, {"gradient_from": "#000000", "gradient_to": "#333333"},
               {"gradient_from": "#000000"}, {"frame_style": "box"}, {"frame_label": "Scan me"},
-              {"logo_url": "https://cdn.example.com/logo.png"}, {"eye_color": "#FF0000"},
-              {"data_type": "dynamic", "payload": {"name": "n", "destination_url": "https://e"}}]
+              {"logo_url": "https://cdn.example.com/logo.png"}, {"eye_color": "#FF0000"}]
     r = post(server, key, {"items": [{"data": "a", "size_inches": 2, **f} for f in fields]})
     assert r.status_code == 422
     errors = r.json()["errors"]

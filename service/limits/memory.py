@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import msgspec
 
 from .admin import AdminBase
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
-from .store import Account, Caller, KeyInfo
+from .redis_store import RECENT_SCANS, REFERRER_HOSTS
+from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
 __all__ = ["MemoryStore"]
 
@@ -25,6 +30,12 @@ class MemoryStore(AdminBase):
         self._accounts: dict[str, Account] = {}
         self._keys: dict[str, KeyInfo] = {}
         self._usage: dict[tuple[str, str], int] = {}
+        self._codes: dict[str, dict[str, str]] = {}
+        self._refs: dict[str, dict[str, int]] = {}
+        self._recent: dict[str, deque[str]] = {}
+        self._index: dict[str, dict[str, float]] = {}
+        self._active: dict[str, int] = {}
+        self._seq: dict[str, int] = {}
         # attempt id -> [expires at, state, n, first answer]
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
 
@@ -35,8 +46,8 @@ class MemoryStore(AdminBase):
             account = info and self._accounts.get(info.account)
             return Caller(key=info, account=account) if info and account else None
 
-    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool,
-                     month: str) -> ChargeResult:
+    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
+                     codes: Sequence[NewCode] = ()) -> ChargeResult:
         with self._lock:
             self._expire_attempts()
             prior = self._attempts.get((account, attempt))
@@ -44,15 +55,32 @@ class MemoryStore(AdminBase):
                 return prior[3]  # type: ignore[return-value]
             acct = self._accounts.get(account)
             used = self._usage.get((account, month), 0)
+            active = self._active.get(account, 0)
             result = decide(acct.plan if acct else None, acct.monthly_quota if acct else None,
-                            acct.overage if acct else None, used, n, bulk, self._enterprise_quota)
+                            acct.overage if acct else None, used, n, bulk,
+                            self._enterprise_quota, active=active, new_codes=len(codes))
+            if result.status == "ok" and any(c.short_id in self._codes for c in codes):
+                return msgspec.structs.replace(result, status="collision", used=used,
+                                               active=active)
             if result.status == "ok":
                 self._usage[(account, month)] = result.used
+                now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                for c in codes:
+                    self._seq[account] = self._seq.get(account, 0) + 1
+                    self._codes[c.short_id] = {
+                        "account": account, "id": str(self._seq[account]),
+                        "short_id": c.short_id, "name": c.name,
+                        "destination_url": c.destination_url, "is_active": "1",
+                        "scan_count": "0", "destination_changes_count": "0",
+                        "created_at": now, "updated_at": now}
+                    self._index.setdefault(account, {})[c.short_id] = time.time()
+                self._active[account] = result.active
                 self._attempts[(account, attempt)] = [
                     time.monotonic() + ATTEMPT_TTL_S, "charged", n, result]
             return result
 
-    async def refund(self, account: str, attempt: str, month: str) -> bool:
+    async def refund(self, account: str, attempt: str, month: str,
+                     codes: Sequence[str] = ()) -> bool:
         with self._lock:
             rec = self._attempts.get((account, attempt))
             if rec is None or rec[1] != "charged":
@@ -60,7 +88,90 @@ class MemoryStore(AdminBase):
             rec[1] = "refunded"
             key = (account, month)
             self._usage[key] = self._usage.get(key, 0) - int(rec[2])  # type: ignore[call-overload]
+            for short_id in codes:
+                self._drop(account, short_id)
             return True
+
+    def _drop(self, account: str, short_id: str) -> bool:
+        code = self._codes.get(short_id)
+        if code is None or code["account"] != account:
+            return False
+        if code["is_active"] == "1":
+            self._active[account] -= 1
+        del self._codes[short_id]
+        self._refs.pop(short_id, None)
+        self._recent.pop(short_id, None)
+        self._index.get(account, {}).pop(short_id, None)
+        return True
+
+    async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
+        with self._lock:
+            code = self._codes.get(short_id)
+            if code is None:
+                return "missing", ""
+            code["scan_count"] = str(int(code["scan_count"]) + 1)
+            code["last_scanned_at"] = scan.at
+            for field in (f"d:{scan.day}", f"m:{scan.month}", f"u:{scan.agent}"):
+                code[field] = str(int(code.get(field, "0")) + 1)
+            if scan.referrer:
+                refs = self._refs.setdefault(short_id, {})
+                host = scan.referrer if scan.referrer in refs or len(refs) < REFERRER_HOSTS \
+                    else "(other)"
+                refs[host] = refs.get(host, 0) + 1
+            self._recent.setdefault(short_id, deque(maxlen=RECENT_SCANS)).appendleft(scan.entry)
+            return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
+
+    def _record(self, short_id: str) -> CodeRecord:
+        return code_record(dict(self._codes[short_id]), dict(self._refs.get(short_id, {})),
+                           list(self._recent.get(short_id, ())))
+
+    async def list_codes(self, account: str, offset: int,
+                         limit: int) -> tuple[int, list[CodeRecord]]:
+        with self._lock:
+            index = self._index.get(account, {})
+            ids = sorted(index, key=index.__getitem__, reverse=True)
+            return len(ids), [self._record(i) for i in ids[offset:offset + limit]]
+
+    async def get_code(self, account: str, short_id: str) -> CodeRecord | None:
+        with self._lock:
+            code = self._codes.get(short_id)
+            return self._record(short_id) if code and code["account"] == account else None
+
+    async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
+                          is_active: bool | None, edit_limit: int,
+                          max_active: int) -> tuple[str, int]:
+        with self._lock:
+            code = self._codes.get(short_id)
+            if code is None or code["account"] != account:
+                return "missing", 0
+            edits = int(code["destination_changes_count"])
+            changes = bool(destination) and destination != code["destination_url"]
+            if changes and 0 <= edit_limit <= edits:
+                return "edit_limit", edits
+            active = self._active.get(account, 0)
+            if is_active and code["is_active"] != "1":
+                if 0 <= max_active < active + 1:
+                    return "dynamic_cap", active
+                self._active[account] = active + 1
+                code["is_active"] = "1"
+            elif is_active is False and code["is_active"] == "1":
+                self._active[account] = active - 1
+                code["is_active"] = "0"
+            if name:
+                code["name"] = name
+            if changes:
+                code["destination_url"] = destination
+                code["destination_changes_count"] = str(edits + 1)
+            code["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            return "ok", 0
+
+    async def delete_code(self, account: str, short_id: str) -> bool:
+        with self._lock:
+            return self._drop(account, short_id)
+
+    async def active_codes(self, account: str) -> int:
+        with self._lock:
+            return self._active.get(account, 0)
 
     async def used_this_month(self, account: str) -> int:
         return self.usage(account)

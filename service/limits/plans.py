@@ -54,10 +54,13 @@ PLANS: dict[str, Plan] = {
 
 
 def plan_table_json(enterprise_quota: int) -> bytes:
-    """The part of the table the quota script needs: {code: [quota, overage, max_bulk]}."""
+    """What the scripts need: {code: [quota, overage, max_bulk, max_active, edits]} (-1: no
+    limit)."""
     table = {
         code: [enterprise_quota if code == "enterprise" else p.monthly_quota,
-               1 if p.overage else 0, p.max_bulk_items]
+               1 if p.overage else 0, p.max_bulk_items,
+               -1 if p.max_active_dynamic_qrs is None else p.max_active_dynamic_qrs,
+               -1 if p.dynamic_edit_limit is None else p.dynamic_edit_limit]
         for code, p in PLANS.items()
     }
     return msgspec.json.encode(table)

@@ -16,7 +16,8 @@ from .plans import PLANS
 __all__ = ["ATTEMPT_TTL_S", "ChargeResult", "Status", "decide", "month_of", "seconds_to_reset",
            "usage_ttl_s"]
 
-Status = Literal["ok", "quota", "bulk_disabled", "bulk_cap", "no_account"]
+Status = Literal["ok", "quota", "bulk_disabled", "bulk_cap", "no_account", "dynamic_cap",
+                 "collision"]
 ATTEMPT_TTL_S = 2 * 24 * 3600
 
 
@@ -25,6 +26,8 @@ class ChargeResult(msgspec.Struct, frozen=True, array_like=True):
     plan: str
     used: int  # after the charge when ok, else as found
     quota: int
+    active: int = 0  # active dynamic QR codes, after the charge when ok
+    max_active: int = -1  # the plan's cap (-1: none)
 
     @property
     def remaining(self) -> int:
@@ -50,18 +53,23 @@ def usage_ttl_s(now: datetime | None = None) -> int:
 
 
 def decide(plan_code: str | None, quota_override: int | None, overage_override: bool | None,
-           used: int, n: int, bulk: bool, enterprise_quota: int) -> ChargeResult:
-    """What charging ``n`` credits to an account that has ``used`` this month would do."""
+           used: int, n: int, bulk: bool, enterprise_quota: int, *, active: int = 0,
+           new_codes: int = 0) -> ChargeResult:
+    """What charging ``n`` credits (and creating ``new_codes`` dynamic QR codes) for an
+    account that has ``used`` this month and ``active`` codes would do."""
     plan = PLANS.get(plan_code or "")
     if plan is None:
-        return ChargeResult("no_account", plan_code or "", used, 0)
+        return ChargeResult("no_account", plan_code or "", used, 0, active)
     default_quota = enterprise_quota if plan.code == "enterprise" else plan.monthly_quota
     quota = quota_override if quota_override is not None else default_quota
     overage = plan.overage if overage_override is None else overage_override
+    cap = -1 if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs
     if bulk and plan.max_bulk_items == 0:
-        return ChargeResult("bulk_disabled", plan.code, used, quota)
+        return ChargeResult("bulk_disabled", plan.code, used, quota, active, cap)
     if bulk and n > plan.max_bulk_items:
-        return ChargeResult("bulk_cap", plan.code, used, quota)
+        return ChargeResult("bulk_cap", plan.code, used, quota, active, cap)
+    if new_codes and cap >= 0 and active + new_codes > cap:
+        return ChargeResult("dynamic_cap", plan.code, used, quota, active, cap)
     if not overage and used + n > quota:
-        return ChargeResult("quota", plan.code, used, quota)
-    return ChargeResult("ok", plan.code, used + n, quota)
+        return ChargeResult("quota", plan.code, used, quota, active, cap)
+    return ChargeResult("ok", plan.code, used + n, quota, active + new_codes, cap)

@@ -6,6 +6,12 @@
     qs:{<acct>}:keys                     hash sha256 -> JSON KeyInfo (for listing)
     qs:{<acct>}:usage:<YYYYMM>           integer, credits used in that UTC month
     qs:{<acct>}:attempt:<id>             JSON {s: charged|refunded, n, r}, 2 days
+    qs:{<acct>}:codes                    zset short_id -> created (ms): the account's codes
+    qs:{<tok>}:q:<short_id>              hash: one dynamic QR code and its scan counters
+    qs:{<tok>}:q:<short_id>:ref          hash referrer host -> scans (at most 100 hosts)
+    qs:{<tok>}:q:<short_id>:recent       list of the last 100 scans (JSON)
+
+(``<tok>``, the short id's first 3 characters, hashes to the account's slot: shortid.py.)
 
 Every per-account key carries the hash tag ``{acct}``, so ``charge.lua`` and ``refund.lua`` run
 on Redis Cluster too. The API key index is global by nature (the account is not known yet).
@@ -13,6 +19,8 @@ on Redis Cluster too. The API key index is global by nature (the account is not 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
 
@@ -24,9 +32,14 @@ from .admin import AdminBase
 from .keys import hash_key
 from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
-from .store import Account, Caller, KeyInfo
+from .shortid import code_key
+from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
-__all__ = ["RedisAdmin", "RedisStore", "account_key", "usage_key"]
+__all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
+           "usage_key"]
+
+RECENT_SCANS = 100
+REFERRER_HOSTS = 100
 
 _key_info = msgspec.json.Decoder(KeyInfo)
 
@@ -41,6 +54,10 @@ def account_key(account: str) -> str:
 
 def usage_key(account: str, month: str | None = None) -> str:
     return f"qs:{{{account}}}:usage:{month or month_of()}"
+
+
+def codes_key(account: str) -> str:
+    return f"qs:{{{account}}}:codes"
 
 
 def attempt_key(account: str, attempt: str) -> str:
@@ -65,6 +82,9 @@ class RedisStore:
             health_check_interval=30)
         self._charge = self._redis.register_script(_lua("charge.lua"))
         self._refund = self._redis.register_script(_lua("refund.lua"))
+        self._scan = self._redis.register_script(_lua("scan.lua"))
+        self._update = self._redis.register_script(_lua("code_update.lua"))
+        self._delete = self._redis.register_script(_lua("code_delete.lua"))
         self._plans = plan_table_json(enterprise_quota)
 
     async def authenticate(self, raw_key: str) -> Caller | None:
@@ -77,17 +97,87 @@ class RedisStore:
         account = _account_from(info.account, fields)
         return Caller(key=info, account=account) if account else None
 
-    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool,
-                     month: str) -> ChargeResult:
+    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
+                     codes: Sequence[NewCode] = ()) -> ChargeResult:
+        now = datetime.now(timezone.utc)
+        args: list[Any] = [n, self._plans, usage_ttl_s(), ATTEMPT_TTL_S, "1" if bulk else "0",
+                           account, now.isoformat(timespec="seconds"),
+                           int(now.timestamp() * 1000)]
+        for c in codes:
+            args += [c.name, c.destination_url]
         raw = await self._charge(
-            keys=[account_key(account), usage_key(account, month), attempt_key(account, attempt)],
-            args=[n, self._plans, usage_ttl_s(), ATTEMPT_TTL_S, "1" if bulk else "0"])
-        status, plan, used, quota = raw
-        return ChargeResult(status.decode(), plan.decode(), int(used), int(quota))
+            keys=[account_key(account), usage_key(account, month), attempt_key(account, attempt),
+                  codes_key(account), *(code_key(c.short_id) for c in codes)], args=args)
+        status, plan, used, quota, active, max_active = raw
+        return ChargeResult(status.decode(), plan.decode(), int(used), int(quota), int(active),
+                            int(max_active))
 
-    async def refund(self, account: str, attempt: str, month: str) -> bool:
-        keys = [attempt_key(account, attempt), usage_key(account, month)]
+    async def refund(self, account: str, attempt: str, month: str,
+                     codes: Sequence[str] = ()) -> bool:
+        keys = [attempt_key(account, attempt), usage_key(account, month), account_key(account),
+                codes_key(account)]
+        for short_id in codes:
+            key = code_key(short_id)
+            keys += [key, f"{key}:ref", f"{key}:recent"]
         return bool(await self._refund(keys=keys))
+
+    async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
+        key = code_key(short_id)
+        state, destination = await self._scan(
+            keys=[key, f"{key}:ref", f"{key}:recent"],
+            args=[scan.at, scan.day, scan.month, scan.agent, scan.referrer, scan.entry,
+                  RECENT_SCANS, REFERRER_HOSTS])
+        return state.decode(), destination.decode()
+
+    async def _read_codes(self, short_ids: list[str]) -> list[CodeRecord | None]:
+        pipe = self._redis.pipeline(transaction=False)
+        for short_id in short_ids:
+            key = code_key(short_id)
+            pipe.hgetall(key)
+            pipe.hgetall(f"{key}:ref")
+            pipe.lrange(f"{key}:recent", 0, -1)
+        raw = await pipe.execute()
+        out: list[CodeRecord | None] = []
+        for i in range(0, len(raw), 3):
+            fields = {k.decode(): v.decode() for k, v in raw[i].items()}
+            if not fields:
+                out.append(None)
+                continue
+            out.append(code_record(fields, {k.decode(): int(v) for k, v in raw[i + 1].items()},
+                                   [e.decode() for e in raw[i + 2]]))
+        return out
+
+    async def list_codes(self, account: str, offset: int,
+                         limit: int) -> tuple[int, list[CodeRecord]]:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zcard(codes_key(account))
+        pipe.zrevrange(codes_key(account), offset, offset + limit - 1)
+        count, ids = await pipe.execute()
+        records = await self._read_codes([i.decode() for i in ids]) if ids else []
+        return int(count), [r for r in records if r is not None and r.account == account]
+
+    async def get_code(self, account: str, short_id: str) -> CodeRecord | None:
+        (record,) = await self._read_codes([short_id])
+        return record if record is not None and record.account == account else None
+
+    async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
+                          is_active: bool | None, edit_limit: int,
+                          max_active: int) -> tuple[str, int]:
+        flag = "" if is_active is None else ("1" if is_active else "0")
+        raw = await self._update(
+            keys=[code_key(short_id), account_key(account)],
+            args=[account, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
+                  destination, flag, edit_limit, max_active])
+        return raw[0].decode(), int(raw[1]) if len(raw) > 1 else 0
+
+    async def delete_code(self, account: str, short_id: str) -> bool:
+        key = code_key(short_id)
+        return bool(await self._delete(
+            keys=[key, f"{key}:ref", f"{key}:recent", account_key(account), codes_key(account)],
+            args=[account]))
+
+    async def active_codes(self, account: str) -> int:
+        return int(await self._redis.hget(account_key(account), "active_codes") or 0)
 
     async def used_this_month(self, account: str) -> int:
         return int(await self._redis.get(usage_key(account)) or 0)

@@ -1,11 +1,26 @@
--- Gives back the credits of a charged attempt whose stream did not complete, exactly once.
+-- Undoes a charged attempt whose stream did not complete, exactly once: gives the credits back
+-- and removes the dynamic QR codes the attempt created.
 -- KEYS[1] attempt qs:{acct}:attempt:<id>   KEYS[2] the usage counter the charge bumped
--- Returns 1 when credits went back, 0 when there was nothing (left) to refund.
+-- KEYS[3] account hash   KEYS[4] codes index
+-- KEYS[5..] per code: its hash, its referrers hash, its recent scans list
+-- Returns 1 when the attempt was undone, 0 when there was nothing (left) to undo.
 local rec = redis.call('GET', KEYS[1])
 if not rec then return 0 end
 local r = cjson.decode(rec)
 if r.s ~= 'charged' then return 0 end
 r.s = 'refunded'
-redis.call('DECRBY', KEYS[2], r.n)
+if r.n > 0 then
+  redis.call('DECRBY', KEYS[2], r.n)
+end
+for i = 5, #KEYS, 3 do
+  local state = redis.call('HMGET', KEYS[i], 'is_active', 'short_id')
+  if state[2] then
+    if state[1] == '1' then
+      redis.call('HINCRBY', KEYS[3], 'active_codes', -1)
+    end
+    redis.call('ZREM', KEYS[4], state[2])
+    redis.call('DEL', KEYS[i], KEYS[i + 1], KEYS[i + 2])
+  end
+end
 redis.call('SET', KEYS[1], cjson.encode(r), 'KEEPTTL')
 return 1

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from segno import helpers
 
-from ..schema import (DynamicPayload, EmailPayload, EpcPayload, EventPayload, GenerateRequest,
+from ..schema import (EmailPayload, EpcPayload, EventPayload, GenerateRequest,
                       GeoPayload, PhonePayload, SmsPayload, VCardPayload, WifiPayload,
                       field_message, payload_decoders)
 
@@ -148,14 +148,9 @@ def _event(_: GenerateRequest, p: EventPayload) -> Content:
     return "\r\n".join(lines)
 
 
-def _dynamic(_: GenerateRequest, p: DynamicPayload) -> Content:
-    raise ContentError("data_type 'dynamic' is not available yet on this service")
-
-
 BUILDERS: dict[str, Callable[[GenerateRequest, Any], Content]] = {
     "url": _text, "text": _text, "vcard": _vcard, "mecard": _mecard, "wifi": _wifi,
     "email": _email, "sms": _sms, "geo": _geo, "phone": _phone, "epc": _epc, "event": _event,
-    "dynamic": _dynamic,
 }
 
 

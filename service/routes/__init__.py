@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .bulk import generate_bulk
+from .dynamic import DYNAMIC_ROUTES
 from .health import health, metrics, openapi, status
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status, metrics, openapi]
+ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES]

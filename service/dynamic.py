@@ -1,0 +1,243 @@
+"""Dynamic QR codes: the public redirect and the management API (CONTRACT section 5).
+
+A code encodes ``{PUBLIC_BASE_URL}/q/{short_id}/``; the destination lives in the store and can
+change after printing. The redirect is what phones hit: one store round trip (scan.lua) that
+both resolves the code and counts the scan in bounded storage.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import msgspec
+from litestar import Request, Response
+
+from .bulk import dynamic_cap_error
+from .errors import MalformedBody, NotFound, PaymentRequired, PlanForbidden
+from .intake import authenticate
+from .limits.plans import PLANS
+from .limits.quota import month_of
+from .limits.shortid import SHORT_ID_RE, new_short_id
+from .limits.store import Caller, CodeRecord, NewCode, Scan
+from .requestid import new_ulid
+from .schema import Str120, Str2000
+from .services import Services
+from .validation import InvalidItem, check_destination, public_url
+
+__all__ = ["PAUSED_PAGE", "agent_family", "analytics", "code_object", "create_code",
+           "delete_code", "get_code", "list_codes", "redirect", "update_code"]
+
+PAUSED_PAGE = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
+               "content='width=device-width'><title>Paused</title></head><body style='font:18px "
+               "system-ui;margin:20vh auto;max-width:28em;text-align:center'><h1>This QR code "
+               "is paused</h1><p>Its owner has paused it for now. Please try again later."
+               "</p></body></html>")
+FREE_MONTHLY_SCANS = 50
+_AGENTS = [("bot", re.compile(r"bot|crawl|spider|slurp|preview", re.I)),
+           ("ios", re.compile(r"iPhone|iPad|iPod")), ("android", re.compile(r"Android")),
+           ("windows", re.compile(r"Windows")), ("macos", re.compile(r"Macintosh|Mac OS X")),
+           ("linux", re.compile(r"Linux|X11"))]
+
+
+class CodeCreate(msgspec.Struct, kw_only=True):
+    name: Str120
+    destination_url: Str2000
+
+
+class CodeUpdate(msgspec.Struct, kw_only=True):
+    name: Str120 | None = None
+    destination_url: Str2000 | None = None
+    is_active: bool | None = None
+
+
+_create = msgspec.json.Decoder(CodeCreate)
+_update = msgspec.json.Decoder(CodeUpdate)
+
+
+def agent_family(ua: str) -> str:
+    return next((name for name, pattern in _AGENTS if pattern.search(ua)), "other")
+
+
+def _scan(request: Request[Any, Any, Any]) -> Scan:
+    now = datetime.now(timezone.utc)
+    at = now.isoformat(timespec="seconds")
+    agent = agent_family(request.headers.get("user-agent", ""))
+    referer = request.headers.get("referer", "")
+    host = (urlsplit(referer).hostname or "")[:100] if referer else ""
+    entry = msgspec.json.encode({"at": at, "agent": agent, "referrer": host}).decode()
+    return Scan(at=at, day=now.strftime("%Y-%m-%d"), month=month_of(now), agent=agent,
+                referrer=host, entry=entry)
+
+
+async def redirect(request: Request[Any, Any, Any], short_id: str,
+                   svc: Services) -> Response[Any]:
+    headers = {"Cache-Control": "no-store"}
+    if not SHORT_ID_RE.fullmatch(short_id):
+        return Response(content={"detail": "Not found."}, status_code=404, headers=headers)
+    state, destination = await svc.store.resolve(short_id, _scan(request))
+    if state == "ok":
+        return Response(content=b"", status_code=302,
+                        headers={**headers, "Location": destination})
+    if state == "paused":
+        return Response(content=PAUSED_PAGE, status_code=200, media_type="text/html",
+                        headers=headers)
+    return Response(content={"detail": "Not found."}, status_code=404, headers=headers)
+
+
+def code_object(code: CodeRecord, base: str) -> dict[str, Any]:
+    """The product's dynamic QR object (variants is always empty here)."""
+    return {"id": code.id, "short_id": code.short_id, "name": code.name,
+            "destination_url": code.destination_url, "variants": [],
+            "is_active": code.is_active, "scan_count": code.scan_count,
+            "last_scanned_at": code.last_scanned_at,
+            "destination_changes_count": code.destination_changes_count,
+            "public_url": public_url(base, code.short_id), "created_at": code.created_at,
+            "updated_at": code.updated_at}
+
+
+async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
+    return await authenticate(request, svc.store, bearer=True)
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        field, _, message = str(exc).rpartition(" - at `$.")
+        name = message.rstrip("`") if field else ""
+        raise FieldError(name or "non_field_errors", field or str(exc)) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"Malformed JSON body: {exc}") from None
+
+
+class FieldError(MalformedBody):
+    """A 400 with the product's per-field body: {"<field>": ["<message>"]}."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def body(self) -> Any:
+        return {self.field: [str(self)]}
+
+
+def _destination(url: str) -> None:
+    try:
+        check_destination(url)
+    except InvalidItem:
+        raise FieldError("destination_url", "Enter an http or https URL.") from None
+
+
+def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise FieldError(name, "A positive integer is required.")
+    return int(raw)
+
+
+async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+    caller = await _caller(request, svc)
+    page = _int_param(request, "page", 1)
+    page_size = min(_int_param(request, "page_size", 25), 100)
+    count, codes = await svc.store.list_codes(caller.account.id, (page - 1) * page_size,
+                                              page_size)
+    base = str(request.base_url).rstrip("/") + request.url.path
+
+    def link(p: int) -> str | None:
+        if p < 1 or (p - 1) * page_size >= count:
+            return None
+        return f"{base}?{urlencode({'page': p, 'page_size': page_size})}"
+
+    return {"count": count, "next": link(page + 1), "previous": link(page - 1),
+            "results": [code_object(c, svc.settings.public_base_url) for c in codes]}
+
+
+async def create_code(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+    caller = await _caller(request, svc)
+    data: CodeCreate = _decode(_create, await request.body())
+    _destination(data.destination_url)
+    account = caller.account.id
+    for _ in range(5):
+        short_id = new_short_id(account)
+        result = await svc.store.charge(account, new_ulid(), 0, bulk=False, month=month_of(),
+                                        codes=[NewCode(short_id, data.name, data.destination_url)])
+        if result.status != "collision":
+            break
+    if result.status == "dynamic_cap":
+        raise dynamic_cap_error(result, 1)
+    if result.status != "ok":
+        raise NotFound("Account not found.")
+    code = await svc.store.get_code(account, short_id)
+    assert code is not None
+    return code_object(code, svc.settings.public_base_url)
+
+
+async def _owned(request: Request[Any, Any, Any], svc: Services,
+                 short_id: str) -> tuple[Caller, CodeRecord]:
+    caller = await _caller(request, svc)
+    code = await svc.store.get_code(caller.account.id, short_id) \
+        if SHORT_ID_RE.fullmatch(short_id) else None
+    if code is None:
+        raise NotFound("Not found.")
+    return caller, code
+
+
+async def get_code(request: Request[Any, Any, Any], svc: Services,
+                   short_id: str) -> dict[str, Any]:
+    _, code = await _owned(request, svc, short_id)
+    return code_object(code, svc.settings.public_base_url)
+
+
+async def update_code(request: Request[Any, Any, Any], svc: Services,
+                      short_id: str) -> dict[str, Any]:
+    caller, _ = await _owned(request, svc, short_id)
+    data: CodeUpdate = _decode(_update, await request.body())
+    if data.destination_url is not None:
+        _destination(data.destination_url)
+    if data.name == "":
+        raise FieldError("name", "This field may not be blank.")
+    plan = PLANS[caller.account.plan]
+    status, n = await svc.store.update_code(
+        caller.account.id, short_id, name=data.name or "",
+        destination=data.destination_url or "", is_active=data.is_active,
+        edit_limit=-1 if plan.dynamic_edit_limit is None else plan.dynamic_edit_limit,
+        max_active=-1 if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs)
+    if status == "missing":
+        raise NotFound("Not found.")
+    if status == "edit_limit":
+        raise PaymentRequired(f"Plan '{plan.code}' allows {plan.dynamic_edit_limit} destination "
+                              "edit per dynamic QR. Upgrade to edit it again.")
+    if status == "dynamic_cap":
+        raise PlanForbidden(f"Plan '{plan.code}' allows up to {plan.max_active_dynamic_qrs} "
+                            f"active dynamic QRs ({n} active, this request adds 1).")
+    code = await svc.store.get_code(caller.account.id, short_id)
+    assert code is not None
+    return code_object(code, svc.settings.public_base_url)
+
+
+async def delete_code(request: Request[Any, Any, Any], svc: Services, short_id: str) -> None:
+    caller, _ = await _owned(request, svc, short_id)
+    if not await svc.store.delete_code(caller.account.id, short_id):
+        raise NotFound("Not found.")
+
+
+async def analytics(request: Request[Any, Any, Any], svc: Services,
+                    short_id: str) -> dict[str, Any]:
+    caller, code = await _owned(request, svc, short_id)
+    free = caller.account.plan == "free"
+    return {
+        "short_id": code.short_id, "total": code.scan_count,
+        "last_scanned_at": code.last_scanned_at,
+        "by_day": dict(sorted(code.days.items())),
+        "by_user_agent": dict(sorted(code.agents.items(), key=lambda kv: -kv[1])),
+        "by_referrer": dict(sorted(code.referrers.items(), key=lambda kv: -kv[1])),
+        "recent": [msgspec.json.decode(e) for e in code.recent],
+        "monthly_scan_cap": FREE_MONTHLY_SCANS if free else None,
+        "months_over_cap": sorted(m for m, n in code.months.items()
+                                  if free and n > FREE_MONTHLY_SCANS),
+    }
