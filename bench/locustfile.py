@@ -1,5 +1,5 @@
-"""A mixed load against a running service: bulk batches of 50, and the health probe standing in
-for single renders and redirects until those routes exist.
+"""A mixed load against a running service: bulk batches of 50 and dynamic QR redirects (plus the
+health probe). Single renders join the mix when POST /api/v1/generate/ exists.
 
     QRSTUDIO_API_KEY=smk_... .venv/bin/locust -f bench/locustfile.py --headless \\
         -H http://127.0.0.1:8000 -u 8 -r 4 -t 30s --only-summary
@@ -22,6 +22,22 @@ KEY = os.environ.get("QRSTUDIO_API_KEY", "")
 
 class BulkClient(FastHttpUser):
     wait_time = between(0.05, 0.2)
+    short_id = ""
+
+    def on_start(self) -> None:
+        r = self.client.post("/api/v1/dynamic/", json={"name": "locust",
+                                                      "destination_url": "https://example.com/"},
+                             headers={"X-Api-Key": KEY}, name="dynamic create")
+        self.short_id = r.json()["short_id"] if r.status_code == 201 else ""
+
+    @task(10)
+    def redirect(self) -> None:
+        if not self.short_id:
+            return
+        with self.client.get(f"/q/{self.short_id}/", allow_redirects=False, name="redirect",
+                             catch_response=True) as r:
+            if r.status_code != 302:
+                r.failure(f"HTTP {r.status_code}")
 
     @task(5)
     def bulk_50(self) -> None:
