@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 
 from .bulk import dynamic_cap_error
-from .errors import MalformedBody, NotFound, PaymentRequired, PlanForbidden
+from .errors import FieldError, MalformedBody, NotFound, PaymentRequired, PlanForbidden
 from .intake import authenticate
 from .limits.plans import PLANS
 from .limits.quota import month_of
@@ -111,17 +111,6 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise FieldError(name or "non_field_errors", field or str(exc)) from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
-
-
-class FieldError(MalformedBody):
-    """A 400 with the product's per-field body: {"<field>": ["<message>"]}."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    def body(self) -> Any:
-        return {self.field: [str(self)]}
 
 
 def _destination(url: str) -> None:

@@ -20,7 +20,7 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
 __all__ = [
     "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
+    "AbortedStreamFilter", "FieldError", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
     "exception_handlers",
 ]
 
@@ -33,7 +33,7 @@ class QRStudioError(Exception):
     status = 500
     headers: dict[str, str] = {}
 
-    def body(self) -> msgspec.Struct:
+    def body(self) -> Any:
         return DetailBody(str(self))
 
 
@@ -53,6 +53,17 @@ class BodyTooLarge(QRStudioError):
 
 class MalformedBody(QRStudioError):
     status = 400
+
+
+class FieldError(MalformedBody):
+    """A 400 with the product's per-field body: {"<field>": ["<message>"]}."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def body(self) -> Any:
+        return {self.field: [str(self)]}
 
 
 class PlanForbidden(QRStudioError):

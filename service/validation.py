@@ -23,12 +23,21 @@ from .render.job import RenderJob
 from .render.layout import LayoutError, plan_layout
 from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
 
-__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_destination", "check_item",
+__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_destination",
+           "check_item",
            "public_url", "validate_item", "with_new_short_id"]
 
 
 class InvalidItem(ValueError):
-    """The item cannot be rendered; ``str(exc)`` is the message for the client."""
+    """The item cannot be rendered; ``str(exc)`` is the message for the client, ``field`` the
+    field it is about (single render answers per field), ``forbidden`` the product's 403
+    message when it is a plan gate (single render answers those with 403)."""
+
+    def __init__(self, message: str, field: str = "non_field_errors",
+                 forbidden: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.forbidden = forbidden
 
 
 class ItemContext(msgspec.Struct, frozen=True):
@@ -62,32 +71,33 @@ def with_new_short_id(item: ValidItem, ctx: ItemContext) -> ValidItem:
 
 
 def _not_yet(field: str, value: object) -> InvalidItem:
-    return InvalidItem(f"{field} {value!r} is not supported by this service yet.")
+    return InvalidItem(f"{field} {value!r} is not supported by this service yet.", field)
 
 
-def _color(value: str, background: bool = False) -> tuple[int, int, int, int]:
+def _color(value: str, field: str, background: bool = False) -> tuple[int, int, int, int]:
     try:
         return parse_background(value) if background else parse_color(value)
     except ValueError as exc:
-        raise InvalidItem(str(exc)) from None
+        raise InvalidItem(str(exc), field) from None
 
 
 def _style_checks(item: GenerateRequest) -> None:
     """Style fields whose rendering has not landed: refused, never silently ignored."""
     if item.pattern not in SUPPORTED_PATTERNS:
         raise InvalidItem(f"pattern '{item.pattern}' is not supported by this service yet; "
-                          f"use one of: {', '.join(sorted(SUPPORTED_PATTERNS))}.")
+                          f"use one of: {', '.join(sorted(SUPPORTED_PATTERNS))}.", "pattern")
     if (item.gradient_from is None) != (item.gradient_to is None):
-        raise InvalidItem("gradient_from and gradient_to go together: give both or neither.")
+        raise InvalidItem("gradient_from and gradient_to go together: give both or neither.",
+                          "gradient_to" if item.gradient_to is None else "gradient_from")
     for field in ("gradient_from", "gradient_to"):
         value = getattr(item, field)
         if value is not None:
-            _color(value)
+            _color(value, field)
             raise _not_yet(field, value)
     if item.eye_shape != "square":
         raise _not_yet("eye_shape", item.eye_shape)
     if item.eye_color is not None:
-        _color(item.eye_color)
+        _color(item.eye_color, "eye_color")
         raise _not_yet("eye_color", item.eye_color)
     for field in ("eye_border_shape", "eye_center_shape"):
         value = getattr(item, field)
@@ -96,17 +106,17 @@ def _style_checks(item: GenerateRequest) -> None:
     for field in ("eye_border_color", "eye_center_color"):
         value = getattr(item, field)
         if value is not None:
-            _color(value)
+            _color(value, field)
             raise _not_yet(field, value)
     if item.eye_outer_frame or item.eye_outer_frame_match:
         raise _not_yet("eye_outer_frame", True)
     if item.frame_style != "none":
         raise _not_yet("frame_style", item.frame_style)
     if item.frame_color is not None:
-        _color(item.frame_color)
+        _color(item.frame_color, "frame_color")
         raise _not_yet("frame_color", item.frame_color)
     if item.frame_label is not None:
-        raise InvalidItem("frame_label needs a frame_style other than 'none'.")
+        raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
 
 
 def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
@@ -116,7 +126,9 @@ def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
             continue
         if not plan.allow_custom_logo:
             raise InvalidItem(f"Plan '{plan.code}' doesn't include custom logos or background "
-                              "images. Upgrade to Starter or higher.")
+                              "images. Upgrade to Starter or higher.", field,
+                              forbidden=f"Plan '{plan.code}' doesn't include custom logos. "
+                              "Upgrade to Starter or higher.")
         raise _not_yet(field, value)
 
 
@@ -125,7 +137,7 @@ def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCo
     assert isinstance(payload, DynamicPayload)
     check_destination(payload.destination_url)
     if ctx is None:
-        raise InvalidItem("data_type 'dynamic' needs an account")
+        raise InvalidItem("data_type 'dynamic' needs an account", "data_type")
     short_id = new_short_id(ctx.account)
     return (public_url(ctx.public_base_url, short_id),
             NewCode(short_id, payload.name, payload.destination_url))
@@ -134,7 +146,8 @@ def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCo
 def check_destination(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}")
+        raise InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}",
+                          "payload")
 
 
 def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None) -> ValidItem:
@@ -145,12 +158,16 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
     else:
         content = build_content(item)  # data, data_type, payload
     if item.size_inches > plan.max_size_inches:
-        raise InvalidItem(f"size_inches > plan max ({plan.max_size_inches:g})")
+        raise InvalidItem(f"size_inches > plan max ({plan.max_size_inches:g})", "size_inches",
+                          forbidden=f"Plan '{plan.code}' allows up to "
+                          f"{plan.max_size_inches:g}\". Upgrade for larger sizes.")
     if item.dpi > plan.max_dpi:
-        raise InvalidItem(f"dpi > plan max ({plan.max_dpi})")
+        raise InvalidItem(f"dpi > plan max ({plan.max_dpi})", "dpi",
+                          forbidden=f"Plan '{plan.code}' allows up to {plan.max_dpi} dpi. "
+                          "Upgrade for higher resolution.")
     level = "M" if item.error_correction == "auto" else item.error_correction
-    fg = _color(item.color)
-    bg = _color(item.background, background=True)
+    fg = _color(item.color, "color")
+    bg = _color(item.background, "background", background=True)
     _style_checks(item)
     _asset_checks(item, plan)
     if fg[3] == 255 and bg[3] == 255:
@@ -158,12 +175,15 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
         if ratio < MIN_CONTRAST:
             raise InvalidItem(
                 f"Contrast between color {item.color} and background {item.background} is "
-                f"{ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that scanners need.")
+                f"{ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that scanners need.",
+                "background")
     try:
         version = plan_version(content, level)
         layout = plan_layout(item.size_inches, item.dpi, symbol_size(version), item.quiet_zone)
-    except (CapacityError, LayoutError) as exc:
-        raise InvalidItem(str(exc)) from None
+    except CapacityError as exc:
+        raise InvalidItem(str(exc), "data") from None
+    except LayoutError as exc:
+        raise InvalidItem(str(exc), "size_inches") from None
     job = RenderJob(content=content, level=level, version=version, layout=layout,
                     pattern=item.pattern, fg=fg, bg=bg, format=item.format,
                     size_inches=item.size_inches, dpi=item.dpi)
@@ -175,10 +195,18 @@ def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
     try:
         item = item_decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise InvalidItem(field_message(exc)) from None
+        message = field_message(exc)
+        field = message.split(":", 1)[0].split(".")[0] if ": " in message else "non_field_errors"
+        raise InvalidItem(message, field if field.isidentifier() else "non_field_errors") from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise InvalidItem(f"Malformed item: {exc}") from None
+    return check_decoded(item, plan, ctx)
+
+
+def check_decoded(item: GenerateRequest, plan: Plan, ctx: ItemContext | None) -> ValidItem:
     try:
         return check_item(item, plan, ctx)
     except ContentError as exc:
-        raise InvalidItem(str(exc)) from None
+        message = str(exc)
+        field = "payload" if message.startswith("payload") else "data"
+        raise InvalidItem(message, field) from None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from .bulk import generate_bulk
 from .dynamic import DYNAMIC_ROUTES
 from .health import health, metrics, openapi, status
+from .single import SINGLE_ROUTES
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES]
+ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES, *SINGLE_ROUTES]

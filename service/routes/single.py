@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from .. import single
+
+__all__ = ["SINGLE_ROUTES"]
+
+
+@post("/api/v1/generate/", status_code=200, request_max_body_size=None,
+      summary="Render one QR code (JSON or multipart/form-data)")
+async def generate(request: Request[Any, Any, Any]) -> Response[bytes]:
+    return await single.handle_generate(request, request.app.state.services)
+
+
+@get("/api/v1/usage/", summary="The account's plan, limits and usage this month")
+async def usage(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return await single.usage(request, request.app.state.services)
+
+
+SINGLE_ROUTES = [generate, usage]

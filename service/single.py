@@ -1,0 +1,143 @@
+"""POST /api/v1/generate/ (one image) and GET /api/v1/usage/ (CONTRACT sections 4 and 5).
+
+The same validation as a bulk item, answered the product's single-render way: a failing field
+is a 400 ``{"<field>": ["<message>"]}``, a plan gate is the product's 403. JSON, or the same
+fields as ``multipart/form-data`` (``payload`` as a JSON string).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+
+from .bulk import dynamic_cap_error
+from .errors import FieldError, MalformedBody, NotAuthenticated, PlanForbidden, QuotaExceeded
+from .intake import authenticate, read_body
+from .limits.plans import PLANS, Plan
+from .limits.quota import ChargeResult, month_of, seconds_to_reset
+from .limits.store import Caller
+from .requestid import new_ulid
+from .schema import GenerateRequest, field_message, item_decoder
+from .services import Services
+from .validation import InvalidItem, ItemContext, ValidItem, check_decoded, public_url
+
+__all__ = ["handle_generate", "usage"]
+
+_MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+_MISSING = re.compile(r"missing required field `(\w+)`")
+_UPLOADS = ("logo_file", "bg_image_file")
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _field_error(exc: msgspec.ValidationError) -> FieldError:
+    message = field_message(exc)
+    missing = _MISSING.search(message)
+    if missing:
+        return FieldError(missing.group(1), "This field is required.")
+    field, sep, rest = message.partition(": ")
+    if sep and field.split(".")[0].isidentifier():
+        return FieldError(field.split(".")[0], rest if "." not in field else message)
+    return FieldError("non_field_errors", message)
+
+
+async def _item(request: Request[Any, Any, Any], svc: Services) -> GenerateRequest:
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        form = await request.form()
+        fields: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if name in _UPLOADS:
+                raise FieldError(name, "Logo and background uploads are not supported by this "
+                                       "service yet.")
+            if not isinstance(value, str):
+                raise FieldError(name, "Expected a text field.")
+            fields[name] = value
+        payload = fields.pop("payload", None)
+        try:
+            item = msgspec.convert(fields, GenerateRequest, strict=False)
+        except msgspec.ValidationError as exc:
+            raise _field_error(exc) from None
+        if payload is not None:
+            item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
+        return item
+    body = await read_body(request, svc.settings.max_body_bytes)
+    try:
+        body.decode("utf-8")
+        item = item_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise _field_error(exc) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"Malformed JSON body: {exc}") from None
+    return item
+
+
+def _validate(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> ValidItem:
+    try:
+        return check_decoded(item, plan, ctx)
+    except InvalidItem as exc:
+        if exc.forbidden:
+            raise PlanForbidden(exc.forbidden) from None
+        raise FieldError(exc.field, str(exc)) from None
+
+
+def _refuse(result: ChargeResult) -> None:
+    if result.status == "no_account":
+        raise NotAuthenticated()
+    if result.status == "dynamic_cap":
+        raise dynamic_cap_error(result, 1)
+    if result.status == "quota":
+        raise QuotaExceeded(f"This render would exceed your monthly quota "
+                            f"({result.used}/{result.quota} used).", seconds_to_reset())
+    if result.status != "ok":
+        raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
+
+
+async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Response[bytes]:
+    caller = await authenticate(request, svc.store)
+    item = await _item(request, svc)
+    plan = PLANS[caller.account.plan]
+    ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
+    valid = _validate(item, plan, ctx)
+    account, attempt, month = caller.account.id, new_ulid(), month_of()
+    codes = [valid.code] if valid.code else []
+    result = await svc.store.charge(account, attempt, 1, bulk=False, month=month, codes=codes)
+    if result.status == "collision" and valid.code is not None:  # astronomically rare
+        raise MalformedBody("Please retry: a short id collided.")
+    _refuse(result)
+    try:
+        future = svc.pool.submit([valid.job], svc.settings.png_compression)
+        (image,) = await asyncio.wrap_future(future)
+    except BaseException:
+        await svc.store.refund(account, attempt, month, [c.short_id for c in codes])
+        raise
+    svc.metrics.items.labels(valid.job.format).inc()
+    svc.metrics.render_seconds.observe(image.seconds)
+    headers = {"X-QR-Cache": "MISS", "X-QR-Duration-Ms": str(image.duration_ms),
+               "X-QR-Plan": result.plan, "X-QR-Quota-Remaining": str(result.remaining),
+               "Cache-Control": "no-store"}
+    if valid.code is not None:
+        headers["X-QR-Short-Id"] = valid.code.short_id
+        headers["X-QR-Public-Url"] = public_url(ctx.public_base_url, valid.code.short_id)
+    return Response(content=image.data, media_type=_MEDIA[valid.job.format], headers=headers)
+
+
+async def usage(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+    caller: Caller = await authenticate(request, svc.store)
+    account = caller.account
+    plan = PLANS[account.plan]
+    default = (svc.settings.enterprise_monthly_quota if plan.code == "enterprise"
+               else plan.monthly_quota)
+    quota = account.monthly_quota if account.monthly_quota is not None else default
+    used = await svc.store.used_this_month(account.id)
+    active = await svc.store.active_codes(account.id)
+    remaining = max(0, quota - used)
+    return {"key_prefix": caller.key.prefix, "plan": plan.code, "monthly_quota": quota,
+            "used_this_month": used, "remaining": remaining,
+            "max_size_inches": plan.max_size_inches, "max_dpi": plan.max_dpi,
+            "allow_custom_logo": plan.allow_custom_logo,
+            "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
+            "max_bulk_items": plan.max_bulk_items, "active_dynamic_qrs": active,
+            "credits_remaining": remaining}

@@ -1,0 +1,136 @@
+"""POST /api/v1/generate/ and GET /api/v1/usage/, on both stores."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.readers import check_image
+
+GEN = "/api/v1/generate/"
+
+
+def gen(server, key: str | None, body: dict[str, object] | None = None, **kw: object):
+    headers = {"X-Api-Key": key} if key else {}
+    return httpx.post(server.url + GEN, json=body, headers=headers, timeout=60,
+                      **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt,media", [("png", "image/png"), ("svg", "image/svg+xml")])
+def test_json_render_returns_the_image_with_its_headers(server, fmt: str, media: str) -> None:
+    account, key = server.account("starter")
+    r = gen(server, key, {"data": "https://example.com/single", "size_inches": 2,
+                          "format": fmt, "dpi": 150})
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith(media)
+    assert r.headers["X-QR-Cache"] == "MISS" and int(r.headers["X-QR-Duration-Ms"]) >= 0
+    assert r.headers["X-QR-Plan"] == "starter" and r.headers["X-QR-Quota-Remaining"] == "499"
+    assert len(r.headers["X-Request-Id"]) == 26
+    check_image(fmt, r.content, "https://example.com/single", 2, 150)
+    assert server.admin.usage(account) == 1
+
+
+def test_multipart_form_fields_render_the_same(server) -> None:
+    _, key = server.account("pro")
+    form = {"data_type": "wifi", "payload": '{"ssid": "Cafe", "password": "pw"}',
+            "size_inches": "1.5", "dpi": "300", "pattern": "squares", "format": "png"}
+    r = httpx.post(server.url + GEN, data={**form, "data": "ignored"},
+                   files={"note": ("note.txt", b"abc", "text/plain")},
+                   headers={"X-Api-Key": key})
+    assert r.status_code == 400 and r.json() == {"note": ["Expected a text field."]}
+    r = httpx.post(server.url + GEN, data={**form, "unknown_field": "ignored"},
+                   headers={"X-Api-Key": key})
+    assert r.status_code == 200, r.text
+    check_image("png", r.content, "WIFI:T:WPA;S:Cafe;P:pw;;", 1.5, 300)
+    r = httpx.post(server.url + GEN, data=form, headers={"X-Api-Key": key},
+                   files={"logo_file": ("logo.png", b"\x89PNG", "image/png")})
+    assert r.status_code == 400 and list(r.json()) == ["logo_file"]
+
+
+def test_single_dynamic_code_redirects(server) -> None:
+    _, key = server.account("starter")
+    r = gen(server, key, {"data_type": "dynamic", "size_inches": 2, "payload": {
+        "name": "card", "destination_url": "https://example.com/dest"}})
+    assert r.status_code == 200, r.text
+    short_id, url = r.headers["X-QR-Short-Id"], r.headers["X-QR-Public-Url"]
+    assert url == f"http://localhost:8000/q/{short_id}/"
+    check_image("png", r.content, url, 2, 300)
+    hop = httpx.get(f"{server.url}/q/{short_id}/")
+    assert hop.status_code == 302 and hop.headers["Location"] == "https://example.com/dest"
+
+
+def test_every_error_class_and_nothing_charged(server) -> None:
+    account, key = server.account("free")
+    assert gen(server, None, {"data": "a", "size_inches": 1}).status_code == 401
+    cases = [
+        ({"data": "a", "size_inches": 1, "color": "rouge"}, 400,
+         {"color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]}),
+        ({"data": "a"}, 400, {"size_inches": ["This field is required."]}),
+        ({"data": "a", "size_inches": "x"}, 400,
+         {"size_inches": ["Expected `float`, got `str`"]}),
+        ({"size_inches": 1}, 400, {"data": ["data is required for data_type 'url'"]}),
+        ({"data": "a", "size_inches": 4}, 403,
+         {"detail": "Plan 'free' allows up to 3\". Upgrade for larger sizes."}),
+        ({"data": "a", "size_inches": 1, "dpi": 600}, 403,
+         {"detail": "Plan 'free' allows up to 300 dpi. Upgrade for higher resolution."}),
+        ({"data": "a", "size_inches": 1, "logo_url": "https://cdn.example.com/l.png"}, 403,
+         {"detail": "Plan 'free' doesn't include custom logos. Upgrade to Starter or higher."}),
+        ({"data": "x" * 2000, "size_inches": 3, "error_correction": "H"}, 400, None),
+    ]
+    for body, status, expected in cases:
+        r = gen(server, key, body)
+        assert r.status_code == status, (body, r.text)
+        if expected is not None:
+            assert r.json() == expected
+    r = httpx.post(server.url + GEN, content=b"{nope", headers={"X-Api-Key": key})
+    assert r.status_code == 400 and "detail" in r.json()
+    assert server.admin.usage(account) == 0
+    for i in range(5):  # the free plan's 5 renders
+        ok = gen(server, key, {"data": f"f{i}", "size_inches": 1})
+        assert ok.status_code == 200
+        check_image("png", ok.content, f"f{i}", 1, 300)
+    r = gen(server, key, {"data": "six", "size_inches": 1})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+    assert r.json() == {"detail": "This render would exceed your monthly quota (5/5 used)."}
+    assert server.admin.usage(account) == 5
+
+
+def test_usage_follows_renders_failures_and_refunds(server) -> None:
+    account, key = server.account("pro")
+
+    def usage() -> dict[str, object]:
+        r = httpx.get(server.url + "/api/v1/usage/", headers={"X-Api-Key": key})
+        assert r.status_code == 200
+        return r.json()
+
+    first = usage()
+    assert first == {"key_prefix": key[:12], "plan": "pro", "monthly_quota": 5000,
+                     "used_this_month": 0, "remaining": 5000, "max_size_inches": 15,
+                     "max_dpi": 600, "allow_custom_logo": True, "max_active_dynamic_qrs": 200,
+                     "max_bulk_items": 1000, "active_dynamic_qrs": 0, "credits_remaining": 5000}
+    ok = gen(server, key, {"data": "u", "size_inches": 1})
+    check_image("png", ok.content, "u", 1, 300)
+    assert gen(server, key, {"data": "u", "size_inches": 99}).status_code == 400
+    bulk = httpx.post(server.url + "/api/v1/generate/bulk/", headers={"X-Api-Key": key},
+                      json={"items": [{"data": "b", "size_inches": 1}] * 3 + [{
+                          "data_type": "dynamic", "size_inches": 1,
+                          "payload": {"name": "d", "destination_url": "https://e.co"}}]})
+    assert bulk.status_code == 200
+    cut = [{"data": f"https://example.com/{i}", "size_inches": 6} for i in range(600)]
+    with httpx.Client(timeout=60) as client:
+        with client.stream("POST", server.url + "/api/v1/generate/bulk/", json={"items": cut},
+                           headers={"X-Api-Key": key}) as s:
+            chunks = s.iter_raw()
+            next(chunks)
+            time.sleep(0.2)
+            assert usage()["used_this_month"] == 1 + 4 + 600
+    deadline = time.monotonic() + 20
+    while usage()["used_this_month"] != 5:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    now = usage()
+    assert now["remaining"] == now["credits_remaining"] == 4995
+    assert now["active_dynamic_qrs"] == 1
+    assert httpx.get(server.url + "/api/v1/usage/").status_code == 401
