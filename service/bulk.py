@@ -20,6 +20,7 @@ from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
+from .limits.store import Caller
 from .render.job import RenderJob
 from .requestid import new_ulid
 from .schema import bulk_decoder
@@ -28,7 +29,8 @@ from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
                          with_new_short_id)
 from .zipstream import member_overhead
 
-__all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes"]
+__all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
+           "refuse", "validate_bulk"]
 
 MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
@@ -109,6 +111,24 @@ def _refuse(result: ChargeResult, count: int, adds: int) -> None:
         raise PlanForbidden(f"Plan '{plan.code}' cannot render this batch.")
 
 
+async def validate_bulk(body: bytes, caller: Caller,
+                        svc: Services) -> tuple[list[ValidItem], ItemContext]:
+    """Every check of a bulk body that needs no store: 400, 403 (plan), 400 (count), 422,
+    400 (ceiling), in the contract's order. Shared by the real call and the dry run."""
+    raw_items = _decode_items(body)
+    plan = PLANS[caller.account.plan]
+    _check_count(plan, len(raw_items))
+    ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
+    items = await asyncio.to_thread(_validate, raw_items, plan, ctx)
+    _check_ceiling(items, svc.settings.zip_ceiling_bytes)
+    return items, ctx
+
+
+def refuse(result: ChargeResult, count: int, adds: int) -> None:
+    """The contract's answer to a charge the store refused (nothing when it is ok)."""
+    _refuse(result, count, adds)
+
+
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
     svc.admission.enter()
     account: str | None = None
@@ -117,13 +137,8 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         svc.admission.enter_account(caller.account.id)
         account = caller.account.id
         body = await read_body(request, svc.settings.max_body_bytes)
-        raw_items = _decode_items(body)
-        plan = PLANS[caller.account.plan]
-        _check_count(plan, len(raw_items))
-        ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
-        items = await asyncio.to_thread(_validate, raw_items, plan, ctx)
-        del body, raw_items
-        _check_ceiling(items, svc.settings.zip_ceiling_bytes)
+        items, ctx = await validate_bulk(body, caller, svc)
+        del body
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]

@@ -25,7 +25,7 @@ from .schema import GenerateRequest, field_message, item_decoder
 from .services import Services
 from .validation import InvalidItem, ItemContext, ValidItem, check_decoded, public_url
 
-__all__ = ["handle_generate", "usage"]
+__all__ = ["decode_item", "handle_generate", "refuse_single", "usage", "validate_single"]
 
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 _MISSING = re.compile(r"missing required field `(\w+)`")
@@ -42,6 +42,16 @@ def _field_error(exc: msgspec.ValidationError) -> FieldError:
     if sep and field.split(".")[0].isidentifier():
         return FieldError(field.split(".")[0], rest if "." not in field else message)
     return FieldError("non_field_errors", message)
+
+
+def decode_item(body: bytes) -> GenerateRequest:
+    try:
+        body.decode("utf-8")
+        return item_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise _field_error(exc) from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 
 async def _item(request: Request[Any, Any, Any], svc: Services) -> GenerateRequest:
@@ -63,18 +73,10 @@ async def _item(request: Request[Any, Any, Any], svc: Services) -> GenerateReque
         if payload is not None:
             item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
         return item
-    body = await read_body(request, svc.settings.max_body_bytes)
-    try:
-        body.decode("utf-8")
-        item = item_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise _field_error(exc) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"Malformed JSON body: {exc}") from None
-    return item
+    return decode_item(await read_body(request, svc.settings.max_body_bytes))
 
 
-def _validate(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> ValidItem:
+def validate_single(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> ValidItem:
     try:
         return check_decoded(item, plan, ctx)
     except InvalidItem as exc:
@@ -83,7 +85,7 @@ def _validate(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> ValidItem:
         raise FieldError(exc.field, str(exc)) from None
 
 
-def _refuse(result: ChargeResult) -> None:
+def refuse_single(result: ChargeResult) -> None:
     if result.status == "no_account":
         raise NotAuthenticated()
     if result.status == "dynamic_cap":
@@ -100,13 +102,13 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     item = await _item(request, svc)
     plan = PLANS[caller.account.plan]
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
-    valid = _validate(item, plan, ctx)
+    valid = validate_single(item, plan, ctx)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
     result = await svc.store.charge(account, attempt, 1, bulk=False, month=month, codes=codes)
     if result.status == "collision" and valid.code is not None:  # astronomically rare
         raise MalformedBody("Please retry: a short id collided.")
-    _refuse(result)
+    refuse_single(result)
     try:
         future = svc.pool.submit([valid.job], svc.settings.png_compression)
         (image,) = await asyncio.wrap_future(future)

@@ -4,7 +4,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from .. import single
+from .. import dryrun, single
 
 __all__ = ["SINGLE_ROUTES"]
 
@@ -20,4 +20,10 @@ async def usage(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await single.usage(request, request.app.state.services)
 
 
-SINGLE_ROUTES = [generate, usage]
+@post("/api/v1/validate/", status_code=200, request_max_body_size=None,
+      summary="Dry run of a single item or a bulk body: the same errors, nothing spent")
+async def validate(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return await dryrun.handle_validate(request, request.app.state.services)
+
+
+SINGLE_ROUTES = [generate, usage, validate]
