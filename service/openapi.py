@@ -74,6 +74,72 @@ def openapi_document() -> bytes:
                                 {"$ref": "#/components/schemas/DetailBody"},
                                 {"$ref": "#/components/schemas/ItemsErrorBody"}]}}}},
                 }}},
+            "/api/v1/generate/": {"post": {
+                "summary": "Render one QR code (JSON, or the same fields as multipart/form-data)",
+                "security": key,
+                "requestBody": {"required": True, "content": {
+                    **_json("GenerateRequest"),
+                    "multipart/form-data": {"schema": {"$ref":
+                                                       "#/components/schemas/GenerateRequest"}}}},
+                "responses": {
+                    "200": {"description": "The image. Headers X-QR-Cache, X-QR-Duration-Ms, "
+                            "X-QR-Plan, X-QR-Quota-Remaining, X-Request-Id; X-QR-Short-Id and "
+                            "X-QR-Public-Url for a dynamic code.",
+                            "content": {"image/png": {"schema": {"type": "string",
+                                                                 "format": "binary"}},
+                                        "image/svg+xml": {"schema": {"type": "string"}}}},
+                    "400": {"description": "Per-field errors: {\"<field>\": [\"<message>\"]}"},
+                    **_errors("401", "403", "413", "429", "503")}}},
+            "/api/v1/validate/": {"post": {
+                "summary": "Dry run of a GenerateRequest or a bulk body: the same errors as the "
+                           "real call, nothing charged, created or rendered",
+                "security": key,
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "oneOf": [{"$ref": "#/components/schemas/GenerateRequest"},
+                              {"$ref": "#/components/schemas/BulkRequestBody"}]}}}},
+                "responses": {"200": {"description": "{valid, kind, count, credits, dynamic, "
+                                                     "quota_remaining_after}"},
+                              **_errors("401", "403", "413", "422", "429")}}},
+            "/api/v1/usage/": {"get": {
+                "summary": "Plan, limits and usage this month", "security": key,
+                "responses": {"200": {"description": "key_prefix, plan, monthly_quota, "
+                                      "used_this_month, remaining, max_size_inches, max_dpi, "
+                                      "allow_custom_logo, max_active_dynamic_qrs, "
+                                      "max_bulk_items, active_dynamic_qrs, credits_remaining"},
+                              **_errors("401")}}},
+            "/api/v1/dynamic/": {
+                "get": {"summary": "The account's dynamic QR codes (page, page_size <= 100)",
+                        "security": key, "responses": {"200": {
+                            "description": "{count, next, previous, results}"}}},
+                "post": {"summary": "Create a dynamic QR code without a render",
+                         "security": key,
+                         "requestBody": {"content": {"application/json": {"schema": {
+                             "type": "object", "required": ["name", "destination_url"],
+                             "properties": {"name": {"type": "string", "maxLength": 120},
+                                            "destination_url": {"type": "string",
+                                                                "maxLength": 2000}}}}}},
+                         "responses": {"201": {"description": "The code object"},
+                                       **_errors("401", "403")}}},
+            "/api/v1/dynamic/{short_id}/": {
+                "get": {"summary": "One code", "security": key,
+                        "responses": {"200": {"description": "The code object"},
+                                      "404": {"description": "Not this account's"}}},
+                "patch": {"summary": "Change name, destination_url or is_active",
+                          "security": key,
+                          "responses": {"200": {"description": "The code object"},
+                                        "402": {"description": "Free plan: second "
+                                                               "destination edit"},
+                                        **_errors("403")}},
+                "delete": {"summary": "Delete; the redirect stops", "security": key,
+                           "responses": {"204": {"description": "Deleted"}}}},
+            "/api/v1/dynamic/{short_id}/analytics/": {"get": {
+                "summary": "Scans: total, by day, by user-agent family, by referrer, recent",
+                "security": key, "responses": {"200": {"description": "Analytics"}}}},
+            "/q/{short_id}/": {"get": {
+                "summary": "Public redirect of a dynamic QR code (no auth)",
+                "responses": {"302": {"description": "To the destination"},
+                              "200": {"description": "The paused page"},
+                              "404": {"description": "Unknown or deleted"}}}},
             "/api/health/": {"get": {"summary": "Liveness, no dependencies",
                                      "responses": {"200": {"description": "ok"}}}},
             "/api/status/": {"get": {"summary": "Readiness: probes the store",
