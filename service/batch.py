@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import weakref
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -44,7 +45,7 @@ class Settlement:
     """
 
     _tasks: set[asyncio.Task[None]] = set()
-    RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60)
+    RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
 
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
                  registry: Streams, on_refund: Callable[[], None] = lambda: None) -> None:
@@ -88,8 +89,9 @@ class Settlement:
             self._on_refund()
         log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
 
-    async def _retry(self) -> None:
-        for delay in self.RETRY_DELAYS:
+    async def _retry(self, first_delay: float | None = None) -> None:
+        delays = self.RETRY_DELAYS if first_delay is None else (first_delay, *self.RETRY_DELAYS)
+        for delay in delays:
             await asyncio.sleep(delay)
             try:
                 refunded = await self._refund()
@@ -99,7 +101,17 @@ class Settlement:
                 self._on_refund()
             log.info("refund retried: credits refunded=%s", refunded)
             return
-        log.error("refund abandoned after %d tries: the charge stands", len(self.RETRY_DELAYS))
+        log.error("refund abandoned after %d tries: the charge stands", len(delays))
+
+    @classmethod
+    def give_back_later(cls, refund: Callable[[], Awaitable[bool]]) -> None:
+        """Undo a charge whose outcome is unknown (the store's reply was lost): the refund
+        either undoes it or voids the attempt so a late charge changes nothing."""
+        settlement = cls.__new__(cls)
+        settlement._refund, settlement._on_refund = refund, lambda: None
+        settlement._loop = asyncio.get_running_loop()
+        settlement._open = False
+        settlement._spawn(settlement._retry(first_delay=0))
 
     def __del__(self) -> None:
         # A response whose body never started iterating still owns its charge.
@@ -116,7 +128,8 @@ class Streams:
     """The open streams of a process and the refunds under way."""
 
     def __init__(self) -> None:
-        self.open: set[Settlement] = set()
+        # weak: a response dropped before its body started lets its Settlement's __del__ run
+        self.open: weakref.WeakSet[Settlement] = weakref.WeakSet()
         self.refunding: set[asyncio.Task[None]] = set()
 
     async def settle_all(self, why: str, timeout: float = 10.0) -> None:

@@ -16,11 +16,11 @@ from litestar.response import Stream
 
 from .batch import Settlement, stream_batch
 from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
-                     OutputTooLarge, PlanForbidden, QuotaExceeded)
+                     OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
-from .limits.store import Caller
+from .limits.store import Caller, NewCode
 from .render.job import RenderJob
 from .requestid import new_ulid
 from .schema import bulk_decoder
@@ -30,7 +30,7 @@ from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
 from .zipstream import member_overhead
 
 __all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
-           "refuse", "validate_bulk"]
+           "charge", "refuse", "validate_bulk"]
 
 MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
@@ -107,6 +107,8 @@ def _refuse(result: ChargeResult, count: int, adds: int) -> None:
     if result.status == "quota":
         raise QuotaExceeded(f"Bulk of {count} would exceed your monthly quota "
                             f"({result.used}/{result.quota} used).", seconds_to_reset())
+    if result.status == "void":
+        raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
     if result.status != "ok":
         raise PlanForbidden(f"Plan '{plan.code}' cannot render this batch.")
 
@@ -122,6 +124,19 @@ async def validate_bulk(body: bytes, caller: Caller,
     items = await asyncio.to_thread(_validate, raw_items, plan, ctx)
     _check_ceiling(items, svc.settings.zip_ceiling_bytes)
     return items, ctx
+
+
+async def charge(svc: Services, account: str, attempt: str, n: int, *, bulk: bool, month: str,
+                 codes: list[NewCode]) -> ChargeResult:
+    """The one atomic step; if the store's answer is lost (timeout, connection dropped), the
+    charge may or may not have happened: undo it in the background (refund or void) before
+    answering 503, so that 'nothing was charged' is true."""
+    try:
+        return await svc.store.charge(account, attempt, n, bulk=bulk, month=month, codes=codes)
+    except Exception:
+        short_ids = [c.short_id for c in codes]
+        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
+        raise
 
 
 def refuse(result: ChargeResult, count: int, adds: int) -> None:
@@ -142,8 +157,8 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]
-            result = await svc.store.charge(account, attempt, len(items), bulk=True, month=month,
-                                            codes=codes)
+            result = await charge(svc, account, attempt, len(items), bulk=True, month=month,
+                                  codes=codes)
             if result.status != "collision":
                 break
             items = [with_new_short_id(i, ctx) if i.code else i for i in items]

@@ -15,17 +15,19 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 from litestar import Request, Response
 
-from .bulk import dynamic_cap_error
-from .errors import FieldError, MalformedBody, NotFound, PaymentRequired, PlanForbidden
+from .bulk import charge, dynamic_cap_error
+from .errors import (FieldError, MalformedBody, NotAuthenticated, NotFound, PaymentRequired,
+                     PlanForbidden)
 from .intake import authenticate
 from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan
 from .requestid import new_ulid
-from .schema import Str120, Str2000
+from .schema import Str2000
+from .schema import DynamicName as Name
 from .services import Services
-from .validation import InvalidItem, check_destination, public_url
+from .validation import InvalidItem, normalize_destination, public_url
 
 __all__ = ["PAUSED_PAGE", "agent_family", "analytics", "code_object", "create_code",
            "delete_code", "get_code", "list_codes", "redirect", "update_code"]
@@ -43,12 +45,12 @@ _AGENTS = [("bot", re.compile(r"bot|crawl|spider|slurp|preview", re.I)),
 
 
 class CodeCreate(msgspec.Struct, kw_only=True):
-    name: Str120
+    name: Name
     destination_url: Str2000
 
 
 class CodeUpdate(msgspec.Struct, kw_only=True):
-    name: Str120 | None = None
+    name: Name | None = None
     destination_url: Str2000 | None = None
     is_active: bool | None = None
 
@@ -66,7 +68,10 @@ def _scan(request: Request[Any, Any, Any]) -> Scan:
     at = now.isoformat(timespec="seconds")
     agent = agent_family(request.headers.get("user-agent", ""))
     referer = request.headers.get("referer", "")
-    host = (urlsplit(referer).hostname or "")[:100] if referer else ""
+    try:
+        host = (urlsplit(referer).hostname or "")[:100] if referer else ""
+    except ValueError:  # a malformed Referer is the scanner's problem, never a failed redirect
+        host = ""
     entry = msgspec.json.encode({"at": at, "agent": agent, "referrer": host}).decode()
     return Scan(at=at, day=now.strftime("%Y-%m-%d"), month=month_of(now), agent=agent,
                 referrer=host, entry=entry)
@@ -113,9 +118,9 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 
-def _destination(url: str) -> None:
+def _destination(url: str) -> str:
     try:
-        check_destination(url)
+        return normalize_destination(url)
     except InvalidItem:
         raise FieldError("destination_url", "Enter an http or https URL.") from None
 
@@ -124,8 +129,8 @@ def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise FieldError(name, "A positive integer is required.")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1_000_000:
+        raise FieldError(name, "A positive integer (at most 1000000) is required.")
     return int(raw)
 
 
@@ -149,18 +154,18 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
 async def create_code(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await _caller(request, svc)
     data: CodeCreate = _decode(_create, await request.body())
-    _destination(data.destination_url)
+    destination = _destination(data.destination_url)
     account = caller.account.id
     for _ in range(5):
         short_id = new_short_id(account)
-        result = await svc.store.charge(account, new_ulid(), 0, bulk=False, month=month_of(),
-                                        codes=[NewCode(short_id, data.name, data.destination_url)])
+        result = await charge(svc, account, new_ulid(), 0, bulk=False, month=month_of(),
+                              codes=[NewCode(short_id, data.name, destination)])
         if result.status != "collision":
             break
     if result.status == "dynamic_cap":
         raise dynamic_cap_error(result, 1)
     if result.status != "ok":
-        raise NotFound("Account not found.")
+        raise NotAuthenticated()
     code = await svc.store.get_code(account, short_id)
     assert code is not None
     return code_object(code, svc.settings.public_base_url)
@@ -186,14 +191,13 @@ async def update_code(request: Request[Any, Any, Any], svc: Services,
                       short_id: str) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, short_id)
     data: CodeUpdate = _decode(_update, await request.body())
-    if data.destination_url is not None:
-        _destination(data.destination_url)
+    destination = _destination(data.destination_url) if data.destination_url is not None else ""
     if data.name == "":
         raise FieldError("name", "This field may not be blank.")
     plan = PLANS[caller.account.plan]
     status, n = await svc.store.update_code(
         caller.account.id, short_id, name=data.name or "",
-        destination=data.destination_url or "", is_active=data.is_active,
+        destination=destination, is_active=data.is_active,
         edit_limit=-1 if plan.dynamic_edit_limit is None else plan.dynamic_edit_limit,
         max_active=-1 if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs)
     if status == "missing":

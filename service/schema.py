@@ -22,6 +22,7 @@ __all__ = [
 # Reusable constrained types.
 Str40 = Annotated[str, Meta(max_length=40)]
 Str120 = Annotated[str, Meta(max_length=120)]
+DynamicName = Annotated[str, Meta(min_length=1, max_length=120)]
 Str256 = Annotated[str, Meta(max_length=256)]
 Str2000 = Annotated[str, Meta(max_length=2000)]
 Str2048 = Annotated[str, Meta(max_length=2048)]
@@ -117,7 +118,7 @@ class GeoPayload(msgspec.Struct, kw_only=True):
 
 
 class DynamicPayload(msgspec.Struct, kw_only=True):
-    name: Str120
+    name: DynamicName
     destination_url: Str2000
 
 

@@ -14,8 +14,10 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from .bulk import dynamic_cap_error
-from .errors import FieldError, MalformedBody, NotAuthenticated, PlanForbidden, QuotaExceeded
+from .batch import Settlement
+from .bulk import charge, dynamic_cap_error
+from .errors import (FieldError, MalformedBody, NotAuthenticated, PlanForbidden, QuotaExceeded,
+                     Unavailable)
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
@@ -93,6 +95,8 @@ def refuse_single(result: ChargeResult) -> None:
     if result.status == "quota":
         raise QuotaExceeded(f"This render would exceed your monthly quota "
                             f"({result.used}/{result.quota} used).", seconds_to_reset())
+    if result.status == "void":
+        raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
     if result.status != "ok":
         raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
 
@@ -105,15 +109,16 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     valid = validate_single(item, plan, ctx)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
-    result = await svc.store.charge(account, attempt, 1, bulk=False, month=month, codes=codes)
+    result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
     if result.status == "collision" and valid.code is not None:  # astronomically rare
-        raise MalformedBody("Please retry: a short id collided.")
+        raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
     try:
         future = svc.pool.submit([valid.job], svc.settings.png_compression)
         (image,) = await asyncio.wrap_future(future)
     except BaseException:
-        await svc.store.refund(account, attempt, month, [c.short_id for c in codes])
+        short_ids = [c.short_id for c in codes]
+        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
     svc.metrics.items.labels(valid.job.format).inc()
     svc.metrics.render_seconds.observe(image.seconds)

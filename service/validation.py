@@ -8,7 +8,8 @@ least 2 pixels per module. Nothing here touches the network or the store.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
@@ -23,8 +24,8 @@ from .render.job import RenderJob
 from .render.layout import LayoutError, plan_layout
 from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
 
-__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_destination",
-           "check_item",
+__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_item",
+           "normalize_destination",
            "public_url", "validate_item", "with_new_short_id"]
 
 
@@ -135,19 +136,44 @@ def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
 def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCode]:
     payload = decode_payload(item)
     assert isinstance(payload, DynamicPayload)
-    check_destination(payload.destination_url)
+    destination = normalize_destination(payload.destination_url)
     if ctx is None:
         raise InvalidItem("data_type 'dynamic' needs an account", "data_type")
     short_id = new_short_id(ctx.account)
     return (public_url(ctx.public_base_url, short_id),
-            NewCode(short_id, payload.name, payload.destination_url))
+            NewCode(short_id, payload.name, destination))
 
 
-def check_destination(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}",
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def normalize_destination(url: str) -> str:
+    """An http(s) URL safe to send as a Location header for years: no control characters or
+    spaces, the host IDNA-encoded, everything else outside ASCII percent-encoded."""
+    refused = InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}",
                           "payload")
+    if _UNSAFE.search(url):
+        raise refused
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        raise refused from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise refused
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise refused from None
+    if ":" in ascii_host:  # IPv6 literal
+        ascii_host = f"[{ascii_host}]"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = (f"{quote(userinfo, safe=':%')}@" if userinfo else "") + ascii_host + (
+        f":{port}" if port is not None else "")
+    safe = "/?#[]@!$&'()*+,;=:%~-._"
+    return urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=safe),
+                       quote(parts.query, safe=safe), quote(parts.fragment, safe=safe)))
 
 
 def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None) -> ValidItem:

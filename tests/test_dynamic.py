@@ -302,3 +302,42 @@ def test_user_agent_families(ua: str, family: str) -> None:
     from service.dynamic import agent_family
 
     assert agent_family(ua) == family
+
+
+def test_a_malformed_referer_never_fails_a_redirect(server) -> None:
+    _, key = server.account("starter")
+    short_id = api(server, key, "POST", "", json={"name": "r", "destination_url":
+                                                  "https://a.co"}).json()["short_id"]
+    r = follow(server, short_id, Referer="http://[abc")
+    assert r.status_code == 302 and r.headers["Location"] == "https://a.co"
+
+
+def test_destinations_are_stored_as_safe_ascii_urls(server) -> None:
+    """Regression: a non-Latin-1 destination made every later scan a 500 (the Location header)
+    and 'http://[x' a 500 on create, PATCH and bulk."""
+    _, key = server.account("starter")
+    made = api(server, key, "POST", "", json={"name": "u",
+                                              "destination_url": "https://例え.jp/パス?q=€"})
+    assert made.status_code == 201
+    want = "https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9?q=%E2%82%AC"
+    assert made.json()["destination_url"] == want
+    assert follow(server, made.json()["short_id"]).headers["Location"] == want
+    for bad in ("http://[x", "https://e.co/a\r\nSet-Cookie: x=1", "https://e.co/a b",
+                "mailto:a@b.co", "https://"):
+        r = api(server, key, "POST", "", json={"name": "u", "destination_url": bad})
+        assert r.status_code == 400, bad
+        r = api(server, key, "PATCH", f"{made.json()['short_id']}/",
+                json={"destination_url": bad})
+        assert r.status_code == 400, bad
+        r = bulk(server, key, [{"data_type": "dynamic", "size_inches": 1, "payload": {
+            "name": "u", "destination_url": bad}}])
+        assert r.status_code == 422, bad
+    empty = api(server, key, "POST", "", json={"name": "", "destination_url": "https://a.co"})
+    assert empty.status_code == 400 and list(empty.json()) == ["name"]
+
+
+def test_page_parameters_out_of_range_are_400(server) -> None:
+    _, key = server.account("starter")
+    for query in ("page=%C2%B2", "page=99999999999999999999", "page_size=-1", "page=abc"):
+        r = api(server, key, "GET", f"?{query}")
+        assert r.status_code == 400, query

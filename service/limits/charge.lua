@@ -11,10 +11,15 @@
 -- ARGV[6] account id   ARGV[7] now (ISO 8601)   ARGV[8] now (ms)
 -- ARGV[9 + 2i], ARGV[10 + 2i]: name and destination of code i (i from 0)
 -- Returns {status, plan, used, quota, active, max_active}. A re-sent call with the same
--- attempt id returns the first answer and changes nothing (redis-py retries by itself).
+-- attempt id returns the first answer and changes nothing (redis-py retries by itself); a
+-- call arriving after refund.lua voided its attempt returns 'void' and changes nothing.
 local prior = redis.call('GET', KEYS[3])
 if prior then
-  return cjson.decode(prior).r
+  local rec = cjson.decode(prior)
+  if rec.s == 'void' then  -- given up on by a refund before this (late) call arrived
+    return {'void', '', 0, 0, 0, -1}
+  end
+  return rec.r
 end
 local acct = redis.call('HMGET', KEYS[1], 'plan', 'monthly_quota', 'overage', 'active_codes')
 local code = acct[1]
@@ -37,7 +42,7 @@ end
 if k > 0 and p[4] >= 0 and active + k > p[4] then
   return {'dynamic_cap', code, used, quota, active, p[4]}
 end
-if (not overage) and used + n > quota then
+if n > 0 and (not overage) and used + n > quota then
   return {'quota', code, used, quota, active, p[4]}
 end
 for i = 5, #KEYS do

@@ -52,6 +52,8 @@ class MemoryStore(AdminBase):
             self._expire_attempts()
             prior = self._attempts.get((account, attempt))
             if prior is not None:
+                if prior[1] == "void":
+                    return ChargeResult("void", "", 0, 0)
                 return prior[3]  # type: ignore[return-value]
             acct = self._accounts.get(account)
             used = self._usage.get((account, month), 0)
@@ -83,7 +85,11 @@ class MemoryStore(AdminBase):
                      codes: Sequence[str] = ()) -> bool:
         with self._lock:
             rec = self._attempts.get((account, attempt))
-            if rec is None or rec[1] != "charged":
+            if rec is None:  # void it: a charge arriving late changes nothing
+                self._attempts[(account, attempt)] = [time.monotonic() + ATTEMPT_TTL_S, "void", 0,
+                                                      None]
+                return False
+            if rec[1] != "charged":
                 return False
             rec[1] = "refunded"
             key = (account, month)

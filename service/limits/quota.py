@@ -17,7 +17,7 @@ __all__ = ["ATTEMPT_TTL_S", "ChargeResult", "Status", "decide", "month_of", "sec
            "usage_ttl_s"]
 
 Status = Literal["ok", "quota", "bulk_disabled", "bulk_cap", "no_account", "dynamic_cap",
-                 "collision"]
+                 "collision", "void"]
 ATTEMPT_TTL_S = 2 * 24 * 3600
 
 
@@ -70,6 +70,6 @@ def decide(plan_code: str | None, quota_override: int | None, overage_override: 
         return ChargeResult("bulk_cap", plan.code, used, quota, active, cap)
     if new_codes and cap >= 0 and active + new_codes > cap:
         return ChargeResult("dynamic_cap", plan.code, used, quota, active, cap)
-    if not overage and used + n > quota:
+    if n > 0 and not overage and used + n > quota:
         return ChargeResult("quota", plan.code, used, quota, active, cap)
     return ChargeResult("ok", plan.code, used + n, quota, active + new_codes, cap)

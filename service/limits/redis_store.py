@@ -119,7 +119,7 @@ class RedisStore:
         for short_id in codes:
             key = code_key(short_id)
             keys += [key, f"{key}:ref", f"{key}:recent"]
-        return bool(await self._refund(keys=keys))
+        return bool(await self._refund(keys=keys, args=[account, ATTEMPT_TTL_S]))
 
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
         key = code_key(short_id)

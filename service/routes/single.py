@@ -9,7 +9,7 @@ from .. import dryrun, single
 __all__ = ["SINGLE_ROUTES"]
 
 
-@post("/api/v1/generate/", status_code=200, request_max_body_size=None,
+@post("/api/v1/generate/", status_code=200,
       summary="Render one QR code (JSON or multipart/form-data)")
 async def generate(request: Request[Any, Any, Any]) -> Response[bytes]:
     return await single.handle_generate(request, request.app.state.services)
@@ -20,7 +20,7 @@ async def usage(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await single.usage(request, request.app.state.services)
 
 
-@post("/api/v1/validate/", status_code=200, request_max_body_size=None,
+@post("/api/v1/validate/", status_code=200,
       summary="Dry run of a single item or a bulk body: the same errors, nothing spent")
 async def validate(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await dryrun.handle_validate(request, request.app.state.services)

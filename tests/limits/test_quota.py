@@ -127,3 +127,61 @@ def test_quota_month_and_reset() -> None:
     assert month_of(datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc)) == "202612"
     assert seconds_to_reset(datetime(2026, 12, 31, 23, 59, 30, tzinfo=timezone.utc)) == 30
     assert seconds_to_reset(datetime(2026, 2, 1, tzinfo=timezone.utc)) == 28 * 86400
+
+
+def test_a_charge_whose_reply_was_lost_is_voided_by_its_refund(stores) -> None:
+    """Regression: the reply of charge.lua lost to a timeout; the background refund comes
+    first (no record yet), then the charge arrives late: it must change nothing."""
+    store, admin = stores
+    account = _acct(admin, "pro")
+    month = month_of()
+
+    async def go() -> None:
+        assert await store.refund(account, "lost", month) is False
+        late = await store.charge(account, "lost", 25, bulk=True, month=month)
+        assert late.status == "void"
+        await store.close()
+
+    run(go())
+    assert admin.usage(account) == 0
+
+
+def test_refund_removes_only_the_callers_codes(stores) -> None:
+    """Regression: a short id reused by another account after its first owner deleted it
+    must survive the first owner's refund, and neither active count may drift."""
+    from service.limits.store import NewCode
+
+    store, admin = stores
+    a, b = _acct(admin, "pro"), _acct(admin, "pro")
+    month = month_of()
+    code = NewCode("Zz123456", "n", "https://e.co")
+
+    async def go() -> None:
+        assert (await store.charge(a, "a1", 1, bulk=True, month=month, codes=[code])).active == 1
+        assert await store.delete_code(a, code.short_id)
+        assert (await store.charge(b, "b1", 1, bulk=True, month=month, codes=[code])).active == 1
+        assert await store.refund(a, "a1", month, [code.short_id])
+        assert await store.active_codes(a) == 0 and await store.active_codes(b) == 1
+        assert (await store.get_code(b, code.short_id)) is not None
+        await store.close()
+
+    run(go())
+
+
+def test_creating_a_code_without_a_render_ignores_the_quota(stores) -> None:
+    """Regression: a create charges no credit, so an account past its quota may still create."""
+    from service.limits.store import NewCode
+
+    store, admin = stores
+    account = _acct(admin, "starter", monthly_quota=1, overage=False)
+    month = month_of()
+
+    async def go() -> None:
+        assert (await store.charge(account, "x", 1, bulk=False, month=month)).status == "ok"
+        made = await store.charge(account, "y", 0, bulk=False, month=month,
+                                  codes=[NewCode("Qq000000", "n", "https://e.co")])
+        assert made.status == "ok" and made.active == 1
+        assert (await store.charge(account, "z", 1, bulk=False, month=month)).status == "quota"
+        await store.close()
+
+    run(go())
