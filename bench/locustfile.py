@@ -1,5 +1,5 @@
-"""A mixed load against a running service: bulk batches of 50 and dynamic QR redirects (plus the
-health probe). Single renders join the mix when POST /api/v1/generate/ exists.
+"""A mixed load against a running service: bulk batches of 50, single renders and dynamic QR
+redirects (plus the health probe).
 
     QRSTUDIO_API_KEY=smk_... .venv/bin/locust -f bench/locustfile.py --headless \\
         -H http://127.0.0.1:8000 -u 8 -r 4 -t 30s --only-summary
@@ -52,6 +52,14 @@ class BulkClient(FastHttpUser):
             names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
             if len(names) != 51:
                 r.failure(f"{len(names)} members")
+
+    @task(5)
+    def single(self) -> None:
+        body = {"data": "https://yourbrand.com/single", "size_inches": 2}
+        with self.client.post("/api/v1/generate/", json=body, headers={"X-Api-Key": KEY},
+                              name="single render", catch_response=True) as r:
+            if r.status_code != 200 or not r.content.startswith(b"\x89PNG"):
+                r.failure(f"HTTP {r.status_code}")
 
     @task(1)
     def health(self) -> None:
