@@ -91,9 +91,11 @@ def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
             "rss_growth_mib": (peak[0] - base) / 1024, "zip_mib": size / 2**20}
 
 
-def items_for(n: int, pattern: str, background: str) -> list[dict[str, object]]:
-    return [{"data": f"https://yourbrand.com/c/{i:04d}", "size_inches": 3, "pattern": pattern,
-             "background": background} for i in range(n)]
+def items_for(n: int, pattern: str, background: str,
+              letter: str = "c") -> list[dict[str, object]]:
+    """28-character URLs; ``letter`` keeps runs apart so the render cache serves none of them."""
+    return [{"data": f"https://yourbrand.com/{letter}/{i:04d}", "size_inches": 3,
+             "pattern": pattern, "background": background} for i in range(n)]
 
 
 def main() -> None:
@@ -108,9 +110,11 @@ def main() -> None:
     try:
         for label, pattern, bg in (("squares, black on white", "squares", "white"),
                                    ("rounded, transparent (default)", "rounded", "transparent")):
-            for n in sizes:
+            for row, n in enumerate(sizes):
                 items = items_for(n, pattern, bg)
-                runs = [run_batch(svc, items) for _ in range(args.runs)]
+                runs = [run_batch(svc, items_for(n, pattern, bg,
+                                                 "abdefghijklmnopqrstuvwxyz"[row * 5 + r % 5]))
+                        for r in range(args.runs)]
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 contents = [str(i["data"]) for i in items]
                 t = time.perf_counter()
@@ -125,6 +129,16 @@ def main() -> None:
                       f"{med['rss_growth_mib']:.0f} MiB  | segno->zipfile {obvious:.2f}s "
                       f"({obvious / med['total_s']:.1f}x)  native floor {floor:.2f}s",
                       flush=True)
+        cache_rows = []
+        for label, pattern, bg in (("squares, black on white", "squares", "white"),
+                                   ("rounded, transparent (default)", "rounded", "transparent")):
+            fresh = [{**item, "data": f"{item['data']}?cache={time.time_ns()}"}
+                     for item in items_for(1000, pattern, bg)]
+            cold = run_batch(svc, fresh)
+            warm = statistics.median(run_batch(svc, fresh)["total_s"] for _ in range(3))
+            cache_rows.append((label, cold["total_s"], warm))
+            print(f"cache {label}: uncached {cold['total_s']:.2f}s, cached {warm:.2f}s "
+                  f"({cold['total_s'] / warm:.1f}x)", flush=True)
     finally:
         svc.stop()
     table = ["| items | batch | total (s) | TTFB (ms) | items/s | server RSS growth (MiB) | "
@@ -137,6 +151,10 @@ def main() -> None:
                      f"{floor:.2f} | {med['total_s'] / floor:.1f}x |")
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    table += ["", "| 1 000 items, same batch again | uncached (s) | fully cached (s) | speed-up |",
+              "|---|---|---|---|"]
+    for label, cold_s, warm_s in cache_rows:
+        table.append(f"| {label} | {cold_s:.2f} | {warm_s:.2f} | {cold_s / warm_s:.1f}x |")
     text = "\n".join(table)
     print(text)
     if args.write:

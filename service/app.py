@@ -18,6 +18,7 @@ from .limits.store import Store
 from .logs import configure_logging
 from .metrics import Metrics
 from .render.pool import RenderPool
+from .render_cache import RenderCache
 from .requestid import RequestIdMiddleware
 from .routes import ROUTES
 from .services import Services
@@ -55,8 +56,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 log.warning("Redis durability: %s", problem)
         pool = RenderPool(settings.threads, settings.render_mode)
         await asyncio.to_thread(pool.start)
+        cache = RenderCache(memory_bytes=settings.cache_memory_bytes,
+                            redis_url=settings.cache_redis_url or settings.redis_url,
+                            separate=bool(settings.cache_redis_url),
+                            redis_budget=settings.cache_redis_bytes, ttl_s=settings.cache_ttl_s,
+                            timeout_s=settings.redis_timeout_s)
         app.state.services = Services(settings=settings, store=live_store, pool=pool,
-                                      metrics=metrics)
+                                      cache=cache, metrics=metrics)
         try:
             yield
         finally:
@@ -64,6 +70,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             # settle those before the store goes away.
             await app.state.services.streams.settle_all("shutdown")
             pool.shutdown()
+            await cache.close()
             await live_store.close()
 
     metrics = Metrics()

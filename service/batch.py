@@ -23,7 +23,7 @@ import msgspec
 from .errors import StreamAborted
 from .metrics import Metrics
 from .render.job import RenderResult
-from .render.pool import RenderPool
+from .rendering import Rendered, Renderer
 from .schema import Manifest, ManifestDynamic, ManifestItem
 from .validation import ValidItem, public_url
 from .zipstream import ZipWriter, member_overhead
@@ -145,15 +145,16 @@ def _size(value: float) -> int | float:
 
 
 def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult,
-                   base: str) -> ManifestItem:
+                   base: str, hit: bool) -> ManifestItem:
     job = item.job
     dynamic = None
     if item.code is not None:
         dynamic = ManifestDynamic(item.code.short_id, public_url(base, item.code.short_id))
     return ManifestItem(dynamic=dynamic,
         index=index, filename=name, data_type=item.request.data_type, format=job.format,
-        size_inches=_size(job.size_inches), dpi=job.dpi, bytes=len(result.data), cache="MISS",
-        duration_ms=result.duration_ms, has_logo=item.has_logo, sha256=result.sha256,
+        size_inches=_size(job.size_inches), dpi=job.dpi, bytes=len(result.data),
+        cache="HIT" if hit else "MISS", duration_ms=0 if hit else result.duration_ms,
+        has_logo=item.has_logo, sha256=result.sha256,
         error_correction=job.level, version=job.version, pixels=job.layout.pixels,
         inverted=item.inverted)
 
@@ -168,12 +169,12 @@ def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
         size = min(size * 2, largest)
 
 
-async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, base: str,
-                       window: int,
-                       ceiling: int, compression: int, settlement: Settlement,
+async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer, base: str,
+                       window: int, ceiling: int, settlement: Settlement,
                        metrics: Metrics) -> AsyncIterator[bytes]:
     writer = ZipWriter()
-    pending: deque[tuple[list[ValidItem], asyncio.Future[list[RenderResult]]]] = deque()
+    pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
+    inflight: dict[str, asyncio.Future[RenderResult]] = {}
     chunks = _chunks(items, _LARGEST_CHUNK)
     manifest: list[ManifestItem] = []
     projected = _END_RECORD
@@ -185,8 +186,8 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, b
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            future = pool.submit([item.job for item in chunk], compression)
-            pending.append((chunk, asyncio.wrap_future(future)))
+            task = asyncio.ensure_future(renderer.render([item.job for item in chunk], inflight))
+            pending.append((chunk, task))
             queued += len(chunk)
 
     completed = False
@@ -199,16 +200,19 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, b
             results = await future
             queued -= len(chunk)
             refill()
-            for item, result in zip(chunk, results):
+            for item, (result, hit) in zip(chunk, results):
                 name = f"qr-{index + 1:04d}.{item.job.format}"
                 projected += len(result.data) + member_overhead(name)
                 if projected > ceiling:
                     raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
                                         f"at item {index}")
                 writer.add(name, result.data, result.crc32)
-                manifest.append(_manifest_item(index, name, item, result, base))
+                manifest.append(_manifest_item(index, name, item, result, base, hit))
                 metrics.items.labels(item.job.format).inc()
-                metrics.render_seconds.observe(result.seconds)
+                if hit:
+                    metrics.cache_hits.inc()
+                else:
+                    metrics.render_seconds.observe(result.seconds)
                 index += 1
             for data in writer.ready():
                 yield data
@@ -227,7 +231,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, pool: RenderPool, b
         if not completed:
             metrics.streams.labels("cut").inc()
             writer.abort()
-            for _, future in pending:
-                future.cancel()
+            for _, task in pending:
+                task.cancel()
             why = sys.exc_info()[1]
             await settlement.release(str(why) if why else "stopped by the consumer")

@@ -173,10 +173,11 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
                             lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc)
     count = len(items)
-    body_stream = stream_batch(items, plan=result.plan, pool=svc.pool, base=ctx.public_base_url,
+    body_stream = stream_batch(items, plan=result.plan, renderer=svc.renderer,
+                               base=ctx.public_base_url,
                                window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes,
-                               compression=svc.settings.png_compression, settlement=settlement,
+                               settlement=settlement,
                                metrics=svc.metrics)
     return Stream(body_stream, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',

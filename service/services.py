@@ -10,6 +10,8 @@ from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
 from .metrics import Metrics
 from .render.pool import RenderPool
+from .render_cache import RenderCache
+from .rendering import Renderer
 from .settings import Settings
 
 
@@ -53,10 +55,14 @@ class Services:
     settings: Settings
     store: Store
     pool: RenderPool
+    cache: RenderCache
     metrics: Metrics = field(default_factory=Metrics)
     admission: Admission = field(init=False)
     streams: Streams = field(default_factory=Streams)
 
+    renderer: Renderer = field(init=False)
+
     def __post_init__(self) -> None:
         self.admission = Admission(self.settings.max_batches_in_flight,
                                    self.settings.max_batches_per_account)
+        self.renderer = Renderer(self.pool, self.cache, self.settings.png_compression)

@@ -24,6 +24,15 @@ class SettingsError(ValueError):
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Where state lives. Unset: the embedded in-process store (single process only).
     redis_url: str | None = None
+    # A separate Redis for the render cache (may evict, e.g. allkeys-lru). Unset: the main one,
+    # bounded by cache_redis_bytes.
+    cache_redis_url: str | None = None
+    # Bytes the render cache may write to the main Redis per 24 h (its entries live 24 h).
+    cache_redis_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024 * 1024
+    # Bytes of rendered images each process keeps in memory.
+    cache_memory_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024
+    # How long a cached render lives in Redis.
+    cache_ttl_s: PositiveInt = 24 * 3600
     # Base of the public short links that dynamic QR codes encode.
     public_base_url: str = "http://localhost:8000"
     # Render workers per server process (0: one per CPU core).

@@ -7,7 +7,6 @@ fields as ``multipart/form-data`` (``payload`` as a JSON string).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -114,15 +113,18 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
         raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
     try:
-        future = svc.pool.submit([valid.job], svc.settings.png_compression)
-        (image,) = await asyncio.wrap_future(future)
+        ((image, hit),) = await svc.renderer.render([valid.job], {})
     except BaseException:
         short_ids = [c.short_id for c in codes]
         Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
     svc.metrics.items.labels(valid.job.format).inc()
-    svc.metrics.render_seconds.observe(image.seconds)
-    headers = {"X-QR-Cache": "MISS", "X-QR-Duration-Ms": str(image.duration_ms),
+    if hit:
+        svc.metrics.cache_hits.inc()
+    else:
+        svc.metrics.render_seconds.observe(image.seconds)
+    headers = {"X-QR-Cache": "HIT" if hit else "MISS",
+               "X-QR-Duration-Ms": "0" if hit else str(image.duration_ms),
                "X-QR-Plan": result.plan, "X-QR-Quota-Remaining": str(result.remaining),
                "Cache-Control": "no-store"}
     if valid.code is not None:

@@ -14,8 +14,13 @@ from tests.procserver import ServeProcess
 from tests.readers import check_image, open_zip
 
 BULK = "/api/v1/generate/bulk/"
-# Rounded 6 in codes at 300 dpi: long enough (several seconds) to signal mid-stream.
-LONG = [{"data": f"https://example.com/long/{i}", "size_inches": 6} for i in range(1500)]
+# Rounded 6 in codes at 300 dpi: long enough (several seconds) to signal mid-stream. Each
+# test gets its own content (``long_items()``): the render cache would serve a repeat at once.
+
+
+def long_items(n: int = 1500) -> list[dict[str, object]]:
+    tag = uuid.uuid4().hex[:8]
+    return [{"data": f"https://example.com/long/{tag}/{i}", "size_inches": 6} for i in range(n)]
 
 
 def _provision(url: str, plan: str = "agency") -> tuple[RedisAdmin, str, str]:
@@ -33,6 +38,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-unty
 
 def test_sigterm_lets_a_stream_finish_within_the_grace(redis_server) -> None:
     admin, account, key = _provision(redis_server.url)
+    LONG = long_items()
     server = ServeProcess(redis_url=redis_server.url, shutdown_grace_s="60",
                           redis_require_durable="true")
     try:
@@ -59,6 +65,7 @@ def test_sigterm_lets_a_stream_finish_within_the_grace(redis_server) -> None:
 
 def test_sigterm_past_the_grace_cuts_the_stream_and_refunds_once(redis_server) -> None:
     admin, account, key = _provision(redis_server.url)
+    LONG = long_items()
     server = ServeProcess(redis_url=redis_server.url, shutdown_grace_s="0.3")
     try:
         received = bytearray()
@@ -89,6 +96,7 @@ def test_sigterm_past_the_grace_cuts_the_stream_and_refunds_once(redis_server) -
 def test_redis_outage_is_503_charges_nothing_and_recovers(tmp_path) -> None:
     redis = start_redis(str(tmp_path))
     srv = LiveServer("redis", redis.url, redis_timeout_s=1.0)
+    LONG = long_items(400)
     try:
         admin, account, key = _provision(redis.url)
         ok = httpx.post(srv.url + BULK, json={"items": LONG[:5]}, headers={"X-Api-Key": key})
