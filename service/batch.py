@@ -170,13 +170,17 @@ def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
 
 
 async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer, base: str,
-                       window: int, ceiling: int, settlement: Settlement,
-                       metrics: Metrics) -> AsyncIterator[bytes]:
+                       window: int, ceiling: int, settlement: Settlement, metrics: Metrics,
+                       on_complete: Callable[[bytes], Awaitable[None]] | None = None,
+                       manifest: bytes | None = None) -> AsyncIterator[bytes]:
+    """``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
+    ``on_complete`` gets the manifest sent, once the archive is complete."""
+    stored = manifest
     writer = ZipWriter()
     pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
     inflight: dict[str, asyncio.Future[RenderResult]] = {}
     chunks = _chunks(items, _LARGEST_CHUNK)
-    manifest: list[ManifestItem] = []
+    entries: list[ManifestItem] = []
     projected = _END_RECORD
     queued = 0
 
@@ -207,7 +211,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
                     raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
                                         f"at item {index}")
                 writer.add(name, result.data, result.crc32)
-                manifest.append(_manifest_item(index, name, item, result, base, hit))
+                entries.append(_manifest_item(index, name, item, result, base, hit))
                 metrics.items.labels(item.job.format).inc()
                 if hit:
                     metrics.cache_hits.inc()
@@ -216,8 +220,8 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
                 index += 1
             for data in writer.ready():
                 yield data
-        body = msgspec.json.format(msgspec.json.encode(Manifest(len(manifest), plan, manifest)),
-                                   indent=2)
+        body = stored if stored is not None else msgspec.json.format(
+            msgspec.json.encode(Manifest(len(entries), plan, entries)), indent=2)
         if projected + len(body) + member_overhead("manifest.json") > ceiling:
             raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling")
         writer.add("manifest.json", body, zlib.crc32(body))
@@ -226,6 +230,9 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
         completed = True
         settlement.complete()
         metrics.streams.labels("complete").inc()
+        if on_complete is not None:
+            with anyio.CancelScope(shield=True):
+                await on_complete(body)
     finally:
         metrics.batches.dec()
         if not completed:

@@ -8,6 +8,9 @@ step, which also creates the batch's dynamic QR codes) -> 200 streamed ZIP.
 from __future__ import annotations
 
 import asyncio
+import base64
+import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -17,6 +20,7 @@ from litestar.response import Stream
 from .batch import Settlement, stream_batch
 from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
                      OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
+from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
@@ -26,7 +30,7 @@ from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
 from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
-                         with_new_short_id)
+                         with_new_short_id, with_short_id)
 from .zipstream import member_overhead
 
 __all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
@@ -144,16 +148,30 @@ def refuse(result: ChargeResult, count: int, adds: int) -> None:
     _refuse(result, count, adds)
 
 
+class _Record(msgspec.Struct):
+    """What a completed bulk keeps for an idempotent replay (no images, no archive)."""
+
+    ids: list[str]
+    plan: str
+    remaining: int
+    manifest: str  # base64 of the zlib-compressed manifest.json
+
+
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
     svc.admission.enter()
     account: str | None = None
+    idem: Idempotency | None = None
     try:
         caller = await authenticate(request, svc.store)
         svc.admission.enter_account(caller.account.id)
         account = caller.account.id
         body = await read_body(request, svc.settings.max_body_bytes)
+        idem = await Idempotency.begin(request, svc.store, account, "bulk", body)
         items, ctx = await validate_bulk(body, caller, svc)
         del body
+        if idem is not None and idem.replay is not None:
+            return _replay(svc, account, items, ctx, msgspec.json.decode(idem.replay,
+                                                                        type=_Record))
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]
@@ -166,22 +184,60 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         _refuse(result, len(items), len(codes))
     except BaseException:
         svc.admission.leave(account)
+        if idem is not None:
+            await idem.release()
         raise
     owner = account
     short_ids = [c.short_id for c in codes]
-    settlement = Settlement(lambda: svc.store.refund(owner, attempt, month, short_ids),
-                            lambda: svc.admission.leave(owner), svc.streams,
+
+    async def undo() -> bool:
+        refunded = await svc.store.refund(owner, attempt, month, short_ids)
+        if idem is not None:
+            await idem.release()
+        return refunded
+
+    async def done(manifest: bytes) -> None:
+        if idem is not None:
+            record = _Record(short_ids, result.plan, result.remaining,
+                             base64.b64encode(zlib.compress(manifest, 6)).decode())
+            await idem.finish(msgspec.json.encode(record).decode())
+
+    settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc)
+    return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None)
+
+
+def _stream(svc: Services, items: list[ValidItem], ctx: ItemContext, plan: str,
+            remaining: int, settlement: Settlement,
+            on_complete: Callable[[bytes], Awaitable[None]] | None,
+            manifest: bytes | None) -> Stream:
     count = len(items)
-    body_stream = stream_batch(items, plan=result.plan, renderer=svc.renderer,
-                               base=ctx.public_base_url,
-                               window=svc.settings.window,
-                               ceiling=svc.settings.zip_ceiling_bytes,
-                               settlement=settlement,
-                               metrics=svc.metrics)
-    return Stream(body_stream, media_type="application/zip", headers={
+    body_stream = stream_batch(items, plan=plan, renderer=svc.renderer,
+                               base=ctx.public_base_url, window=svc.settings.window,
+                               ceiling=svc.settings.zip_ceiling_bytes, settlement=settlement,
+                               metrics=svc.metrics, on_complete=on_complete,
+                               manifest=manifest)
+    headers = {
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
-        "X-QR-Plan": result.plan,
-        "X-QR-Quota-Remaining": str(result.remaining),
+        "X-QR-Plan": plan,
+        "X-QR-Quota-Remaining": str(remaining),
         "Cache-Control": "no-store",
-    })
+    }
+    if manifest is not None:
+        headers["Idempotent-Replayed"] = "true"
+    return Stream(body_stream, media_type="application/zip", headers=headers)
+
+
+def _replay(svc: Services, account: str, items: list[ValidItem], ctx: ItemContext,
+            record: _Record) -> Stream:
+    """The stored result again: the same short ids, the same images (rendered again, from the
+    cache when it still has them), the same manifest; nothing charged."""
+    ids = iter(record.ids)
+    items = [with_short_id(item, ctx, next(ids)) if item.code else item for item in items]
+
+    async def nothing() -> bool:
+        return False
+
+    settlement = Settlement(nothing, lambda: svc.admission.leave(account), svc.streams)
+    manifest = zlib.decompress(base64.b64decode(record.manifest))
+    return _stream(svc, items, ctx, record.plan, record.remaining, settlement, None, manifest)

@@ -18,6 +18,7 @@ from litestar import Request, Response
 from .bulk import charge, dynamic_cap_error
 from .errors import (FieldError, MalformedBody, NotAuthenticated, NotFound, PaymentRequired,
                      PlanForbidden)
+from .idempotency import Idempotency
 from .intake import authenticate
 from .limits.plans import PLANS
 from .limits.quota import month_of
@@ -153,7 +154,26 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
 
 async def create_code(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await _caller(request, svc)
-    data: CodeCreate = _decode(_create, await request.body())
+    body = await request.body()
+    idem = await Idempotency.begin(request, svc.store, caller.account.id, "dynamic", body)
+    try:
+        if idem is not None and idem.replay is not None:
+            code = await svc.store.get_code(caller.account.id, idem.replay)
+            if code is None:
+                raise NotFound("The code this Idempotency-Key created has been deleted.")
+            return code_object(code, svc.settings.public_base_url)
+        made = await _create_code(body, caller, svc)
+    except BaseException:
+        if idem is not None:
+            await idem.release()
+        raise
+    if idem is not None:
+        await idem.finish(made["short_id"])
+    return made
+
+
+async def _create_code(body: bytes, caller: Caller, svc: Services) -> dict[str, Any]:
+    data: CodeCreate = _decode(_create, body)
     destination = _destination(data.destination_url)
     account = caller.account.id
     for _ in range(5):

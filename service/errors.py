@@ -20,7 +20,7 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
 __all__ = [
     "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "FieldError", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
+    "AbortedStreamFilter", "Conflict", "FieldError", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
     "exception_handlers",
 ]
 
@@ -76,6 +76,10 @@ class PaymentRequired(QRStudioError):
 
 class NotFound(QRStudioError):
     status = 404
+
+
+class Conflict(QRStudioError):
+    status = 409
 
 
 class ItemCountError(QRStudioError):

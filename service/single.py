@@ -17,14 +17,17 @@ from .batch import Settlement
 from .bulk import charge, dynamic_cap_error
 from .errors import (FieldError, MalformedBody, NotAuthenticated, PlanForbidden, QuotaExceeded,
                      Unavailable)
+from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
 from .limits.store import Caller
+from .render.job import RenderResult
 from .requestid import new_ulid
 from .schema import GenerateRequest, field_message, item_decoder
 from .services import Services
-from .validation import InvalidItem, ItemContext, ValidItem, check_decoded, public_url
+from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
+                         with_short_id)
 
 __all__ = ["decode_item", "handle_generate", "refuse_single", "usage", "validate_single"]
 
@@ -100,12 +103,42 @@ def refuse_single(result: ChargeResult) -> None:
         raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
 
 
+class _Record(msgspec.Struct):
+    """What a single render keeps for an idempotent replay."""
+
+    id: str  # the dynamic code's short id, or ""
+    plan: str
+    remaining: int
+    cache: str
+    ms: str
+
+
 async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Response[bytes]:
     caller = await authenticate(request, svc.store)
     item = await _item(request, svc)
+    account = caller.account.id
+    idem = await Idempotency.begin(request, svc.store, account, "generate",
+                                   msgspec.json.encode(item))
+    try:
+        response = await _generate(item, caller, svc, idem)
+    except BaseException:
+        if idem is not None:
+            await idem.release()
+        raise
+    return response
+
+
+async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
+                    idem: Idempotency | None) -> Response[bytes]:
     plan = PLANS[caller.account.plan]
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
     valid = validate_single(item, plan, ctx)
+    if idem is not None and idem.replay is not None:
+        record = msgspec.json.decode(idem.replay, type=_Record)
+        if record.id and valid.code is not None:
+            valid = with_short_id(valid, ctx, record.id)
+        ((image, _),) = await svc.renderer.render([valid.job], {})
+        return _response(valid, image, ctx, record, replayed=True)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
     result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
@@ -123,13 +156,23 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
         svc.metrics.cache_hits.inc()
     else:
         svc.metrics.render_seconds.observe(image.seconds)
-    headers = {"X-QR-Cache": "HIT" if hit else "MISS",
-               "X-QR-Duration-Ms": "0" if hit else str(image.duration_ms),
-               "X-QR-Plan": result.plan, "X-QR-Quota-Remaining": str(result.remaining),
+    record = _Record(valid.code.short_id if valid.code else "", result.plan, result.remaining,
+                     "HIT" if hit else "MISS", "0" if hit else str(image.duration_ms))
+    if idem is not None:
+        await idem.finish(msgspec.json.encode(record).decode())
+    return _response(valid, image, ctx, record, replayed=False)
+
+
+def _response(valid: ValidItem, image: RenderResult, ctx: ItemContext, record: _Record,
+              replayed: bool) -> Response[bytes]:
+    headers = {"X-QR-Cache": record.cache, "X-QR-Duration-Ms": record.ms,
+               "X-QR-Plan": record.plan, "X-QR-Quota-Remaining": str(record.remaining),
                "Cache-Control": "no-store"}
     if valid.code is not None:
         headers["X-QR-Short-Id"] = valid.code.short_id
         headers["X-QR-Public-Url"] = public_url(ctx.public_base_url, valid.code.short_id)
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
     return Response(content=image.data, media_type=_MEDIA[valid.job.format], headers=headers)
 
 

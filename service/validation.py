@@ -25,7 +25,7 @@ from .render.layout import LayoutError, plan_layout
 from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
 
 __all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_item",
-           "normalize_destination",
+           "normalize_destination", "with_short_id",
            "public_url", "validate_item", "with_new_short_id"]
 
 
@@ -64,8 +64,11 @@ def public_url(base: str, short_id: str) -> str:
 def with_new_short_id(item: ValidItem, ctx: ItemContext) -> ValidItem:
     """The same dynamic item with a fresh short id (after a collision); same length, so the
     version and layout planned for it still hold."""
+    return with_short_id(item, ctx, new_short_id(ctx.account))
+
+
+def with_short_id(item: ValidItem, ctx: ItemContext, short_id: str) -> ValidItem:
     assert item.code is not None
-    short_id = new_short_id(ctx.account)
     code = msgspec.structs.replace(item.code, short_id=short_id)
     job = msgspec.structs.replace(item.job, content=public_url(ctx.public_base_url, short_id))
     return msgspec.structs.replace(item, job=job, code=code)

@@ -116,7 +116,9 @@ def test_logs_are_json_with_the_request_id_and_never_a_key() -> None:
     finally:
         server.terminate()
         server.wait()
-    lines = [json.loads(line) for line in server.logs().splitlines() if line.strip()]
+    raw = [line for line in server.logs().splitlines() if line.strip()]
+    assert all(line.startswith("{") for line in raw), [x for x in raw if not x.startswith("{")]
+    lines = [json.loads(line) for line in raw]
     access = [entry for entry in lines if entry["logger"] == "qrstudio.access"]
     mine = [entry for entry in access if entry.get("request_id") == "trace-42"]
     assert len(mine) == 1 and mine[0]["status"] == 200

@@ -17,7 +17,7 @@ import msgspec
 from .admin import AdminBase
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
-from .redis_store import RECENT_SCANS, REFERRER_HOSTS
+from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
 __all__ = ["MemoryStore"]
@@ -36,6 +36,7 @@ class MemoryStore(AdminBase):
         self._index: dict[str, dict[str, float]] = {}
         self._active: dict[str, int] = {}
         self._seq: dict[str, int] = {}
+        self._idem: dict[tuple[str, str], list[object]] = {}
         # attempt id -> [expires at, state, n, first answer]
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
 
@@ -126,6 +127,31 @@ class MemoryStore(AdminBase):
                 refs[host] = refs.get(host, 0) + 1
             self._recent.setdefault(short_id, deque(maxlen=RECENT_SCANS)).appendleft(scan.entry)
             return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
+
+    async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
+        with self._lock:
+            now = time.monotonic()
+            if len(self._idem) > 10_000:  # bounded: drop the expired ones
+                self._idem = {k: v for k, v in self._idem.items() if v[0] >= now}  # type: ignore[operator]
+            found = self._idem.get((account, key))
+            if found is None or found[0] < now:  # type: ignore[operator]
+                self._idem[(account, key)] = [now + IDEM_TTL_S, "inflight", body, ""]
+                return "claimed", ""
+            if found[2] != body:
+                return "mismatch", ""
+            if found[1] != "done":
+                return "inflight", ""
+            return "done", str(found[3])
+
+    async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
+        with self._lock:
+            found = self._idem.get((account, key))
+            expires = found[0] if found else time.monotonic() + IDEM_TTL_S
+            self._idem[(account, key)] = [expires, "done", body, record]
+
+    async def idem_release(self, account: str, key: str) -> None:
+        with self._lock:
+            self._idem.pop((account, key), None)
 
     def _record(self, short_id: str) -> CodeRecord:
         return code_record(dict(self._codes[short_id]), dict(self._refs.get(short_id, {})),

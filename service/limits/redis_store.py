@@ -7,6 +7,7 @@
     qs:{<acct>}:usage:<YYYYMM>           integer, credits used in that UTC month
     qs:{<acct>}:attempt:<id>             JSON {s: charged|refunded, n, r}, 2 days
     qs:{<acct>}:codes                    zset short_id -> created (ms): the account's codes
+    qs:{<acct>}:idem:<sha256>            JSON {s: inflight|done, h: body sha256, r: record}, 24 h
     qs:{<tok>}:q:<short_id>              hash: one dynamic QR code and its scan counters
     qs:{<tok>}:q:<short_id>:ref          hash referrer host -> scans (at most 100 hosts)
     qs:{<tok>}:q:<short_id>:recent       list of the last 100 scans (JSON)
@@ -39,6 +40,7 @@ __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "accoun
            "usage_key"]
 
 RECENT_SCANS = 100
+IDEM_TTL_S = 24 * 3600
 REFERRER_HOSTS = 100
 
 _key_info = msgspec.json.Decoder(KeyInfo)
@@ -54,6 +56,10 @@ def account_key(account: str) -> str:
 
 def usage_key(account: str, month: str | None = None) -> str:
     return f"qs:{{{account}}}:usage:{month or month_of()}"
+
+
+def idem_key(account: str, key: str) -> str:
+    return f"qs:{{{account}}}:idem:{key}"
 
 
 def codes_key(account: str) -> str:
@@ -85,6 +91,7 @@ class RedisStore:
         self._scan = self._redis.register_script(_lua("scan.lua"))
         self._update = self._redis.register_script(_lua("code_update.lua"))
         self._delete = self._redis.register_script(_lua("code_delete.lua"))
+        self._idem = self._redis.register_script(_lua("idem.lua"))
         self._plans = plan_table_json(enterprise_quota)
 
     async def authenticate(self, raw_key: str) -> Caller | None:
@@ -178,6 +185,17 @@ class RedisStore:
 
     async def active_codes(self, account: str) -> int:
         return int(await self._redis.hget(account_key(account), "active_codes") or 0)
+
+    async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
+        raw = await self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S])
+        return raw[0].decode(), raw[1].decode() if len(raw) > 1 else ""
+
+    async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
+        blob = msgspec.json.encode({"s": "done", "h": body, "r": record})
+        await self._redis.set(idem_key(account, key), blob, keepttl=True)
+
+    async def idem_release(self, account: str, key: str) -> None:
+        await self._redis.delete(idem_key(account, key))
 
     async def used_this_month(self, account: str) -> int:
         return int(await self._redis.get(usage_key(account)) or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,9 +27,14 @@ def render_chunk(jobs: list[RenderJob], compression: int) -> list[RenderResult]:
 
 
 def _warm_up() -> None:
-    """Import and cache what the first render would (numpy, segno, the v1-v10 templates)."""
+    """Import and cache what the first render would (numpy, segno, the v1-v10 templates), and
+    log as the server does (JSON lines): a worker shares the server's stderr."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
+    from ..logs import configure_logging
     from .encode import _template
+
+    configure_logging(os.environ.get("QRSTUDIO_LOG_LEVEL", "info"))
 
     for version in range(1, 11):
         _template(version)
@@ -63,4 +69,6 @@ class RenderPool:
             return self._executor.submit(render_chunk, jobs, compression)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers and wait for them (a chunk takes well under a second), so none is
+        left writing to the server's stderr after it has gone."""
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,61 @@
+"""Idempotency-Key (CONTRACT section 5): a retry with the same key and body within 24 h gets
+the same result and is not charged again; the same key with another body, or while the first
+request is still in flight, is a 409; a key whose first request did not complete is released.
+
+Scoped to the account and the route. What is stored is a record (short ids, the manifest, the
+headers), never an archive or an image: a replay re-renders deterministically, the render
+cache making that cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from litestar import Request
+
+from .errors import Conflict, MalformedBody
+from .limits.store import Store
+
+__all__ = ["Idempotency"]
+
+_VALID = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class Idempotency:
+    def __init__(self, store: Store, account: str, key: str, body: str) -> None:
+        self.store, self.account, self.key, self.body = store, account, key, body
+        self.replay: str | None = None
+        self._open = True
+
+    @classmethod
+    async def begin(cls, request: Request[Any, Any, Any], store: Store, account: str,
+                    route: str, body: bytes) -> Idempotency | None:
+        header = request.headers.get("idempotency-key")
+        if header is None:
+            return None
+        if not _VALID.fullmatch(header):
+            raise MalformedBody("Idempotency-Key must be 1 to 255 visible ASCII characters.")
+        key = hashlib.sha256(f"{route}\0{header}".encode()).hexdigest()
+        idem = cls(store, account, key, hashlib.sha256(body).hexdigest())
+        state, record = await store.idem_claim(account, key, idem.body)
+        if state == "mismatch":
+            raise Conflict("This Idempotency-Key was already used with another request body.")
+        if state == "inflight":
+            raise Conflict("A request with this Idempotency-Key is still in progress; retry "
+                           "when it has completed.")
+        if state == "done":
+            idem.replay = record
+            idem._open = False
+        return idem
+
+    async def finish(self, record: str) -> None:
+        if self._open:
+            self._open = False
+            await self.store.idem_finish(self.account, self.key, self.body, record)
+
+    async def release(self) -> None:
+        if self._open:
+            self._open = False
+            await self.store.idem_release(self.account, self.key)
