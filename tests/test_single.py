@@ -44,6 +44,10 @@ def test_multipart_form_fields_render_the_same(server) -> None:
                    headers={"X-Api-Key": key})
     assert r.status_code == 200, r.text
     check_image("png", r.content, "WIFI:T:WPA;S:Cafe;P:pw;;", 1.5, 300)
+    svg = httpx.post(server.url + GEN, data={**form, "format": "svg"},
+                     files={"format": (None, "svg")}, headers={"X-Api-Key": key})
+    assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+    check_image("svg", svg.content, "WIFI:T:WPA;S:Cafe;P:pw;;", 1.5, 300)
     r = httpx.post(server.url + GEN, data=form, headers={"X-Api-Key": key},
                    files={"logo_file": ("logo.png", b"\x89PNG", "image/png")})
     assert r.status_code == 400 and list(r.json()) == ["logo_file"]
