@@ -34,7 +34,7 @@ from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
 from .zipstream import member_overhead
 
 __all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
-           "charge", "refuse", "validate_bulk"]
+           "charge", "refuse", "refuse_bulk", "validate_bulk"]
 
 MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
@@ -100,21 +100,29 @@ def dynamic_cap_error(result: ChargeResult, adds: int) -> PlanForbidden:
                          f"QRs ({result.active} active, this request adds {adds}).")
 
 
-def _refuse(result: ChargeResult, count: int, adds: int) -> None:
+def refuse(result: ChargeResult, adds: int, subject: str,
+           recheck: Callable[[], None] | None = None) -> None:
+    """The contract's answer to a charge the store refused (nothing when it is ok).
+    ``subject`` names what would pass the quota ("Bulk of 50", "This render"); ``recheck``
+    re-runs the bulk count checks when the plan changed since the request was validated."""
     if result.status == "no_account":
         raise NotAuthenticated()
-    plan = PLANS[result.plan]
-    if result.status in ("bulk_disabled", "bulk_cap"):
-        _check_count(plan, count)  # the plan changed since the request was validated
+    if recheck is not None and result.status in ("bulk_disabled", "bulk_cap"):
+        recheck()
     if result.status == "dynamic_cap":
         raise dynamic_cap_error(result, adds)
     if result.status == "quota":
-        raise QuotaExceeded(f"Bulk of {count} would exceed your monthly quota "
+        raise QuotaExceeded(f"{subject} would exceed your monthly quota "
                             f"({result.used}/{result.quota} used).", seconds_to_reset())
     if result.status == "void":
         raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
     if result.status != "ok":
-        raise PlanForbidden(f"Plan '{plan.code}' cannot render this batch.")
+        raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
+
+
+def refuse_bulk(result: ChargeResult, count: int, adds: int) -> None:
+    refuse(result, adds, f"Bulk of {count}",
+           lambda: _check_count(PLANS[result.plan], count) if result.plan in PLANS else None)
 
 
 async def validate_bulk(body: bytes, caller: Caller,
@@ -141,11 +149,6 @@ async def charge(svc: Services, account: str, attempt: str, n: int, *, bulk: boo
         short_ids = [c.short_id for c in codes]
         Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
-
-
-def refuse(result: ChargeResult, count: int, adds: int) -> None:
-    """The contract's answer to a charge the store refused (nothing when it is ok)."""
-    _refuse(result, count, adds)
 
 
 class _Record(msgspec.Struct):
@@ -181,7 +184,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
                 break
             items = [with_new_short_id(i, ctx) if i.code else i for i in items]
             attempt = new_ulid()
-        _refuse(result, len(items), len(codes))
+        refuse_bulk(result, len(items), len(codes))
     except BaseException:
         svc.admission.leave(account)
         if idem is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 
-from .bulk import refuse, validate_bulk
+from .bulk import refuse_bulk, validate_bulk
 from .intake import authenticate, read_body
 from .limits.plans import PLANS
 from .limits.quota import decide
@@ -49,7 +49,7 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
         result = decide(account.plan, account.monthly_quota, account.overage, used, len(items),
                         True, svc.settings.enterprise_monthly_quota, active=active,
                         new_codes=adds)
-        refuse(result, len(items), adds)
+        refuse_bulk(result, len(items), adds)
         return {"valid": True, "kind": "bulk", "count": len(items), "credits": len(items),
                 "dynamic": adds, "quota_remaining_after": result.remaining}
     ctx = ItemContext(account.id, svc.settings.public_base_url)

@@ -14,13 +14,12 @@ import msgspec
 from litestar import Request, Response
 
 from .batch import Settlement
-from .bulk import charge, dynamic_cap_error
-from .errors import (FieldError, MalformedBody, NotAuthenticated, PlanForbidden, QuotaExceeded,
-                     Unavailable)
+from .bulk import charge, refuse
+from .errors import FieldError, MalformedBody, PlanForbidden, Unavailable
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
-from .limits.quota import ChargeResult, month_of, seconds_to_reset
+from .limits.quota import ChargeResult, month_of
 from .limits.store import Caller
 from .render.job import RenderResult
 from .requestid import new_ulid
@@ -90,17 +89,7 @@ def validate_single(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> Vali
 
 
 def refuse_single(result: ChargeResult) -> None:
-    if result.status == "no_account":
-        raise NotAuthenticated()
-    if result.status == "dynamic_cap":
-        raise dynamic_cap_error(result, 1)
-    if result.status == "quota":
-        raise QuotaExceeded(f"This render would exceed your monthly quota "
-                            f"({result.used}/{result.quota} used).", seconds_to_reset())
-    if result.status == "void":
-        raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
-    if result.status != "ok":
-        raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
+    refuse(result, 1, "This render")
 
 
 class _Record(msgspec.Struct):
