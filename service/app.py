@@ -36,6 +36,16 @@ def make_store(settings: Settings) -> Store:
     return MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
 
 
+async def _sweep_forever(store: Store, settings: Settings) -> None:
+    """Every minute, refund charges whose process died before settling them."""
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await store.sweep(settings.unsettled_refund_after_s)
+        except Exception as exc:  # the store is down: the next round tries again
+            log.warning("sweep failed: %s", exc)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Litestar:
     """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store."""
     settings = settings or load_settings()
@@ -63,9 +73,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                             timeout_s=settings.redis_timeout_s)
         app.state.services = Services(settings=settings, store=live_store, pool=pool,
                                       cache=cache, metrics=metrics)
+        sweeper = asyncio.get_running_loop().create_task(_sweep_forever(live_store, settings))
         try:
             yield
         finally:
+            sweeper.cancel()
             # uvicorn has waited QRSTUDIO_SHUTDOWN_GRACE_S and cut what was still streaming:
             # settle those before the store goes away.
             await app.state.services.streams.settle_all("shutdown")

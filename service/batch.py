@@ -48,8 +48,10 @@ class Settlement:
     RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
 
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
-                 registry: Streams, on_refund: Callable[[], None] = lambda: None) -> None:
+                 registry: Streams, on_refund: Callable[[], None] = lambda: None,
+                 settle: Callable[[], Awaitable[bool]] | None = None) -> None:
         self._refund = refund
+        self._settle = settle
         self._on_refund = on_refund
         self._on_close = on_close
         self._registry = registry
@@ -65,8 +67,16 @@ class Settlement:
         self._on_close()
         return True
 
-    def complete(self) -> None:
-        self._close()
+    async def complete(self) -> None:
+        """The stream completed: the charge stands, and the store is told so (the sweeper
+        refunds charges nobody settled, after QRSTUDIO_UNSETTLED_REFUND_AFTER_S)."""
+        if self._close() and self._settle is not None:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self._settle()
+                except Exception as exc:
+                    log.error("could not mark a completed stream settled (%s): the sweeper "
+                              "may refund it later", exc)
 
     async def release(self, why: str) -> None:
         if not self._close():
@@ -228,7 +238,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
         async for chunk in writer.finish():
             yield chunk
         completed = True
-        settlement.complete()
+        await settlement.complete()
         metrics.streams.labels("complete").inc()
         if on_complete is not None:
             with anyio.CancelScope(shield=True):

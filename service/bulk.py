@@ -206,7 +206,8 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
             await idem.finish(msgspec.json.encode(record).decode())
 
     settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
-                            svc.metrics.refunds.inc)
+                            svc.metrics.refunds.inc,
+                            settle=lambda: svc.store.settle(owner, attempt))
     return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None)
 
 

@@ -177,8 +177,8 @@ async def _create_code(body: bytes, caller: Caller, svc: Services) -> dict[str, 
     destination = _destination(data.destination_url)
     account = caller.account.id
     for _ in range(5):
-        short_id = new_short_id(account)
-        result = await charge(svc, account, new_ulid(), 0, bulk=False, month=month_of(),
+        short_id, attempt = new_short_id(account), new_ulid()
+        result = await charge(svc, account, attempt, 0, bulk=False, month=month_of(),
                               codes=[NewCode(short_id, data.name, destination)])
         if result.status != "collision":
             break
@@ -186,6 +186,7 @@ async def _create_code(body: bytes, caller: Caller, svc: Services) -> dict[str, 
         raise dynamic_cap_error(result, 1)
     if result.status != "ok":
         raise NotAuthenticated()
+    await svc.store.settle(account, attempt)  # created for good: never swept
     code = await svc.store.get_code(account, short_id)
     assert code is not None
     return code_object(code, svc.settings.public_base_url)

@@ -49,6 +49,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_batches_in_flight: PositiveInt = 8
     # Bulk batches streaming at once for one account, in one process; beyond it, 429 at once.
     max_batches_per_account: PositiveInt = 2
+    # A charge whose process died before settling it (completed or refunded) is refunded by the
+    # sweeper once it is this old: longer than any stream can last.
+    unsettled_refund_after_s: Annotated[float, Meta(ge=60)] = 3600.0
     # Seconds streams in flight may take to finish after SIGTERM; then they are cut and refunded.
     shutdown_grace_s: Annotated[float, Meta(ge=0, le=3600)] = 30.0
     # PNG deflate: 0 run-length (fastest; smallest at large sizes), or a zlib level 1-9.

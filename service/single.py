@@ -7,6 +7,7 @@ fields as ``multipart/form-data`` (``payload`` as a JSON string).
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -27,6 +28,8 @@ from .schema import GenerateRequest, field_message, item_decoder
 from .services import Services
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
                          with_short_id)
+
+log = logging.getLogger("qrstudio.single")
 
 __all__ = ["decode_item", "handle_generate", "refuse_single", "usage", "validate_single"]
 
@@ -140,6 +143,10 @@ async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
         short_ids = [c.short_id for c in codes]
         Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
+    try:
+        await svc.store.settle(account, attempt)
+    except Exception:  # the image is ready: answer; the sweeper may refund it much later
+        log.exception("could not mark a single render settled")
     svc.metrics.items.labels(valid.job.format).inc()
     if hit:
         svc.metrics.cache_hits.inc()

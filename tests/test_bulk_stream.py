@@ -103,3 +103,33 @@ def test_quota_race_never_overspends(make_server) -> None:
         assert manifest["count"] == 7
         for i in range(7):
             check_image("png", archive.read(f"qr-{i + 1:04d}.png"), f"r7-{i}", 0.5, 300)
+
+
+def test_completed_streams_are_settled_so_the_sweeper_leaves_them(server, redis_server) -> None:
+    from service.limits.redis_store import RedisStore
+
+    account, key = server.account("starter")
+    r = httpx.post(server.url + URL, json={"items": [{"data": "kept", "size_inches": 1}] * 3},
+                   headers={"X-Api-Key": key})
+    archive, _ = open_zip(r.content)
+    for i in range(3):
+        check_image("png", archive.read(f"qr-{i + 1:04d}.png"), "kept", 1, 300)
+    single = httpx.post(server.url + "/api/v1/generate/", headers={"X-Api-Key": key},
+                        json={"data": "kept", "size_inches": 1})
+    check_image("png", single.content, "kept", 1, 300)
+    created = httpx.post(server.url + "/api/v1/dynamic/", headers={"X-Api-Key": key},
+                         json={"name": "k", "destination_url": "https://e.co"})
+    assert created.status_code == 201
+
+    async def sweep() -> None:
+        store = (RedisStore(redis_server.url, enterprise_quota=1, timeout_s=5)
+                 if server.backend == "redis" else server.admin)
+        await store.sweep(0)
+        if server.backend == "redis":
+            await store.close()
+
+    time.sleep(0.01)
+    asyncio.run(sweep())
+    assert server.admin.usage(account) == 4
+    listing = httpx.get(server.url + "/api/v1/dynamic/", headers={"X-Api-Key": key}).json()
+    assert listing["count"] == 1

@@ -70,5 +70,8 @@ if k > 0 then
   active = redis.call('HINCRBY', KEYS[1], 'active_codes', k)
 end
 local result = {'ok', code, used, quota, active, p[4]}
-redis.call('SET', KEYS[3], cjson.encode({s = 'charged', n = n, r = result}), 'EX', tonumber(ARGV[4]))
+-- t, m and c let the sweeper refund this attempt if its process dies before settling it
+redis.call('SET', KEYS[3], cjson.encode({s = 'charged', n = n, r = result, t = tonumber(ARGV[8]),
+                                         m = string.match(KEYS[2], ':usage:(%d+)$'),
+                                         c = short_ids}), 'EX', tonumber(ARGV[4]))
 return result

@@ -79,7 +79,8 @@ class MemoryStore(AdminBase):
                     self._index.setdefault(account, {})[c.short_id] = time.time()
                 self._active[account] = result.active
                 self._attempts[(account, attempt)] = [
-                    time.monotonic() + ATTEMPT_TTL_S, "charged", n, result]
+                    time.monotonic() + ATTEMPT_TTL_S, "charged", n, result, time.time(), month,
+                    [c.short_id for c in codes]]
             return result
 
     async def refund(self, account: str, attempt: str, month: str,
@@ -98,6 +99,24 @@ class MemoryStore(AdminBase):
             for short_id in codes:
                 self._drop(account, short_id)
             return True
+
+    async def settle(self, account: str, attempt: str) -> bool:
+        with self._lock:
+            rec = self._attempts.get((account, attempt))
+            if rec is None or rec[1] != "charged":
+                return False
+            rec[1] = "done"
+            return True
+
+    async def sweep(self, older_than_s: float) -> int:
+        cutoff = time.time() - older_than_s
+        with self._lock:
+            stale = [(key, rec) for key, rec in self._attempts.items()
+                     if rec[1] == "charged" and len(rec) > 4 and rec[4] <= cutoff]  # type: ignore[operator]
+        swept = 0
+        for (account, attempt), rec in stale:
+            swept += await self.refund(account, attempt, str(rec[5]), list(rec[6]))  # type: ignore[call-overload]
+        return swept
 
     def _drop(self, account: str, short_id: str) -> bool:
         code = self._codes.get(short_id)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+import logging
+import time
 from importlib import resources
 from typing import Any
 
@@ -39,6 +41,7 @@ from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_rec
 __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
            "usage_key"]
 
+log = logging.getLogger("qrstudio.store")
 RECENT_SCANS = 100
 IDEM_TTL_S = 24 * 3600
 REFERRER_HOSTS = 100
@@ -92,6 +95,7 @@ class RedisStore:
         self._update = self._redis.register_script(_lua("code_update.lua"))
         self._delete = self._redis.register_script(_lua("code_delete.lua"))
         self._idem = self._redis.register_script(_lua("idem.lua"))
+        self._settle = self._redis.register_script(_lua("settle.lua"))
         self._plans = plan_table_json(enterprise_quota)
 
     async def authenticate(self, raw_key: str) -> Caller | None:
@@ -127,6 +131,34 @@ class RedisStore:
             key = code_key(short_id)
             keys += [key, f"{key}:ref", f"{key}:recent"]
         return bool(await self._refund(keys=keys, args=[account, ATTEMPT_TTL_S]))
+
+    async def settle(self, account: str, attempt: str) -> bool:
+        return bool(await self._settle(keys=[attempt_key(account, attempt)]))
+
+    async def sweep(self, older_than_s: float) -> int:
+        """Refund charged attempts nobody settled or refunded (their process died mid-stream)
+        once they are older than any stream can be. Idempotent: sweepers may race."""
+        cutoff = (time.time() - older_than_s) * 1000
+        swept = 0
+        async for key in self._redis.scan_iter(match="qs:{*}:attempt:*", count=1000):
+            blob = await self._redis.get(key)
+            if blob is None:
+                continue
+            try:
+                rec = msgspec.json.decode(blob)
+            except msgspec.DecodeError:
+                continue
+            if rec.get("s") != "charged" or not rec.get("m") or rec.get("t", cutoff) > cutoff:
+                continue
+            name = key.decode()
+            account = name[name.index("{") + 1:name.index("}")]
+            attempt = name.rsplit(":", 1)[1]
+            codes = rec.get("c") if isinstance(rec.get("c"), list) else []
+            if await self.refund(account, attempt, str(rec["m"]), codes):
+                log.warning("swept an unsettled charge: account=%s attempt=%s credits=%s",
+                            account, attempt, rec.get("n"))
+                swept += 1
+        return swept
 
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
         key = code_key(short_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -185,3 +186,32 @@ def test_creating_a_code_without_a_render_ignores_the_quota(stores) -> None:
         await store.close()
 
     run(go())
+
+
+def test_the_sweeper_refunds_only_unsettled_old_charges(stores) -> None:
+    """A process that dies mid-stream never settles nor refunds its charge: the sweeper does,
+    once the charge is older than any stream; settled and refunded ones are left alone."""
+    from service.limits.store import NewCode
+
+    store, admin = stores
+    account = _acct(admin, "pro")
+    month = month_of()
+
+    async def go() -> None:
+        await store.charge(account, "died", 10, bulk=True, month=month,
+                           codes=[NewCode("Sw000001", "n", "https://e.co")])
+        await store.charge(account, "completed", 20, bulk=True, month=month)
+        assert await store.settle(account, "completed")
+        await store.charge(account, "cut", 30, bulk=True, month=month)
+        assert await store.refund(account, "cut", month)
+        assert await store.sweep(3600) == 0  # nothing is an hour old
+        time.sleep(0.01)
+        await store.sweep(0)
+        assert await store.get_code(account, "Sw000001") is None
+        assert await store.active_codes(account) == 0
+        assert await store.sweep(0) == 0  # once only
+        assert not await store.settle(account, "died")  # refunded: no longer settleable
+        await store.close()
+
+    run(go())
+    assert admin.usage(account) == 20
