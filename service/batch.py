@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 import weakref
 import zlib
 from collections import deque
@@ -47,11 +48,14 @@ class Settlement:
     _tasks: set[asyncio.Task[None]] = set()
     RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
 
+    HEARTBEAT_S = 60.0
+
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
                  registry: Streams, on_refund: Callable[[], None] = lambda: None,
-                 settle: Callable[[], Awaitable[bool]] | None = None) -> None:
+                 settle: Callable[[bool], Awaitable[bool]] | None = None) -> None:
         self._refund = refund
         self._settle = settle
+        self._beat = time.monotonic()
         self._on_refund = on_refund
         self._on_close = on_close
         self._registry = registry
@@ -67,16 +71,48 @@ class Settlement:
         self._on_close()
         return True
 
+    async def heartbeat(self) -> None:
+        """While streaming, tell the store now and then that this charge is alive, so the
+        sweeper never takes a slow client's stream for a dead process's. A charge the sweeper
+        already refunded cuts the stream: it must not complete for free."""
+        if self._settle is None or time.monotonic() - self._beat < self.HEARTBEAT_S:
+            return
+        self._beat = time.monotonic()
+        try:
+            alive = await self._settle(True)
+        except Exception as exc:  # the store is down: the next beat tries again
+            log.warning("stream heartbeat failed: %s", exc)
+            return
+        if not alive:
+            raise StreamAborted("this stream's charge was refunded by the sweeper")
+
     async def complete(self) -> None:
-        """The stream completed: the charge stands, and the store is told so (the sweeper
-        refunds charges nobody settled, after QRSTUDIO_UNSETTLED_REFUND_AFTER_S)."""
+        """The stream completed: the charge stands, and the store is told so, retrying in the
+        background if it does not answer (an unsettled charge is swept, its codes removed)."""
         if self._close() and self._settle is not None:
             with anyio.CancelScope(shield=True):
-                try:
-                    await self._settle()
-                except Exception as exc:
-                    log.error("could not mark a completed stream settled (%s): the sweeper "
-                              "may refund it later", exc)
+                await self.settle_or_retry(self._settle)
+
+    @classmethod
+    async def settle_or_retry(cls, settle: Callable[[bool], Awaitable[bool]]) -> None:
+        """Mark a delivered charge settled now, or keep trying in the background."""
+        try:
+            await settle(False)
+        except Exception as exc:
+            log.warning("settling a delivered charge failed (%s); retrying", exc)
+            helper = cls.__new__(cls)
+            helper._loop, helper._open = asyncio.get_running_loop(), False
+            helper._spawn(helper._retry_settle(settle))
+
+    async def _retry_settle(self, settle: Callable[[bool], Awaitable[bool]]) -> None:
+        for delay in self.RETRY_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                await settle(False)
+                return
+            except Exception:
+                continue
+        log.error("could not settle a completed stream: the sweeper will refund it")
 
     async def release(self, why: str) -> None:
         if not self._close():
@@ -230,6 +266,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
                 index += 1
             for data in writer.ready():
                 yield data
+            await settlement.heartbeat()
         body = stored if stored is not None else msgspec.json.format(
             msgspec.json.encode(Manifest(len(entries), plan, entries)), indent=2)
         if projected + len(body) + member_overhead("manifest.json") > ceiling:
@@ -242,7 +279,10 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
         metrics.streams.labels("complete").inc()
         if on_complete is not None:
             with anyio.CancelScope(shield=True):
-                await on_complete(body)
+                try:
+                    await on_complete(body)
+                except Exception as exc:  # the archive is complete; only a replay is lost
+                    log.warning("could not store the idempotency record: %s", exc)
     finally:
         metrics.batches.dec()
         if not completed:

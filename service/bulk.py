@@ -170,11 +170,15 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         account = caller.account.id
         body = await read_body(request, svc.settings.max_body_bytes)
         idem = await Idempotency.begin(request, svc.store, account, "bulk", body)
+        if idem is not None and idem.replay is not None:
+            record = msgspec.json.decode(idem.replay, type=_Record)
+            # the first answer stands, even if the account's plan changed since
+            first = msgspec.structs.replace(
+                caller, account=msgspec.structs.replace(caller.account, plan=record.plan))
+            items, ctx = await validate_bulk(body, first, svc)
+            return _replay(svc, account, items, ctx, record)
         items, ctx = await validate_bulk(body, caller, svc)
         del body
-        if idem is not None and idem.replay is not None:
-            return _replay(svc, account, items, ctx, msgspec.json.decode(idem.replay,
-                                                                        type=_Record))
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]
@@ -207,7 +211,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
 
     settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc,
-                            settle=lambda: svc.store.settle(owner, attempt))
+                            settle=lambda alive: svc.store.settle(owner, attempt, alive=alive))
     return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None)
 
 

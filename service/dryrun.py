@@ -17,7 +17,9 @@ from .intake import authenticate, read_body
 from .limits.plans import PLANS
 from .limits.quota import decide
 from .services import Services
-from .single import decode_item, refuse_single, validate_single
+from .limits.store import Caller
+from .schema import GenerateRequest
+from .single import FORMS, decode_item, read_item, refuse_single, validate_single
 from .validation import ItemContext
 
 __all__ = ["handle_validate"]
@@ -25,26 +27,32 @@ __all__ = ["handle_validate"]
 
 class _Probe(msgspec.Struct):
     items: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    size_inches: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
 _probe = msgspec.json.Decoder(_Probe)
 
 
 def _is_bulk(body: bytes) -> bool:
+    """A bulk body has ``items`` and is not itself an item (an item needs ``size_inches``;
+    stray fields such as ``items`` in an item are ignored, as the real call ignores them)."""
     try:
-        return _probe.decode(body).items is not msgspec.UNSET
+        probe = _probe.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
         return False  # the single-item path answers malformed bodies the same way
+    return probe.items is not msgspec.UNSET and probe.size_inches is msgspec.UNSET
 
 
 async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await authenticate(request, svc.store)
-    body = await read_body(request, svc.settings.max_body_bytes)
     account = caller.account
-    used = await svc.store.used_this_month(account.id)
-    active = await svc.store.active_codes(account.id)
+    if request.headers.get("content-type", "").startswith(FORMS):  # an item as form fields
+        return await _single(await read_item(request, svc), caller, svc)
+    body = await read_body(request, svc.settings.max_body_bytes)
     if _is_bulk(body):
         items, _ = await validate_bulk(body, caller, svc)
+        used = await svc.store.used_this_month(account.id)
+        active = await svc.store.active_codes(account.id)
         adds = sum(1 for i in items if i.code is not None)
         result = decide(account.plan, account.monthly_quota, account.overage, used, len(items),
                         True, svc.settings.enterprise_monthly_quota, active=active,
@@ -52,8 +60,15 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
         refuse_bulk(result, len(items), adds)
         return {"valid": True, "kind": "bulk", "count": len(items), "credits": len(items),
                 "dynamic": adds, "quota_remaining_after": result.remaining}
+    return await _single(decode_item(body), caller, svc)
+
+
+async def _single(item: GenerateRequest, caller: Caller, svc: Services) -> dict[str, Any]:
+    account = caller.account
+    used = await svc.store.used_this_month(account.id)
+    active = await svc.store.active_codes(account.id)
     ctx = ItemContext(account.id, svc.settings.public_base_url)
-    valid = validate_single(decode_item(body), PLANS[account.plan], ctx)
+    valid = validate_single(item, PLANS[account.plan], ctx)
     adds = 1 if valid.code else 0
     result = decide(account.plan, account.monthly_quota, account.overage, used, 1, False,
                     svc.settings.enterprise_monthly_quota, active=active, new_codes=adds)

@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 from litestar import Request, Response
 
+from .batch import Settlement
 from .bulk import charge, dynamic_cap_error
 from .errors import (FieldError, MalformedBody, NotAuthenticated, NotFound, PaymentRequired,
                      PlanForbidden)
@@ -158,27 +159,23 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> dict[st
     idem = await Idempotency.begin(request, svc.store, caller.account.id, "dynamic", body)
     try:
         if idem is not None and idem.replay is not None:
-            code = await svc.store.get_code(caller.account.id, idem.replay)
-            if code is None:
-                raise NotFound("The code this Idempotency-Key created has been deleted.")
-            return code_object(code, svc.settings.public_base_url)
-        made = await _create_code(body, caller, svc)
+            return msgspec.json.decode(idem.replay)  # the original answer, as it was
+        return await _create_code(body, caller, svc, idem)
     except BaseException:
         if idem is not None:
             await idem.release()
         raise
-    if idem is not None:
-        await idem.finish(made["short_id"])
-    return made
 
 
-async def _create_code(body: bytes, caller: Caller, svc: Services) -> dict[str, Any]:
+async def _create_code(body: bytes, caller: Caller, svc: Services,
+                       idem: Idempotency | None) -> dict[str, Any]:
     data: CodeCreate = _decode(_create, body)
     destination = _destination(data.destination_url)
     account = caller.account.id
+    month = month_of()
     for _ in range(5):
         short_id, attempt = new_short_id(account), new_ulid()
-        result = await charge(svc, account, attempt, 0, bulk=False, month=month_of(),
+        result = await charge(svc, account, attempt, 0, bulk=False, month=month,
                               codes=[NewCode(short_id, data.name, destination)])
         if result.status != "collision":
             break
@@ -186,10 +183,18 @@ async def _create_code(body: bytes, caller: Caller, svc: Services) -> dict[str, 
         raise dynamic_cap_error(result, 1)
     if result.status != "ok":
         raise NotAuthenticated()
-    await svc.store.settle(account, attempt)  # created for good: never swept
-    code = await svc.store.get_code(account, short_id)
-    assert code is not None
-    return code_object(code, svc.settings.public_base_url)
+    try:  # from here the code exists: answer with it, or remove it again
+        code = await svc.store.get_code(account, short_id)
+        assert code is not None
+        made = code_object(code, svc.settings.public_base_url)
+        if idem is not None:
+            await idem.finish(msgspec.json.encode(made).decode())
+    except BaseException:
+        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, [short_id]))
+        raise
+    await Settlement.settle_or_retry(  # created for good: never swept
+        lambda alive: svc.store.settle(account, attempt, alive=alive))
+    return made
 
 
 async def _owned(request: Request[Any, Any, Any], svc: Services,

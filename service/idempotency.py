@@ -2,7 +2,8 @@
 the same result and is not charged again; the same key with another body, or while the first
 request is still in flight, is a 409; a key whose first request did not complete is released.
 
-Scoped to the account and the route. What is stored is a record (short ids, the manifest, the
+Scoped to the account; the route is part of the fingerprint, so reusing a key on another
+route is a 409. What is stored is a record (short ids, the manifest, the
 headers), never an archive or an image: a replay re-renders deterministically, the render
 cache making that cheap.
 """
@@ -37,8 +38,9 @@ class Idempotency:
             return None
         if not _VALID.fullmatch(header):
             raise MalformedBody("Idempotency-Key must be 1 to 255 visible ASCII characters.")
-        key = hashlib.sha256(f"{route}\0{header}".encode()).hexdigest()
-        idem = cls(store, account, key, hashlib.sha256(body).hexdigest())
+        key = hashlib.sha256(header.encode()).hexdigest()
+        # the route is part of what must match: the same key on another route is a 409
+        idem = cls(store, account, key, hashlib.sha256(route.encode() + b"\0" + body).hexdigest())
         state, record = await store.idem_claim(account, key, idem.body)
         if state == "mismatch":
             raise Conflict("This Idempotency-Key was already used with another request body.")
@@ -51,11 +53,21 @@ class Idempotency:
         return idem
 
     async def finish(self, record: str) -> None:
-        if self._open:
-            self._open = False
+        """Store the result; if that fails the key is released (best effort) and the error
+        raised, so a retry runs again rather than meeting a 409 for 24 h."""
+        if not self._open:
+            return
+        try:
             await self.store.idem_finish(self.account, self.key, self.body, record)
+        except BaseException:
+            await self.release()
+            raise
+        self._open = False
 
     async def release(self) -> None:
         if self._open:
             self._open = False
-            await self.store.idem_release(self.account, self.key)
+            try:
+                await self.store.idem_release(self.account, self.key)
+            except Exception:  # the key expires in 24 h at worst
+                pass

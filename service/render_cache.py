@@ -9,8 +9,9 @@ Two tiers: an in-process LRU bounded in bytes, and Redis shared by every process
 Redis tier is a separate, evicting instance when ``QRSTUDIO_CACHE_REDIS_URL`` is set; otherwise
 it is the main Redis, where eviction is off (keys and counters must never be evicted), so the
 service bounds it itself: every entry expires 24 h after it is written, and the bytes written
-per hour are counted in 25 h counters; while the last 24 h add up to the budget, nothing new is
-written (the cache stops growing, nothing else is touched).
+per hour are counted in 26 h counters; while the last 25 hourly buckets (every entry still
+alive was written in one of them) add up to the budget, nothing new is written (the cache stops
+growing, nothing else is touched). Concurrent writers may overshoot by one chunk each.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class RenderCache:
             return True
         hour = int(time.time() // 3600)
         counts = await self._redis.mget([f"qs:cache:written:{h}"  # type: ignore[union-attr]
-                                         for h in range(hour - 23, hour + 1)])
+                                         for h in range(hour - 24, hour + 1)])
         return sum(int(c) for c in counts if c) < self._budget
 
     async def _write(self, entries: list[tuple[str, RenderResult]]) -> None:
@@ -123,7 +124,7 @@ class RenderCache:
             if not self._separate:
                 counter = f"qs:cache:written:{int(time.time() // 3600)}"
                 pipe.incrby(counter, written)
-                pipe.expire(counter, 25 * 3600)
+                pipe.expire(counter, 26 * 3600)
             await pipe.execute()
         except Exception as exc:
             log.warning("render cache write failed: %s", exc)

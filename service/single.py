@@ -7,7 +7,6 @@ fields as ``multipart/form-data`` (``payload`` as a JSON string).
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -29,14 +28,13 @@ from .services import Services
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
                          with_short_id)
 
-log = logging.getLogger("qrstudio.single")
-
-__all__ = ["decode_item", "handle_generate", "refuse_single", "usage", "validate_single"]
+__all__ = ["FORMS", "decode_item", "handle_generate", "read_item", "refuse_single", "usage",
+           "validate_single"]
 
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 _MISSING = re.compile(r"missing required field `(\w+)`")
 _UPLOADS = ("logo_file", "bg_image_file")
-_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def _field_error(exc: msgspec.ValidationError) -> FieldError:
@@ -60,8 +58,9 @@ def decode_item(body: bytes) -> GenerateRequest:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 
-async def _item(request: Request[Any, Any, Any], svc: Services) -> GenerateRequest:
-    if request.headers.get("content-type", "").startswith(_FORMS):
+async def read_item(request: Request[Any, Any, Any], svc: Services) -> GenerateRequest:
+    """The item of a single render: JSON, or form fields (multipart or urlencoded)."""
+    if request.headers.get("content-type", "").startswith(FORMS):
         form = await request.form()
         fields: dict[str, Any] = {}
         for name, value in form.multi_items():
@@ -107,7 +106,7 @@ class _Record(msgspec.Struct):
 
 async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Response[bytes]:
     caller = await authenticate(request, svc.store)
-    item = await _item(request, svc)
+    item = await read_item(request, svc)
     account = caller.account.id
     idem = await Idempotency.begin(request, svc.store, account, "generate",
                                    msgspec.json.encode(item))
@@ -122,15 +121,15 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
 
 async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
                     idem: Idempotency | None) -> Response[bytes]:
-    plan = PLANS[caller.account.plan]
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
-    valid = validate_single(item, plan, ctx)
     if idem is not None and idem.replay is not None:
         record = msgspec.json.decode(idem.replay, type=_Record)
+        valid = validate_single(item, PLANS[record.plan], ctx)  # the first answer's plan
         if record.id and valid.code is not None:
             valid = with_short_id(valid, ctx, record.id)
         ((image, _),) = await svc.renderer.render([valid.job], {})
         return _response(valid, image, ctx, record, replayed=True)
+    valid = validate_single(item, PLANS[caller.account.plan], ctx)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
     result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
@@ -139,23 +138,22 @@ async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
     refuse_single(result)
     try:
         ((image, hit),) = await svc.renderer.render([valid.job], {})
+        record = _Record(valid.code.short_id if valid.code else "", result.plan,
+                         result.remaining, "HIT" if hit else "MISS",
+                         "0" if hit else str(image.duration_ms))
+        if idem is not None:
+            await idem.finish(msgspec.json.encode(record).decode())
     except BaseException:
         short_ids = [c.short_id for c in codes]
         Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
-    try:
-        await svc.store.settle(account, attempt)
-    except Exception:  # the image is ready: answer; the sweeper may refund it much later
-        log.exception("could not mark a single render settled")
+    await Settlement.settle_or_retry(
+        lambda alive: svc.store.settle(account, attempt, alive=alive))
     svc.metrics.items.labels(valid.job.format).inc()
     if hit:
         svc.metrics.cache_hits.inc()
     else:
         svc.metrics.render_seconds.observe(image.seconds)
-    record = _Record(valid.code.short_id if valid.code else "", result.plan, result.remaining,
-                     "HIT" if hit else "MISS", "0" if hit else str(image.duration_ms))
-    if idem is not None:
-        await idem.finish(msgspec.json.encode(record).decode())
     return _response(valid, image, ctx, record, replayed=False)
 
 

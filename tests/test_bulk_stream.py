@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import uuid
 import zipfile
 
 import httpx
@@ -133,3 +134,59 @@ def test_completed_streams_are_settled_so_the_sweeper_leaves_them(server, redis_
     assert server.admin.usage(account) == 4
     listing = httpx.get(server.url + "/api/v1/dynamic/", headers={"X-Api-Key": key}).json()
     assert listing["count"] == 1
+
+
+def _sweeper(server, redis_server):  # type: ignore[no-untyped-def]
+    from service.limits.redis_store import RedisStore
+
+    async def sweep(older_than: float) -> int:
+        if server.backend != "redis":
+            return int(await server.admin.sweep(older_than))
+        store = RedisStore(redis_server.url, enterprise_quota=1, timeout_s=5)
+        try:
+            return await store.sweep(older_than)
+        finally:
+            await store.close()
+    return sweep
+
+
+def test_a_live_slow_stream_is_never_swept_and_a_swept_one_never_completes(
+        server, redis_server, monkeypatch) -> None:
+    from service.batch import Settlement
+
+    monkeypatch.setattr(Settlement, "HEARTBEAT_S", 0.05)
+    sweep = _sweeper(server, redis_server)
+    account, key = server.account("agency")
+    tag = uuid.uuid4().hex[:8]
+    items = [{"data": f"https://example.com/{tag}/{i}", "size_inches": 6} for i in range(120)]
+    body = bytearray()
+    with httpx.stream("POST", server.url + URL, json={"items": items},
+                      headers={"X-Api-Key": key}, timeout=60) as r:
+        for chunk in r.iter_raw(16 * 1024):  # a slow reader, beating all along
+            body += chunk
+            time.sleep(0.01)
+            asyncio.run(sweep(0.5))
+    archive, manifest = open_zip(bytes(body))
+    assert manifest["count"] == 120
+    for i, entry in enumerate(manifest["items"]):
+        check_image("png", archive.read(entry["filename"]), items[i]["data"], 6, 300)
+    assert server.admin.usage(account) == 120
+
+    # a stream that stalls past the sweep age is refunded, and then cut, never completed
+    account, key = server.account("agency")
+    items = [{"data": f"https://example.com/{tag}/stall/{i}", "size_inches": 12}
+             for i in range(300)]  # large images: the socket buffers fill, the stream stalls
+    received = bytearray()
+    with pytest.raises(httpx.RemoteProtocolError):
+        with httpx.stream("POST", server.url + URL, json={"items": items},
+                          headers={"X-Api-Key": key}, timeout=60) as r:
+            chunks = r.iter_raw()
+            received += next(chunks)
+            time.sleep(3)  # stalled: no heartbeat
+            assert asyncio.run(sweep(1.5)) >= 1
+            assert server.admin.usage(account) == 0
+            for chunk in chunks:
+                received += chunk
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(bytes(received)))
+    assert server.admin.usage(account) == 0

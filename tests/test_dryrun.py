@@ -56,3 +56,20 @@ def test_validate_agrees_with_the_real_endpoints_and_spends_nothing(server) -> N
     assert httpx.post(server.url + "/api/v1/validate/", json={}).status_code == 401
     assert httpx.post(server.url + "/api/v1/validate/", content=b"{",
                       headers=headers).status_code == 400
+
+
+def test_validate_reads_form_items_and_items_with_stray_fields_like_the_real_call(server) -> None:
+    _, key = server.account("starter")
+    headers = {"X-Api-Key": key}
+    form = {"data": "form", "size_inches": "1", "format": "svg"}
+    dry = httpx.post(server.url + "/api/v1/validate/", data=form, headers=headers)
+    assert dry.status_code == 200 and dry.json()["kind"] == "single"
+    real = httpx.post(server.url + "/api/v1/generate/", data=form, headers=headers)
+    assert real.status_code == 200
+    check_image("svg", real.content, "form", 1, 300)
+    stray = {"data": "stray", "size_inches": 1, "items": "ignored"}
+    dry = httpx.post(server.url + "/api/v1/validate/", json=stray, headers=headers)
+    assert dry.status_code == 200 and dry.json()["kind"] == "single"
+    real = httpx.post(server.url + "/api/v1/generate/", json=stray, headers=headers)
+    assert real.status_code == 200
+    check_image("png", real.content, "stray", 1, 300)

@@ -112,3 +112,41 @@ def test_single_render_and_dynamic_create_retries(server) -> None:
     bad = httpx.post(server.url + BULK, json={"items": []},
                      headers={"X-Api-Key": key, "Idempotency-Key": "bad key with spaces"})
     assert bad.status_code == 400
+
+
+def test_a_replay_keeps_its_first_answer_after_a_plan_change(server) -> None:
+    account, key = server.account("pro")
+    body = {"items": [{"data": f"https://example.com/{uuid.uuid4().hex}", "size_inches": 12}]}
+    first = post(server, BULK, key, body, "downgrade")
+    assert first.status_code == 200
+    single = {"data": f"https://example.com/{uuid.uuid4().hex}", "size_inches": 12}
+    one = post(server, "/api/v1/generate/", key, single, "downgrade-single")
+    assert one.status_code == 200
+    server.admin.set_account(account, plan="starter")  # 12 in is over starter's 8 in
+    again = post(server, BULK, key, body, "downgrade")
+    assert again.status_code == 200 and again.content == first.content
+    check_image("png", open_zip(again.content)[0].read("qr-0001.png"),
+                str(body["items"][0]["data"]), 12, 300)
+    two = post(server, "/api/v1/generate/", key, single, "downgrade-single")
+    assert two.status_code == 200 and two.content == one.content
+    assert server.admin.usage(account) == 2
+
+
+def test_a_key_belongs_to_one_request_across_routes(server) -> None:
+    _, key = server.account("starter")
+    body = {"data": "route", "size_inches": 1}
+    first = post(server, "/api/v1/generate/", key, body, "one-key")
+    check_image("png", first.content, "route", 1, 300)
+    other = post(server, BULK, key, {"items": [body]}, "one-key")
+    assert other.status_code == 409
+
+
+def test_dynamic_create_replay_is_the_original_answer(server) -> None:
+    _, key = server.account("starter")
+    body = {"name": "orig", "destination_url": "https://example.com/orig"}
+    made = post(server, "/api/v1/dynamic/", key, body, "create-orig")
+    short_id = made.json()["short_id"]
+    httpx.patch(f"{server.url}/api/v1/dynamic/{short_id}/", headers={"X-Api-Key": key},
+                json={"name": "renamed"})
+    again = post(server, "/api/v1/dynamic/", key, body, "create-orig")
+    assert again.status_code == 201 and again.json() == made.json()

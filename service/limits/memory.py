@@ -100,12 +100,15 @@ class MemoryStore(AdminBase):
                 self._drop(account, short_id)
             return True
 
-    async def settle(self, account: str, attempt: str) -> bool:
+    async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool:
         with self._lock:
             rec = self._attempts.get((account, attempt))
             if rec is None or rec[1] != "charged":
                 return False
-            rec[1] = "done"
+            if alive:
+                rec[4] = time.time()
+            else:
+                rec[1] = "done"
             return True
 
     async def sweep(self, older_than_s: float) -> int:

@@ -132,8 +132,10 @@ class RedisStore:
             keys += [key, f"{key}:ref", f"{key}:recent"]
         return bool(await self._refund(keys=keys, args=[account, ATTEMPT_TTL_S]))
 
-    async def settle(self, account: str, attempt: str) -> bool:
-        return bool(await self._settle(keys=[attempt_key(account, attempt)]))
+    async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool:
+        return bool(await self._settle(keys=[attempt_key(account, attempt)],
+                                       args=["alive" if alive else "done",
+                                             int(time.time() * 1000)]))
 
     async def sweep(self, older_than_s: float) -> int:
         """Refund charged attempts nobody settled or refunded (their process died mid-stream)
