@@ -165,26 +165,29 @@ def test_a_live_slow_stream_is_never_swept_and_a_swept_one_never_completes(
         for chunk in r.iter_raw(16 * 1024):  # a slow reader, beating all along
             body += chunk
             time.sleep(0.01)
-            asyncio.run(sweep(0.5))
+            asyncio.run(sweep(1.0))  # the stream lasts longer than that: only beats save it
     archive, manifest = open_zip(bytes(body))
     assert manifest["count"] == 120
     for i, entry in enumerate(manifest["items"]):
         check_image("png", archive.read(entry["filename"]), items[i]["data"], 6, 300)
     assert server.admin.usage(account) == 120
 
-    # a stream that stalls past the sweep age is refunded, and then cut, never completed
+    # a stream whose charge the sweeper refunds (as if it had stalled past the sweep age) is
+    # cut at its next heartbeat, never completed
+    monkeypatch.setattr(Settlement, "HEARTBEAT_S", 1e9)  # no heartbeat: the charge ages
     account, key = server.account("agency")
     items = [{"data": f"https://example.com/{tag}/stall/{i}", "size_inches": 12}
-             for i in range(300)]  # large images: the socket buffers fill, the stream stalls
+             for i in range(300)]  # far more than socket buffers hold: it cannot finish alone
     received = bytearray()
     with pytest.raises(httpx.RemoteProtocolError):
         with httpx.stream("POST", server.url + URL, json={"items": items},
                           headers={"X-Api-Key": key}, timeout=60) as r:
             chunks = r.iter_raw()
             received += next(chunks)
-            time.sleep(3)  # stalled: no heartbeat
-            assert asyncio.run(sweep(1.5)) >= 1
+            time.sleep(0.3)
+            assert asyncio.run(sweep(0.1)) >= 1
             assert server.admin.usage(account) == 0
+            monkeypatch.setattr(Settlement, "HEARTBEAT_S", 0.0)  # the next yield beats
             for chunk in chunks:
                 received += chunk
     with pytest.raises(zipfile.BadZipFile):
