@@ -193,3 +193,60 @@ def test_a_live_slow_stream_is_never_swept_and_a_swept_one_never_completes(
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(bytes(received)))
     assert server.admin.usage(account) == 0
+
+
+def _spawned_workers() -> set[int]:
+    import os
+    from pathlib import Path
+
+    out = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == os.getpid() and b"spawn_main" in cmdline:
+            out.add(int(proc.name))
+    return out
+
+
+def test_a_render_worker_that_dies_cuts_its_stream_refunds_and_is_replaced() -> None:
+    import os
+    import signal
+
+    from tests.conftest import LiveServer
+
+    before = _spawned_workers()
+    srv = LiveServer("embedded", None, render_threads=2)
+    try:
+        workers = _spawned_workers() - before
+        assert len(workers) == 2
+        account, key = srv.account("agency")
+        items = [{"data": f"https://example.com/{uuid.uuid4().hex}/{i}", "size_inches": 12}
+                 for i in range(300)]
+        with pytest.raises(httpx.RemoteProtocolError):
+            with httpx.stream("POST", srv.url + URL, json={"items": items},
+                              headers={"X-Api-Key": key}, timeout=60) as r:
+                chunks = r.iter_raw()
+                next(chunks)
+                for pid in workers:
+                    os.kill(pid, signal.SIGKILL)
+                for _ in chunks:
+                    pass
+        _wait_for(lambda: srv.admin.usage(account) == 0)
+        fresh = [{"data": f"https://example.com/{uuid.uuid4().hex}", "size_inches": 2}
+                 for _ in range(3)]  # not in the render cache: the new workers render them
+        again = httpx.post(srv.url + URL, json={"items": fresh}, headers={"X-Api-Key": key},
+                           timeout=60)
+        assert again.status_code == 200
+        archive, manifest = open_zip(again.content)
+        assert [e["cache"] for e in manifest["items"]] == ["MISS"] * 3
+        for i in range(3):
+            check_image("png", archive.read(f"qr-{i + 1:04d}.png"), fresh[i]["data"], 2, 300)
+        assert srv.admin.usage(account) == 3
+        assert len(_spawned_workers() - before) == 2 and not workers & _spawned_workers()
+    finally:
+        srv.stop()
