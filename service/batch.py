@@ -16,7 +16,8 @@ import time
 import weakref
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import anyio
 import msgspec
@@ -29,11 +30,63 @@ from .schema import Manifest, ManifestDynamic, ManifestItem
 from .validation import ValidItem, public_url
 from .zipstream import ZipWriter, member_overhead
 
-__all__ = ["Settlement", "Streams", "stream_batch"]
+__all__ = ["Settlement", "Streams", "give_back_later", "settle_or_retry", "stream_batch"]
 
 log = logging.getLogger("qrstudio.batch")
+T = TypeVar("T")
 _END_RECORD = 22
 _LARGEST_CHUNK = 16
+
+
+RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
+_background: set[asyncio.Task[Any]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, Any]) -> None:
+    """Run ``coro`` off the request, holding a reference until it is done."""
+    task = asyncio.get_running_loop().create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def _keep_trying(call: Callable[[], Awaitable[T]], what: str,
+                       first_delay: float | None = None) -> T | None:
+    """Retry a store call that is safe to repeat, backing off; None when it never succeeded."""
+    delays = RETRY_DELAYS if first_delay is None else (first_delay, *RETRY_DELAYS)
+    for delay in delays:
+        await asyncio.sleep(delay)
+        try:
+            return await call()
+        except Exception:
+            continue
+    log.error("%s abandoned after %d tries", what, len(delays))
+    return None
+
+
+async def _refund_until_done(refund: Callable[[], Awaitable[bool]], on_refund: Callable[[], None],
+                             first_delay: float | None = None) -> None:
+    refunded = await _keep_trying(refund, "refund (the charge stands)", first_delay)
+    if refunded:
+        on_refund()
+    if refunded is not None:
+        log.info("refund retried: credits refunded=%s", refunded)
+
+
+def give_back_later(refund: Callable[[], Awaitable[bool]]) -> None:
+    """Undo a charge whose outcome is unknown (the store's reply was lost): the refund either
+    undoes it or voids the attempt so a late charge changes nothing."""
+    _spawn(_refund_until_done(refund, lambda: None, first_delay=0))
+
+
+async def settle_or_retry(settle: Callable[[bool], Awaitable[bool]]) -> None:
+    """Mark a delivered charge settled now, or keep trying in the background (a charge left
+    unsettled is swept: refunded, its codes removed)."""
+    try:
+        await settle(False)
+    except Exception as exc:
+        log.warning("settling a delivered charge failed (%s); retrying", exc)
+        _spawn(_keep_trying(lambda: settle(False),
+                            "settling a delivered charge (the sweeper will refund it)"))
 
 
 class Settlement:
@@ -44,9 +97,6 @@ class Settlement:
     store cannot take the refund (Redis down), it is retried in the background: the refund is
     idempotent (the attempt's record), so a retry never gives back twice.
     """
-
-    _tasks: set[asyncio.Task[None]] = set()
-    RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
 
     HEARTBEAT_S = 60.0
 
@@ -87,32 +137,10 @@ class Settlement:
             raise StreamAborted("this stream's charge was refunded by the sweeper")
 
     async def complete(self) -> None:
-        """The stream completed: the charge stands, and the store is told so, retrying in the
-        background if it does not answer (an unsettled charge is swept, its codes removed)."""
+        """The stream completed: the charge stands, and the store is told so."""
         if self._close() and self._settle is not None:
             with anyio.CancelScope(shield=True):
-                await self.settle_or_retry(self._settle)
-
-    @classmethod
-    async def settle_or_retry(cls, settle: Callable[[bool], Awaitable[bool]]) -> None:
-        """Mark a delivered charge settled now, or keep trying in the background."""
-        try:
-            await settle(False)
-        except Exception as exc:
-            log.warning("settling a delivered charge failed (%s); retrying", exc)
-            helper = cls.__new__(cls)
-            helper._loop, helper._open = asyncio.get_running_loop(), False
-            helper._spawn(helper._retry_settle(settle))
-
-    async def _retry_settle(self, settle: Callable[[bool], Awaitable[bool]]) -> None:
-        for delay in self.RETRY_DELAYS:
-            await asyncio.sleep(delay)
-            try:
-                await settle(False)
-                return
-            except Exception:
-                continue
-        log.error("could not settle a completed stream: the sweeper will refund it")
+                await settle_or_retry(self._settle)
 
     async def release(self, why: str) -> None:
         if not self._close():
@@ -129,45 +157,16 @@ class Settlement:
         except Exception as exc:  # the store is down: keep trying, off the request
             log.warning("refund failed (%s: %s); retrying in the background",
                         type(exc).__name__, exc)
-            self._spawn(self._retry())
+            _spawn(_refund_until_done(self._refund, self._on_refund))
             return
         if refunded:
             self._on_refund()
         log.info("stream incomplete (%s): credits refunded=%s", why, refunded)
 
-    async def _retry(self, first_delay: float | None = None) -> None:
-        delays = self.RETRY_DELAYS if first_delay is None else (first_delay, *self.RETRY_DELAYS)
-        for delay in delays:
-            await asyncio.sleep(delay)
-            try:
-                refunded = await self._refund()
-            except Exception:
-                continue
-            if refunded:
-                self._on_refund()
-            log.info("refund retried: credits refunded=%s", refunded)
-            return
-        log.error("refund abandoned after %d tries: the charge stands", len(delays))
-
-    @classmethod
-    def give_back_later(cls, refund: Callable[[], Awaitable[bool]]) -> None:
-        """Undo a charge whose outcome is unknown (the store's reply was lost): the refund
-        either undoes it or voids the attempt so a late charge changes nothing."""
-        settlement = cls.__new__(cls)
-        settlement._refund, settlement._on_refund = refund, lambda: None
-        settlement._loop = asyncio.get_running_loop()
-        settlement._open = False
-        settlement._spawn(settlement._retry(first_delay=0))
-
     def __del__(self) -> None:
         # A response whose body never started iterating still owns its charge.
         if self._open and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._spawn, self.release("body never started"))
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = self._loop.create_task(coro)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self._loop.call_soon_threadsafe(_spawn, self.release("body never started"))
 
 
 class Streams:

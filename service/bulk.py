@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request
 from litestar.response import Stream
 
-from .batch import Settlement, stream_batch
+from .batch import Settlement, give_back_later, stream_batch
 from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
                      OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
 from .idempotency import Idempotency
@@ -147,7 +147,7 @@ async def charge(svc: Services, account: str, attempt: str, n: int, *, bulk: boo
         return await svc.store.charge(account, attempt, n, bulk=bulk, month=month, codes=codes)
     except Exception:
         short_ids = [c.short_id for c in codes]
-        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
+        give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
 
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 from litestar import Request, Response
 
-from .batch import Settlement
+from .batch import give_back_later, settle_or_retry
 from .bulk import charge, dynamic_cap_error
 from .errors import (FieldError, MalformedBody, NotAuthenticated, NotFound, PaymentRequired,
                      PlanForbidden)
@@ -113,9 +113,7 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
-        field, _, message = str(exc).rpartition(" - at `$.")
-        name = message.rstrip("`") if field else ""
-        raise FieldError(name or "non_field_errors", field or str(exc)) from None
+        raise FieldError.from_validation(exc) from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
@@ -190,9 +188,9 @@ async def _create_code(body: bytes, caller: Caller, svc: Services,
         if idem is not None:
             await idem.finish(msgspec.json.encode(made).decode())
     except BaseException:
-        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, [short_id]))
+        give_back_later(lambda: svc.store.refund(account, attempt, month, [short_id]))
         raise
-    await Settlement.settle_or_retry(  # created for good: never swept
+    await settle_or_retry(  # created for good: never swept
         lambda alive: svc.store.settle(account, attempt, alive=alive))
     return made
 

@@ -8,6 +8,7 @@ same map, so bad input can never surface as a 500.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ import redis
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody
+from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 
 __all__ = [
     "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
@@ -25,6 +26,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("qrstudio.errors")
+_MISSING = re.compile(r"missing required field `(\w+)`")
 
 
 class QRStudioError(Exception):
@@ -61,6 +63,18 @@ class FieldError(MalformedBody):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+    @classmethod
+    def from_validation(cls, exc: msgspec.ValidationError) -> FieldError:
+        """msgspec's error as the product's per-field body (a missing field: "required")."""
+        message = field_message(exc)
+        missing = _MISSING.search(message)
+        if missing:
+            return cls(missing.group(1), "This field is required.")
+        field, sep, rest = message.partition(": ")
+        if sep and field.split(".")[0].isidentifier():
+            return cls(field.split(".")[0], rest if "." not in field else message)
+        return cls("non_field_errors", message)
 
     def body(self) -> Any:
         return {self.field: [str(self)]}

@@ -7,13 +7,12 @@ fields as ``multipart/form-data`` (``payload`` as a JSON string).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 
-from .batch import Settlement
+from .batch import give_back_later, settle_or_retry
 from .bulk import charge, refuse
 from .errors import FieldError, MalformedBody, PlanForbidden, Unavailable
 from .idempotency import Idempotency
@@ -23,7 +22,7 @@ from .limits.quota import ChargeResult, month_of
 from .limits.store import Caller
 from .render.job import RenderResult
 from .requestid import new_ulid
-from .schema import GenerateRequest, field_message, item_decoder
+from .schema import GenerateRequest, item_decoder
 from .services import Services
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
                          with_short_id)
@@ -32,20 +31,8 @@ __all__ = ["FORMS", "decode_item", "handle_generate", "read_item", "refuse_singl
            "validate_single"]
 
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
-_MISSING = re.compile(r"missing required field `(\w+)`")
 _UPLOADS = ("logo_file", "bg_image_file")
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-def _field_error(exc: msgspec.ValidationError) -> FieldError:
-    message = field_message(exc)
-    missing = _MISSING.search(message)
-    if missing:
-        return FieldError(missing.group(1), "This field is required.")
-    field, sep, rest = message.partition(": ")
-    if sep and field.split(".")[0].isidentifier():
-        return FieldError(field.split(".")[0], rest if "." not in field else message)
-    return FieldError("non_field_errors", message)
 
 
 def decode_item(body: bytes) -> GenerateRequest:
@@ -53,7 +40,7 @@ def decode_item(body: bytes) -> GenerateRequest:
         body.decode("utf-8")
         return item_decoder.decode(body)
     except msgspec.ValidationError as exc:
-        raise _field_error(exc) from None
+        raise FieldError.from_validation(exc) from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
@@ -74,7 +61,7 @@ async def read_item(request: Request[Any, Any, Any], svc: Services) -> GenerateR
         try:
             item = msgspec.convert(fields, GenerateRequest, strict=False)
         except msgspec.ValidationError as exc:
-            raise _field_error(exc) from None
+            raise FieldError.from_validation(exc) from None
         if payload is not None:
             item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
         return item
@@ -145,9 +132,9 @@ async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
             await idem.finish(msgspec.json.encode(record).decode())
     except BaseException:
         short_ids = [c.short_id for c in codes]
-        Settlement.give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
+        give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
-    await Settlement.settle_or_retry(
+    await settle_or_retry(
         lambda alive: svc.store.settle(account, attempt, alive=alive))
     svc.metrics.items.labels(valid.job.format).inc()
     if hit:

@@ -156,9 +156,7 @@ BUILDERS: dict[str, Callable[[GenerateRequest, Any], Content]] = {
 
 def build_content(item: GenerateRequest) -> Content:
     """The exact string (or bytes, for EPC) the code must carry."""
-    payload = decode_payload(item)
-    if item.data_type in ("url", "text"):
-        return _text(item, None)
+    payload = decode_payload(item)  # None for url and text, which carry ``data``
     try:
         return BUILDERS[item.data_type](item, payload)
     except ContentError:
