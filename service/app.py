@@ -11,6 +11,9 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 
+from .assets.addresses import parse_networks
+from .assets.fetch import Fetcher, Resolver
+from .assets.loader import AssetLoader
 from .errors import AbortedStreamFilter, exception_handlers
 from .limits.memory import MemoryStore
 from .limits.redis_store import RedisStore
@@ -46,8 +49,10 @@ async def _sweep_forever(store: Store, settings: Settings) -> None:
             log.warning("sweep failed: %s", exc)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Litestar:
-    """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store."""
+def create_app(settings: Settings | None = None, store: Store | None = None,
+               resolver: Resolver | None = None) -> Litestar:
+    """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store;
+    ``resolver`` replaces the system's name resolution for asset URLs (tests)."""
     settings = settings or load_settings()
     for name in ("uvicorn.error", "litestar"):
         if not any(isinstance(f, AbortedStreamFilter) for f in logging.getLogger(name).filters):
@@ -71,8 +76,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                             separate=bool(settings.cache_redis_url),
                             redis_budget=settings.cache_redis_bytes, ttl_s=settings.cache_ttl_s,
                             timeout_s=settings.redis_timeout_s)
+        fetcher = Fetcher(resolver, parse_networks(settings.asset_allowed_networks))
+        assets = AssetLoader(fetcher, cache_bytes=settings.asset_cache_bytes,
+                             ttl_s=settings.asset_cache_ttl_s, metrics=metrics)
         app.state.services = Services(settings=settings, store=live_store, pool=pool,
-                                      cache=cache, metrics=metrics)
+                                      cache=cache, assets=assets, metrics=metrics)
         sweeper = asyncio.get_running_loop().create_task(_sweep_forever(live_store, settings))
         try:
             yield

@@ -228,6 +228,10 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
     entries: list[ManifestItem] = []
     projected = _END_RECORD
     queued = 0
+    assets: dict[str, bytes] = {}
+    for item in items:
+        if item.assets:
+            assets.update(item.assets)
 
     def refill() -> None:
         nonlocal queued
@@ -235,7 +239,8 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            task = asyncio.ensure_future(renderer.render([item.job for item in chunk], inflight))
+            task = asyncio.ensure_future(renderer.render([item.job for item in chunk], inflight,
+                                                         assets))
             pending.append((chunk, task))
             queued += len(chunk)
 

@@ -64,17 +64,16 @@ def _check_count(plan: Plan, count: int) -> None:
                              f"got {count}.")
 
 
-def _validate(items: list[msgspec.Raw], plan: Plan, ctx: ItemContext) -> list[ValidItem]:
-    valid: list[ValidItem] = []
+def _validate(items: list[msgspec.Raw], plan: Plan,
+              ctx: ItemContext) -> tuple[dict[int, ValidItem], dict[int, str]]:
+    valid: dict[int, ValidItem] = {}
     errors: dict[int, str] = {}
     for index, raw in enumerate(items):
         try:
-            valid.append(validate_item(raw, plan, ctx))
+            valid[index] = validate_item(raw, plan, ctx)
         except InvalidItem as exc:
             errors[index] = str(exc)
-    if errors:
-        raise ItemErrors(errors)
-    return valid
+    return valid, errors
 
 
 def minimum_output_bytes(job: RenderJob, name: str) -> int:
@@ -127,13 +126,20 @@ def refuse_bulk(result: ChargeResult, count: int, adds: int) -> None:
 
 async def validate_bulk(body: bytes, caller: Caller,
                         svc: Services) -> tuple[list[ValidItem], ItemContext]:
-    """Every check of a bulk body that needs no store: 400, 403 (plan), 400 (count), 422,
-    400 (ceiling), in the contract's order. Shared by the real call and the dry run."""
+    """Every check of a bulk body that needs no store: 400, 403 (plan), 400 (count), 422
+    (the assets fetched and trial-decoded too), 400 (ceiling), in the contract's order.
+    Shared by the real call and the dry run."""
     raw_items = _decode_items(body)
     plan = PLANS[caller.account.plan]
     _check_count(plan, len(raw_items))
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
-    items = await asyncio.to_thread(_validate, raw_items, plan, ctx)
+    valid, errors = await asyncio.to_thread(_validate, raw_items, plan, ctx)
+    if any(item.wants for item in valid.values()):
+        valid, more = await svc.assets.attach(valid, svc.pool)
+        errors.update((index, str(exc)) for index, exc in more.items())
+    if errors:
+        raise ItemErrors(errors)
+    items = [valid[i] for i in range(len(raw_items))]
     _check_ceiling(items, svc.settings.zip_ceiling_bytes)
     return items, ctx
 

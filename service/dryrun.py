@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 
+from .assets.loader import Uploads
 from .bulk import refuse_bulk, validate_bulk
 from .intake import authenticate, read_body
 from .limits.plans import PLANS
@@ -47,7 +48,8 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
     caller = await authenticate(request, svc.store)
     account = caller.account
     if request.headers.get("content-type", "").startswith(FORMS):  # an item as form fields
-        return await _single(await read_item(request, svc), caller, svc)
+        item, uploads = await read_item(request, svc)
+        return await _single(item, caller, svc, uploads)
     body = await read_body(request, svc.settings.max_body_bytes)
     if _is_bulk(body):
         items, _ = await validate_bulk(body, caller, svc)
@@ -63,12 +65,13 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
     return await _single(decode_item(body), caller, svc)
 
 
-async def _single(item: GenerateRequest, caller: Caller, svc: Services) -> dict[str, Any]:
+async def _single(item: GenerateRequest, caller: Caller, svc: Services,
+                  uploads: Uploads | None = None) -> dict[str, Any]:
     account = caller.account
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
     ctx = ItemContext(account.id, svc.settings.public_base_url)
-    valid = validate_single(item, PLANS[account.plan], ctx)
+    valid = await validate_single(item, PLANS[account.plan], ctx, svc, uploads)
     adds = 1 if valid.code else 0
     result = decide(account.plan, account.monthly_quota, account.overage, used, 1, False,
                     svc.settings.enterprise_monthly_quota, active=active, new_codes=adds)

@@ -4,7 +4,7 @@ the first, misses go to the render workers and are then cached. Used by bulk and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .render.job import RenderJob, RenderResult
 from .render.pool import RenderPool
@@ -22,9 +22,11 @@ class Renderer:
         self.compression = compression
 
     async def render(self, jobs: Sequence[RenderJob],
-                     inflight: dict[str, asyncio.Future[RenderResult]]) -> list[Rendered]:
+                     inflight: dict[str, asyncio.Future[RenderResult]],
+                     assets: Mapping[str, bytes] | None = None) -> list[Rendered]:
         """``inflight`` is one batch's map of keys being rendered now: a duplicate waits for
-        its first occurrence instead of rendering again (and is a hit)."""
+        its first occurrence instead of rendering again (and is a hit). ``assets``: the
+        normalised images the jobs' overlays name, by content hash."""
         loop = asyncio.get_running_loop()
         keys = [cache_key(job, self.compression) for job in jobs]
         waits: dict[int, asyncio.Future[RenderResult]] = {}
@@ -44,7 +46,8 @@ class Renderer:
                 if hit is not None:
                     out[i] = (hit, True)
             if misses:
-                future = self.pool.submit([jobs[i] for i in misses], self.compression)
+                todo = [jobs[i] for i in misses]
+                future = self.pool.submit(todo, self.compression, _needed(todo, assets))
                 fresh = await asyncio.wrap_future(future)
                 for i, result in zip(misses, fresh):
                     out[i] = (result, False)
@@ -66,3 +69,16 @@ class Renderer:
         for i, future in waits.items():
             out[i] = (await future, True)
         return [r for r in out if r is not None]
+
+
+def _needed(jobs: list[RenderJob], assets: Mapping[str, bytes] | None) -> dict[str, bytes] | None:
+    """The asset bytes these jobs use (sent along with them to the worker)."""
+    if not assets:
+        return None
+    out: dict[str, bytes] = {}
+    for job in jobs:
+        if job.overlay is not None:
+            for sha in (job.overlay.logo, job.overlay.background):
+                if sha is not None:
+                    out[sha] = assets[sha]
+    return out or None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .assets.loader import AssetLoader
 from .batch import Streams
 from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
@@ -56,6 +57,7 @@ class Services:
     store: Store
     pool: RenderPool
     cache: RenderCache
+    assets: AssetLoader
     metrics: Metrics = field(default_factory=Metrics)
     admission: Admission = field(init=False)
     streams: Streams = field(default_factory=Streams)

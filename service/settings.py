@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from .assets.addresses import parse_networks
+
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 PositiveInt = Annotated[int, Meta(ge=1)]
@@ -62,6 +64,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     redis_timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
     # Refuse to start on a Redis that could lose keys, accounts or counters (no AOF, eviction).
     redis_require_durable: bool = True
+    # Networks (CIDRs, comma-separated) logo and background URLs may resolve to although they
+    # are private or internal (a private CDN). Empty: only public addresses.
+    asset_allowed_networks: str = ""
+    # Fetched logos and background images kept in memory, by URL: bytes, and seconds.
+    asset_cache_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024
+    asset_cache_ttl_s: Annotated[float, Meta(ge=0)] = 600.0
     log_level: str = "info"
 
     @property
@@ -98,6 +106,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raise SettingsError("QRSTUDIO_PUBLIC_BASE_URL must start with http:// or https://")
     if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError("QRSTUDIO_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    try:
+        parse_networks(settings.asset_allowed_networks)
+    except ValueError as exc:
+        raise SettingsError(f"QRSTUDIO_ASSET_ALLOWED_NETWORKS: {exc}") from None
     return settings
 
 

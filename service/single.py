@@ -7,11 +7,14 @@ fields as ``multipart/form-data`` (``payload`` as a JSON string).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
 
+from .assets.decode import KINDS
+from .assets.loader import Uploads
 from .batch import give_back_later, settle_or_retry
 from .bulk import charge, refuse
 from .errors import FieldError, MalformedBody, PlanForbidden, Unavailable
@@ -27,11 +30,11 @@ from .services import Services
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
                          with_short_id)
 
-__all__ = ["FORMS", "decode_item", "handle_generate", "read_item", "refuse_single", "usage",
+__all__ = ["FORMS", "decode_item", "fingerprint", "handle_generate", "read_item", "refuse_single", "usage",
            "validate_single"]
 
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
-_UPLOADS = ("logo_file", "bg_image_file")
+_UPLOADS = {"logo_file": "logo", "bg_image_file": "background"}
 FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -45,15 +48,18 @@ def decode_item(body: bytes) -> GenerateRequest:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 
-async def read_item(request: Request[Any, Any, Any], svc: Services) -> GenerateRequest:
-    """The item of a single render: JSON, or form fields (multipart or urlencoded)."""
+async def read_item(request: Request[Any, Any, Any],
+                    svc: Services) -> tuple[GenerateRequest, Uploads]:
+    """The item of a single render: JSON, or form fields (multipart or urlencoded) with the
+    ``logo_file`` and ``bg_image_file`` uploads, whose bytes are read up to their limit."""
+    uploads: dict[str, bytes] = {}
     if request.headers.get("content-type", "").startswith(FORMS):
         form = await request.form()
         fields: dict[str, Any] = {}
         for name, value in form.multi_items():
             if name in _UPLOADS:
-                raise FieldError(name, "Logo and background uploads are not supported by this "
-                                       "service yet.")
+                uploads[_UPLOADS[name]] = await _read_upload(name, value)
+                continue
             if not isinstance(value, str):
                 raise FieldError(name, "Expected a text field.")
             fields[name] = value
@@ -64,17 +70,44 @@ async def read_item(request: Request[Any, Any, Any], svc: Services) -> GenerateR
             raise FieldError.from_validation(exc) from None
         if payload is not None:
             item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
-        return item
-    return decode_item(await read_body(request, svc.settings.max_body_bytes))
+        return item, uploads
+    return decode_item(await read_body(request, svc.settings.max_body_bytes)), uploads
 
 
-def validate_single(item: GenerateRequest, plan: Plan, ctx: ItemContext) -> ValidItem:
+async def _read_upload(name: str, value: Any) -> bytes:
+    if isinstance(value, str) or not hasattr(value, "read"):
+        raise FieldError(name, "Expected a file upload.")
+    limit = KINDS[_UPLOADS[name]].max_bytes
+    data = await value.read(limit + 1)
+    if len(data) > limit:
+        raise FieldError(name, f"{name} is larger than the {limit / 1_000_000:g} MB limit for "
+                               f"a {KINDS[_UPLOADS[name]].what}")
+    return bytes(data)
+
+
+async def validate_single(item: GenerateRequest, plan: Plan, ctx: ItemContext, svc: Services,
+                          uploads: Uploads | None = None) -> ValidItem:
+    """The checks of one item, its assets fetched (or its uploads read) and trial-decoded."""
     try:
-        return check_decoded(item, plan, ctx)
+        valid = check_decoded(item, plan, ctx, frozenset(uploads or ()))
     except InvalidItem as exc:
         if exc.forbidden:
             raise PlanForbidden(exc.forbidden) from None
         raise FieldError(exc.field, str(exc)) from None
+    if valid.wants:
+        attached, errors = await svc.assets.attach({0: valid}, svc.pool, uploads)
+        if errors:
+            raise FieldError(errors[0].field, str(errors[0]))
+        valid = attached[0]
+    return valid
+
+
+def fingerprint(item: GenerateRequest, uploads: Uploads) -> bytes:
+    """What an idempotency key is bound to: the item and the uploads' content."""
+    body = msgspec.json.encode(item)
+    for kind in sorted(uploads):
+        body += f"\n{kind}:{hashlib.sha256(uploads[kind]).hexdigest()}".encode()
+    return body
 
 
 def refuse_single(result: ChargeResult) -> None:
@@ -93,12 +126,12 @@ class _Record(msgspec.Struct):
 
 async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Response[bytes]:
     caller = await authenticate(request, svc.store)
-    item = await read_item(request, svc)
+    item, uploads = await read_item(request, svc)
     account = caller.account.id
     idem = await Idempotency.begin(request, svc.store, account, "generate",
-                                   msgspec.json.encode(item))
+                                   fingerprint(item, uploads))
     try:
-        response = await _generate(item, caller, svc, idem)
+        response = await _generate(item, uploads, caller, svc, idem)
     except BaseException:
         if idem is not None:
             await idem.release()
@@ -106,17 +139,18 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     return response
 
 
-async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
+async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc: Services,
                     idem: Idempotency | None) -> Response[bytes]:
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
     if idem is not None and idem.replay is not None:
         record = msgspec.json.decode(idem.replay, type=_Record)
-        valid = validate_single(item, PLANS[record.plan], ctx)  # the first answer's plan
+        # the first answer's plan
+        valid = await validate_single(item, PLANS[record.plan], ctx, svc, uploads)
         if record.id and valid.code is not None:
             valid = with_short_id(valid, ctx, record.id)
-        ((image, _),) = await svc.renderer.render([valid.job], {})
+        ((image, _),) = await svc.renderer.render([valid.job], {}, valid.assets)
         return _response(valid, image, ctx, record, replayed=True)
-    valid = validate_single(item, PLANS[caller.account.plan], ctx)
+    valid = await validate_single(item, PLANS[caller.account.plan], ctx, svc, uploads)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
     result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
@@ -124,7 +158,7 @@ async def _generate(item: GenerateRequest, caller: Caller, svc: Services,
         raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
     try:
-        ((image, hit),) = await svc.renderer.render([valid.job], {})
+        ((image, hit),) = await svc.renderer.render([valid.job], {}, valid.assets)
         record = _Record(valid.code.short_id if valid.code else "", result.plan,
                          result.remaining, "HIT" if hit else "MISS",
                          "0" if hit else str(image.duration_ms))

@@ -55,6 +55,9 @@ class ValidItem(msgspec.Struct, frozen=True):
     inverted: bool
     has_logo: bool = False
     code: NewCode | None = None  # the dynamic QR code this item creates
+    # (kind, URL) of the assets it needs, URL None for an upload; then their normalised bytes
+    wants: tuple[tuple[str, str | None], ...] = ()
+    assets: dict[str, bytes] | None = None
 
 
 def public_url(base: str, short_id: str) -> str:
@@ -123,17 +126,34 @@ def _style_checks(item: GenerateRequest) -> None:
         raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
 
 
-def _asset_checks(item: GenerateRequest, plan: Plan) -> None:
-    for field in ("logo_url", "bg_image_url"):
-        value = getattr(item, field)
-        if value is None:
+_ASSET_FIELDS = (("logo", "logo_url", "logo_file"), ("background", "bg_image_url", "bg_image_file"))
+
+
+def _asset_checks(item: GenerateRequest, plan: Plan,
+                  uploads: frozenset[str]) -> tuple[tuple[str, str | None], ...]:
+    """What the item needs fetched (or has uploaded), after the plan gate. The URLs are
+    checked by the fetcher, which has the final word."""
+    wants: list[tuple[str, str | None]] = []
+    for kind, url_field, upload_field in _ASSET_FIELDS:
+        url = getattr(item, url_field)
+        uploaded = kind in uploads
+        if url is None and not uploaded:
             continue
+        field = upload_field if uploaded else url_field
         if not plan.allow_custom_logo:
             raise InvalidItem(f"Plan '{plan.code}' doesn't include custom logos or background "
                               "images. Upgrade to Starter or higher.", field,
                               forbidden=f"Plan '{plan.code}' doesn't include custom logos. "
                               "Upgrade to Starter or higher.")
-        raise _not_yet(field, value)
+        if uploaded:
+            wants.append((kind, None))
+            continue
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme not in ("http", "https") or len(url) > 2048:
+            raise InvalidItem(f"{url_field} must be an http or https URL of at most 2048 "
+                              f"characters, got {url[:80]!r}", url_field)
+        wants.append((kind, url))
+    return tuple(wants)
 
 
 def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCode]:
@@ -179,7 +199,9 @@ def normalize_destination(url: str) -> str:
                        quote(parts.query, safe=safe), quote(parts.fragment, safe=safe)))
 
 
-def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None) -> ValidItem:
+def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None,
+               uploads: frozenset[str] = frozenset()) -> ValidItem:
+    """``uploads``: the asset kinds ("logo", "background") sent as files with the item."""
     code = None
     if item.data_type == "dynamic":
         content: str | bytes
@@ -194,11 +216,14 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
         raise InvalidItem(f"dpi > plan max ({plan.max_dpi})", "dpi",
                           forbidden=f"Plan '{plan.code}' allows up to {plan.max_dpi} dpi. "
                           "Upgrade for higher resolution.")
-    level = "M" if item.error_correction == "auto" else item.error_correction
     fg = _color(item.color, "color")
     bg = _color(item.background, "background", background=True)
     _style_checks(item)
-    _asset_checks(item, plan)
+    wants = _asset_checks(item, plan, uploads)
+    if item.error_correction != "auto":
+        level = item.error_correction
+    else:  # H where a logo or background image is composited
+        level = "H" if wants else "M"
     if fg[3] == 255 and bg[3] == 255:
         ratio = contrast_ratio(fg, bg)
         if ratio < MIN_CONTRAST:
@@ -216,7 +241,8 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
     job = RenderJob(content=content, level=level, version=version, layout=layout,
                     pattern=item.pattern, fg=fg, bg=bg, format=item.format,
                     size_inches=item.size_inches, dpi=item.dpi)
-    return ValidItem(item, job, is_inverted(fg, bg), code=code)
+    return ValidItem(item, job, is_inverted(fg, bg), code=code,
+                     has_logo=any(kind == "logo" for kind, _ in wants), wants=wants)
 
 
 def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
@@ -232,9 +258,10 @@ def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
     return check_decoded(item, plan, ctx)
 
 
-def check_decoded(item: GenerateRequest, plan: Plan, ctx: ItemContext | None) -> ValidItem:
+def check_decoded(item: GenerateRequest, plan: Plan, ctx: ItemContext | None,
+                  uploads: frozenset[str] = frozenset()) -> ValidItem:
     try:
-        return check_item(item, plan, ctx)
+        return check_item(item, plan, ctx, uploads)
     except ContentError as exc:
         message = str(exc)
         field = "payload" if message.startswith("payload") else "data"

@@ -199,14 +199,14 @@ def test_fields_of_later_issues_are_refused_not_ignored(server) -> None:
     _, key = server.account("starter")
     fields = [{"eye_shape": "circle"}, {"gradient_from": "#000000", "gradient_to": "#333333"},
               {"gradient_from": "#000000"}, {"frame_style": "box"}, {"frame_label": "Scan me"},
-              {"logo_url": "https://cdn.example.com/logo.png"}, {"eye_color": "#FF0000"}]
+              {"bg_image_url": "file:///etc/passwd"}, {"eye_color": "#FF0000"}]
     r = post(server, key, {"items": [{"data": "a", "size_inches": 2, **f} for f in fields]})
     assert r.status_code == 422
     errors = r.json()["errors"]
     assert sorted(errors, key=int) == [str(i) for i in range(len(fields))]
     assert errors["2"] == "gradient_from and gradient_to go together: give both or neither."
-    assert errors["5"] == ("logo_url 'https://cdn.example.com/logo.png' is not supported by "
-                           "this service yet.")
+    assert errors["5"] == ("bg_image_url must be an http or https URL of at most 2048 "
+                           "characters, got 'file:///etc/passwd'")
     # plan gates are per-item messages (checked with a plan that has bulk)
     from service.limits.plans import PLANS
     from service.validation import InvalidItem, validate_item

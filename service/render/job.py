@@ -6,6 +6,7 @@ import msgspec
 
 from .color import RGBA
 from .layout import Layout
+from .overlay import Overlay
 
 __all__ = ["RenderJob", "RenderResult"]
 
@@ -21,6 +22,7 @@ class RenderJob(msgspec.Struct, frozen=True, kw_only=True):
     format: str  # png or svg
     size_inches: float
     dpi: int
+    overlay: Overlay | None = None  # a logo or background image, by content hash
 
 
 class RenderResult(msgspec.Struct, frozen=True):

@@ -15,26 +15,42 @@ import signal
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .job import RenderJob, RenderResult
 from .pipeline import render
+from .trial import trial_decodes
 
-__all__ = ["BrokenProcessPool", "RenderPool", "render_chunk"]
+T = TypeVar("T")
+
+__all__ = ["BrokenProcessPool", "RenderPool", "render_chunk", "trial_chunk"]
 
 
-def render_chunk(jobs: list[RenderJob], compression: int) -> list[RenderResult]:
-    return [render(job, compression) for job in jobs]
+def render_chunk(jobs: list[RenderJob], compression: int,
+                 assets: Mapping[str, bytes] | None = None) -> list[RenderResult]:
+    return [render(job, compression, assets or {}) for job in jobs]
+
+
+def trial_chunk(jobs: list[tuple[RenderJob, bool]], assets: Mapping[str, bytes]) -> list[bool]:
+    return [trial_decodes(job, inverted, assets) for job, inverted in jobs]
 
 
 def _warm_up() -> None:
     """Import and cache what the first render would (numpy, segno, the v1-v10 templates), and
     log as the server does (JSON lines): a worker shares the server's stderr."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("VIPS_CONCURRENCY", "1")  # one worker per core already
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
+    from ..assets.decode import harden
     from ..logs import configure_logging
     from .encode import _template
 
     configure_logging(os.environ.get("QRSTUDIO_LOG_LEVEL", "info"))
+    harden()  # workers only load our own PNGs; no other loader may run here either
+    import pyvips
+
+    pyvips.cache_set_max(0)  # overlay.py keeps the few images worth keeping, by hash
 
     for version in range(1, 11):
         _template(version)
@@ -59,14 +75,23 @@ class RenderPool:
         for future in futures:
             future.result(timeout=120)
 
-    def submit(self, jobs: list[RenderJob], compression: int) -> Future[list[RenderResult]]:
+    def submit(self, jobs: list[RenderJob], compression: int,
+               assets: Mapping[str, bytes] | None = None) -> Future[list[RenderResult]]:
+        return self._submit(render_chunk, jobs, compression, assets)
+
+    def trials(self, jobs: list[tuple[RenderJob, bool]],
+               assets: Mapping[str, bytes]) -> Future[list[bool]]:
+        """Trial decodes (``trial.trial_decodes``) of (job, inverted) pairs."""
+        return self._submit(trial_chunk, jobs, assets)
+
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         try:
-            return self._executor.submit(render_chunk, jobs, compression)
+            return self._executor.submit(fn, *args)
         except BrokenProcessPool:
             with self._lock:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._make()
-            return self._executor.submit(render_chunk, jobs, compression)
+            return self._executor.submit(fn, *args)
 
     def shutdown(self) -> None:
         """Stop the workers and wait for them (a chunk takes well under a second), so none is

@@ -42,7 +42,9 @@ def _run(x: int, y: int, w: int, h: int, r: float, first: int, last: int) -> str
     return "".join(d) + "z"
 
 
-def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: float) -> bytes:
+def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: float,
+              below: str = "", above: str = "") -> bytes:
+    """``below`` and ``above``: extra elements under and over the modules (overlay layers)."""
     ppm, off, size = layout.ppm, layout.offset, layout.pixels
     r = geom.radius * ppm
     parts: list[str] = []
@@ -59,6 +61,8 @@ def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: f
     body = [head]
     if bg[3]:
         body.append(f'<rect width="{size}" height="{size}" {_paint("fill", bg)}/>')
+    body.append(below)
     body.append(f'<path {_paint("fill", fg)} d="{"".join(parts)}"/>')
+    body.append(above)
     body.append("</svg>\n")
     return "".join(body).encode()

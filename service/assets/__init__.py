@@ -1,0 +1,1 @@
+"""Logos and background images: fetched safely, checked and normalised before any render."""

@@ -1,0 +1,167 @@
+"""The safe fetcher for logo_url and bg_image_url (CONTRACT section 6).
+
+Modelled on imgproxy: the check happens where the connection is made. Every connection, the
+first and each redirect's, goes through ``_GuardedBackend.connect_tcp``, which resolves the name
+once through the replaceable ``Resolver``, refuses the whole name if any of its addresses is
+internal, and dials the checked address itself (TLS still verifies the certificate against the
+name). A name cannot resolve to a public address for the check and to a private one for the
+connection, because there is no second lookup.
+
+Also: http and https only; at most 3 redirects, followed here, each one checked the same way;
+no proxy from the environment (httpcore reads none); ``Accept-Encoding: identity`` and no
+decompression (a compressed body is refused, so a gzip bomb stays 10 kB); the size limit
+counted while reading, whatever Content-Length says; one deadline for the whole fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Sequence
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+
+from .addresses import Network, blocked, literal_address
+
+__all__ = ["FetchError", "Fetcher", "Resolver", "SystemResolver"]
+
+MAX_REDIRECTS = 3
+_REDIRECTS = {301, 302, 303, 307, 308}
+_HEADERS = [(b"User-Agent", b"qrstudio-asset-fetcher/1"), (b"Accept", b"image/*"),
+            (b"Accept-Encoding", b"identity")]
+
+
+class FetchError(Exception):
+    """The URL could not be fetched; ``str(exc)`` is the message for the client."""
+
+
+class Resolver(Protocol):
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address ``host`` resolves to; raise OSError when it does not resolve."""
+
+
+class SystemResolver:
+    async def resolve(self, host: str, port: int) -> list[str]:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, resolver: Resolver, allowed: Sequence[Network]) -> None:
+        self._resolver = resolver
+        self._allowed = allowed
+        self._inner = httpcore.AnyIOBackend()
+
+    async def checked_addresses(self, host: str, port: int) -> list[str]:
+        literal = literal_address(host)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                found = await self._resolver.resolve(host, port)
+            except (OSError, UnicodeError):
+                raise FetchError(f"could not fetch {host}: the name does not resolve") from None
+            addresses = [a for a in (literal_address(f) for f in found) if a is not None]
+            if not addresses:
+                raise FetchError(f"could not fetch {host}: the name does not resolve")
+        for address in addresses:
+            if blocked(address, self._allowed):
+                raise FetchError(f"refusing to fetch {host}: resolves to private/internal "
+                                 f"IP {address}")
+        return [str(a) for a in addresses]
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        addresses = await self.checked_addresses(host, port)
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address,
+                                                     socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+                failure = exc
+        raise FetchError(f"could not fetch {host}: connection failed ({failure})")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
+
+
+class Fetcher:
+    def __init__(self, resolver: Resolver | None = None, allowed: Sequence[Network] = (),
+                 timeout_s: float = 5.0) -> None:
+        self.resolver = resolver or SystemResolver()
+        self.allowed = tuple(allowed)
+        self.timeout_s = timeout_s
+        self._ssl = ssl.create_default_context()
+
+    async def fetch(self, url: str, limit: int, what: str) -> bytes:
+        """The body at ``url`` (after at most 3 redirects), at most ``limit`` bytes."""
+        backend = _GuardedBackend(self.resolver, self.allowed)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with httpcore.AsyncConnectionPool(
+                        ssl_context=self._ssl, network_backend=backend, retries=0,
+                        max_connections=1, keepalive_expiry=0) as pool:
+                    return await self._follow(pool, url, limit, what)
+        except TimeoutError:
+            raise FetchError(f"could not fetch {url}: no complete answer within "
+                             f"{self.timeout_s:g} s") from None
+        except httpcore.TimeoutException:
+            raise FetchError(f"could not fetch {url}: no complete answer within "
+                             f"{self.timeout_s:g} s") from None
+        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol,
+                ssl.SSLError, OSError) as exc:
+            raise FetchError(f"could not fetch {url}: {type(exc).__name__}: {exc}") from None
+
+    async def _follow(self, pool: httpcore.AsyncConnectionPool, url: str, limit: int,
+                      what: str) -> bytes:
+        current = url
+        for hop in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(current)
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                raise FetchError(f"refusing to fetch {current}: only http and https URLs "
+                                 "are fetched")
+            async with pool.stream("GET", current, headers=_HEADERS) as response:
+                status = response.status
+                headers = list(response.headers)
+                if status in _REDIRECTS:
+                    location = _header(headers, b"location")
+                    if not location:
+                        raise FetchError(f"could not fetch {url}: a redirect without Location")
+                    if hop == MAX_REDIRECTS:
+                        raise FetchError(f"could not fetch {url}: more than {MAX_REDIRECTS} "
+                                         "redirects")
+                    current = urljoin(current, location)
+                    continue
+                if status != 200:
+                    raise FetchError(f"could not fetch {url}: the server answered HTTP {status}")
+                encoding = _header(headers, b"content-encoding")
+                if encoding and encoding.lower() != "identity":
+                    raise FetchError(f"could not fetch {url}: served with Content-Encoding "
+                                     f"{encoding}; serve the image uncompressed")
+                too_big = FetchError(f"the {what} at {url} is larger than the "
+                                     f"{limit / 1_000_000:g} MB limit")
+                declared = _header(headers, b"content-length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise too_big
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_big
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        raise AssertionError("unreachable")

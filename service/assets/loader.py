@@ -1,0 +1,201 @@
+"""Getting a batch's assets: each distinct URL fetched once, concurrently (bounded), checked
+and normalised on a thread, remembered across requests by URL for a bounded time and size; and
+each distinct way of drawing them trial-decoded once (``render.trial``).
+
+``attach`` turns validated items that ask for a logo or background image into items whose
+render job names the assets by content hash, or into per-item messages: a failure is the
+message of every item using that URL, and nothing else about the batch changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import msgspec
+
+from ..metrics import Metrics
+from ..render.overlay import Overlay
+from ..render.pool import RenderPool
+from ..render.trial import TRIAL_PPM
+from ..validation import InvalidItem, ValidItem
+from .decode import KINDS, Asset, AssetError, load_asset
+from .fetch import FetchError, Fetcher
+
+__all__ = ["AssetLoader", "Uploads"]
+
+Uploads = Mapping[str, bytes]  # kind ("logo", "background") -> uploaded bytes
+_FETCHES_AT_ONCE = 8
+_FIELDS = {"logo": ("logo_url", "logo_file"), "background": ("bg_image_url", "bg_image_file")}
+_TRIALS_KEPT = 4096
+
+
+class AssetLoader:
+    def __init__(self, fetcher: Fetcher, *, cache_bytes: int, ttl_s: float,
+                 metrics: Metrics | None = None) -> None:
+        self.fetcher = fetcher
+        self.cache_bytes = cache_bytes
+        self.ttl_s = ttl_s
+        self._cache: OrderedDict[tuple[str, str], tuple[float, Asset]] = OrderedDict()
+        self._size = 0
+        self._inflight: dict[tuple[str, str], asyncio.Future[Asset]] = {}
+        self._trials: OrderedDict[tuple[object, ...], bool] = OrderedDict()
+        self._gate = asyncio.Semaphore(_FETCHES_AT_ONCE)
+        self._metrics = metrics
+
+    # -- one asset -------------------------------------------------------------------------
+
+    async def fetch(self, url: str, kind: str) -> Asset:
+        """The checked, normalised asset at ``url``; AssetError with the client's message."""
+        key = (kind, url)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > time.monotonic():
+            self._cache.move_to_end(key)
+            return cached[1]
+        waiting = self._inflight.get(key)
+        if waiting is not None:
+            return await asyncio.shield(waiting)
+        future: asyncio.Future[Asset] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            asset = await self._load(url, kind)
+            future.set_result(asset)
+            self._remember(key, asset)
+            return asset
+        except BaseException as exc:
+            future.set_exception(exc if isinstance(exc, Exception) else AssetError("cancelled"))
+            future.exception()
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def _load(self, url: str, kind: str) -> Asset:
+        spec = KINDS[kind]
+        async with self._gate:
+            try:
+                data = await self.fetcher.fetch(url, spec.max_bytes, spec.what)
+            except FetchError as exc:
+                self._failed("fetch")
+                raise AssetError(str(exc)) from None
+        try:
+            return await asyncio.to_thread(load_asset, data, spec)
+        except AssetError as exc:
+            self._failed("decode")
+            raise AssetError(f"{spec.field} {url} {exc}") from None
+
+    async def upload(self, data: bytes, kind: str, field: str) -> Asset:
+        try:
+            return await asyncio.to_thread(load_asset, data, KINDS[kind])
+        except AssetError as exc:
+            self._failed("upload")
+            raise AssetError(f"{field} {exc}") from None
+
+    def _failed(self, stage: str) -> None:
+        if self._metrics is not None:
+            self._metrics.asset_failures.labels(stage).inc()
+
+    def _remember(self, key: tuple[str, str], asset: Asset) -> None:
+        cost = len(asset.data) + 200
+        if cost > self.cache_bytes:
+            return
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._size -= len(old[1].data) + 200
+        self._cache[key] = (time.monotonic() + self.ttl_s, asset)
+        self._size += cost
+        while self._size > self.cache_bytes:
+            _, (_, dropped) = self._cache.popitem(last=False)
+            self._size -= len(dropped.data) + 200
+
+    # -- a batch ---------------------------------------------------------------------------
+
+    async def attach(self, items: dict[int, ValidItem], pool: RenderPool,
+                     uploads: Uploads | None = None) -> tuple[dict[int, ValidItem],
+                                                              dict[int, InvalidItem]]:
+        """``items`` (by request index) with their assets attached and trial-decoded; the
+        items that cannot have them become messages."""
+        wanted = {(kind, url) for item in items.values() for kind, url in item.wants
+                  if url is not None}
+        keys = sorted(wanted)
+        results = await asyncio.gather(*(self.fetch(url, kind) for kind, url in keys),
+                                       return_exceptions=True)
+        found: dict[tuple[str, str | None], Asset | BaseException] = dict(zip(keys, results))
+        for kind, data in (uploads or {}).items():
+            field = "logo_file" if kind == "logo" else "bg_image_file"
+            try:
+                found[(kind, None)] = await self.upload(data, kind, field)
+            except AssetError as exc:
+                found[(kind, None)] = exc
+        out: dict[int, ValidItem] = {}
+        errors: dict[int, InvalidItem] = {}
+        for index, item in items.items():
+            if not item.wants:
+                out[index] = item
+                continue
+            assets: dict[str, Asset] = {}
+            for kind, url in item.wants:
+                got = found[(kind, url)]
+                if isinstance(got, BaseException):
+                    if not isinstance(got, AssetError):
+                        raise got
+                    errors[index] = InvalidItem(str(got), _FIELDS[kind][url is None])
+                    break
+                assets[kind] = got
+            else:
+                out[index] = _with_assets(item, assets)
+        failed = await self._trial(out, pool)
+        for index in failed:
+            errors[index] = _unreadable(out.pop(index))
+        return out, errors
+
+    async def _trial(self, items: dict[int, ValidItem], pool: RenderPool) -> list[int]:
+        groups: dict[tuple[object, ...], list[int]] = {}
+        for index, item in items.items():
+            job = item.job
+            if job.overlay is None:
+                continue
+            key = (job.overlay, job.level, job.version, job.pattern, job.fg, job.bg,
+                   job.layout.offset // job.layout.ppm, min(job.layout.ppm, TRIAL_PPM), item.inverted)
+            groups.setdefault(key, []).append(index)
+        unknown = [key for key in groups if key not in self._trials]
+        if unknown:
+            pairs = [(items[groups[key][0]].job, items[groups[key][0]].inverted)
+                     for key in unknown]
+            assets: dict[str, bytes] = {}
+            for key in unknown:
+                assets.update(items[groups[key][0]].assets or {})
+            verdicts = await asyncio.wrap_future(pool.trials(pairs, assets))
+            for key, ok in zip(unknown, verdicts):
+                self._trials[key] = ok
+                while len(self._trials) > _TRIALS_KEPT:
+                    self._trials.popitem(last=False)
+        return [i for key, indexes in groups.items() if not self._trials[key] for i in indexes]
+
+
+def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
+    logo, background = assets.get("logo"), assets.get("background")
+    request = item.request
+    overlay = Overlay(logo=logo.sha256 if logo else None, logo_ratio=request.logo_size_ratio,
+                      clear_zone=request.logo_clear_zone,
+                      background=background.sha256 if background else None)
+    job = msgspec.structs.replace(item.job, overlay=overlay)
+    data = {a.sha256: a.data for a in assets.values()}
+    return msgspec.structs.replace(item, job=job, assets=data)
+
+
+def _unreadable(item: ValidItem) -> InvalidItem:
+    request, job = item.request, item.job
+    assert job.overlay is not None
+    if job.overlay.logo is not None:
+        advice = f"lower logo_size_ratio (now {request.logo_size_ratio:g})"
+        if job.level != "H":
+            advice += " or use error_correction H"
+        if job.overlay.background is not None:
+            advice += ", or use a lighter background image"
+        return InvalidItem(f"The logo makes this code unreadable: a trial render at error "
+                           f"correction {job.level} did not decode; {advice}.", "logo_size_ratio")
+    field = "bg_image_url" if item.request.bg_image_url else "bg_image_file"
+    return InvalidItem("The background image makes this code unreadable: a trial render did "
+                       "not decode; use a lighter, less busy image or a plain background.", field)

@@ -1,0 +1,55 @@
+"""The trial decode: a logo or background image is accepted only if a code drawn with it
+still scans (CONTRACT section 6: decode, do not trust a formula).
+
+One small render per distinct (assets, ratio, clear zone, level, version, pattern, colours,
+quiet zone), at up to 6 px per module, read back by zxing-cpp (a runtime dependency for this
+reason) and compared with the exact content. Runs on a render worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import msgspec
+import numpy as np
+import pyvips
+import zxingcpp
+
+from .job import RenderJob
+from .layout import Layout
+
+__all__ = ["TRIAL_PPM", "trial_decodes", "trial_job"]
+
+TRIAL_PPM = 6
+
+
+def trial_job(job: RenderJob) -> RenderJob:
+    layout = job.layout
+    ppm = min(layout.ppm, TRIAL_PPM)
+    quiet = layout.offset // layout.ppm
+    pixels = (layout.modules + 2 * quiet) * ppm
+    small = Layout(pixels=pixels, modules=layout.modules, ppm=ppm, offset=quiet * ppm)
+    return msgspec.structs.replace(job, layout=small, format="png", dpi=72,
+                                   size_inches=pixels / 72)
+
+
+def _grey(data: bytes, inverted: bool) -> np.ndarray:
+    image = pyvips.Image.pngload_buffer(data)
+    if image.hasalpha():
+        image = image.flatten(background=[0, 0, 0] if inverted else [255, 255, 255])
+    image = image.colourspace("b-w")[0].cast("uchar")
+    pixels = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
+                        shape=[image.height, image.width])
+    return 255 - pixels if inverted else pixels
+
+
+def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -> bool:
+    from .pipeline import render  # the pipeline imports this stage's callers
+
+    data = render(trial_job(job), 0, assets).data
+    found = zxingcpp.read_barcodes(_grey(data, inverted), formats=zxingcpp.BarcodeFormat.QRCode)
+    if len(found) != 1:
+        return False
+    if isinstance(job.content, bytes):
+        return found[0].bytes == job.content
+    return found[0].text == job.content
