@@ -16,6 +16,7 @@ import time
 import weakref
 import zlib
 from collections import deque
+from datetime import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -217,11 +218,13 @@ def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
 async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer, base: str,
                        window: int, ceiling: int, settlement: Settlement, metrics: Metrics,
                        on_complete: Callable[[bytes], Awaitable[None]] | None = None,
-                       manifest: bytes | None = None) -> AsyncIterator[bytes]:
+                       manifest: bytes | None = None,
+                       modified: datetime | None = None) -> AsyncIterator[bytes]:
     """``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
-    ``on_complete`` gets the manifest sent, once the archive is complete."""
+    ``on_complete`` gets the manifest sent, once the archive is complete; ``modified``: the
+    members' timestamp (a replay's is the first run's, so the archive is byte-identical)."""
     stored = manifest
-    writer = ZipWriter()
+    writer = ZipWriter(modified)
     pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
     inflight: dict[str, asyncio.Future[RenderResult]] = {}
     chunks = _chunks(items, _LARGEST_CHUNK)

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -164,6 +165,7 @@ class _Record(msgspec.Struct):
     plan: str
     remaining: int
     manifest: str  # base64 of the zlib-compressed manifest.json
+    modified: str = ""  # the members' timestamp, ISO 8601
 
 
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
@@ -202,6 +204,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         raise
     owner = account
     short_ids = [c.short_id for c in codes]
+    modified = datetime.now().replace(microsecond=0)
 
     async def undo() -> bool:
         refunded = await svc.store.refund(owner, attempt, month, short_ids)
@@ -212,25 +215,27 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
     async def done(manifest: bytes) -> None:
         if idem is not None:
             record = _Record(short_ids, result.plan, result.remaining,
-                             base64.b64encode(zlib.compress(manifest, 6)).decode())
+                             base64.b64encode(zlib.compress(manifest, 6)).decode(),
+                             modified.isoformat())
             await idem.finish(msgspec.json.encode(record).decode())
 
     settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc,
                             settle=lambda alive: svc.store.settle(owner, attempt, alive=alive))
-    return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None)
+    return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None,
+                   modified)
 
 
 def _stream(svc: Services, items: list[ValidItem], ctx: ItemContext, plan: str,
             remaining: int, settlement: Settlement,
             on_complete: Callable[[bytes], Awaitable[None]] | None,
-            manifest: bytes | None) -> Stream:
+            manifest: bytes | None, modified: datetime | None) -> Stream:
     count = len(items)
     body_stream = stream_batch(items, plan=plan, renderer=svc.renderer,
                                base=ctx.public_base_url, window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes, settlement=settlement,
                                metrics=svc.metrics, on_complete=on_complete,
-                               manifest=manifest)
+                               manifest=manifest, modified=modified)
     headers = {
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
         "X-QR-Plan": plan,
@@ -254,4 +259,6 @@ def _replay(svc: Services, account: str, items: list[ValidItem], ctx: ItemContex
 
     settlement = Settlement(nothing, lambda: svc.admission.leave(account), svc.streams)
     manifest = zlib.decompress(base64.b64decode(record.manifest))
-    return _stream(svc, items, ctx, record.plan, record.remaining, settlement, None, manifest)
+    modified = datetime.fromisoformat(record.modified) if record.modified else None
+    return _stream(svc, items, ctx, record.plan, record.remaining, settlement, None, manifest,
+                   modified)

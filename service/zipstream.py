@@ -36,11 +36,12 @@ def member_overhead(name: str) -> int:
 
 
 class ZipWriter:
-    def __init__(self) -> None:
+    def __init__(self, modified: datetime | None = None) -> None:
+        """``modified``: the members' timestamp (a replay passes the first run's)."""
         self._loop = asyncio.get_running_loop()
         self._members: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._chunks: asyncio.Queue[object] = asyncio.Queue()
-        self._modified = datetime.now()
+        self._modified = modified or datetime.now()
         self._thread = threading.Thread(target=self._run, name="zip-writer", daemon=True)
         self._thread.start()
 
