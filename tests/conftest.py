@@ -23,6 +23,7 @@ import redis
 import uvicorn
 
 from service.app import create_app
+from tests.assetserver import AssetServer, TestResolver
 from service.limits.memory import MemoryStore
 from service.limits.redis_store import RedisAdmin
 from service.limits.store import Admin
@@ -105,7 +106,8 @@ class LiveServer:
             self.admin, store = memory, memory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.settings, store), host="127.0.0.1",
+        config = uvicorn.Config(create_app(self.settings, store, resolver=TestResolver()),
+                                host="127.0.0.1",
                                 port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -126,6 +128,17 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(20)
+
+
+@pytest.fixture(scope="session")
+def asset_server() -> Iterator[AssetServer]:
+    server = AssetServer()
+    yield server
+    server.stop()
+
+
+# The asset server is on loopback: servers that fetch from it must allow that network.
+ASSETS_ALLOWED = {"asset_allowed_networks": "127.0.0.0/8"}
 
 
 @pytest.fixture(scope="session", params=["embedded", "redis"])

@@ -106,15 +106,16 @@ class Fetcher:
         self.timeout_s = timeout_s
         self._ssl = ssl.create_default_context()
 
-    async def fetch(self, url: str, limit: int, what: str) -> bytes:
-        """The body at ``url`` (after at most 3 redirects), at most ``limit`` bytes."""
+    async def fetch(self, url: str, limit: int, what: str, field: str = "the") -> bytes:
+        """The body at ``url`` (after at most 3 redirects), at most ``limit`` bytes; ``what``
+        and ``field`` name it in messages ("logo", "logo_url")."""
         backend = _GuardedBackend(self.resolver, self.allowed)
         try:
             async with asyncio.timeout(self.timeout_s):
                 async with httpcore.AsyncConnectionPool(
                         ssl_context=self._ssl, network_backend=backend, retries=0,
                         max_connections=1, keepalive_expiry=0) as pool:
-                    return await self._follow(pool, url, limit, what)
+                    return await self._follow(pool, url, limit, what, field)
         except TimeoutError:
             raise FetchError(f"could not fetch {url}: no complete answer within "
                              f"{self.timeout_s:g} s") from None
@@ -126,7 +127,7 @@ class Fetcher:
             raise FetchError(f"could not fetch {url}: {type(exc).__name__}: {exc}") from None
 
     async def _follow(self, pool: httpcore.AsyncConnectionPool, url: str, limit: int,
-                      what: str) -> bytes:
+                      what: str, field: str) -> bytes:
         current = url
         for hop in range(MAX_REDIRECTS + 1):
             parts = urlsplit(current)
@@ -151,8 +152,8 @@ class Fetcher:
                 if encoding and encoding.lower() != "identity":
                     raise FetchError(f"could not fetch {url}: served with Content-Encoding "
                                      f"{encoding}; serve the image uncompressed")
-                too_big = FetchError(f"the {what} at {url} is larger than the "
-                                     f"{limit / 1_000_000:g} MB limit")
+                too_big = FetchError(f"{field} {url} is larger than the "
+                                     f"{limit / 1_000_000:g} MB limit for a {what}")
                 declared = _header(headers, b"content-length")
                 if declared and declared.isdigit() and int(declared) > limit:
                     raise too_big

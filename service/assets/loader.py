@@ -75,7 +75,7 @@ class AssetLoader:
         spec = KINDS[kind]
         async with self._gate:
             try:
-                data = await self.fetcher.fetch(url, spec.max_bytes, spec.what)
+                data = await self.fetcher.fetch(url, spec.max_bytes, spec.what, spec.field)
             except FetchError as exc:
                 self._failed("fetch")
                 raise AssetError(str(exc)) from None

@@ -1,0 +1,57 @@
+"""Safe decoding: the type from the bytes, the size from the header, normalised output."""
+
+from __future__ import annotations
+
+import pyvips
+import pytest
+
+from service.assets.decode import KINDS, AssetError, load_asset, sniff
+from tests.assetserver import IMAGES
+
+LOGO = KINDS["logo"]
+
+
+@pytest.mark.parametrize("name", ["logo.png", "logo.jpg", "logo.webp", "logo.gif"])
+def test_accepted_formats_normalise_to_rgba_png(name: str) -> None:
+    asset = load_asset(IMAGES[name], LOGO)
+    image = pyvips.Image.new_from_buffer(asset.data, "")
+    assert asset.data.startswith(b"\x89PNG")
+    assert (image.bands, image.format, image.interpretation) == (4, "uchar", "srgb")
+    assert (image.width, image.height) == (asset.width, asset.height)
+
+
+def test_a_large_logo_is_downscaled_and_keeps_its_aspect() -> None:
+    big = pyvips.Image.black(3000, 1500, bands=3).copy(interpretation="srgb")
+    asset = load_asset(bytes(big.cast("uchar").jpegsave_buffer()), LOGO)
+    assert (asset.width, asset.height) == (1024, 512)
+
+
+def test_transparency_survives() -> None:
+    image = pyvips.Image.new_from_buffer(load_asset(IMAGES["logo.png"], LOGO).data, "")
+    assert image[3].min() == 0 and image[3].max() == 255
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("scan.tiff", "is TIFF, which this service does not accept"),
+    ("bitmap.bmp", "is BMP, which this service does not accept"),
+    ("doc.pdf", "is PDF, which this service does not accept"),
+    ("vector.svg", "is SVG, which this service does not accept"),
+    ("text.png", "is not a PNG, JPEG, WebP or GIF image"),
+    ("huge.png", "is 60000 x 60000 px, over the limit of 50 megapixels"),
+    ("truncated.png", "could not be decoded as PNG"),
+])
+def test_refusals_say_why(name: str, says: str) -> None:
+    with pytest.raises(AssetError, match=says):
+        load_asset(IMAGES[name], LOGO)
+
+
+def test_size_limits_per_kind() -> None:
+    with pytest.raises(AssetError, match="larger than the 2 MB limit for a logo"):
+        load_asset(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2_000_000, LOGO)
+    assert sniff(IMAGES["photo.jpg"]) == "jpeg"
+
+
+def test_only_the_four_loaders_can_run_once_hardened() -> None:
+    load_asset(IMAGES["logo.png"], LOGO)  # hardens this process
+    with pytest.raises(pyvips.Error):
+        pyvips.Image.new_from_buffer(IMAGES["scan.tiff"], "")

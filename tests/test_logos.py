@@ -1,0 +1,240 @@
+"""Logos and background images through the real endpoints: fetched from a local asset server
+(allowed by QRSTUDIO_ASSET_ALLOWED_NETWORKS), composited, and every image decoded by zxing-cpp.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+import pyvips
+
+from tests.assetserver import IMAGES
+from tests.conftest import ASSETS_ALLOWED
+from tests.readers import check_image, open_zip, rasterise_svg
+
+BULK = "/api/v1/generate/bulk/"
+GEN = "/api/v1/generate/"
+
+
+@pytest.fixture
+def live(backend: str, make_server):  # type: ignore[no-untyped-def]
+    return make_server(backend, **ASSETS_ALLOWED)
+
+
+def bulk(server, key: str, items: list[dict[str, object]], path: str = BULK) -> httpx.Response:
+    return httpx.post(server.url + path, json={"items": items}, headers={"X-Api-Key": key},
+                      timeout=120)
+
+
+def _pixel(fmt: str, data: bytes, dpi: int, x: int, y: int) -> tuple[int, ...]:
+    raster = data if fmt == "png" else rasterise_svg(data, dpi)
+    image = pyvips.Image.new_from_buffer(raster, "")
+    return tuple(int(v) for v in image(x, y))
+
+
+def test_composited_renders_decode_to_their_exact_content(live, asset_server) -> None:
+    account, key = live.account("pro")
+    tag = uuid.uuid4().hex
+    logo = asset_server.url(f"logo.png?{tag}")
+    items: list[dict[str, object]] = []
+    for pattern in ("rounded", "squares"):
+        for fmt in ("png", "svg"):
+            for ratio in (0.05, 0.12, 0.2, 0.24, 0.3):
+                items.append({"data": f"https://example.com/{pattern}/{fmt}/{ratio}",
+                              "logo_url": logo, "logo_size_ratio": ratio, "format": fmt,
+                              "pattern": pattern, "size_inches": 2, "dpi": 200})
+    for name in ("logo.jpg", "logo.webp", "logo.gif", "wide.png", "hop2"):
+        items.append({"data": f"https://example.com/{name}", "size_inches": 1.5,
+                      "logo_url": asset_server.url(f"{name}?{tag}"), "dpi": 300})
+    photo = asset_server.url(f"photo.jpg?{tag}")
+    for fmt in ("png", "svg"):
+        items.append({"data": f"https://example.com/bg/{fmt}", "bg_image_url": photo,
+                      "format": fmt, "size_inches": 2, "dpi": 150})
+        items.append({"data": f"https://example.com/bg+logo/{fmt}", "bg_image_url": photo,
+                      "logo_url": logo, "format": fmt, "size_inches": 2, "dpi": 150,
+                      "pattern": "squares", "background": "#FFF8E7", "color": "#1A237E"})
+    items.append({"data": "https://example.com/no-clear", "logo_url": logo,
+                  "logo_clear_zone": False, "logo_size_ratio": 0.15, "size_inches": 2})
+    r = bulk(live, key, items)
+    assert r.status_code == 200, r.text[:500]
+    archive, manifest = open_zip(r.content)
+    assert manifest["count"] == len(items)
+    for item, entry in zip(items, manifest["items"]):
+        data = archive.read(entry["filename"])
+        check_image(str(item.get("format", "png")), data, str(item["data"]),
+                    float(item["size_inches"]), int(item.get("dpi", 300)))  # type: ignore
+        assert entry["has_logo"] == ("logo_url" in item)
+        assert entry["error_correction"] == "H"  # auto becomes H with a logo or background
+    # the logo is really there: right of and below the centre is its red quadrant
+    for item, entry in zip(items, manifest["items"]):
+        if item.get("logo_url") == logo and float(item.get("logo_size_ratio", 0.24)) >= 0.12:
+            fmt, dpi = str(item.get("format", "png")), int(item.get("dpi", 300))  # type: ignore
+            centre = round(float(item["size_inches"]) * dpi) // 2  # type: ignore[arg-type]
+            off = max(2, round(float(item.get("logo_size_ratio", 0.24)) * centre / 3))  # type: ignore
+            r_, g_, *_ = _pixel(fmt, archive.read(entry["filename"]), dpi, centre + off,
+                                centre + off)
+            assert r_ > 150 and g_ < 100, (item, r_, g_)
+    # one fetch per distinct URL for the whole batch
+    assert asset_server.hits[f"/logo.png?{tag}"] == 1
+    assert asset_server.hits[f"/photo.jpg?{tag}"] == 1
+    assert live.admin.usage(account) == len(items)
+
+
+HOSTILE: list[tuple[str, str, str]] = [  # (field, path, what the message says)
+    ("logo_url", "404", "the server answered HTTP 404"),
+    ("logo_url", "500", "the server answered HTTP 500"),
+    ("logo_url", "slow-headers", "no complete answer within 5 s"),
+    ("logo_url", "trickle", "no complete answer within 5 s"),
+    ("logo_url", "lying-length", "could not fetch"),
+    ("logo_url", "too-big", "larger than the 2 MB limit"),
+    ("bg_image_url", "too-big", "larger than the 5 MB limit"),
+    ("bg_image_url", "too-big-declared", "larger than the 5 MB limit"),
+    ("logo_url", "gzip-bomb", "served with Content-Encoding gzip"),
+    ("logo_url", "gzip-bomb-plain", "is not a PNG, JPEG, WebP or GIF image"),
+    ("logo_url", "truncated.png", "could not be decoded as PNG"),
+    ("logo_url", "huge.png", "is 60000 x 60000 px, over the limit of 50 megapixels"),
+    ("logo_url", "vector.svg", "is SVG, which this service does not accept"),
+    ("logo_url", "scan.tiff", "is TIFF, which this service does not accept"),
+    ("logo_url", "doc.pdf", "is PDF, which this service does not accept"),
+    ("bg_image_url", "bitmap.bmp", "is BMP, which this service does not accept"),
+    ("logo_url", "text.png", "is not a PNG, JPEG, WebP or GIF image"),
+    ("logo_url", "loop", "more than 3 redirects"),
+    ("logo_url", "hop4", "more than 3 redirects"),
+    ("logo_url", "to-metadata",
+     "refusing to fetch 169.254.169.254: resolves to private/internal IP 169.254.169.254"),
+    ("logo_url", "to-internal-name",
+     "refusing to fetch internal-host: resolves to private/internal IP 10.0.0.5"),
+]
+
+
+def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server) -> None:
+    account, key = live.account("pro")
+    tag = uuid.uuid4().hex
+    items: list[dict[str, object]] = [{"data": "https://example.com/fine", "size_inches": 1}]
+    for field, path, _ in HOSTILE:
+        items.append({"data": f"https://example.com/{path}", "size_inches": 1,
+                      field: asset_server.url(f"{path}?{tag}")})
+    items.append({"data": "x", "size_inches": 1, "logo_url": "http://internal-host/l.png"})
+    items.append({"data": "x", "size_inches": 1, "logo_url": "http://nowhere.test/l.png"})
+    started = time.monotonic()
+    r = bulk(live, key, items)
+    elapsed = time.monotonic() - started
+    assert r.status_code == 422, r.text[:300]
+    body = r.json()
+    assert body["rendered_before_failure"] == 1
+    errors = body["errors"]
+    assert sorted(errors, key=int) == [str(i) for i in range(1, len(items))]
+    for i, (field, path, says) in enumerate(HOSTILE, start=1):
+        assert says in errors[str(i)], (path, errors[str(i)])
+        if "refusing" not in says and "could not fetch" not in errors[str(i)]:
+            assert errors[str(i)].startswith(f"{field} {asset_server.url(path)}"), errors[str(i)]
+    n = len(HOSTILE)
+    assert errors[str(n + 1)] == ("refusing to fetch internal-host: resolves to "
+                                  "private/internal IP 10.0.0.5")
+    assert errors[str(n + 2)] == "could not fetch nowhere.test: the name does not resolve"
+    assert elapsed < 30  # the slow ones ran at once, each cut at 5 s
+    assert live.admin.usage(account) == 0
+    # nothing is stuck: the same server renders at once
+    ok = bulk(live, key, [{"data": "after", "size_inches": 1,
+                           "logo_url": asset_server.url(f"logo.png?{tag}")}])
+    assert ok.status_code == 200
+    archive, manifest = open_zip(ok.content)
+    check_image("png", archive.read("qr-0001.png"), "after", 1, 300)
+
+
+def test_the_dry_run_gives_the_same_asset_errors(live, asset_server) -> None:
+    account, key = live.account("pro")
+    items = [{"data": "a", "size_inches": 1, "logo_url": asset_server.url("scan.tiff")},
+             {"data": "b", "size_inches": 1, "logo_url": asset_server.url("logo.png")}]
+    dry = bulk(live, key, items, "/api/v1/validate/")
+    real = bulk(live, key, items)
+    assert dry.status_code == real.status_code == 422
+    assert dry.json() == real.json()
+    assert live.admin.usage(account) == 0
+
+
+def test_a_logo_too_large_for_the_level_is_refused_before_the_first_byte(live,
+                                                                          asset_server) -> None:
+    account, key = live.account("pro")
+    square = asset_server.url("logo.webp")  # opaque: hides everything under it
+    items = [{"data": "https://example.com/too-much", "size_inches": 2, "logo_url": square,
+              "logo_size_ratio": 0.3, "error_correction": "L"},
+             {"data": "https://example.com/fine", "size_inches": 2, "logo_url": square,
+              "logo_size_ratio": 0.24, "error_correction": "H"}]
+    r = bulk(live, key, items)
+    assert r.status_code == 422
+    assert r.json()["errors"] == {"0": (
+        "The logo makes this code unreadable: a trial render at error correction L did not "
+        "decode; lower logo_size_ratio (now 0.3) or use error_correction H.")}
+    assert live.admin.usage(account) == 0
+    single = httpx.post(live.url + GEN, json=items[0], headers={"X-Api-Key": key}, timeout=60)
+    assert single.status_code == 400
+    assert "did not decode" in single.json()["logo_size_ratio"][0]
+    ok = httpx.post(live.url + GEN, json=items[1], headers={"X-Api-Key": key}, timeout=60)
+    assert ok.status_code == 200
+    check_image("png", ok.content, "https://example.com/fine", 2, 300)
+
+
+def test_single_render_takes_uploads_through_the_same_checks(live) -> None:
+    account, key = live.account("starter")
+    fields = {"data": "https://example.com/upload", "size_inches": "2", "dpi": "150",
+              "format": "svg", "logo_size_ratio": "0.25"}
+    files = {"logo_file": ("whatever.bin", IMAGES["logo.png"], "application/octet-stream"),
+             "bg_image_file": ("bg.jpg", IMAGES["photo.jpg"], "image/jpeg")}
+    r = httpx.post(live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key},
+                   timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("image/svg+xml")
+    assert r.headers["X-QR-Cache"] == "MISS"
+    check_image("svg", r.content, "https://example.com/upload", 2, 150)
+    again = httpx.post(live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key},
+                       timeout=60)
+    assert again.headers["X-QR-Cache"] == "HIT" and again.content == r.content
+    bad = httpx.post(live.url + GEN, data=fields, headers={"X-Api-Key": key}, timeout=60,
+                     files={"logo_file": ("logo.png", IMAGES["scan.tiff"], "image/png")})
+    assert bad.status_code == 400
+    assert bad.json() == {"logo_file": [
+        "logo_file is TIFF, which this service does not accept (libvips' TIFF loader is not "
+        "hardened for untrusted input); use PNG, JPEG, WebP or GIF"]}
+    big = httpx.post(live.url + GEN, data=fields, headers={"X-Api-Key": key}, timeout=60,
+                     files={"logo_file": ("l.png", b"\x89PNG" + b"\0" * 2_100_000, "image/png")})
+    assert big.status_code == 400
+    assert "larger than the 2 MB limit" in big.json()["logo_file"][0]
+    assert live.admin.usage(account) == 2
+
+
+def test_logos_are_a_plan_gate(live, asset_server) -> None:
+    account, key = live.account("free")
+    r = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
+                   json={"data": "a", "size_inches": 2, "logo_url": asset_server.url("logo.png")})
+    assert r.status_code == 403
+    assert r.json() == {"detail": "Plan 'free' doesn't include custom logos. "
+                                  "Upgrade to Starter or higher."}
+    files = {"logo_file": ("l.png", IMAGES["logo.png"], "image/png")}
+    r = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
+                   data={"data": "a", "size_inches": "2"}, files=files)
+    assert r.status_code == 403
+    assert live.admin.usage(account) == 0
+
+
+def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
+    _, key = live.account("pro")
+    tag = uuid.uuid4().hex
+    base = {"data": f"https://example.com/{tag}", "size_inches": 1.5}
+    items = [{**base, "logo_url": asset_server.url(f"logo.png?{tag}")},
+             {**base, "logo_url": asset_server.url(f"logo.png?{tag}-again")},  # same bytes
+             {**base, "logo_url": asset_server.url(f"logo.webp?{tag}")},
+             {**base}]
+    r = bulk(live, key, items)
+    assert r.status_code == 200
+    archive, manifest = open_zip(r.content)
+    caches = [e["cache"] for e in manifest["items"]]
+    assert caches == ["MISS", "HIT", "MISS", "MISS"]
+    digests = [e["sha256"] for e in manifest["items"]]
+    assert digests[0] == digests[1] and len(set(digests)) == 3
+    second = bulk(live, key, items)  # the assets come from the fetcher's cache now
+    assert [e["cache"] for e in open_zip(second.content)[1]["items"]] == ["HIT"] * 4
+    assert asset_server.hits[f"/logo.png?{tag}"] == 1
