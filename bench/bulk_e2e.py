@@ -33,12 +33,14 @@ def _free_port() -> int:
 
 
 class Service:
-    def __init__(self) -> None:
+    def __init__(self, **settings: str) -> None:
+        """The service with default settings, plus ``settings`` (QRSTUDIO_<NAME> values)."""
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
+        env.update({f"QRSTUDIO_{k.upper()}": v for k, v in settings.items()})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+            stdout=subprocess.PIPE, stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
         self.keys: dict[str, str] = {}
         assert self.proc.stdout is not None
         while len(self.keys) < 5:

@@ -11,9 +11,11 @@ it once per worker.
 - The background image covers the symbol (not the quiet zone), under a veil of the light colour
   (the background colour, or white on a transparent background) so light modules stay light
   for scanners; the modules are drawn over it.
-- PNG: the writer renders the modules (on a transparent background when there is an image
-  under them); libvips stacks background colour, image, veil, modules and logo in one
-  ``composite``, and writes an 8-bit RGBA PNG with the dpi. SVG: the same layers as elements,
+- PNG with a logo only: libvips composites the logo over the few pixels under it (the same
+  for every item when the zone is cleared, so cached), and our writer expands the palette rows
+  to RGBA around that patch. With a background image: the writer renders the modules on a
+  transparent background, libvips stacks background colour, image, veil, modules and logo in
+  one ``composite`` and writes an 8-bit RGBA PNG with the dpi. SVG: the same layers as elements,
   the images embedded as data URIs at their pixel size.
 """
 
@@ -23,15 +25,19 @@ import base64
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import msgspec
 import numpy as np
 import pyvips
 
-from .color import RGBA
+from .color import RGBA, TRANSPARENT
+from .geometry import Geometry
 from .layout import Layout
+from .png import index_image, palette
 
-__all__ = ["Box", "Overlay", "VEIL", "clear_zone", "logo_box", "png_layers", "svg_layers"]
+__all__ = ["Box", "Overlay", "VEIL", "cached_patch", "clear_zone", "logo_box", "logo_patch",
+           "svg_layers", "write_png_layers"]
 
 VEIL = 0.6  # opacity of the light veil over a background image
 
@@ -53,9 +59,9 @@ class Box(msgspec.Struct, frozen=True, array_like=True):
 class _LRU:
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[object, pyvips.Image] = OrderedDict()
+        self.items: OrderedDict[object, Any] = OrderedDict()
 
-    def get(self, key: object, make: Callable[[], pyvips.Image]) -> pyvips.Image:
+    def get(self, key: object, make: Callable[[], Any]) -> Any:
         found = self.items.get(key)
         if found is None:
             found = self.items[key] = make()
@@ -68,6 +74,7 @@ class _LRU:
 
 _sources = _LRU(8)
 _resized = _LRU(32)
+_patches = _LRU(32)
 
 
 def _source(sha: str, assets: Mapping[str, bytes]) -> pyvips.Image:
@@ -124,31 +131,62 @@ def _rgba(image: pyvips.Image) -> pyvips.Image:
     return image.copy(interpretation="srgb")
 
 
-def png_layers(modules_png: bytes, overlay: Overlay, layout: Layout, bg: RGBA, dpi: int,
-               box: Box | None, assets: Mapping[str, bytes]) -> bytes:
-    """The final PNG: background colour, image and veil, the modules, the logo. Without a
-    background image only the logo's rectangle is composited (a third of the time)."""
-    out = _rgba(pyvips.Image.pngload_buffer(modules_png))
-    if overlay.background is not None:
+def _modules(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA) -> pyvips.Image:
+    """The modules as an RGBA libvips image: our palette indices through the palette."""
+    indices, levels = index_image(geom, layout)
+    lut = np.array(palette(fg, bg, levels), dtype=np.uint8)
+    size = layout.pixels
+    image = pyvips.Image.new_from_memory(indices.data, size, size, 1, "uchar")
+    table = pyvips.Image.new_from_memory(lut.data, levels, 1, 4, "uchar")
+    return image.maplut(table).copy(interpretation="srgb")
+
+
+def write_png_layers(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
+                     overlay: Overlay, box: Box | None, patch: np.ndarray | None,
+                     assets: Mapping[str, bytes]) -> bytes:
+    """The final 8-bit RGBA PNG. A logo alone: its composited ``patch`` inserted into the
+    modules. A background image: background colour, image, veil, modules (drawn on a
+    transparent background) and logo, stacked in one libvips composite."""
+    if overlay.background is None:
+        out = _modules(geom, layout, fg, bg)
+        if patch is not None and box is not None:
+            h, w = patch.shape[:2]
+            out = out.insert(pyvips.Image.new_from_memory(
+                np.ascontiguousarray(patch).data, w, h, 4, "uchar"), box.x, box.y)
+    else:
+        modules = _modules(geom, layout, fg, TRANSPARENT)
         sym, off = layout.symbol_pixels, layout.offset
         veil = veil_color(bg)
         layers = [_background(overlay.background, sym, assets),
                   pyvips.Image.black(sym, sym, bands=4).new_from_image(
                       [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb"),
-                  out]
+                  modules]
         xs, ys = [off, off, 0], [off, off, 0]
         if overlay.logo is not None and box is not None:
             layers.append(_logo(overlay.logo, box, assets))
             xs.append(box.x)
             ys.append(box.y)
-        base = out.new_from_image(list(bg)).copy(interpretation="srgb")
+        base = modules.new_from_image(list(bg)).copy(interpretation="srgb")
         out = base.composite(layers, "over", x=xs, y=ys)
-    elif overlay.logo is not None and box is not None:
-        patch = out.crop(box.x, box.y, box.width, box.height).composite2(
-            _logo(overlay.logo, box, assets), "over")
-        out = out.insert(patch, box.x, box.y)
     out = out.cast("uchar").copy(xres=dpi / 25.4, yres=dpi / 25.4)
-    return bytes(out.pngsave_buffer(compression=2, filter="none", keep="none"))
+    return bytes(out.pngsave_buffer(compression=2, filter="up", keep="none"))
+
+
+def logo_patch(under: np.ndarray, overlay: Overlay, box: Box,
+               assets: Mapping[str, bytes]) -> np.ndarray:
+    """The logo composited by libvips over ``under`` (h x w x 4 uint8, what the modules draw
+    there); the result as an array of the same shape."""
+    assert overlay.logo is not None
+    h, w = under.shape[:2]
+    base = pyvips.Image.new_from_memory(np.ascontiguousarray(under).data, w, h, 4, "uchar")
+    out = base.copy(interpretation="srgb").composite2(_logo(overlay.logo, box, assets), "over")
+    out = out.cast("uchar")
+    return np.ndarray(buffer=out.write_to_memory(), dtype=np.uint8, shape=(h, w, 4))
+
+
+def cached_patch(key: object, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """A patch that depends only on ``key`` (a cleared zone: the same under every item)."""
+    return _patches.get(key, make)  # type: ignore[no-any-return]
 
 
 def _data_uri(image: pyvips.Image, opaque_ok: bool) -> str:

@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .color import TRANSPARENT
 from .encode import encode
 from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
-from .overlay import Overlay, clear_zone, logo_box, logo_dimensions, png_layers, svg_layers
-from .png import write_png
+from .overlay import (Box, Overlay, cached_patch, clear_zone, logo_box, logo_dimensions,
+                      logo_patch, svg_layers, write_png_layers)
+from .png import AA_LEVELS, index_region, palette, write_png
 from .svg import write_svg
 
 __all__ = ["WRITERS", "render"]
@@ -43,11 +43,27 @@ def _with_overlay(dark: np.ndarray, job: RenderJob, overlay: Overlay, compressio
             dark = clear_zone(dark, job.layout, box)
     geom = shape(dark, job.pattern)
     if job.format == "png":
-        under = TRANSPARENT if overlay.background is not None else job.bg
-        modules = write_png(geom, job.layout, job.fg, under, job.dpi, compression)
-        return png_layers(modules, overlay, job.layout, job.bg, job.dpi, box, assets)
+        patch = (_patch(geom, job, overlay, box, assets)
+                 if box is not None and overlay.background is None else None)
+        return write_png_layers(geom, job.layout, job.fg, job.bg, job.dpi, overlay, box, patch,
+                                assets)
     below, above = svg_layers(overlay, job.layout, job.bg, box, assets)
     return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
+
+
+def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
+           assets: Mapping[str, bytes]) -> np.ndarray:
+    """The logo over what the modules draw under it; cached when the zone is cleared (then
+    only the background is under it, the same for every item)."""
+    def make() -> np.ndarray:
+        under = index_region(geom, job.layout, box.x, box.y, box.width, box.height)
+        lut = np.array(palette(job.fg, job.bg, 2 if geom.radius == 0 else AA_LEVELS),
+                       dtype=np.uint8)
+        return logo_patch(lut[under], overlay, box, assets)
+
+    if not overlay.clear_zone:
+        return make()
+    return cached_patch((overlay.logo, box, job.fg, job.bg, geom.radius), make)
 
 
 def render(job: RenderJob, compression: int = 0,

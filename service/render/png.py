@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -19,7 +20,7 @@ from .color import RGBA
 from .geometry import BL, BR, LIGHT, TL, TR, Geometry
 from .layout import Layout
 
-__all__ = ["palette", "tiles", "write_png"]
+__all__ = ["index_image", "index_region", "palette", "tiles", "write_png"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Anti-aliased edges: 4 coverage levels (2-bit palette). Against 16 levels (4-bit) it halves the
@@ -88,37 +89,19 @@ def _pack(rows: np.ndarray, depth: int) -> np.ndarray:
     return out
 
 
-def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
-              compression: int = 0) -> bytes:
-    levels, depth = (2, 1) if geom.radius == 0 else (AA_LEVELS, AA_DEPTH)
-    tile = tiles(layout.ppm, geom.radius, levels)
+def _index_rows(geom: Geometry, layout: Layout, tile: np.ndarray) -> Iterator[np.ndarray]:
+    """The image's palette indices, top to bottom, in blocks of whole pixel rows (repeated
+    rows as broadcast views, so blank margins cost nothing)."""
     size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
     n = geom.cells.shape[0]
-    rowbytes = (size * depth + 7) // 8
-    comp = (zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_RLE) if compression == 0
-            else zlib.compressobj(compression, zlib.DEFLATED, 15, 9))
-    parts: list[bytes] = []
-    prev = np.zeros(rowbytes, dtype=np.uint8)
-
-    def emit(rows: np.ndarray) -> None:
-        """Up-filter (each row minus the one above it) and compress."""
-        nonlocal prev
-        out = np.empty((rows.shape[0], rowbytes + 1), dtype=np.uint8)
-        out[:, 0] = 2
-        out[0, 1:] = rows[0] - prev
-        np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
-        prev = rows[-1]
-        parts.append(comp.compress(out.data))
-
-    blank = np.zeros((1, rowbytes), dtype=np.uint8)
+    blank = np.zeros((1, size), dtype=np.uint8)
     if off:
-        emit(np.broadcast_to(blank, (off, rowbytes)))
+        yield np.broadcast_to(blank, (off, size))
     if geom.radius == 0:
         # Square shapes: every pixel row of a module row is the same; build each once.
         line = np.zeros((n, size), dtype=np.uint8)
         line[:, off:off + sym] = np.repeat(tile[geom.cells, 0, 0], ppm, axis=1)
-        packed = _pack(line, depth)
-        emit(np.repeat(packed, ppm, axis=0))
+        yield np.repeat(line, ppm, axis=0)
     else:
         # Module rows in groups of about 2 million pixels: few numpy calls, bounded memory.
         group = max(1, _GROUP_PIXELS // (ppm * size))
@@ -128,20 +111,84 @@ def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
             k = cells.shape[0]
             canvas[:k * ppm, off:off + sym] = (
                 tile[cells].transpose(0, 2, 1, 3).reshape(k * ppm, sym))
-            emit(_pack(canvas[:k * ppm], depth))
+            yield canvas[:k * ppm]
     bottom = size - off - sym
     if bottom:
-        emit(np.broadcast_to(blank, (bottom, rowbytes)))
-    parts.append(comp.flush())
+        yield np.broadcast_to(blank, (bottom, size))
 
-    colors = palette(fg, bg, levels)
-    ihdr = struct.pack(">IIBBBBB", size, size, depth, 3, 0, 0, 0)
-    plte = b"".join(bytes(c[:3]) for c in colors)
-    chunks = [_chunk(b"IHDR", ihdr), _chunk(b"PLTE", plte)]
-    if any(c[3] != 255 for c in colors):
-        chunks.append(_chunk(b"tRNS", bytes(c[3] for c in colors)))
+
+def _levels(geom: Geometry) -> tuple[int, int]:
+    return (2, 1) if geom.radius == 0 else (AA_LEVELS, AA_DEPTH)
+
+
+class _Deflater:
+    """Up-filtered rows (each minus the one above, so repeated rows become zeros) deflated as
+    they come."""
+
+    def __init__(self, rowbytes: int, compression: int) -> None:
+        self.rowbytes = rowbytes
+        self.comp = (zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_RLE) if compression == 0
+                     else zlib.compressobj(compression, zlib.DEFLATED, 15, 9))
+        self.parts: list[bytes] = []
+        self.prev = np.zeros(rowbytes, dtype=np.uint8)
+
+    def emit(self, rows: np.ndarray) -> None:
+        out = np.empty((rows.shape[0], self.rowbytes + 1), dtype=np.uint8)
+        out[:, 0] = 2
+        out[0, 1:] = rows[0] - self.prev
+        np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
+        self.prev = rows[-1]
+        self.parts.append(self.comp.compress(out.data))
+
+    def finish(self) -> bytes:
+        self.parts.append(self.comp.flush())
+        return b"".join(self.parts)
+
+
+def _file(ihdr: bytes, extra: list[bytes], idat: bytes, dpi: int) -> bytes:
     ppmetre = round(dpi / 0.0254)
-    chunks.append(_chunk(b"pHYs", struct.pack(">IIB", ppmetre, ppmetre, 1)))
-    chunks.append(_chunk(b"IDAT", b"".join(parts)))
-    chunks.append(_chunk(b"IEND", b""))
+    chunks = [_chunk(b"IHDR", ihdr), *extra,
+              _chunk(b"pHYs", struct.pack(">IIB", ppmetre, ppmetre, 1)),
+              _chunk(b"IDAT", idat), _chunk(b"IEND", b"")]
     return _SIGNATURE + b"".join(chunks)
+
+
+def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
+              compression: int = 0) -> bytes:
+    levels, depth = _levels(geom)
+    size = layout.pixels
+    deflater = _Deflater((size * depth + 7) // 8, compression)
+    for rows in _index_rows(geom, layout, tiles(layout.ppm, geom.radius, levels)):
+        if rows.strides[0] == 0:  # a blank margin: pack one row, repeat it
+            deflater.emit(np.broadcast_to(_pack(rows[:1], depth), (rows.shape[0],
+                                                                    deflater.rowbytes)))
+        else:
+            deflater.emit(_pack(rows, depth))
+    colors = palette(fg, bg, levels)
+    extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colors))]
+    if any(c[3] != 255 for c in colors):
+        extra.append(_chunk(b"tRNS", bytes(c[3] for c in colors)))
+    ihdr = struct.pack(">IIBBBBB", size, size, depth, 3, 0, 0, 0)
+    return _file(ihdr, extra, deflater.finish(), dpi)
+
+
+def index_region(geom: Geometry, layout: Layout, x: int, y: int, w: int, h: int) -> np.ndarray:
+    """The palette indices of one rectangle of the image (what lies under a logo)."""
+    levels, _ = _levels(geom)
+    tile = tiles(layout.ppm, geom.radius, levels)
+    ppm, off, n = layout.ppm, layout.offset, geom.cells.shape[0]
+    cells = np.full((n + 2, n + 2), LIGHT, dtype=np.uint8)  # one light module around
+    cells[1:-1, 1:-1] = geom.cells
+    x0, y0 = x - off + ppm, y - off + ppm  # in the padded symbol's pixels
+    c0, c1 = max(0, x0 // ppm), min(n + 2, -(-(x0 + w) // ppm))
+    r0, r1 = max(0, y0 // ppm), min(n + 2, -(-(y0 + h) // ppm))
+    block = tile[cells[r0:r1, c0:c1]].transpose(0, 2, 1, 3).reshape(
+        (r1 - r0) * ppm, (c1 - c0) * ppm)
+    return block[y0 - r0 * ppm:y0 - r0 * ppm + h, x0 - c0 * ppm:x0 - c0 * ppm + w]
+
+
+def index_image(geom: Geometry, layout: Layout) -> tuple[np.ndarray, int]:
+    """The whole image's palette indices (for the overlay stage), and the palette's size."""
+    levels, _ = _levels(geom)
+    rows = list(_index_rows(geom, layout, tiles(layout.ppm, geom.radius, levels)))
+    return np.ascontiguousarray(np.concatenate(rows)), levels
