@@ -16,12 +16,13 @@ import msgspec
 from .limits.plans import Plan
 from .limits.shortid import new_short_id
 from .limits.store import NewCode
-from .render.color import MIN_CONTRAST, contrast_ratio, is_inverted, parse_background, parse_color
+from .render.color import (MIN_CONTRAST, RGBA, contrast_ratio, is_inverted, parse_background,
+                           parse_color)
 from .render.content import ContentError, build_content, decode_payload
 from .render.encode import CapacityError, plan_version, symbol_size
-from .render.geometry import SUPPORTED_PATTERNS
-from .render.job import RenderJob
-from .render.layout import LayoutError, plan_layout
+from .render.eyes import EYE_DEFAULTS
+from .render.job import RenderJob, Style
+from .render.layout import LayoutError, frame_box, pixels_for, plan_layout
 from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
 
 __all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_item",
@@ -77,10 +78,6 @@ def with_short_id(item: ValidItem, ctx: ItemContext, short_id: str) -> ValidItem
     return msgspec.structs.replace(item, job=job, code=code)
 
 
-def _not_yet(field: str, value: object) -> InvalidItem:
-    return InvalidItem(f"{field} {value!r} is not supported by this service yet.", field)
-
-
 def _color(value: str, field: str, background: bool = False) -> tuple[int, int, int, int]:
     try:
         return parse_background(value) if background else parse_color(value)
@@ -88,42 +85,73 @@ def _color(value: str, field: str, background: bool = False) -> tuple[int, int, 
         raise InvalidItem(str(exc), field) from None
 
 
-def _style_checks(item: GenerateRequest) -> None:
-    """Style fields whose rendering has not landed: refused, never silently ignored."""
-    if item.pattern not in SUPPORTED_PATTERNS:
-        raise InvalidItem(f"pattern '{item.pattern}' is not supported by this service yet; "
-                          f"use one of: {', '.join(sorted(SUPPORTED_PATTERNS))}.", "pattern")
+def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
+    """The style fields resolved (defaults and colours); None for a plain code."""
     if (item.gradient_from is None) != (item.gradient_to is None):
         raise InvalidItem("gradient_from and gradient_to go together: give both or neither.",
                           "gradient_to" if item.gradient_to is None else "gradient_from")
-    for field in ("gradient_from", "gradient_to"):
-        value = getattr(item, field)
-        if value is not None:
-            _color(value, field)
-            raise _not_yet(field, value)
-    if item.eye_shape != "square":
-        raise _not_yet("eye_shape", item.eye_shape)
-    if item.eye_color is not None:
-        _color(item.eye_color, "eye_color")
-        raise _not_yet("eye_color", item.eye_color)
-    for field in ("eye_border_shape", "eye_center_shape"):
-        value = getattr(item, field)
-        if value not in (None, "square"):
-            raise _not_yet(field, value)
-    for field in ("eye_border_color", "eye_center_color"):
-        value = getattr(item, field)
-        if value is not None:
-            _color(value, field)
-            raise _not_yet(field, value)
-    if item.eye_outer_frame or item.eye_outer_frame_match:
-        raise _not_yet("eye_outer_frame", True)
-    if item.frame_style != "none":
-        raise _not_yet("frame_style", item.frame_style)
-    if item.frame_color is not None:
-        _color(item.frame_color, "frame_color")
-        raise _not_yet("frame_color", item.frame_color)
-    if item.frame_label is not None:
+    gradient = None
+    if item.gradient_from is not None and item.gradient_to is not None:
+        gradient = (_color(item.gradient_from, "gradient_from"),
+                    _color(item.gradient_to, "gradient_to"))
+    eye = _color(item.eye_color, "eye_color") if item.eye_color is not None else None
+    border_default, centre_default = EYE_DEFAULTS[item.eye_shape]
+    border = item.eye_border_shape or border_default
+    centre = item.eye_center_shape or centre_default
+    if border == "circle" and centre == "square":
+        raise InvalidItem("eye_center_shape 'square' inside eye_border_shape 'circle' does not "
+                          "scan (the corners break the finder's proportions along its "
+                          "diagonals); use a circle, rounded, leaf-tl, sunburst, star, diamond "
+                          "or cross centre.", "eye_center_shape")
+    border_ink = (_color(item.eye_border_color, "eye_border_color")
+                  if item.eye_border_color is not None else eye)
+    centre_ink = (_color(item.eye_center_color, "eye_center_color")
+                  if item.eye_center_color is not None else eye)
+    frame_ink = (_color(item.frame_color, "frame_color")
+                 if item.frame_color is not None else None)
+    if item.frame_label is not None and item.frame_style == "none":
         raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
+    ring_ink = (border_ink or fg) if item.eye_outer_frame_match else None
+    style = Style(eye_border=border, eye_center=centre, eye_border_color=border_ink,
+                  eye_center_color=centre_ink, outer_frame=item.eye_outer_frame,
+                  outer_frame_color=ring_ink, gradient=gradient, frame_style=item.frame_style,
+                  frame_color=frame_ink, frame_label=item.frame_label)
+    return None if style == _PLAIN else style
+
+
+_PLAIN = Style()
+
+
+def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) -> None:
+    """Every ink that carries modules against an opaque background: 3:1 at least (the dark
+    modules, both gradient ends, the eyes)."""
+    inks = [("color", item.color, fg)]
+    if style is not None:
+        if style.gradient is not None:
+            inks = [("gradient_from", item.gradient_from, style.gradient[0]),
+                    ("gradient_to", item.gradient_to, style.gradient[1])]
+        if style.eye_border_color is not None:
+            inks.append(("eye_border_color", item.eye_border_color or item.eye_color,
+                         style.eye_border_color))
+        if style.eye_center_color is not None:
+            inks.append(("eye_center_color", item.eye_center_color or item.eye_color,
+                         style.eye_center_color))
+    if bg[3] != 255:
+        return
+    light = is_inverted(fg, bg)
+    for field, spelled, ink in inks:
+        if ink[3] != 255:
+            continue
+        ratio = contrast_ratio(ink, bg)
+        if ratio < MIN_CONTRAST or is_inverted(ink, bg) != light:
+            reason = (f"is {ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that "
+                      "scanners need." if ratio < MIN_CONTRAST else
+                      f"is {ratio:.2f}:1 but on the other side of the background than color "
+                      f"{item.color}: every part of a code must be darker (or every part "
+                      "lighter) than its background.")
+            name = "Contrast between color" if field == "color" else f"Contrast between {field}"
+            raise InvalidItem(f"{name} {spelled} and background {item.background} {reason}",
+                              "background" if field == "color" else field)
 
 
 _ASSET_FIELDS = (("logo", "logo_url", "logo_file"), ("background", "bg_image_url", "bg_image_file"))
@@ -218,29 +246,26 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
                           "Upgrade for higher resolution.")
     fg = _color(item.color, "color")
     bg = _color(item.background, "background", background=True)
-    _style_checks(item)
+    style = _style(item, fg)
     wants = _asset_checks(item, plan, uploads)
     if item.error_correction != "auto":
         level = item.error_correction
     else:  # H where a logo or background image is composited
         level = "H" if wants else "M"
-    if fg[3] == 255 and bg[3] == 255:
-        ratio = contrast_ratio(fg, bg)
-        if ratio < MIN_CONTRAST:
-            raise InvalidItem(
-                f"Contrast between color {item.color} and background {item.background} is "
-                f"{ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that scanners need.",
-                "background")
+    _contrast(item, fg, bg, style)
     try:
         version = plan_version(content, level)
-        layout = plan_layout(item.size_inches, item.dpi, symbol_size(version), item.quiet_zone)
+        frame = frame_box(pixels_for(item.size_inches, item.dpi), item.frame_style,
+                          item.frame_label is not None)
+        layout = plan_layout(item.size_inches, item.dpi, symbol_size(version), item.quiet_zone,
+                             frame)
     except CapacityError as exc:
         raise InvalidItem(str(exc), "data") from None
     except LayoutError as exc:
         raise InvalidItem(str(exc), "size_inches") from None
     job = RenderJob(content=content, level=level, version=version, layout=layout,
                     pattern=item.pattern, fg=fg, bg=bg, format=item.format,
-                    size_inches=item.size_inches, dpi=item.dpi)
+                    size_inches=item.size_inches, dpi=item.dpi, style=style)
     return ValidItem(item, job, is_inverted(fg, bg), code=code,
                      has_logo=any(kind == "logo" for kind, _ in wants), wants=wants)
 

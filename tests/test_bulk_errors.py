@@ -140,7 +140,8 @@ def test_every_failing_item_is_reported_and_nothing_is_charged(server) -> None:
     items[11] = {"data": "a"}
     items[12] = {"data": "a", "size_inches": "3"}
     items[13] = 42
-    items[14] = {"data": "a", "size_inches": 2, "pattern": "dot"}
+    items[14] = {"data": "a", "size_inches": 2, "pattern": "dot", "background": "white",
+                 "gradient_from": "#000000", "gradient_to": "#EEEEEE"}
     items[15] = {"data": "a", "size_inches": 2, "pattern": "plaid"}
     items[16] = {"size_inches": 2}
     items[17] = {"data": "Invalid color first", "size_inches": 99, "color": "rouge"}
@@ -157,8 +158,8 @@ def test_every_failing_item_is_reported_and_nothing_is_charged(server) -> None:
             "11": "Object missing required field `size_inches`",
             "12": "size_inches: Expected `float`, got `str`",
             "13": "Expected `object`, got `int`",
-            "14": "pattern 'dot' is not supported by this service yet; use one of: "
-                  "rounded, squares.",
+            "14": "Contrast between gradient_to #EEEEEE and background white is 1.16:1, "
+                  "below the minimum of 3:1 that scanners need.",
             "15": "pattern: Invalid enum value 'plaid'",
             "16": "data is required for data_type 'url'",
             "17": "size_inches: Expected `float` <= 15.0",
@@ -195,18 +196,28 @@ def test_content_that_cannot_be_a_qr_code_is_422(server) -> None:
     assert server.admin.usage(account) == 0
 
 
-def test_fields_of_later_issues_are_refused_not_ignored(server) -> None:
+def test_style_fields_are_checked_not_ignored(server) -> None:
     _, key = server.account("starter")
-    fields = [{"eye_shape": "circle"}, {"gradient_from": "#000000", "gradient_to": "#333333"},
-              {"gradient_from": "#000000"}, {"frame_style": "box"}, {"frame_label": "Scan me"},
-              {"bg_image_url": "file:///etc/passwd"}, {"eye_color": "#FF0000"}]
+    fields = [{"gradient_from": "#000000"},
+              {"frame_label": "Scan me"},
+              {"eye_color": "vert"},
+              {"background": "#101010", "color": "#FFFFFF", "eye_color": "#000000"},
+              {"bg_image_url": "file:///etc/passwd"},
+              {"eye_center_shape": "heart"}]
     r = post(server, key, {"items": [{"data": "a", "size_inches": 2, **f} for f in fields]})
     assert r.status_code == 422
     errors = r.json()["errors"]
-    assert sorted(errors, key=int) == [str(i) for i in range(len(fields))]
-    assert errors["2"] == "gradient_from and gradient_to go together: give both or neither."
-    assert errors["5"] == ("bg_image_url must be an http or https URL of at most 2048 "
-                           "characters, got 'file:///etc/passwd'")
+    assert errors == {
+        "0": "gradient_from and gradient_to go together: give both or neither.",
+        "1": "frame_label needs a frame_style other than 'none'.",
+        "2": "Invalid color 'vert'. Use 'black', 'white', or hex like #RRGGBB.",
+        "3": "Contrast between eye_border_color #000000 and background #101010 is 1.10:1, "
+             "below the minimum of 3:1 that scanners need.",
+        "4": "bg_image_url must be an http or https URL of at most 2048 characters, got "
+             "'file:///etc/passwd'",
+        "5": errors["5"],
+    }
+    assert errors["5"].startswith("eye_center_shape: Invalid enum value 'heart'")
     # plan gates are per-item messages (checked with a plan that has bulk)
     from service.limits.plans import PLANS
     from service.validation import InvalidItem, validate_item

@@ -8,7 +8,22 @@ from .color import RGBA
 from .layout import Layout
 from .overlay import Overlay
 
-__all__ = ["RenderJob", "RenderResult"]
+__all__ = ["RenderJob", "RenderResult", "Style"]
+
+
+class Style(msgspec.Struct, frozen=True, array_like=True):
+    """Everything beyond a plain pattern: eyes, gradient, frame (colours resolved)."""
+
+    eye_border: str = "square"
+    eye_center: str = "square"
+    eye_border_color: RGBA | None = None  # None: the modules' colour
+    eye_center_color: RGBA | None = None
+    outer_frame: bool = False
+    outer_frame_color: RGBA | None = None
+    gradient: tuple[RGBA, RGBA] | None = None  # top and bottom colour of the dark modules
+    frame_style: str = "none"
+    frame_color: RGBA | None = None
+    frame_label: str | None = None
 
 
 class RenderJob(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +38,7 @@ class RenderJob(msgspec.Struct, frozen=True, kw_only=True):
     size_inches: float
     dpi: int
     overlay: Overlay | None = None  # a logo or background image, by content hash
+    style: Style | None = None  # None: the plain pattern, square eyes, no frame
 
 
 class RenderResult(msgspec.Struct, frozen=True):

@@ -88,7 +88,7 @@ def logo_box(layout: Layout, ratio: float, width: int, height: int) -> Box:
     else:
         w, h = max(1, round(side * width / height)), side
     return Box(layout.offset + (layout.symbol_pixels - w) // 2,
-               layout.offset + (layout.symbol_pixels - h) // 2, w, h)
+               layout.offset + layout.dy + (layout.symbol_pixels - h) // 2, w, h)
 
 
 def clear_zone(dark: np.ndarray, layout: Layout, box: Box) -> np.ndarray:
@@ -96,8 +96,9 @@ def clear_zone(dark: np.ndarray, layout: Layout, box: Box) -> np.ndarray:
     ppm, off, n = layout.ppm, layout.offset, layout.modules
     c0 = max(0, math.floor((box.x - off) / ppm) - 1)
     c1 = min(n, math.ceil((box.x - off + box.width) / ppm) + 1)
-    r0 = max(0, math.floor((box.y - off) / ppm) - 1)
-    r1 = min(n, math.ceil((box.y - off + box.height) / ppm) + 1)
+    top = off + layout.dy
+    r0 = max(0, math.floor((box.y - top) / ppm) - 1)
+    r1 = min(n, math.ceil((box.y - top + box.height) / ppm) + 1)
     out = dark.copy()
     out[r0:r1, c0:c1] = False
     return out
@@ -117,6 +118,22 @@ def _logo(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
 def _background(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Image:
     return _resized.get(("bg", sha, side), lambda: _source(sha, assets)
                         .thumbnail_image(side, height=side, crop="centre").copy_memory())
+
+
+def logo_image(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
+    return _logo(sha, box, assets)
+
+
+def background_image(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Image:
+    return _background(sha, side, assets)
+
+
+def background_tone(sha: str, modules: int, assets: Mapping[str, bytes]) -> np.ndarray:
+    """How dark the background image is under each module, 0 (light) to 1 (dark)."""
+    grey = _background(sha, modules, assets).colourspace("b-w")[0].cast("uchar")
+    values = np.ndarray(buffer=grey.write_to_memory(), dtype=np.uint8,
+                        shape=(modules, modules))
+    return 1 - values.astype(float) / 255
 
 
 def veil_color(bg: RGBA) -> RGBA:
@@ -205,9 +222,10 @@ def svg_layers(overlay: Overlay, layout: Layout, bg: RGBA, box: Box | None,
         sym, off = layout.symbol_pixels, layout.offset
         image = _background(overlay.background, sym, assets)
         veil = veil_color(bg)
-        under = (f'<image x="{off}" y="{off}" width="{sym}" height="{sym}" '
+        top = off + layout.dy
+        under = (f'<image x="{off}" y="{top}" width="{sym}" height="{sym}" '
                  f'preserveAspectRatio="none" href="{_data_uri(image, True)}"/>'
-                 f'<rect x="{off}" y="{off}" width="{sym}" height="{sym}" '
+                 f'<rect x="{off}" y="{top}" width="{sym}" height="{sym}" '
                  f'fill="#{veil[0]:02x}{veil[1]:02x}{veil[2]:02x}" fill-opacity="{VEIL:g}"/>')
     if overlay.logo is not None and box is not None:
         image = _logo(overlay.logo, box, assets)

@@ -18,8 +18,9 @@ import numpy as np
 from .encode import encode
 from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
-from .overlay import (Box, Overlay, cached_patch, clear_zone, logo_box, logo_dimensions,
-                      logo_patch, svg_layers, write_png_layers)
+from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
+                      logo_dimensions, logo_patch, svg_layers, write_png_layers)
+from .styled import scene, write_styled_png, write_styled_svg
 from .png import AA_LEVELS, index_region, palette, write_png
 from .svg import write_svg
 
@@ -66,11 +67,34 @@ def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
     return cached_patch((overlay.logo, box, job.fg, job.bg, geom.radius), make)
 
 
+FAST_PATTERNS = frozenset({"squares", "rounded"})
+
+
+def _styled(dark: np.ndarray, job: RenderJob, assets: Mapping[str, bytes]) -> bytes:
+    """Any pattern, eyes, gradient, frame and caption, with the overlay layers if any."""
+    overlay, box = job.overlay, None
+    if overlay is not None and overlay.logo is not None:
+        box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
+        if overlay.clear_zone:
+            dark = clear_zone(dark, job.layout, box)
+    tone = None
+    if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
+        tone = background_tone(overlay.background, job.layout.modules, assets)
+    sc = scene(job, dark, tone)
+    if job.format == "png":
+        return write_styled_png(sc, job.dpi, overlay, box, assets)
+    below, above = (svg_layers(overlay, job.layout, job.bg, box, assets) if overlay
+                    else ("", ""))
+    return write_styled_svg(sc, job.size_inches, below, above)
+
+
 def render(job: RenderJob, compression: int = 0,
            assets: Mapping[str, bytes] = _NO_ASSETS) -> RenderResult:
     start = time.perf_counter()
     dark = encode(job.content, job.level, job.version)
-    if job.overlay is None:
+    if job.style is not None or job.pattern not in FAST_PATTERNS:
+        data = _styled(dark, job, assets)
+    elif job.overlay is None:
         data = WRITERS[job.format](shape(dark, job.pattern), job, compression)
     else:
         data = _with_overlay(dark, job, job.overlay, compression, assets)

@@ -24,13 +24,17 @@ TRIAL_PPM = 6
 
 
 def trial_job(job: RenderJob) -> RenderJob:
+    """The job small, without its frame (which only takes room around the symbol)."""
     layout = job.layout
     ppm = min(layout.ppm, TRIAL_PPM)
-    quiet = layout.offset // layout.ppm
+    quiet = min(layout.offset // layout.ppm, 4)
     pixels = (layout.modules + 2 * quiet) * ppm
     small = Layout(pixels=pixels, modules=layout.modules, ppm=ppm, offset=quiet * ppm)
+    style = job.style
+    if style is not None and style.frame_style != "none":
+        style = msgspec.structs.replace(style, frame_style="none", frame_label=None)
     return msgspec.structs.replace(job, layout=small, format="png", dpi=72,
-                                   size_inches=pixels / 72)
+                                   size_inches=pixels / 72, style=style)
 
 
 def _grey(data: bytes, inverted: bool) -> np.ndarray:

@@ -1,0 +1,64 @@
+"""Stage 4c: the eyes (finder patterns), drawn as three whole shapes rather than as modules.
+
+Shapes are in module units within the 7 x 7 finder: a border ring (outer 7, inner 5, one module
+thick, as scanners expect) and a 3 x 3 centre; the optional outer frame is a thin ring in the
+light separator around each eye. ``leaf-<corner>``: all corners round but that one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .shapes import Circle, Poly, Ring, RoundRect, Shape, Union, star_points
+
+__all__ = ["BORDERS", "CENTRES", "EYE_DEFAULTS", "eye_origins", "outer_ring"]
+
+_CORNERS = ("tl", "tr", "br", "bl")
+
+
+def _leaf(corner: str, r: float, x0: float, x1: float) -> RoundRect:
+    return RoundRect(x0, x0, x1, x1, tuple(0 if c == corner else r for c in _CORNERS))
+
+
+def _octagon(x0: float, x1: float, c: float) -> Poly:
+    return Poly([(x0 + c, x0), (x1 - c, x0), (x1, x0 + c), (x1, x1 - c), (x1 - c, x1),
+                 (x0 + c, x1), (x0, x1 - c), (x0, x0 + c)])
+
+
+BORDERS: dict[str, Callable[[], Shape]] = {
+    "square": lambda: Ring(RoundRect(0, 0, 7, 7), RoundRect(1, 1, 6, 6)),
+    "rounded": lambda: Ring(RoundRect(0, 0, 7, 7, (2,) * 4), RoundRect(1, 1, 6, 6, (1,) * 4)),
+    "circle": lambda: Ring(Circle(3.5, 3.5, 3.5), Circle(3.5, 3.5, 2.5)),
+    "frame": lambda: Ring(_octagon(0, 7, 1.6), _octagon(1, 6, 1.2)),
+    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.6, 0, 7), _leaf(c, 1.6, 1, 6)))
+       for c in _CORNERS},
+}
+
+CENTRES: dict[str, Callable[[], Shape]] = {
+    "square": lambda: RoundRect(2, 2, 5, 5),
+    "rounded": lambda: RoundRect(2, 2, 5, 5, (0.8,) * 4),
+    "circle": lambda: Circle(3.5, 3.5, 1.5),
+    "leaf-tl": lambda: _leaf("tl", 1.3, 2, 5),
+    "sunburst": lambda: Poly(star_points(3.5, 3.5, 1.62, 1.42, 20)),
+    "star": lambda: Poly(star_points(3.5, 3.6, 2.2, 1.15, 5)),
+    "diamond": lambda: Poly([(3.5, 1.75), (5.25, 3.5), (3.5, 5.25), (1.75, 3.5)]),
+    "cross": lambda: Union([RoundRect(1.9, 2.7, 5.1, 4.3), RoundRect(2.7, 1.9, 4.3, 5.1)]),
+}
+
+# eye_shape -> (border, centre) when those are not given
+EYE_DEFAULTS = {"square": ("square", "square"), "rounded": ("rounded", "rounded"),
+                "circle": ("circle", "circle"), "frame": ("frame", "square")}
+
+
+def outer_ring(border: str) -> Shape:
+    """A ring 0.25 module thick, half a module outside the eye, following its outline."""
+    if border == "circle":
+        return Ring(Circle(3.5, 3.5, 4.25), Circle(3.5, 3.5, 4.0))
+    r = 0 if border in ("square", "frame") else 2.8
+    return Ring(RoundRect(-0.75, -0.75, 7.75, 7.75, (r,) * 4),
+                RoundRect(-0.5, -0.5, 7.5, 7.5, (max(0, r - 0.25),) * 4))
+
+
+def eye_origins(n: int) -> list[tuple[int, int]]:
+    """(column, row) of each finder's top-left module."""
+    return [(0, 0), (n - 7, 0), (0, n - 7)]

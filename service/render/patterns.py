@@ -1,0 +1,162 @@
+"""Stage 4 for styled codes: every module pattern of the contract as a table entry.
+
+A pattern turns the dark-module matrix (finder patterns already removed: the eye stage draws
+them) into one small integer per module, its *kind* (``NONE`` for nothing drawn), and gives the
+shape of each kind in unit module coordinates (``service.render.shapes``). The PNG writer
+rasterises each kind once per pixel size into a tile and gathers tiles; the SVG writer writes
+each module's shape, so both draw the same figures. Patterns that join neighbours (rounded,
+liquid, connected-*) choose kinds from the neighbours, and joined edges run to the tile's edge,
+so no seam can appear between two dark modules at any size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+import msgspec
+import numpy as np
+
+from .shapes import Circle, Fillet, Poly, RoundRect, Shape, Union, coverage, star_points
+
+__all__ = ["NONE", "PATTERN_NAMES", "Pattern", "kinds", "tiles"]
+
+NONE = 255
+TL, TR, BR, BL = 1, 2, 4, 8
+_HALFTONE_LEVELS = 5
+
+
+def _neighbours(dark: np.ndarray) -> tuple[np.ndarray, ...]:
+    p = np.pad(dark, 1)
+    return (p[:-2, 1:-1], p[1:-1, 2:], p[2:, 1:-1], p[1:-1, :-2],  # up, right, down, left
+            p[:-2, :-2], p[:-2, 2:], p[2:, 2:], p[2:, :-2])  # ul, ur, dr, dl
+
+
+def _corners(dark: np.ndarray) -> np.ndarray:
+    """Rounded-corner bits: a corner is rounded when both modules beside it are light."""
+    up, right, down, left, *_ = _neighbours(dark)
+    return ((~up & ~left) * TL | (~up & ~right) * TR | (~down & ~right) * BR
+            | (~down & ~left) * BL).astype(np.uint8)
+
+
+def _rounded_shape(kind: int, r: float = 0.5) -> Shape:
+    return RoundRect(0, 0, 1, 1, tuple(r if kind & bit else 0 for bit in (TL, TR, BR, BL)))
+
+
+def _liquid_kinds(dark: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    up, right, down, left, ul, ur, dr, dl = _neighbours(dark)
+    fillets = ((up & left & ul) * TL | (up & right & ur) * TR | (down & right & dr) * BR
+               | (down & left & dl) * BL).astype(np.uint8)
+    return np.where(dark, _corners(dark), np.where(fillets > 0, 16 + fillets, NONE))
+
+
+def _liquid_shape(kind: int) -> Shape:
+    if kind < 16:
+        return _rounded_shape(kind)
+    bits = kind - 16
+    spots = {TL: (0, 0), TR: (1, 0), BR: (1, 1), BL: (0, 1)}
+    return Union([Fillet(x, y, 0.5) for bit, (x, y) in spots.items() if bits & bit])
+
+
+def _connected_kinds(dark: np.ndarray, horizontal: bool) -> np.ndarray:
+    up, right, down, left, *_ = _neighbours(dark)
+    before, after = (left, right) if horizontal else (up, down)
+    return np.where(dark, before * 2 + after, NONE).astype(np.uint8)
+
+
+def _connected_shape(kind: int, horizontal: bool) -> Shape:
+    joined_before, joined_after = bool(kind & 2), bool(kind & 1)
+    a0 = 0.0 if joined_before else 0.1
+    a1 = 1.0 if joined_after else 0.9
+    rb = 0.0 if joined_before else 0.4
+    ra = 0.0 if joined_after else 0.4
+    if horizontal:
+        return RoundRect(a0, 0.1, a1, 0.9, (rb, ra, ra, rb))
+    return RoundRect(0.1, a0, 0.9, a1, (rb, rb, ra, ra))
+
+
+def _halftone_kinds(dark: np.ndarray, tone: np.ndarray | None,
+                    function: np.ndarray) -> np.ndarray:
+    """Module size follows ``tone`` (0 light .. 1 dark: a background image's darkness under
+    each module, or a gentle radial shading without one); function patterns stay whole."""
+    n = dark.shape[0]
+    if tone is None:
+        i, j = np.indices((n, n))
+        c = (n - 1) / 2
+        tone = 1 - np.hypot(i - c, j - c) / (c * 1.5)
+    level = np.clip(np.rint(tone * (_HALFTONE_LEVELS - 1)), 0, _HALFTONE_LEVELS - 1)
+    kinds = np.where(function, _HALFTONE_LEVELS, level).astype(np.uint8)
+    return np.where(dark, kinds, NONE).astype(np.uint8)
+
+
+def _halftone_shape(kind: int) -> Shape:
+    if kind == _HALFTONE_LEVELS:
+        return RoundRect(0, 0, 1, 1)
+    half = (0.45 + 0.4 * kind / (_HALFTONE_LEVELS - 1)) / 2
+    return RoundRect(0.5 - half, 0.5 - half, 0.5 + half, 0.5 + half)
+
+
+Kinds = Callable[[np.ndarray, np.ndarray | None, np.ndarray], np.ndarray]
+
+
+class Pattern(msgspec.Struct, frozen=True):
+    kinds: Kinds  # (dark, tone, function-pattern mask) -> kind per module
+    shape: Callable[[int, int], Shape]  # (kind, pixels per module) -> shape in module units
+    count: int  # kinds 0 .. count-1
+
+
+def _single(shape: Shape) -> Pattern:
+    return Pattern(lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8),
+                   lambda kind, ppm: shape, 1)
+
+
+def _framed_square(kind: int, ppm: int) -> Shape:
+    """A ring and a centre (which scanners sample) with a gap between, on whole pixels so the
+    gap is crisp in both formats; below 6 px per module there is no room for it: a square."""
+    if ppm < 6:
+        return RoundRect(0, 0, 1, 1)
+    ring = max(1, round(0.22 * ppm)) / ppm
+    gap = max(1, round(0.1 * ppm)) / ppm
+    a, b = ring, 1 - ring
+    c, d = ring + gap, 1 - ring - gap
+    return Union([RoundRect(0, 0, 1, a), RoundRect(0, b, 1, 1), RoundRect(0, a, a, b),
+                  RoundRect(b, a, 1, b), RoundRect(c, c, d, d)])
+
+
+PATTERNS: dict[str, Pattern] = {
+    "squares": _single(RoundRect(0, 0, 1, 1)),
+    "rounded": Pattern(lambda d, t, f: np.where(d, _corners(d), NONE).astype(np.uint8),
+                       lambda k, ppm: _rounded_shape(k), 16),
+    "dot": _single(Circle(0.5, 0.5, 0.45)),
+    "diamond": _single(Poly([(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)])),
+    "hexagon": _single(Poly([(0.5, 0.0), (0.933, 0.25), (0.933, 0.75), (0.5, 1.0),
+                             (0.067, 0.75), (0.067, 0.25)])),
+    "star": _single(Poly(star_points(0.5, 0.53, 0.5, 0.25, 5))),
+    "frame": Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), _framed_square, 1),
+    "liquid": Pattern(lambda d, t, f: _liquid_kinds(d, t), lambda k, ppm: _liquid_shape(k), 32),
+    "connected-h": Pattern(lambda d, t, f: _connected_kinds(d, True),
+                           lambda k, ppm: _connected_shape(k, True), 4),
+    "connected-v": Pattern(lambda d, t, f: _connected_kinds(d, False),
+                           lambda k, ppm: _connected_shape(k, False), 4),
+    "halftone": Pattern(_halftone_kinds, lambda k, ppm: _halftone_shape(k),
+                        _HALFTONE_LEVELS + 1),
+}
+PATTERN_NAMES = tuple(PATTERNS)
+
+
+def kinds(pattern: str, dark: np.ndarray, tone: np.ndarray | None,
+          function: np.ndarray) -> np.ndarray:
+    return PATTERNS[pattern].kinds(dark, tone, function)
+
+
+@lru_cache(maxsize=256)
+def tiles(pattern: str, ppm: int) -> np.ndarray:
+    """Coverage (0-255) of every kind at ``ppm`` pixels per module: (count + 1, ppm, ppm); the
+    last tile is empty, for ``NONE``."""
+    spec = PATTERNS[pattern]
+    out = np.zeros((spec.count + 1, ppm, ppm), dtype=np.uint8)
+    for kind in range(spec.count):
+        if pattern == "liquid" and kind >= 16 and kind == 16:
+            continue  # no fillet: nothing
+        out[kind] = coverage(spec.shape(kind, ppm), ppm, ppm, ppm)
+    return out

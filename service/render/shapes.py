@@ -1,0 +1,181 @@
+"""Shapes, one description for both writers: each shape gives a signed distance (negative
+inside, in the units it was built in) that the PNG side samples at pixel centres for
+anti-aliased coverage, and an SVG path outline of the same figure. Circles and arcs are exact
+in both; polygons are polygons in both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["Circle", "Fillet", "Poly", "Ring", "RoundRect", "Shape", "Union", "coverage",
+           "star_points"]
+
+
+def _n(v: float) -> str:
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+class Shape:
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        """The outline scaled by ``s`` and moved by (ox, oy), as SVG path data."""
+        raise NotImplementedError
+
+
+class RoundRect(Shape):
+    """x0, y0, x1, y1 and a radius per corner (tl, tr, br, bl)."""
+
+    def __init__(self, x0: float, y0: float, x1: float, y1: float,
+                 radii: Sequence[float] = (0, 0, 0, 0)) -> None:
+        self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
+        self.radii = tuple(radii)
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        cx, cy = (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+        hx, hy = (self.x1 - self.x0) / 2, (self.y1 - self.y0) / 2
+        tl, tr, br, bl = self.radii
+        px, py = x - cx, y - cy
+        r = np.where(px < 0, np.where(py < 0, tl, bl), np.where(py < 0, tr, br))
+        qx = np.abs(px) - hx + r
+        qy = np.abs(py) - hy + r
+        outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0))
+        return outside + np.minimum(np.maximum(qx, qy), 0) - r
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        x0, y0, x1, y1 = (ox + self.x0 * s, oy + self.y0 * s, ox + self.x1 * s, oy + self.y1 * s)
+        tl, tr, br, bl = (r * s for r in self.radii)
+        d = [f"M{_n(x0 + tl)} {_n(y0)}H{_n(x1 - tr)}"]
+        if tr:
+            d.append(f"A{_n(tr)} {_n(tr)} 0 0 1 {_n(x1)} {_n(y0 + tr)}")
+        d.append(f"V{_n(y1 - br)}")
+        if br:
+            d.append(f"A{_n(br)} {_n(br)} 0 0 1 {_n(x1 - br)} {_n(y1)}")
+        d.append(f"H{_n(x0 + bl)}")
+        if bl:
+            d.append(f"A{_n(bl)} {_n(bl)} 0 0 1 {_n(x0)} {_n(y1 - bl)}")
+        d.append(f"V{_n(y0 + tl)}")
+        if tl:
+            d.append(f"A{_n(tl)} {_n(tl)} 0 0 1 {_n(x0 + tl)} {_n(y0)}")
+        return "".join(d) + "Z"
+
+
+class Circle(Shape):
+    def __init__(self, cx: float, cy: float, r: float) -> None:
+        self.cx, self.cy, self.r = cx, cy, r
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.hypot(x - self.cx, y - self.cy) - self.r
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        cx, cy, r = ox + self.cx * s, oy + self.cy * s, self.r * s
+        return (f"M{_n(cx - r)} {_n(cy)}A{_n(r)} {_n(r)} 0 1 1 {_n(cx + r)} {_n(cy)}"
+                f"A{_n(r)} {_n(r)} 0 1 1 {_n(cx - r)} {_n(cy)}Z")
+
+
+class Poly(Shape):
+    def __init__(self, points: Sequence[tuple[float, float]]) -> None:
+        self.points = np.array(points, dtype=float)
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        v = self.points
+        d = np.full(x.shape, np.inf)
+        inside = np.zeros(x.shape, dtype=bool)
+        for i in range(len(v)):
+            (ax, ay), (bx, by) = v[i], v[i - 1]
+            ex, ey = bx - ax, by - ay
+            wx, wy = x - ax, y - ay
+            t = np.clip((wx * ex + wy * ey) / (ex * ex + ey * ey), 0, 1)
+            d = np.minimum(d, np.hypot(wx - ex * t, wy - ey * t))
+            crosses = (ay > y) != (by > y)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                xint = (bx - ax) * (y - ay) / (by - ay) + ax
+            inside ^= crosses & (x < xint)
+        return np.where(inside, -d, d)
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        pts = [f"{_n(ox + px * s)} {_n(oy + py * s)}" for px, py in self.points]
+        return "M" + "L".join(pts) + "Z"
+
+
+class Union(Shape):
+    def __init__(self, parts: Sequence[Shape]) -> None:
+        self.parts = list(parts)
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = self.parts[0].sdf(x, y)
+        for part in self.parts[1:]:
+            out = np.minimum(out, part.sdf(x, y))
+        return out
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        return "".join(p.path(s, ox, oy) for p in self.parts)
+
+
+class Ring(Shape):
+    """``outer`` minus ``inner`` (drawn with fill-rule evenodd)."""
+
+    def __init__(self, outer: Shape, inner: Shape) -> None:
+        self.outer, self.inner = outer, inner
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.maximum(self.outer.sdf(x, y), -self.inner.sdf(x, y))
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        return self.outer.path(s, ox, oy) + self.inner.path(s, ox, oy)
+
+
+class Fillet(Shape):
+    """The concave corner piece between two joined modules: the unit-square corner at
+    (cx, cy) outside a circle of radius r centred r away from it on both axes."""
+
+    def __init__(self, cx: float, cy: float, r: float) -> None:
+        self.cx, self.cy, self.r = cx, cy, r
+        self.sx = 1 if cx == 0 else -1  # direction into the cell
+        self.sy = 1 if cy == 0 else -1
+
+    def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        r = self.r
+        box = RoundRect(min(self.cx, self.cx + self.sx * r), min(self.cy, self.cy + self.sy * r),
+                        max(self.cx, self.cx + self.sx * r), max(self.cy, self.cy + self.sy * r))
+        hole = Circle(self.cx + self.sx * r, self.cy + self.sy * r, r)
+        return np.maximum(box.sdf(x, y), -hole.sdf(x, y))
+
+    def path(self, s: float, ox: float, oy: float) -> str:
+        r = self.r * s
+        cx, cy = ox + self.cx * s, oy + self.cy * s
+        ax, ay = cx + self.sx * r, cy
+        bx, by = cx, cy + self.sy * r
+        sweep = 1 if self.sx * self.sy < 0 else 0
+        return (f"M{_n(cx)} {_n(cy)}L{_n(ax)} {_n(ay)}"
+                f"A{_n(r)} {_n(r)} 0 0 {sweep} {_n(bx)} {_n(by)}Z")
+
+
+def star_points(cx: float, cy: float, outer: float, inner: float, points: int,
+                rotate: float = -math.pi / 2) -> list[tuple[float, float]]:
+    out = []
+    for k in range(points * 2):
+        r = outer if k % 2 == 0 else inner
+        a = rotate + k * math.pi / points
+        out.append((cx + r * math.cos(a), cy + r * math.sin(a)))
+    return out
+
+
+def coverage(shape: Shape, width: int, height: int, scale: float, x0: float = 0,
+             y0: float = 0) -> np.ndarray:
+    """uint8 coverage (0-255) of ``shape`` on a width x height pixel grid, where one shape unit
+    is ``scale`` pixels and pixel (0, 0)'s corner is at shape point (x0, y0)."""
+    total = np.zeros((height, width))
+    for sub_y in (0.25, 0.75):  # 2 x 2 samples per pixel, each anti-aliased over its half:
+        for sub_x in (0.25, 0.75):  # close to area coverage, even for sub-pixel gaps
+            xs = x0 + (np.arange(width) + sub_x) / scale
+            ys = y0 + (np.arange(height) + sub_y) / scale
+            x, y = np.meshgrid(xs, ys)
+            total += np.clip(0.5 - shape.sdf(x, y) * scale * 2, 0, 1)
+    return np.rint(total * (255 / 4)).astype(np.uint8)

@@ -1,0 +1,268 @@
+"""Stage 5c: the writers for styled codes (any pattern, eyes, gradient, frame, label, and the
+logo and background layers), PNG and SVG from one scene.
+
+The scene lists what to draw, in order, each piece a shape in known units with its ink: the
+data modules (a kind per module, see ``patterns``), the three eyes, their outer rings, the
+frame and its caption. The PNG side rasterises each piece (tiles for the modules, signed
+distances for the rest; numpy) and libvips composites the pieces, the gradient and the images
+in one pass outside the GIL, then writes 8-bit RGBA; the SVG side writes one path per layer
+(not one element per module), a ``linearGradient`` and a ``<text>`` caption.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+import msgspec
+import numpy as np
+import pyvips
+
+from .color import RGBA, contrast_ratio
+from .encode import _template
+from .eyes import BORDERS, CENTRES, eye_origins, outer_ring
+from .job import RenderJob, Style
+from .layout import Layout, frame_box
+from .overlay import VEIL, Box, Overlay, background_image, logo_image, veil_color
+from .patterns import NONE, PATTERNS, kinds, tiles
+from .shapes import Ring, RoundRect, Shape, coverage
+
+__all__ = ["FONT", "scene", "write_styled_png", "write_styled_svg"]
+
+FONT = "DejaVu Sans"
+_FONT_CSS = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
+_EYE_MARGIN = 1  # modules around a 7 x 7 eye that its outer ring may use
+_NO_STYLE = Style()
+
+
+class Piece(msgspec.Struct):
+    shape: Shape
+    scale: float  # pixels per shape unit
+    x: float  # pixel position of the shape's origin
+    y: float
+    box: tuple[int, int, int, int]  # pixel rectangle to rasterise: x, y, w, h
+    ink: RGBA
+    evenodd: bool = False
+    key: object = None  # same key, same coverage (an eye part at a given size): cached
+
+
+class Scene(msgspec.Struct):
+    layout: Layout
+    cells: np.ndarray  # kind per module
+    pattern: str
+    fg: RGBA
+    gradient: tuple[RGBA, RGBA] | None
+    bg: RGBA
+    pieces: list[Piece]  # eyes, rings, frame, in drawing order
+    label: tuple[str, RGBA, tuple[int, int, int, int]] | None  # text, ink, x y w h
+
+
+def _text_ink(band: RGBA, bg: RGBA) -> RGBA:
+    """The caption on a filled banner: white or black, whichever reads better on it."""
+    white, black = (255, 255, 255, 255), (0, 0, 0, 255)
+    return white if contrast_ratio(band, white) >= contrast_ratio(band, black) else black
+
+
+def _frame_pieces(style: Style, fg: RGBA, bg: RGBA, pixels: int,
+                  ) -> tuple[list[Piece], tuple[str, RGBA, tuple[int, int, int, int]] | None]:
+    fb = frame_box(pixels, style.frame_style, style.frame_label is not None)
+    if fb is None:
+        return [], None
+    ink = style.frame_color or fg
+    t, p = fb.line, pixels
+    radius = 4.0 * t if style.frame_style == "rounded" else 0.0
+    ring = Ring(RoundRect(0, 0, p, p, (radius,) * 4),
+                RoundRect(t, t, p - t, p - t, (max(0.0, radius - t),) * 4))
+    pieces = [Piece(ring, 1, 0, 0, (0, 0, p, p), ink, evenodd=True)]
+    label = None
+    text_ink = ink
+    if style.frame_style.startswith("banner") and fb.band:
+        band = RoundRect(t, fb.band_y0, p - t, fb.band_y1)
+        pieces.append(Piece(band, 1, 0, 0, (t, fb.band_y0, p - 2 * t, fb.band), ink))
+        text_ink = _text_ink(ink, bg)
+    if style.frame_label and fb.band:
+        pad = round(fb.band * 0.2)
+        label = (style.frame_label, text_ink,
+                 (t + pad, fb.band_y0 + pad, p - 2 * (t + pad), fb.band - 2 * pad))
+    return pieces, label
+
+
+def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
+    style = job.style or _NO_STYLE
+    layout = job.layout
+    n, ppm = layout.modules, layout.ppm
+    sx, sy = layout.offset, layout.offset + layout.dy
+    finders = np.zeros((n, n), dtype=bool)
+    for col, row in eye_origins(n):
+        finders[row:row + 7, col:col + 7] = True
+    function = ~_template(job.version).region
+    cells = kinds(job.pattern, dark & ~finders, tone, function & ~finders)
+    eye_ink_b = style.eye_border_color or job.fg
+    eye_ink_c = style.eye_center_color or job.fg
+    border, centre = BORDERS[style.eye_border](), CENTRES[style.eye_center]()
+    pieces: list[Piece] = []
+    m = _EYE_MARGIN
+    for col, row in eye_origins(n):
+        x, y = sx + col * ppm, sy + row * ppm
+        box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
+        if style.outer_frame:
+            ring_ink = style.outer_frame_color or job.fg
+            pieces.append(Piece(outer_ring(style.eye_border), ppm, x, y, box, ring_ink, True,
+                                ("ring", style.eye_border, ppm)))
+        pieces.append(Piece(border, ppm, x, y, box, eye_ink_b, True,
+                            ("border", style.eye_border, ppm)))
+        pieces.append(Piece(centre, ppm, x, y, box, eye_ink_c, False,
+                            ("centre", style.eye_center, ppm)))
+    frame, label = _frame_pieces(style, job.fg, job.bg, layout.pixels)
+    return Scene(layout, cells, job.pattern, job.fg, style.gradient, job.bg, frame + pieces,
+                 label)
+
+
+# -- PNG -------------------------------------------------------------------------------------
+
+def _mask(array: np.ndarray) -> pyvips.Image:
+    h, w = array.shape
+    return pyvips.Image.new_from_memory(np.ascontiguousarray(array).data, w, h, 1, "uchar")
+
+
+def _inked(mask: pyvips.Image, ink: RGBA) -> pyvips.Image:
+    return mask.linear([0, 0, 0, ink[3] / 255], [ink[0], ink[1], ink[2], 0]).cast(
+        "uchar").copy(interpretation="srgb")
+
+
+def _gradient_inked(mask: pyvips.Image, top: RGBA, bottom: RGBA) -> pyvips.Image:
+    h = mask.height
+    y = (pyvips.Image.xyz(mask.width, h)[1] + 0.5) / h
+    ink = y.linear([b - a for a, b in zip(top, bottom)], list(top))
+    alpha = ink[3] * mask / 255
+    return ink[:3].bandjoin(alpha).cast("uchar").copy(interpretation="srgb")
+
+
+def _modules_mask(sc: Scene) -> np.ndarray:
+    lay = sc.layout
+    tile = tiles(sc.pattern, lay.ppm)
+    cells = np.where(sc.cells == NONE, PATTERNS[sc.pattern].count, sc.cells)
+    n, ppm = lay.modules, lay.ppm
+    return tile[cells].transpose(0, 2, 1, 3).reshape(n * ppm, n * ppm)
+
+
+_masks: OrderedDict[object, np.ndarray] = OrderedDict()
+
+
+def _piece_mask(piece: Piece) -> pyvips.Image:
+    x, y, w, h = piece.box
+    cov = _masks.get(piece.key) if piece.key is not None else None
+    if cov is None:
+        cov = coverage(piece.shape, w, h, piece.scale, (x - piece.x) / piece.scale,
+                       (y - piece.y) / piece.scale)
+        if piece.key is not None and cov.size <= 4_000_000:
+            _masks[piece.key] = cov
+            while len(_masks) > 24:
+                _masks.popitem(last=False)
+    return _mask(cov)
+
+
+def _label_mask(text: str, w: int, h: int) -> pyvips.Image:
+    mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
+                             align="centre")
+    return mask.gravity("centre", w, h)
+
+
+def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | None,
+                     assets: Mapping[str, bytes]) -> bytes:
+    lay = sc.layout
+    sx, sy, sym = lay.offset, lay.offset + lay.dy, lay.symbol_pixels
+    layers: list[pyvips.Image] = []
+    xs: list[int] = []
+    ys: list[int] = []
+
+    def add(image: pyvips.Image, x: int, y: int) -> None:
+        layers.append(image)
+        xs.append(x)
+        ys.append(y)
+
+    if overlay is not None and overlay.background is not None:
+        veil = veil_color(sc.bg)
+        add(background_image(overlay.background, sym, assets), sx, sy)
+        add(pyvips.Image.black(sym, sym, bands=4).new_from_image(
+            [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb"), sx, sy)
+    mask = _mask(_modules_mask(sc))
+    add(_gradient_inked(mask, *sc.gradient) if sc.gradient else _inked(mask, sc.fg), sx, sy)
+    for piece in sc.pieces:
+        add(_inked(_piece_mask(piece), piece.ink), piece.box[0], piece.box[1])
+    if sc.label is not None:
+        text, ink, (x, y, w, h) = sc.label
+        add(_inked(_label_mask(text, w, h), ink), x, y)
+    if overlay is not None and overlay.logo is not None and box is not None:
+        add(logo_image(overlay.logo, box, assets), box.x, box.y)
+    base = pyvips.Image.black(lay.pixels, lay.pixels, bands=4).new_from_image(
+        list(sc.bg)).copy(interpretation="srgb")
+    out = base.composite(layers, "over", x=xs, y=ys).cast("uchar")
+    out = out.copy(xres=dpi / 25.4, yres=dpi / 25.4)
+    return bytes(out.pngsave_buffer(compression=2, filter="up", keep="none"))
+
+
+# -- SVG -------------------------------------------------------------------------------------
+
+def _paint(attr: str, c: RGBA) -> str:
+    value = f'{attr}="#{c[0]:02x}{c[1]:02x}{c[2]:02x}"'
+    return value + (f' {attr}-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else "")
+
+
+def _stop(offset: int, c: RGBA) -> str:
+    opacity = f' stop-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else ""
+    return f'<stop offset="{offset}" stop-color="#{c[0]:02x}{c[1]:02x}{c[2]:02x}"{opacity}/>'
+
+
+def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str = "") -> bytes:
+    lay = sc.layout
+    size, ppm = lay.pixels, lay.ppm
+    sx, sy = lay.offset, lay.offset + lay.dy
+    spec = PATTERNS[sc.pattern]
+    shapes: dict[int, Shape] = {}
+    parts: list[str] = []
+    rows, cols = np.nonzero(sc.cells != NONE)
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        kind = int(sc.cells[r, c])
+        shape = shapes.get(kind)
+        if shape is None:
+            shape = shapes[kind] = spec.shape(kind, ppm)
+        parts.append(shape.path(ppm, sx + c * ppm, sy + r * ppm))
+    inches = f"{size_inches:g}"
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{inches}in" '
+           f'height="{inches}in" viewBox="0 0 {size} {size}">']
+    if sc.gradient:
+        top, bottom = sc.gradient
+        out.append(f'<defs><linearGradient id="qg" gradientUnits="userSpaceOnUse" x1="0" '
+                   f'y1="{sy}" x2="0" y2="{sy + lay.symbol_pixels}">{_stop(0, top)}'
+                   f'{_stop(1, bottom)}</linearGradient></defs>')
+    if sc.bg[3]:
+        out.append(f'<rect width="{size}" height="{size}" {_paint("fill", sc.bg)}/>')
+    out.append(below)
+    fill = 'fill="url(#qg)"' if sc.gradient else _paint("fill", sc.fg)
+    out.append(f'<path {fill} d="{"".join(parts)}"/>')
+    groups: dict[tuple[RGBA, bool], list[str]] = {}
+    for piece in sc.pieces:
+        groups.setdefault((piece.ink, piece.evenodd), []).append(
+            piece.shape.path(piece.scale, piece.x, piece.y))
+    for (ink, evenodd), paths in groups.items():
+        rule = ' fill-rule="evenodd"' if evenodd else ""
+        out.append(f'<path {_paint("fill", ink)}{rule} d="{"".join(paths)}"/>')
+    if sc.label is not None:
+        text, ink, (x, y, w, h) = sc.label
+        font = _label_font_px(text, w, h)
+        out.append(f'<text x="{x + w / 2:g}" y="{y + h / 2:g}" font-family="{_FONT_CSS}" '
+                   f'font-weight="bold" font-size="{font:g}" text-anchor="middle" '
+                   f'dominant-baseline="central" {_paint("fill", ink)}>{escape(text)}</text>')
+    out.append(above)
+    out.append("</svg>\n")
+    return "".join(out).encode()
+
+
+def _label_font_px(text: str, w: int, h: int) -> float:
+    """The size libvips' text() picks to fit the box: measured once, so both formats agree."""
+    mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
+                             align="centre")
+    probe = pyvips.Image.text(escape(text), font=f"{FONT} Bold 100", dpi=72)
+    return round(100 * mask.width / max(1, probe.width), 2)
