@@ -19,7 +19,7 @@ from litestar import Request
 from litestar.response import Stream
 
 from .batch import Settlement, give_back_later, stream_batch
-from .errors import (ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
+from .errors import (Conflict, ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
                      OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
@@ -34,7 +34,7 @@ from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
                          with_new_short_id, with_short_id)
 from .zipstream import member_overhead
 
-__all__ = ["MAX_BULK_ITEMS", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
+__all__ = ["MAX_BULK_ITEMS", "asset_hashes", "check_replay_assets", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
            "charge", "refuse", "refuse_bulk", "validate_bulk"]
 
 MAX_BULK_ITEMS = 5_000
@@ -93,6 +93,19 @@ def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
     if bound > ceiling:
         raise OutputTooLarge(f"This batch would produce at least {bound} bytes, over the "
                              f"{ceiling} byte ZIP ceiling; split it or lower sizes.")
+
+
+def asset_hashes(items: list[ValidItem]) -> list[str]:
+    return sorted({sha for item in items for sha in (item.assets or {})})
+
+
+def check_replay_assets(items: list[ValidItem], recorded: list[str]) -> None:
+    """A replay draws the same images or none: if a logo or background at the same URL has
+    changed since the first request, its images and manifest could not be the same."""
+    if asset_hashes(items) != recorded:
+        raise Conflict("A logo or background image of this request changed since the first "
+                       "request with this Idempotency-Key; its result cannot be replayed. Use "
+                       "a new key to render it again.")
 
 
 def dynamic_cap_error(result: ChargeResult, adds: int) -> PlanForbidden:
@@ -166,6 +179,7 @@ class _Record(msgspec.Struct):
     remaining: int
     manifest: str  # base64 of the zlib-compressed manifest.json
     modified: str = ""  # the members' timestamp, ISO 8601
+    assets: list[str] = []  # content hashes of the logos and backgrounds drawn
 
 
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
@@ -184,6 +198,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
             first = msgspec.structs.replace(
                 caller, account=msgspec.structs.replace(caller.account, plan=record.plan))
             items, ctx = await validate_bulk(body, first, svc)
+            check_replay_assets(items, record.assets)
             return _replay(svc, account, items, ctx, record)
         items, ctx = await validate_bulk(body, caller, svc)
         del body
@@ -216,7 +231,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         if idem is not None:
             record = _Record(short_ids, result.plan, result.remaining,
                              base64.b64encode(zlib.compress(manifest, 6)).decode(),
-                             modified.isoformat())
+                             modified.isoformat(), asset_hashes(items))
             await idem.finish(msgspec.json.encode(record).decode())
 
     settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,

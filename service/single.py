@@ -16,7 +16,7 @@ from litestar import Request, Response
 from .assets.decode import KINDS
 from .assets.loader import Uploads
 from .batch import give_back_later, settle_or_retry
-from .bulk import charge, refuse
+from .bulk import asset_hashes, charge, check_replay_assets, refuse
 from .errors import FieldError, MalformedBody, PlanForbidden, Unavailable
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
@@ -122,6 +122,7 @@ class _Record(msgspec.Struct):
     remaining: int
     cache: str
     ms: str
+    assets: list[str] = []  # content hashes of the logo and background drawn
 
 
 async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Response[bytes]:
@@ -146,6 +147,7 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
         record = msgspec.json.decode(idem.replay, type=_Record)
         # the first answer's plan
         valid = await validate_single(item, PLANS[record.plan], ctx, svc, uploads)
+        check_replay_assets([valid], record.assets)
         if record.id and valid.code is not None:
             valid = with_short_id(valid, ctx, record.id)
         ((image, _),) = await svc.renderer.render([valid.job], {}, valid.assets)
@@ -161,7 +163,7 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
         ((image, hit),) = await svc.renderer.render([valid.job], {}, valid.assets)
         record = _Record(valid.code.short_id if valid.code else "", result.plan,
                          result.remaining, "HIT" if hit else "MISS",
-                         "0" if hit else str(image.duration_ms))
+                         "0" if hit else str(image.duration_ms), asset_hashes([valid]))
         if idem is not None:
             await idem.finish(msgspec.json.encode(record).decode())
     except BaseException:

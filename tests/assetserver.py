@@ -102,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
         name = path.split("?", 1)[0]
         if name in IMAGES:  # every image is served as image/png: the type is judged by bytes
             self._send(200, IMAGES[name])
+        elif name == "flip":  # a different image on every request
+            self._send(200, IMAGES["logo.png" if server.hits[self.path] % 2 else "logo.webp"])
         elif name == "404":
             self._send(404, b"not here", "text/plain")
         elif name == "500":

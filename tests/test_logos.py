@@ -110,11 +110,14 @@ HOSTILE: list[tuple[str, str, str]] = [  # (field, path, what the message says)
 ]
 
 
-def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server) -> None:
+@pytest.mark.parametrize("half", [0, 1])
+def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server, half) -> None:
+    """In two batches: a batch may use at most 16 distinct asset URLs."""
     account, key = live.account("pro")
     tag = uuid.uuid4().hex
+    cases = HOSTILE[half::2]
     items: list[dict[str, object]] = [{"data": "https://example.com/fine", "size_inches": 1}]
-    for field, path, _ in HOSTILE:
+    for field, path, _ in cases:
         items.append({"data": f"https://example.com/{path}", "size_inches": 1,
                       field: asset_server.url(f"{path}?{tag}")})
     items.append({"data": "x", "size_inches": 1, "logo_url": "http://internal-host/l.png"})
@@ -127,22 +130,23 @@ def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server) -
     assert body["rendered_before_failure"] == 1
     errors = body["errors"]
     assert sorted(errors, key=int) == [str(i) for i in range(1, len(items))]
-    for i, (field, path, says) in enumerate(HOSTILE, start=1):
+    for i, (field, path, says) in enumerate(cases, start=1):
         assert says in errors[str(i)], (path, errors[str(i)])
         if "refusing" not in says and "could not fetch" not in errors[str(i)]:
             assert errors[str(i)].startswith(f"{field} {asset_server.url(path)}"), errors[str(i)]
-    n = len(HOSTILE)
+    n = len(cases)
     assert errors[str(n + 1)] == ("refusing to fetch internal-host: resolves to "
                                   "private/internal IP 10.0.0.5")
     assert errors[str(n + 2)] == "could not fetch nowhere.test: the name does not resolve"
     assert elapsed < 30  # the slow ones ran at once, each cut at 5 s
     assert live.admin.usage(account) == 0
     # nothing is stuck: the same server renders at once
-    ok = bulk(live, key, [{"data": "after", "size_inches": 1,
+    ok = bulk(live, key, [{"data": "https://example.com/after", "size_inches": 1,
+                           "logo_size_ratio": 0.15,
                            "logo_url": asset_server.url(f"logo.png?{tag}")}])
-    assert ok.status_code == 200
+    assert ok.status_code == 200, ok.text
     archive, manifest = open_zip(ok.content)
-    check_image("png", archive.read("qr-0001.png"), "after", 1, 300)
+    check_image("png", archive.read("qr-0001.png"), "https://example.com/after", 1, 300)
 
 
 def test_the_dry_run_gives_the_same_asset_errors(live, asset_server) -> None:
@@ -238,3 +242,99 @@ def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
     second = bulk(live, key, items)  # the assets come from the fetcher's cache now
     assert [e["cache"] for e in open_zip(second.content)[1]["items"]] == ["HIT"] * 4
     assert asset_server.hits[f"/logo.png?{tag}"] == 1
+
+
+def test_bad_urls_are_per_item_422s_never_500s(live, asset_server) -> None:
+    account, key = live.account("pro")
+    urls = ["http://exämple.invalid/l.png", "http://example.com:99999/x",
+            "http://example.com:abc/x", "http://[::1/x", "http://a＃b/x",
+            "http://assets.test/with space.png"]
+    items = [{"data": f"bad-{i}", "size_inches": 1, "logo_url": u} for i, u in enumerate(urls)]
+    r = bulk(live, key, items)
+    assert r.status_code == 422, r.text[:300]
+    errors = r.json()["errors"]
+    assert sorted(errors, key=int) == [str(i) for i in range(len(urls))]
+    for message in errors.values():
+        assert message.startswith(("refusing to fetch", "could not fetch")), message
+    single = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
+                        json={"data": "x", "size_inches": 1, "logo_url": urls[1]})
+    assert single.status_code == 400 and "not a valid URL" in single.json()["logo_url"][0]
+    assert live.admin.usage(account) == 0
+
+
+def test_a_batch_uses_at_most_16_distinct_asset_urls(live, asset_server) -> None:
+    _, key = live.account("pro")
+    tag = uuid.uuid4().hex
+    items = [{"data": f"https://example.com/many/{i}", "size_inches": 1, "logo_size_ratio": 0.1,
+              "logo_url": asset_server.url(f"logo.png?{tag}-{i}")} for i in range(18)]
+    r = bulk(live, key, items)
+    assert r.status_code == 422
+    assert r.json()["errors"] == {str(i): "A batch may use at most 16 distinct logo and "
+                                          "background URLs; split it or share the images."
+                                  for i in (16, 17)}
+    assert r.json()["rendered_before_failure"] == 16
+
+
+def test_every_item_with_a_logo_is_trial_decoded(live, asset_server) -> None:
+    """How much a logo may hide depends on the content: at M, an opaque logo of 0.2 on a
+    version 3 code reads for some contents and not others. Each item is tried; what is
+    accepted decodes."""
+    account, key = live.account("pro")
+    square = asset_server.url("logo.webp")
+    items = [{"data": f"https://example.com/item/{i:05d}", "size_inches": 1.5, "dpi": 200,
+              "logo_url": square, "logo_size_ratio": 0.2, "error_correction": "M"}
+             for i in range(12)]
+    r = bulk(live, key, items)
+    assert r.status_code == 422
+    refused = {int(i) for i in r.json()["errors"]}
+    assert 0 < len(refused) < len(items)
+    kept = [item for i, item in enumerate(items) if i not in refused]
+    ok = bulk(live, key, kept)
+    assert ok.status_code == 200
+    archive, manifest = open_zip(ok.content)
+    for item, entry in zip(kept, manifest["items"]):
+        check_image("png", archive.read(entry["filename"]), str(item["data"]), 1.5, 200)
+
+
+def test_a_logo_and_a_background_from_the_same_file_are_different_images(live,
+                                                                         asset_server) -> None:
+    _, key = live.account("pro")
+    photo = asset_server.url(f"photo.jpg?{uuid.uuid4().hex}")
+    items = [{"data": "same-file", "size_inches": 2, "logo_url": photo},
+             {"data": "same-file", "size_inches": 2, "bg_image_url": photo},
+             {"data": "same-file", "size_inches": 2, "bg_image_url": photo,
+              "logo_url": photo}]
+    archive, manifest = open_zip(bulk(live, key, items).content)
+    assert len({e["sha256"] for e in manifest["items"]}) == 3
+    assert [e["cache"] for e in manifest["items"]] == ["MISS"] * 3
+    for item, entry in zip(items, manifest["items"]):
+        check_image("png", archive.read(entry["filename"]), "same-file", 2, 300)
+
+
+def test_a_replay_whose_logo_changed_is_a_409(backend, make_server, asset_server) -> None:
+    server = make_server(backend, asset_cache_ttl_s=0, **ASSETS_ALLOWED)
+    account, key = server.account("pro")
+    body = {"items": [{"data": "flip", "size_inches": 1,
+                       "logo_url": asset_server.url(f"flip?{uuid.uuid4().hex}")}]}
+    headers = {"X-Api-Key": key, "Idempotency-Key": uuid.uuid4().hex}
+    first = httpx.post(server.url + BULK, json=body, headers=headers, timeout=60)
+    assert first.status_code == 200
+    again = httpx.post(server.url + BULK, json=body, headers=headers, timeout=60)
+    assert again.status_code == 409
+    assert "changed since the first request" in again.json()["detail"]
+    assert server.admin.usage(account) == 1
+
+
+def test_auto_error_correction_grows_the_symbol_until_the_logo_reads(live, asset_server) -> None:
+    """Short content makes a version 1 code, where a default logo hides too much of some
+    contents: with error_correction auto the service takes a slightly larger version."""
+    _, key = live.account("pro")
+    items = [{"data": f"x{i}", "size_inches": 1.5, "dpi": 200,
+              "logo_url": asset_server.url("logo.webp")} for i in range(30)]
+    r = bulk(live, key, items)
+    assert r.status_code == 200, r.text[:300]
+    archive, manifest = open_zip(r.content)
+    versions = [e["version"] for e in manifest["items"]]
+    assert min(versions) == 1 and max(versions) > 1
+    for item, entry in zip(items, manifest["items"]):
+        check_image("png", archive.read(entry["filename"]), str(item["data"]), 1.5, 200)

@@ -19,6 +19,8 @@ import pyvips
 __all__ = ["Asset", "AssetError", "KINDS", "Kind", "harden", "load_asset"]
 
 MAX_PIXELS = 50_000_000
+MAX_SIDE = 16_384
+MAX_ASPECT = 10  # longer side / shorter side
 
 
 class Kind(msgspec.Struct, frozen=True):
@@ -26,11 +28,12 @@ class Kind(msgspec.Struct, frozen=True):
     what: str
     max_bytes: int
     max_side: int
+    square: bool  # normalised to its centre square
 
 
 KINDS = {
-    "logo": Kind("logo_url", "logo", 2_000_000, 1024),
-    "background": Kind("bg_image_url", "background image", 5_000_000, 2048),
+    "logo": Kind("logo_url", "logo", 2_000_000, 1024, False),
+    "background": Kind("bg_image_url", "background image", 5_000_000, 2048, True),
 }
 
 
@@ -39,8 +42,9 @@ class AssetError(ValueError):
 
 
 class Asset(msgspec.Struct, frozen=True):
-    sha256: str  # of the bytes as fetched or uploaded: part of the render cache key
-    data: bytes  # normalised: an sRGB + alpha PNG, at most max_side px on its longer side
+    sha256: str  # of the bytes as fetched or uploaded (and the kind): in the render cache key
+    data: bytes  # normalised: an sRGB + alpha PNG (JPEG for an opaque background), at most
+    # max_side px on its longer side
     width: int
     height: int
 
@@ -122,19 +126,33 @@ def load_asset(data: bytes, kind: Kind) -> Asset:
                              f"{MAX_PIXELS // 1_000_000} megapixels")
         if width < 1 or height < 1:
             raise AssetError("has no pixels")
-        if max(width, height) > kind.max_side:
+        if max(width, height) > MAX_SIDE:
+            raise AssetError(f"is {width} x {height} px, over the limit of {MAX_SIDE} px a "
+                             "side")
+        if max(width, height) > MAX_ASPECT * min(width, height):
+            raise AssetError(f"is {width} x {height} px, more than {MAX_ASPECT} times longer "
+                             "than it is wide")
+        if kind.square:  # a background is covered to the (square) symbol: keep its centre
+            side = min(width, height)
+            image = image.crop((width - side) // 2, (height - side) // 2, side, side)
+        if max(image.width, image.height) > kind.max_side:
             image = image.thumbnail_image(kind.max_side, height=kind.max_side, size="down")
         if image.interpretation not in ("srgb",) or image.format != "uchar":
             image = image.colourspace("srgb")
         if not image.hasalpha():
             image = image.bandjoin(255)
-        image = image.cast("uchar")
-        out = image.pngsave_buffer(compression=1, keep="none")
+        image = image.cast("uchar").copy_memory()
+        if kind.square and image[3].min() == 255:  # an opaque photo: a JPEG is far smaller
+            out = image[:3].jpegsave_buffer(Q=92, keep="none")
+        else:
+            out = image.pngsave_buffer(compression=1, keep="none")
     except pyvips.Error as exc:
         detail = str(exc).strip().splitlines()
         reason = next((line for line in detail[1:] if line.strip()), detail[0] if detail
                       else "unknown error")
         raise AssetError(f"could not be decoded as {fmt.upper()} ({reason.strip()[:160]})") \
             from None
-    check = pyvips.Image.pngload_buffer(out)
-    return Asset(hashlib.sha256(data).hexdigest(), out, check.width, check.height)
+    # the hash names the bytes and what they are used as (a logo and a background made from
+    # the same file are different images)
+    digest = hashlib.sha256(kind.field.encode() + b"\0" + data).hexdigest()
+    return Asset(digest, out, image.width, image.height)

@@ -18,15 +18,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpcore
 
 from .addresses import Network, blocked, literal_address
 
-__all__ = ["FetchError", "Fetcher", "Resolver", "SystemResolver"]
+__all__ = ["FetchError", "Fetcher", "Resolver", "SystemResolver", "ascii_url"]
 
 MAX_REDIRECTS = 3
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -44,10 +45,27 @@ class Resolver(Protocol):
 
 
 class SystemResolver:
+    """The system's resolver on threads of its own: a lookup that outlives the fetch's
+    deadline keeps its thread, but never one the rest of the service needs; past
+    ``max_pending`` lookups in flight, new ones are refused at once."""
+
+    def __init__(self, threads: int = 8, max_pending: int = 32) -> None:
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="resolve")
+        self._pending = 0
+        self._max = max_pending
+
     async def resolve(self, host: str, port: int) -> list[str]:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port,
-                                                             type=socket.SOCK_STREAM)
+        if self._pending >= self._max:
+            raise OSError("too many name lookups in flight")
+        self._pending += 1
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+        future.add_done_callback(self._done)
+        infos = await asyncio.shield(future)
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+    def _done(self, _: object) -> None:
+        self._pending -= 1
 
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -91,6 +109,32 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+def ascii_url(url: str) -> str:
+    """``url`` as the ASCII http(s) URL to request (IDNA host, percent-encoded rest);
+    FetchError when it is not one."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = parts.hostname, parts.port  # .port raises on a bad port
+    except ValueError:
+        raise FetchError(f"refusing to fetch {url[:200]}: not a valid URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise FetchError(f"refusing to fetch {url[:200]}: only http and https URLs are "
+                         "fetched")
+    if any(c in url for c in "\x00\r\n\t "):
+        raise FetchError(f"refusing to fetch {url[:200]}: not a valid URL")
+    try:
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise FetchError(f"refusing to fetch {url[:200]}: not a valid host name") from None
+    if ":" in ascii_host:
+        ascii_host = f"[{ascii_host}]"
+    safe = "/?#[]@!$&'()*+,;=:%~-._"
+    path = quote(parts.path or "/", safe=safe)
+    query = quote(parts.query, safe=safe)
+    netloc = ascii_host + (f":{port}" if port is not None else "")
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     for key, value in headers:
         if key.lower() == name:
@@ -123,17 +167,15 @@ class Fetcher:
             raise FetchError(f"could not fetch {url}: no complete answer within "
                              f"{self.timeout_s:g} s") from None
         except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol,
-                ssl.SSLError, OSError) as exc:
+                httpcore.LocalProtocolError, ssl.SSLError, OSError, ValueError,
+                TypeError, UnicodeError) as exc:
             raise FetchError(f"could not fetch {url}: {type(exc).__name__}: {exc}") from None
 
     async def _follow(self, pool: httpcore.AsyncConnectionPool, url: str, limit: int,
                       what: str, field: str) -> bytes:
         current = url
         for hop in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(current)
-            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-                raise FetchError(f"refusing to fetch {current}: only http and https URLs "
-                                 "are fetched")
+            current = ascii_url(current)
             async with pool.stream("GET", current, headers=_HEADERS) as response:
                 status = response.status
                 headers = list(response.headers)

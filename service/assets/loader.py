@@ -10,6 +10,7 @@ message of every item using that URL, and nothing else about the batch changes.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 import msgspec
 
 from ..metrics import Metrics
+from ..render.encode import symbol_size
+from ..render.layout import LayoutError, frame_box, plan_layout
 from ..render.overlay import Overlay
 from ..render.pool import RenderPool
 from ..render.trial import TRIAL_PPM
@@ -27,9 +30,13 @@ from .fetch import FetchError, Fetcher
 __all__ = ["AssetLoader", "Uploads"]
 
 Uploads = Mapping[str, bytes]  # kind ("logo", "background") -> uploaded bytes
+log = logging.getLogger("qrstudio.assets")
 _FETCHES_AT_ONCE = 8
+MAX_URLS_PER_BATCH = 16  # bounds a batch's fetching time (2 rounds of 5 s) and memory
 _FIELDS = {"logo": ("logo_url", "logo_file"), "background": ("bg_image_url", "bg_image_file")}
-_TRIALS_KEPT = 4096
+_TRIALS_KEPT = 20_000
+_TRIAL_CHUNK = 16
+_VERSION_BUMPS = 3
 
 
 class AssetLoader:
@@ -116,9 +123,9 @@ class AssetLoader:
                                                               dict[int, InvalidItem]]:
         """``items`` (by request index) with their assets attached and trial-decoded; the
         items that cannot have them become messages."""
-        wanted = {(kind, url) for item in items.values() for kind, url in item.wants
-                  if url is not None}
-        keys = sorted(wanted)
+        wanted = dict.fromkeys((kind, url) for item in items.values()
+                               for kind, url in item.wants if url is not None)
+        keys = list(wanted)[:MAX_URLS_PER_BATCH]
         results = await asyncio.gather(*(self.fetch(url, kind) for kind, url in keys),
                                        return_exceptions=True)
         found: dict[tuple[str, str | None], Asset | BaseException] = dict(zip(keys, results))
@@ -130,48 +137,71 @@ class AssetLoader:
                 found[(kind, None)] = exc
         out: dict[int, ValidItem] = {}
         errors: dict[int, InvalidItem] = {}
+        too_many = AssetError(f"A batch may use at most {MAX_URLS_PER_BATCH} distinct logo and "
+                              "background URLs; split it or share the images.")
         for index, item in items.items():
             if not item.wants:
                 out[index] = item
                 continue
             assets: dict[str, Asset] = {}
             for kind, url in item.wants:
-                got = found[(kind, url)]
+                got = found.get((kind, url), too_many)
                 if isinstance(got, BaseException):
-                    if not isinstance(got, AssetError):
+                    if not isinstance(got, Exception):
                         raise got
+                    if not isinstance(got, AssetError):  # a defect: logged, never a 500
+                        log.error("asset %s failed unexpectedly", url, exc_info=got)
+                        got = AssetError(f"could not fetch {url}: unexpected error")
                     errors[index] = InvalidItem(str(got), _FIELDS[kind][url is None])
                     break
                 assets[kind] = got
             else:
                 out[index] = _with_assets(item, assets)
         failed = await self._trial(out, pool)
+        # error_correction auto may also choose the version: a slightly larger symbol puts
+        # fewer of its codewords under the same logo (small versions are the tight case)
+        for bump in range(1, _VERSION_BUMPS + 1):
+            retry = {i: b for i in failed if (b := _bumped(out[i], bump)) is not None}
+            if not retry:
+                break
+            still = set(await self._trial(retry, pool))
+            for index, item in retry.items():
+                if index not in still:
+                    out[index] = item
+            failed = [i for i in failed if i not in retry or i in still]
         for index in failed:
             errors[index] = _unreadable(out.pop(index))
         return out, errors
 
     async def _trial(self, items: dict[int, ValidItem], pool: RenderPool) -> list[int]:
-        groups: dict[tuple[object, ...], list[int]] = {}
+        """Indexes of the items whose trial render does not decode. Every item is tried: how
+        much a logo may hide depends on the content too (measured: at M, a 0.2 logo on
+        version 3 reads for 6 contents in 40), so a verdict per drawing is not enough."""
+        keys: dict[int, tuple[object, ...]] = {}
         for index, item in items.items():
             job = item.job
             if job.overlay is None:
                 continue
-            key = (job.overlay, job.level, job.version, job.pattern, job.fg, job.bg,
-                   job.layout.offset // job.layout.ppm, min(job.layout.ppm, TRIAL_PPM), item.inverted)
-            groups.setdefault(key, []).append(index)
-        unknown = [key for key in groups if key not in self._trials]
-        if unknown:
-            pairs = [(items[groups[key][0]].job, items[groups[key][0]].inverted)
-                     for key in unknown]
+            keys[index] = (job.content, job.overlay, job.level, job.version, job.pattern,
+                           job.style, job.fg, job.bg, job.layout.offset // job.layout.ppm,
+                           min(job.layout.ppm, TRIAL_PPM), item.inverted)
+        unknown = list({key: index for index, key in keys.items()
+                        if key not in self._trials}.items())
+        futures = []
+        for start in range(0, len(unknown), _TRIAL_CHUNK):
+            chunk = unknown[start:start + _TRIAL_CHUNK]
             assets: dict[str, bytes] = {}
-            for key in unknown:
-                assets.update(items[groups[key][0]].assets or {})
-            verdicts = await asyncio.wrap_future(pool.trials(pairs, assets))
-            for key, ok in zip(unknown, verdicts):
+            for _, index in chunk:
+                assets.update(items[index].assets or {})
+            pairs = [(items[index].job, items[index].inverted) for _, index in chunk]
+            futures.append(asyncio.wrap_future(pool.trials(pairs, assets)))
+        for start, verdicts in zip(range(0, len(unknown), _TRIAL_CHUNK),
+                                   await asyncio.gather(*futures)):
+            for (key, _), ok in zip(unknown[start:start + _TRIAL_CHUNK], verdicts):
                 self._trials[key] = ok
                 while len(self._trials) > _TRIALS_KEPT:
                     self._trials.popitem(last=False)
-        return [i for key, indexes in groups.items() if not self._trials[key] for i in indexes]
+        return [index for index, key in keys.items() if not self._trials.get(key, False)]
 
 
 def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
@@ -183,6 +213,23 @@ def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
     job = msgspec.structs.replace(item.job, overlay=overlay)
     data = {a.sha256: a.data for a in assets.values()}
     return msgspec.structs.replace(item, job=job, assets=data)
+
+
+def _bumped(item: ValidItem, bump: int) -> ValidItem | None:
+    """The item ``bump`` versions larger, if its error correction is auto and it still fits
+    its size at 2 px per module; else None."""
+    request, job = item.request, item.job
+    version = job.version + bump
+    if request.error_correction != "auto" or version > 40:
+        return None
+    frame = frame_box(job.layout.pixels, request.frame_style, request.frame_label is not None)
+    try:
+        layout = plan_layout(request.size_inches, request.dpi, symbol_size(version),
+                             request.quiet_zone, frame)
+    except LayoutError:
+        return None
+    return msgspec.structs.replace(
+        item, job=msgspec.structs.replace(job, version=version, layout=layout))
 
 
 def _unreadable(item: ValidItem) -> InvalidItem:

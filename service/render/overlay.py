@@ -56,29 +56,51 @@ class Box(msgspec.Struct, frozen=True, array_like=True):
     height: int
 
 
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    return int(value.width * value.height * value.bands)
+
+
 class _LRU:
-    def __init__(self, size: int) -> None:
-        self.size = size
+    """Kept images, bounded in bytes (an entry larger than a quarter of the budget is made
+    and used but not kept)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
         self.items: OrderedDict[object, Any] = OrderedDict()
 
     def get(self, key: object, make: Callable[[], Any]) -> Any:
         found = self.items.get(key)
-        if found is None:
-            found = self.items[key] = make()
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        else:
+        if found is not None:
             self.items.move_to_end(key)
+            return found
+        found = make()
+        cost = _nbytes(found)
+        if cost <= self.budget // 4:
+            self.items[key] = found
+            self.size += cost
+            while self.size > self.budget:
+                _, old = self.items.popitem(last=False)
+                self.size -= _nbytes(old)
         return found
 
 
-_sources = _LRU(8)
-_resized = _LRU(32)
-_patches = _LRU(32)
+_sources = _LRU(96 * 2**20)
+_resized = _LRU(96 * 2**20)
+_patches = _LRU(32 * 2**20)
+
+
+def _load(data: bytes) -> pyvips.Image:
+    """Our own normalised asset: a PNG, or a JPEG for an opaque background."""
+    if data.startswith(b"\xff\xd8"):
+        return pyvips.Image.jpegload_buffer(data).bandjoin(255).copy(interpretation="srgb")
+    return pyvips.Image.pngload_buffer(data)
 
 
 def _source(sha: str, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _sources.get(sha, lambda: pyvips.Image.pngload_buffer(assets[sha]).copy_memory())
+    return _sources.get(sha, lambda: _load(assets[sha]).copy_memory())
 
 
 def logo_box(layout: Layout, ratio: float, width: int, height: int) -> Box:
@@ -116,8 +138,12 @@ def _logo(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
 
 
 def _background(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _resized.get(("bg", sha, side), lambda: _source(sha, assets)
-                        .thumbnail_image(side, height=side, crop="centre").copy_memory())
+    def make() -> pyvips.Image:
+        return _source(sha, assets).thumbnail_image(side, height=side, crop="centre")
+
+    if side * side * 4 > _resized.budget // 4:
+        return make()  # too big to keep: streamed into the composite
+    return _resized.get(("bg", sha, side), lambda: make().copy_memory())
 
 
 def logo_image(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:

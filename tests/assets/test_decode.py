@@ -55,3 +55,17 @@ def test_only_the_four_loaders_can_run_once_hardened() -> None:
     load_asset(IMAGES["logo.png"], LOGO)  # hardens this process
     with pytest.raises(pyvips.Error):
         pyvips.Image.new_from_buffer(IMAGES["scan.tiff"], "")
+
+
+@pytest.mark.parametrize("width,height", [(1, 2048), (2048, 1), (300, 20)])
+def test_thin_images_are_refused(width: int, height: int) -> None:
+    thin = pyvips.Image.black(width, height, bands=3).copy(interpretation="srgb")
+    with pytest.raises(AssetError, match="more than 10 times longer than it is wide"):
+        load_asset(bytes(thin.cast("uchar").pngsave_buffer()), KINDS["background"])
+
+
+def test_a_background_keeps_its_centre_square_and_an_opaque_one_is_a_jpeg() -> None:
+    asset = load_asset(IMAGES["photo.jpg"], KINDS["background"])
+    assert (asset.width, asset.height) == (1200, 1200)
+    assert asset.data.startswith(b"\xff\xd8")
+    assert asset.sha256 != load_asset(IMAGES["photo.jpg"], LOGO).sha256
