@@ -56,6 +56,13 @@ def test_composited_renders_decode_to_their_exact_content(live, asset_server) ->
         items.append({"data": f"https://example.com/bg+logo/{fmt}", "bg_image_url": photo,
                       "logo_url": logo, "format": fmt, "size_inches": 2, "dpi": 150,
                       "pattern": "squares", "background": "#FFF8E7", "color": "#1A237E"})
+    for fmt in ("png", "svg"):  # halftone draws over the image; styled patterns take logos
+        items.append({"data": f"https://example.com/halftone/{fmt}", "bg_image_url": photo,
+                      "pattern": "halftone", "format": fmt, "size_inches": 2, "dpi": 200})
+        items.append({"data": f"https://example.com/dot-logo/{fmt}", "logo_url": logo,
+                      "pattern": "dot", "eye_shape": "circle", "format": fmt,
+                      "frame_style": "banner-bottom", "frame_label": "Scan me",
+                      "size_inches": 2, "dpi": 200})
     items.append({"data": "https://example.com/no-clear", "logo_url": logo,
                   "logo_clear_zone": False, "logo_size_ratio": 0.15, "size_inches": 2})
     r = bulk(live, key, items)
@@ -70,7 +77,8 @@ def test_composited_renders_decode_to_their_exact_content(live, asset_server) ->
         assert entry["error_correction"] == "H"  # auto becomes H with a logo or background
     # the logo is really there: right of and below the centre is its red quadrant
     for item, entry in zip(items, manifest["items"]):
-        if item.get("logo_url") == logo and float(item.get("logo_size_ratio", 0.24)) >= 0.12:
+        if (item.get("logo_url") == logo and "frame_style" not in item
+                and float(item.get("logo_size_ratio", 0.24)) >= 0.12):  # type: ignore[arg-type]
             fmt, dpi = str(item.get("format", "png")), int(item.get("dpi", 300))  # type: ignore
             centre = round(float(item["size_inches"]) * dpi) // 2  # type: ignore[arg-type]
             off = max(2, round(float(item.get("logo_size_ratio", 0.24)) * centre / 3))  # type: ignore

@@ -20,7 +20,7 @@ from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
 from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
-from .styled import scene, write_styled_png, write_styled_svg
+from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .png import AA_LEVELS, index_region, palette, write_png
 from .svg import write_svg
 
@@ -70,7 +70,8 @@ def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
 FAST_PATTERNS = frozenset({"squares", "rounded"})
 
 
-def _styled(dark: np.ndarray, job: RenderJob, assets: Mapping[str, bytes]) -> bytes:
+def _styled(dark: np.ndarray, job: RenderJob, compression: int,
+            assets: Mapping[str, bytes]) -> bytes:
     """Any pattern, eyes, gradient, frame and caption, with the overlay layers if any."""
     overlay, box = job.overlay, None
     if overlay is not None and overlay.logo is not None:
@@ -81,6 +82,8 @@ def _styled(dark: np.ndarray, job: RenderJob, assets: Mapping[str, bytes]) -> by
     if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
         tone = background_tone(overlay.background, job.layout.modules, assets)
     sc = scene(job, dark, tone)
+    if job.format == "png" and overlay is None and sc.gradient is None:
+        return write_styled_png_palette(sc, job.dpi, compression)
     if job.format == "png":
         return write_styled_png(sc, job.dpi, overlay, box, assets)
     below, above = (svg_layers(overlay, job.layout, job.bg, box, assets) if overlay
@@ -93,7 +96,7 @@ def render(job: RenderJob, compression: int = 0,
     start = time.perf_counter()
     dark = encode(job.content, job.level, job.version)
     if job.style is not None or job.pattern not in FAST_PATTERNS:
-        data = _styled(dark, job, assets)
+        data = _styled(dark, job, compression, assets)
     elif job.overlay is None:
         data = WRITERS[job.format](shape(dark, job.pattern), job, compression)
     else:

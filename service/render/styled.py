@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
+import struct
+
 import msgspec
 import numpy as np
 import pyvips
@@ -26,9 +28,10 @@ from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .overlay import VEIL, Box, Overlay, background_image, logo_image, veil_color
 from .patterns import NONE, PATTERNS, kinds, tiles
+from .png import _chunk, _Deflater, _file, palette
 from .shapes import Ring, RoundRect, Shape, coverage
 
-__all__ = ["FONT", "scene", "write_styled_png", "write_styled_svg"]
+__all__ = ["FONT", "scene", "write_styled_png", "write_styled_png_palette", "write_styled_svg"]
 
 FONT = "DejaVu Sans"
 _FONT_CSS = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif"
@@ -45,6 +48,14 @@ class Piece(msgspec.Struct):
     ink: RGBA
     evenodd: bool = False
     key: object = None  # same key, same coverage (an eye part at a given size): cached
+    svg: bool = True  # False: another piece draws this shape in SVG (one shape, many boxes)
+
+
+class Label(msgspec.Struct):
+    text: str
+    ink: RGBA
+    under: RGBA  # what it is drawn on (a banner, or the background)
+    rect: tuple[int, int, int, int]  # x, y, w, h
 
 
 class Scene(msgspec.Struct):
@@ -55,7 +66,7 @@ class Scene(msgspec.Struct):
     gradient: tuple[RGBA, RGBA] | None
     bg: RGBA
     pieces: list[Piece]  # eyes, rings, frame, in drawing order
-    label: tuple[str, RGBA, tuple[int, int, int, int]] | None  # text, ink, x y w h
+    label: Label | None
 
 
 def _text_ink(band: RGBA, bg: RGBA) -> RGBA:
@@ -65,7 +76,7 @@ def _text_ink(band: RGBA, bg: RGBA) -> RGBA:
 
 
 def _frame_pieces(style: Style, fg: RGBA, bg: RGBA, pixels: int,
-                  ) -> tuple[list[Piece], tuple[str, RGBA, tuple[int, int, int, int]] | None]:
+                  ) -> tuple[list[Piece], Label | None]:
     fb = frame_box(pixels, style.frame_style, style.frame_label is not None)
     if fb is None:
         return [], None
@@ -74,17 +85,25 @@ def _frame_pieces(style: Style, fg: RGBA, bg: RGBA, pixels: int,
     radius = 4.0 * t if style.frame_style == "rounded" else 0.0
     ring = Ring(RoundRect(0, 0, p, p, (radius,) * 4),
                 RoundRect(t, t, p - t, p - t, (max(0.0, radius - t),) * 4))
-    pieces = [Piece(ring, 1, 0, 0, (0, 0, p, p), ink, evenodd=True)]
+    # rasterised only where it is: four corners and four straight strips
+    c = max(t, int(radius) + t)
+    boxes = [(0, 0, c, c), (p - c, 0, c, c), (0, p - c, c, c), (p - c, p - c, c, c),
+             (c, 0, p - 2 * c, t), (c, p - t, p - 2 * c, t), (0, c, t, p - 2 * c),
+             (p - t, c, t, p - 2 * c)]
+    key = (style.frame_style, style.frame_label is not None, p)
+    pieces = [Piece(ring, 1, 0, 0, box, ink, evenodd=True, key=(*key, i), svg=i == 0)
+              for i, box in enumerate(boxes)]
     label = None
-    text_ink = ink
+    text_ink, under = ink, bg
     if style.frame_style.startswith("banner") and fb.band:
         band = RoundRect(t, fb.band_y0, p - t, fb.band_y1)
-        pieces.append(Piece(band, 1, 0, 0, (t, fb.band_y0, p - 2 * t, fb.band), ink))
-        text_ink = _text_ink(ink, bg)
+        pieces.append(Piece(band, 1, 0, 0, (t, fb.band_y0, p - 2 * t, fb.band), ink,
+                            key=(*key, "band")))
+        text_ink, under = _text_ink(ink, bg), ink
     if style.frame_label and fb.band:
         pad = round(fb.band * 0.2)
-        label = (style.frame_label, text_ink,
-                 (t + pad, fb.band_y0 + pad, p - 2 * (t + pad), fb.band - 2 * pad))
+        label = Label(style.frame_label, text_ink, under,
+                      (t + pad, fb.band_y0 + pad, p - 2 * (t + pad), fb.band - 2 * pad))
     return pieces, label
 
 
@@ -151,6 +170,10 @@ _masks: OrderedDict[object, np.ndarray] = OrderedDict()
 
 
 def _piece_mask(piece: Piece) -> pyvips.Image:
+    return _mask(_piece_array(piece))
+
+
+def _piece_array(piece: Piece) -> np.ndarray:
     x, y, w, h = piece.box
     cov = _masks.get(piece.key) if piece.key is not None else None
     if cov is None:
@@ -160,13 +183,28 @@ def _piece_mask(piece: Piece) -> pyvips.Image:
             _masks[piece.key] = cov
             while len(_masks) > 24:
                 _masks.popitem(last=False)
-    return _mask(cov)
+    return cov
+
+
+_labels: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+
+
+def _label_array(text: str, w: int, h: int) -> np.ndarray:
+    """The caption's coverage, fitted to w x h by pango (slow: kept for the next item)."""
+    key = (text, w, h)
+    found = _labels.get(key)
+    if found is None:
+        mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
+                                 align="centre").gravity("centre", w, h)
+        found = _labels[key] = np.ndarray(buffer=mask.cast("uchar").write_to_memory(),
+                                          dtype=np.uint8, shape=(h, w))
+        while len(_labels) > 16:
+            _labels.popitem(last=False)
+    return found
 
 
 def _label_mask(text: str, w: int, h: int) -> pyvips.Image:
-    mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
-                             align="centre")
-    return mask.gravity("centre", w, h)
+    return _mask(_label_array(text, w, h))
 
 
 def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | None,
@@ -192,8 +230,8 @@ def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | No
     for piece in sc.pieces:
         add(_inked(_piece_mask(piece), piece.ink), piece.box[0], piece.box[1])
     if sc.label is not None:
-        text, ink, (x, y, w, h) = sc.label
-        add(_inked(_label_mask(text, w, h), ink), x, y)
+        x, y, w, h = sc.label.rect
+        add(_inked(_label_mask(sc.label.text, w, h), sc.label.ink), x, y)
     if overlay is not None and overlay.logo is not None and box is not None:
         add(logo_image(overlay.logo, box, assets), box.x, box.y)
     base = pyvips.Image.black(lay.pixels, lay.pixels, bands=4).new_from_image(
@@ -201,6 +239,46 @@ def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | No
     out = base.composite(layers, "over", x=xs, y=ys).cast("uchar")
     out = out.copy(xres=dpi / 25.4, yres=dpi / 25.4)
     return bytes(out.pngsave_buffer(compression=2, filter="up", keep="none"))
+
+
+_LEVELS = 16  # coverage levels per ink in the palette image
+
+
+def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
+    """The scene as an 8-bit palette PNG (no gradient, no images): each ink gets 15 coverage
+    levels pre-composited over what it is drawn on; a pixel takes the last layer covering it.
+    Five times faster than compositing RGBA in libvips, and a quarter of the bytes."""
+    lay = sc.layout
+    size = lay.pixels
+    sx, sy = lay.offset, lay.offset + lay.dy
+    layers: list[tuple[np.ndarray, int, int, RGBA, RGBA]] = [
+        (_modules_mask(sc), sx, sy, sc.fg, sc.bg)]
+    for piece in sc.pieces:
+        layers.append((_piece_array(piece), piece.box[0], piece.box[1], piece.ink, sc.bg))
+    if sc.label is not None:
+        x, y, w, h = sc.label.rect
+        layers.append((_label_array(sc.label.text, w, h), x, y, sc.label.ink, sc.label.under))
+    colours: list[RGBA] = [sc.bg]
+    bases: dict[tuple[RGBA, RGBA], int] = {}
+    index = np.zeros((size, size), dtype=np.uint8)
+    for mask, x, y, ink, under in layers:
+        base = bases.get((ink, under))
+        if base is None:
+            base = bases[(ink, under)] = len(colours) - 1
+            colours.extend(palette(ink, under, _LEVELS)[1:])
+        h, w = mask.shape
+        level = ((mask.astype(np.uint16) * (_LEVELS - 1) + 127) // 255).astype(np.uint8)
+        region = index[y:y + h, x:x + w]
+        np.copyto(region, level + np.uint8(base), where=level > 0)
+    deflater = _Deflater(size, compression)
+    group = max(1, 2_000_000 // size)
+    for top in range(0, size, group):
+        deflater.emit(index[top:top + group])
+    extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colours))]
+    if any(c[3] != 255 for c in colours):
+        extra.append(_chunk(b"tRNS", bytes(c[3] for c in colours)))
+    ihdr = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
+    return _file(ihdr, extra, deflater.finish(), dpi)
 
 
 # -- SVG -------------------------------------------------------------------------------------
@@ -244,13 +322,15 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
     out.append(f'<path {fill} d="{"".join(parts)}"/>')
     groups: dict[tuple[RGBA, bool], list[str]] = {}
     for piece in sc.pieces:
-        groups.setdefault((piece.ink, piece.evenodd), []).append(
-            piece.shape.path(piece.scale, piece.x, piece.y))
+        if piece.svg:
+            groups.setdefault((piece.ink, piece.evenodd), []).append(
+                piece.shape.path(piece.scale, piece.x, piece.y))
     for (ink, evenodd), paths in groups.items():
         rule = ' fill-rule="evenodd"' if evenodd else ""
         out.append(f'<path {_paint("fill", ink)}{rule} d="{"".join(paths)}"/>')
     if sc.label is not None:
-        text, ink, (x, y, w, h) = sc.label
+        text, ink = sc.label.text, sc.label.ink
+        x, y, w, h = sc.label.rect
         font = _label_font_px(text, w, h)
         out.append(f'<text x="{x + w / 2:g}" y="{y + h / 2:g}" font-family="{_FONT_CSS}" '
                    f'font-weight="bold" font-size="{font:g}" text-anchor="middle" '
