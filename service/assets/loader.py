@@ -32,6 +32,7 @@ __all__ = ["AssetLoader", "Uploads"]
 Uploads = Mapping[str, bytes]  # kind ("logo", "background") -> uploaded bytes
 log = logging.getLogger("qrstudio.assets")
 _FETCHES_AT_ONCE = 8
+_DECODES_AT_ONCE = 2
 MAX_URLS_PER_BATCH = 16  # bounds a batch's fetching time (2 rounds of 5 s) and memory
 _FIELDS = {"logo": ("logo_url", "logo_file"), "background": ("bg_image_url", "bg_image_file")}
 _TRIALS_KEPT = 20_000
@@ -50,6 +51,8 @@ class AssetLoader:
         self._inflight: dict[tuple[str, str], asyncio.Future[Asset]] = {}
         self._trials: OrderedDict[tuple[object, ...], bool] = OrderedDict()
         self._gate = asyncio.Semaphore(_FETCHES_AT_ONCE)
+        # a 50-megapixel decode can take ~300 MB for a moment: two at a time per process
+        self._decoding = asyncio.Semaphore(_DECODES_AT_ONCE)
         self._metrics = metrics
 
     # -- one asset -------------------------------------------------------------------------
@@ -87,14 +90,16 @@ class AssetLoader:
                 self._failed("fetch")
                 raise AssetError(str(exc)) from None
         try:
-            return await asyncio.to_thread(load_asset, data, spec)
+            async with self._decoding:
+                return await asyncio.to_thread(load_asset, data, spec)
         except AssetError as exc:
             self._failed("decode")
             raise AssetError(f"{spec.field} {url} {exc}") from None
 
     async def upload(self, data: bytes, kind: str, field: str) -> Asset:
         try:
-            return await asyncio.to_thread(load_asset, data, KINDS[kind])
+            async with self._decoding:
+                return await asyncio.to_thread(load_asset, data, KINDS[kind])
         except AssetError as exc:
             self._failed("upload")
             raise AssetError(f"{field} {exc}") from None
