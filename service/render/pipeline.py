@@ -21,7 +21,7 @@ from .job import RenderJob, RenderResult
 from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
-from .png import AA_LEVELS, index_region, palette, write_png
+from .png import AA_LEVELS, index_image, index_region, palette, write_png
 from .svg import write_svg
 
 __all__ = ["WRITERS", "render"]
@@ -50,6 +50,25 @@ def _with_overlay(dark: np.ndarray, job: RenderJob, overlay: Overlay, compressio
                                 assets)
     below, above = svg_layers(overlay, job.layout, job.bg, box, assets)
     return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
+
+
+def logo_pixels(job: RenderJob, assets: Mapping[str, bytes]) -> np.ndarray | None:
+    """The RGBA pixels of a plain pattern with a logo (no background image, no style), built
+    without writing a PNG: what the trial decode reads. None for other jobs."""
+    overlay = job.overlay
+    if (overlay is None or overlay.logo is None or overlay.background is not None
+            or job.style is not None or job.pattern not in FAST_PATTERNS):
+        return None
+    dark = encode(job.content, job.level, job.version)
+    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
+    if overlay.clear_zone:
+        dark = clear_zone(dark, job.layout, box)
+    geom = shape(dark, job.pattern)
+    indices, levels = index_image(geom, job.layout)
+    pixels = np.array(palette(job.fg, job.bg, levels), dtype=np.uint8)[indices]
+    pixels[box.y:box.y + box.height, box.x:box.x + box.width] = _patch(geom, job, overlay, box,
+                                                                         assets)
+    return pixels
 
 
 def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
@@ -82,7 +101,7 @@ def _styled(dark: np.ndarray, job: RenderJob, compression: int,
     if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
         tone = background_tone(overlay.background, job.layout.modules, assets)
     sc = scene(job, dark, tone)
-    if job.format == "png" and overlay is None and sc.gradient is None:
+    if job.format == "png" and overlay is None:
         return write_styled_png_palette(sc, job.dpi, compression)
     if job.format == "png":
         return write_styled_png(sc, job.dpi, overlay, box, assets)

@@ -245,22 +245,26 @@ _LEVELS = 16  # coverage levels per ink in the palette image
 
 
 def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
-    """The scene as an 8-bit palette PNG (no gradient, no images): each ink gets 15 coverage
-    levels pre-composited over what it is drawn on; a pixel takes the last layer covering it.
-    Five times faster than compositing RGBA in libvips, and a quarter of the bytes."""
+    """The scene as an 8-bit palette PNG (no images): each ink gets 15 coverage levels
+    pre-composited over what it is drawn on, a gradient 48 steps of 3; a pixel takes the last
+    layer covering it. Five times faster than compositing RGBA in libvips, and a quarter of
+    the bytes."""
     lay = sc.layout
     size = lay.pixels
     sx, sy = lay.offset, lay.offset + lay.dy
-    layers: list[tuple[np.ndarray, int, int, RGBA, RGBA]] = [
-        (_modules_mask(sc), sx, sy, sc.fg, sc.bg)]
+    colours: list[RGBA] = [sc.bg]
+    index = np.zeros((size, size), dtype=np.uint8)
+    layers: list[tuple[np.ndarray, int, int, RGBA, RGBA]] = []
+    if sc.gradient is None:
+        layers.append((_modules_mask(sc), sx, sy, sc.fg, sc.bg))
+    else:
+        _gradient_modules(sc, index, colours)
     for piece in sc.pieces:
         layers.append((_piece_array(piece), piece.box[0], piece.box[1], piece.ink, sc.bg))
     if sc.label is not None:
         x, y, w, h = sc.label.rect
         layers.append((_label_array(sc.label.text, w, h), x, y, sc.label.ink, sc.label.under))
-    colours: list[RGBA] = [sc.bg]
     bases: dict[tuple[RGBA, RGBA], int] = {}
-    index = np.zeros((size, size), dtype=np.uint8)
     for mask, x, y, ink, under in layers:
         base = bases.get((ink, under))
         if base is None:
@@ -279,6 +283,30 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
         extra.append(_chunk(b"tRNS", bytes(c[3] for c in colours)))
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
     return _file(ihdr, extra, deflater.finish(), dpi)
+
+
+_GRADIENT_STEPS = 48  # colours down the symbol; ~19 px apart at 3 in x 300 dpi: no banding
+_GRADIENT_LEVELS = 4  # coverage levels per step, as the plain fast path has
+
+
+def _gradient_modules(sc: Scene, index: np.ndarray, colours: list[RGBA]) -> None:
+    """The modules of a vertical gradient into ``index``: 48 colour steps x 3 coverage levels
+    of the palette, each step's colour taken at its middle."""
+    assert sc.gradient is not None
+    top, bottom = sc.gradient
+    lay = sc.layout
+    sym, sx, sy = lay.symbol_pixels, lay.offset, lay.offset + lay.dy
+    base = len(colours)
+    for step in range(_GRADIENT_STEPS):
+        t = (step + 0.5) / _GRADIENT_STEPS
+        ink = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom))
+        colours.extend(palette(ink, sc.bg, _GRADIENT_LEVELS)[1:])  # type: ignore[arg-type]
+    mask = _modules_mask(sc)
+    level = ((mask.astype(np.uint16) * (_GRADIENT_LEVELS - 1) + 127) // 255).astype(np.uint8)
+    rows = ((np.arange(sym) + 0.5) * _GRADIENT_STEPS // sym).astype(np.uint8)
+    values = base + rows[:, None] * (_GRADIENT_LEVELS - 1) + level - 1
+    region = index[sy:sy + sym, sx:sx + sym]
+    np.copyto(region, values.astype(np.uint8), where=level > 0)
 
 
 # -- SVG -------------------------------------------------------------------------------------

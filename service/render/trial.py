@@ -47,11 +47,25 @@ def _grey(data: bytes, inverted: bool) -> np.ndarray:
     return 255 - pixels if inverted else pixels
 
 
-def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -> bool:
-    from .pipeline import render  # the pipeline imports this stage's callers
+def _grey_pixels(rgba: np.ndarray, inverted: bool) -> np.ndarray:
+    """RGBA over white paper (black for an inverted code), as grey (Rec. 601 luma)."""
+    colour = rgba[..., :3].astype(np.float32)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255
+    paper = 0.0 if inverted else 255.0
+    flat = colour * alpha + paper * (1 - alpha)
+    grey = flat @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    pixels = np.clip(grey + 0.5, 0, 255).astype(np.uint8)
+    return 255 - pixels if inverted else pixels
 
-    data = render(trial_job(job), 0, assets).data
-    found = zxingcpp.read_barcodes(_grey(data, inverted), formats=zxingcpp.BarcodeFormat.QRCode)
+
+def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -> bool:
+    from .pipeline import logo_pixels, render  # the pipeline imports this stage's callers
+
+    small = trial_job(job)
+    rgba = logo_pixels(small, assets)  # the common case, without writing and reading a PNG
+    grey = (_grey_pixels(rgba, inverted) if rgba is not None
+            else _grey(render(small, 0, assets).data, inverted))
+    found = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
     if len(found) != 1:
         return False
     if isinstance(job.content, bytes):
