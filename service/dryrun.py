@@ -52,7 +52,16 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
         return await _single(item, caller, svc, uploads)
     body = await read_body(request, svc.settings.max_body_bytes)
     if _is_bulk(body):
-        items, _ = await validate_bulk(body, caller, svc)
+        # a bulk dry run fetches and trial-decodes like the real call: it takes a batch slot
+        # (process and account) while it does, and is refused as the real call would be
+        svc.admission.enter()
+        entered = None
+        try:
+            svc.admission.enter_account(account.id)
+            entered = account.id
+            items, _ = await validate_bulk(body, caller, svc)
+        finally:
+            svc.admission.leave(entered)
         used = await svc.store.used_this_month(account.id)
         active = await svc.store.active_codes(account.id)
         adds = sum(1 for i in items if i.code is not None)

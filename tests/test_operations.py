@@ -80,6 +80,9 @@ def test_overload_is_refused_at_once_while_admitted_batches_complete(make_server
             assert busy.status_code == 503 and busy.headers["Retry-After"]
             assert "limit" in busy.json()["detail"]
             assert same_account.status_code == 503  # the process bound answers first
+            dry = await client.post(srv.url + "/api/v1/validate/", json={"items": items[:1]},
+                                    headers={"X-Api-Key": keys[2]})
+            assert dry.status_code == 503  # a bulk dry run takes a slot like the real call
             for r in held:
                 body = await r.aread()
                 archive, manifest = open_zip(body)
