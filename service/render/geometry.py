@@ -14,7 +14,7 @@ from collections.abc import Callable
 import msgspec
 import numpy as np
 
-__all__ = ["BL", "BR", "Geometry", "LIGHT", "PATTERNS", "SUPPORTED_PATTERNS", "TL", "TR",
+__all__ = ["BL", "BR", "Geometry", "LIGHT", "PATTERNS", "TL", "TR",
            "shape"]
 
 TL, TR, BR, BL = 1, 2, 4, 8
@@ -52,7 +52,6 @@ PATTERNS: dict[str, Callable[[np.ndarray], Geometry]] = {
     "squares": _squares,
     "rounded": _rounded,
 }
-SUPPORTED_PATTERNS = frozenset(PATTERNS)
 
 
 def shape(dark: np.ndarray, pattern: str) -> Geometry:

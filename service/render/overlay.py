@@ -36,8 +36,8 @@ from .geometry import Geometry
 from .layout import Layout
 from .png import index_image, palette
 
-__all__ = ["Box", "Overlay", "VEIL", "cached_patch", "clear_zone", "logo_box", "logo_patch",
-           "svg_layers", "write_png_layers"]
+__all__ = ["Box", "Overlay", "VEIL", "background_layers", "cached_patch", "clear_zone",
+           "logo_box", "logo_patch", "svg_layers", "write_png_layers"]
 
 VEIL = 0.6  # opacity of the light veil over a background image
 
@@ -162,6 +162,16 @@ def background_tone(sha: str, modules: int, assets: Mapping[str, bytes]) -> np.n
     return 1 - values.astype(float) / 255
 
 
+def background_layers(sha: str, side: int, bg: RGBA,
+                      assets: Mapping[str, bytes]) -> list[pyvips.Image]:
+    """The background image covered to the symbol, and the light veil over it (both ``side``
+    px square, placed at the symbol's corner)."""
+    veil = veil_color(bg)
+    return [_background(sha, side, assets),
+            pyvips.Image.black(side, side, bands=4).new_from_image(
+                [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb")]
+
+
 def veil_color(bg: RGBA) -> RGBA:
     return (bg[0], bg[1], bg[2], 255) if bg[3] else (255, 255, 255, 255)
 
@@ -199,11 +209,7 @@ def write_png_layers(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: in
     else:
         modules = _modules(geom, layout, fg, TRANSPARENT)
         sym, off = layout.symbol_pixels, layout.offset
-        veil = veil_color(bg)
-        layers = [_background(overlay.background, sym, assets),
-                  pyvips.Image.black(sym, sym, bands=4).new_from_image(
-                      [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb"),
-                  modules]
+        layers = [*background_layers(overlay.background, sym, bg, assets), modules]
         xs, ys = [off, off, 0], [off, off, 0]
         if overlay.logo is not None and box is not None:
             layers.append(_logo(overlay.logo, box, assets))

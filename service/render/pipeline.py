@@ -35,13 +35,18 @@ WRITERS: dict[str, Writer] = {
 _NO_ASSETS: Mapping[str, bytes] = {}
 
 
+def _place_logo(dark: np.ndarray, job: RenderJob, overlay: Overlay,
+                assets: Mapping[str, bytes]) -> tuple[np.ndarray, Box | None]:
+    """Where the logo goes (None without one), and the modules with its zone cleared."""
+    if overlay.logo is None:
+        return dark, None
+    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
+    return (clear_zone(dark, job.layout, box) if overlay.clear_zone else dark), box
+
+
 def _with_overlay(dark: np.ndarray, job: RenderJob, overlay: Overlay, compression: int,
                   assets: Mapping[str, bytes]) -> bytes:
-    box = None
-    if overlay.logo is not None:
-        box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
-        if overlay.clear_zone:
-            dark = clear_zone(dark, job.layout, box)
+    dark, box = _place_logo(dark, job, overlay, assets)
     geom = shape(dark, job.pattern)
     if job.format == "png":
         patch = (_patch(geom, job, overlay, box, assets)
@@ -59,10 +64,8 @@ def logo_pixels(job: RenderJob, assets: Mapping[str, bytes]) -> np.ndarray | Non
     if (overlay is None or overlay.logo is None or overlay.background is not None
             or job.style is not None or job.pattern not in FAST_PATTERNS):
         return None
-    dark = encode(job.content, job.level, job.version)
-    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
-    if overlay.clear_zone:
-        dark = clear_zone(dark, job.layout, box)
+    dark, box = _place_logo(encode(job.content, job.level, job.version), job, overlay, assets)
+    assert box is not None
     geom = shape(dark, job.pattern)
     indices, levels = index_image(geom, job.layout)
     pixels = np.array(palette(job.fg, job.bg, levels), dtype=np.uint8)[indices]
@@ -93,10 +96,8 @@ def _styled(dark: np.ndarray, job: RenderJob, compression: int,
             assets: Mapping[str, bytes]) -> bytes:
     """Any pattern, eyes, gradient, frame and caption, with the overlay layers if any."""
     overlay, box = job.overlay, None
-    if overlay is not None and overlay.logo is not None:
-        box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
-        if overlay.clear_zone:
-            dark = clear_zone(dark, job.layout, box)
+    if overlay is not None:
+        dark, box = _place_logo(dark, job, overlay, assets)
     tone = None
     if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
         tone = background_tone(overlay.background, job.layout.modules, assets)

@@ -11,11 +11,11 @@ in one pass outside the GIL, then writes 8-bit RGBA; the SVG side writes one pat
 
 from __future__ import annotations
 
+import struct
 from collections import OrderedDict
 from collections.abc import Mapping
+from functools import lru_cache
 from xml.sax.saxutils import escape
-
-import struct
 
 import msgspec
 import numpy as np
@@ -26,10 +26,11 @@ from .encode import _template
 from .eyes import BORDERS, CENTRES, eye_origins, outer_ring
 from .job import RenderJob, Style
 from .layout import Layout, frame_box
-from .overlay import VEIL, Box, Overlay, background_image, logo_image, veil_color
+from .overlay import Box, Overlay, background_layers, logo_image
 from .patterns import NONE, PATTERNS, kinds, tiles
 from .png import _chunk, _Deflater, _file, palette
 from .shapes import Ring, RoundRect, Shape, coverage
+from .svg import paint
 
 __all__ = ["FONT", "scene", "write_styled_png", "write_styled_png_palette", "write_styled_svg"]
 
@@ -221,10 +222,8 @@ def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | No
         ys.append(y)
 
     if overlay is not None and overlay.background is not None:
-        veil = veil_color(sc.bg)
-        add(background_image(overlay.background, sym, assets), sx, sy)
-        add(pyvips.Image.black(sym, sym, bands=4).new_from_image(
-            [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb"), sx, sy)
+        for layer in background_layers(overlay.background, sym, sc.bg, assets):
+            add(layer, sx, sy)
     mask = _mask(_modules_mask(sc))
     add(_gradient_inked(mask, *sc.gradient) if sc.gradient else _inked(mask, sc.fg), sx, sy)
     for piece in sc.pieces:
@@ -311,11 +310,6 @@ def _gradient_modules(sc: Scene, index: np.ndarray, colours: list[RGBA]) -> None
 
 # -- SVG -------------------------------------------------------------------------------------
 
-def _paint(attr: str, c: RGBA) -> str:
-    value = f'{attr}="#{c[0]:02x}{c[1]:02x}{c[2]:02x}"'
-    return value + (f' {attr}-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else "")
-
-
 def _stop(offset: int, c: RGBA) -> str:
     opacity = f' stop-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else ""
     return f'<stop offset="{offset}" stop-color="#{c[0]:02x}{c[1]:02x}{c[2]:02x}"{opacity}/>'
@@ -344,9 +338,9 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
                    f'y1="{sy}" x2="0" y2="{sy + lay.symbol_pixels}">{_stop(0, top)}'
                    f'{_stop(1, bottom)}</linearGradient></defs>')
     if sc.bg[3]:
-        out.append(f'<rect width="{size}" height="{size}" {_paint("fill", sc.bg)}/>')
+        out.append(f'<rect width="{size}" height="{size}" {paint("fill", sc.bg)}/>')
     out.append(below)
-    fill = 'fill="url(#qg)"' if sc.gradient else _paint("fill", sc.fg)
+    fill = 'fill="url(#qg)"' if sc.gradient else paint("fill", sc.fg)
     out.append(f'<path {fill} d="{"".join(parts)}"/>')
     groups: dict[tuple[RGBA, bool], list[str]] = {}
     for piece in sc.pieces:
@@ -355,21 +349,23 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
                 piece.shape.path(piece.scale, piece.x, piece.y))
     for (ink, evenodd), paths in groups.items():
         rule = ' fill-rule="evenodd"' if evenodd else ""
-        out.append(f'<path {_paint("fill", ink)}{rule} d="{"".join(paths)}"/>')
+        out.append(f'<path {paint("fill", ink)}{rule} d="{"".join(paths)}"/>')
     if sc.label is not None:
         text, ink = sc.label.text, sc.label.ink
         x, y, w, h = sc.label.rect
         font = _label_font_px(text, w, h)
         out.append(f'<text x="{x + w / 2:g}" y="{y + h / 2:g}" font-family="{_FONT_CSS}" '
                    f'font-weight="bold" font-size="{font:g}" text-anchor="middle" '
-                   f'dominant-baseline="central" {_paint("fill", ink)}>{escape(text)}</text>')
+                   f'dominant-baseline="central" {paint("fill", ink)}>{escape(text)}</text>')
     out.append(above)
     out.append("</svg>\n")
     return "".join(out).encode()
 
 
+@lru_cache(maxsize=64)
 def _label_font_px(text: str, w: int, h: int) -> float:
-    """The size libvips' text() picks to fit the box: measured once, so both formats agree."""
+    """The size libvips' text() picks to fit the box, so both formats agree (two pango
+    layouts: kept for the next item with the same caption)."""
     mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
                              align="centre")
     probe = pyvips.Image.text(escape(text), font=f"{FONT} Bold 100", dpi=72)

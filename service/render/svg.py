@@ -11,10 +11,11 @@ from .color import RGBA
 from .geometry import BL, BR, LIGHT, TL, TR, Geometry
 from .layout import Layout
 
-__all__ = ["write_svg"]
+__all__ = ["paint", "write_svg"]
 
 
-def _paint(attr: str, c: RGBA) -> str:
+def paint(attr: str, c: RGBA) -> str:
+    """A fill or stroke attribute, with its opacity when the colour has alpha."""
     value = f'{attr}="#{c[0]:02x}{c[1]:02x}{c[2]:02x}"'
     return value + (f' {attr}-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else "")
 
@@ -60,9 +61,9 @@ def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: f
             f'height="{inches}in" viewBox="0 0 {size} {size}">')
     body = [head]
     if bg[3]:
-        body.append(f'<rect width="{size}" height="{size}" {_paint("fill", bg)}/>')
+        body.append(f'<rect width="{size}" height="{size}" {paint("fill", bg)}/>')
     body.append(below)
-    body.append(f'<path {_paint("fill", fg)} d="{"".join(parts)}"/>')
+    body.append(f'<path {paint("fill", fg)} d="{"".join(parts)}"/>')
     body.append(above)
     body.append("</svg>\n")
     return "".join(body).encode()
