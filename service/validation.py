@@ -85,6 +85,10 @@ def _color(value: str, field: str, background: bool = False) -> tuple[int, int, 
         raise InvalidItem(str(exc), field) from None
 
 
+def _optional_color(value: str | None, field: str, default: RGBA | None) -> RGBA | None:
+    return _color(value, field) if value is not None else default
+
+
 def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     """The style fields resolved (defaults and colours); None for a plain code."""
     if (item.gradient_from is None) != (item.gradient_to is None):
@@ -94,7 +98,7 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     if item.gradient_from is not None and item.gradient_to is not None:
         gradient = (_color(item.gradient_from, "gradient_from"),
                     _color(item.gradient_to, "gradient_to"))
-    eye = _color(item.eye_color, "eye_color") if item.eye_color is not None else None
+    eye = _optional_color(item.eye_color, "eye_color", None)
     border_default, centre_default = EYE_DEFAULTS[item.eye_shape]
     border = item.eye_border_shape or border_default
     centre = item.eye_center_shape or centre_default
@@ -103,12 +107,9 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
                           "scan (the corners break the finder's proportions along its "
                           "diagonals); use a circle, rounded, leaf-tl, sunburst, star, diamond "
                           "or cross centre.", "eye_center_shape")
-    border_ink = (_color(item.eye_border_color, "eye_border_color")
-                  if item.eye_border_color is not None else eye)
-    centre_ink = (_color(item.eye_center_color, "eye_center_color")
-                  if item.eye_center_color is not None else eye)
-    frame_ink = (_color(item.frame_color, "frame_color")
-                 if item.frame_color is not None else None)
+    border_ink = _optional_color(item.eye_border_color, "eye_border_color", eye)
+    centre_ink = _optional_color(item.eye_center_color, "eye_center_color", eye)
+    frame_ink = _optional_color(item.frame_color, "frame_color", None)
     if item.frame_label is not None and item.frame_style == "none":
         raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
     ring_ink = (border_ink or fg) if item.eye_outer_frame_match else None
