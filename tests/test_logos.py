@@ -247,6 +247,9 @@ def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
     assert caches == ["MISS", "HIT", "MISS", "MISS"]
     digests = [e["sha256"] for e in manifest["items"]]
     assert digests[0] == digests[1] and len(set(digests)) == 3
+    for entry in manifest["items"]:
+        check_image("png", archive.read(entry["filename"]), f"https://example.com/{tag}", 1.5,
+                    300)
     second = bulk(live, key, items)  # the assets come from the fetcher's cache now
     assert [e["cache"] for e in open_zip(second.content)[1]["items"]] == ["HIT"] * 4
     assert asset_server.hits[f"/logo.png?{tag}"] == 1
@@ -327,6 +330,7 @@ def test_a_replay_whose_logo_changed_is_a_409(backend, make_server, asset_server
     headers = {"X-Api-Key": key, "Idempotency-Key": uuid.uuid4().hex}
     first = httpx.post(server.url + BULK, json=body, headers=headers, timeout=60)
     assert first.status_code == 200
+    check_image("png", open_zip(first.content)[0].read("qr-0001.png"), "flip", 1, 300)
     again = httpx.post(server.url + BULK, json=body, headers=headers, timeout=60)
     assert again.status_code == 409
     assert "changed since the first request" in again.json()["detail"]

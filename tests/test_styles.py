@@ -142,6 +142,7 @@ def test_joined_patterns_have_no_seams(server, pattern: str, size: float, dpi: i
         assert "raise size_inches or dpi" in r.text
         return
     assert r.status_code == 200
+    check_image(fmt, r.content, data, size, dpi)
     raster = r.content if fmt == "png" else rasterise_svg(r.content, dpi)
     image = pyvips.Image.new_from_buffer(raster, "")
     alpha = np.ndarray(buffer=image[3].write_to_memory(), dtype=np.uint8,
