@@ -56,7 +56,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     unsettled_refund_after_s: Annotated[float, Meta(ge=60)] = 3600.0
     # Seconds streams in flight may take to finish after SIGTERM; then they are cut and refunded.
     shutdown_grace_s: Annotated[float, Meta(ge=0, le=3600)] = 30.0
-    # PNG deflate: 0 run-length (fastest; smallest at large sizes), or a zlib level 1-9.
+    # PNG deflate: 0 ISA-L's fastest level (the fastest, and smaller than zlib's level 1),
+    # or a zlib level 1-9.
     png_compression: Annotated[int, Meta(ge=0, le=9)] = 0
     # Default monthly quota of enterprise accounts without an override.
     enterprise_monthly_quota: PositiveInt = 1_000_000
