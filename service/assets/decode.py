@@ -12,6 +12,7 @@ PNGs.
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import msgspec
 import pyvips
@@ -69,17 +70,23 @@ _WHY = {
 _hardened = False
 
 
+_harden_lock = threading.Lock()
+
+
 def harden() -> None:
     """Let only the four buffer loaders above run in this process (and nothing libvips marks
     untrusted). Idempotent."""
     global _hardened
     if _hardened:
         return
-    pyvips.block_untrusted_set(True)
-    pyvips.operation_block_set("VipsForeignLoad", True)
-    for _, class_name in _LOADERS.values():
-        pyvips.operation_block_set(class_name, False)
-    _hardened = True
+    with _harden_lock:  # a second caller must not block all loaders again while the first
+        if _hardened:  # has already unblocked ours and is decoding
+            return
+        pyvips.block_untrusted_set(True)
+        pyvips.operation_block_set("VipsForeignLoad", True)
+        for _, class_name in _LOADERS.values():
+            pyvips.operation_block_set(class_name, False)
+        _hardened = True
 
 
 def sniff(data: bytes) -> str:

@@ -69,3 +69,38 @@ def test_a_background_keeps_its_centre_square_and_an_opaque_one_is_a_jpeg() -> N
     assert (asset.width, asset.height) == (1200, 1200)
     assert asset.data.startswith(b"\xff\xd8")
     assert asset.sha256 != load_asset(IMAGES["photo.jpg"], LOGO).sha256
+
+
+_RACE = """
+import threading, sys
+sys.path.insert(0, {root!r})
+from service.assets.decode import KINDS, load_asset
+from tests.assetserver import IMAGES
+data = IMAGES["logo.jpg"]
+start = threading.Barrier(8)
+errors = []
+def decode():
+    start.wait()
+    try:
+        load_asset(data, KINDS["logo"])
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=decode) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("\\n".join(errors))
+"""
+
+
+def test_the_first_decodes_of_a_process_race_no_loader_block() -> None:
+    """harden() runs on a process's first decode; decodes starting at once on several threads
+    must never see the loaders blocked while another thread is still unblocking them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    for _ in range(6):
+        out = subprocess.run([sys.executable, "-c", _RACE.format(root=root)], check=True,
+                             capture_output=True, text=True, timeout=60).stdout
+        assert out.strip() == ""
