@@ -63,6 +63,9 @@ def test_composited_renders_decode_to_their_exact_content(live, asset_server) ->
                       "pattern": "dot", "eye_shape": "circle", "format": fmt,
                       "frame_style": "banner-bottom", "frame_label": "Scan me",
                       "size_inches": 2, "dpi": 200})
+    for pattern in ("rounded", "squares"):  # large: the modules are drawn in several blocks
+        items.append({"data": f"https://example.com/large/{pattern}", "logo_url": logo,
+                      "pattern": pattern, "size_inches": 10, "dpi": 300})
     items.append({"data": "https://example.com/no-clear", "logo_url": logo,
                   "logo_clear_zone": False, "logo_size_ratio": 0.15, "size_inches": 2})
     r = bulk(live, key, items)

@@ -9,11 +9,13 @@ its dpi in pHYs.
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 from collections.abc import Iterator
 from functools import lru_cache
 
+import msgspec
 import numpy as np
 from isal import isal_zlib
 
@@ -90,36 +92,84 @@ def _pack(rows: np.ndarray, depth: int) -> np.ndarray:
     return out
 
 
-def _index_rows(geom: Geometry, layout: Layout, tile: np.ndarray) -> Iterator[np.ndarray]:
-    """The image's palette indices, top to bottom, in blocks of whole pixel rows (repeated
-    rows as broadcast views, so blank margins cost nothing)."""
-    size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
-    n = geom.cells.shape[0]
-    blank = np.zeros((1, size), dtype=np.uint8)
-    if off:
-        yield np.broadcast_to(blank, (off, size))
-    if geom.radius == 0:
-        # Square shapes: every pixel row of a module row is the same; build each once.
-        line = np.zeros((n, size), dtype=np.uint8)
-        line[:, off:off + sym] = np.repeat(tile[geom.cells, 0, 0], ppm, axis=1)
-        yield np.repeat(line, ppm, axis=0)
-    else:
-        # Module rows in groups of about 2 million pixels: few numpy calls, bounded memory.
-        group = max(1, _GROUP_PIXELS // (ppm * size))
-        canvas = np.zeros((group * ppm, size), dtype=np.uint8)
-        for first in range(0, n, group):
-            cells = geom.cells[first:first + group]
-            k = cells.shape[0]
-            canvas[:k * ppm, off:off + sym] = (
-                tile[cells].transpose(0, 2, 1, 3).reshape(k * ppm, sym))
-            yield canvas[:k * ppm]
-    bottom = size - off - sym
-    if bottom:
-        yield np.broadcast_to(blank, (bottom, size))
-
-
 def _levels(geom: Geometry) -> tuple[int, int]:
     return (2, 1) if geom.radius == 0 else (AA_LEVELS, AA_DEPTH)
+
+
+class _Placement(msgspec.Struct, frozen=True):
+    """How packed cell tiles go into packed rows, for one layout's horizontal geometry.
+
+    A cell of ``ppm`` pixels starts at bit ``phase`` of a byte and spans ``width`` bytes, so a
+    byte may hold the end of one cell and the start of the next. The cells are split into
+    ``period`` classes (every ``period``-th cell) whose members start at the same phase, exactly
+    ``stride`` bytes apart, and never share a byte: each class is one gather of pre-packed tiles
+    and one OR into the row, and the classes together draw every cell.
+    """
+
+    period: int
+    stride: int
+    starts: tuple[int, ...]  # per class: the byte its first cell starts in
+    phases: tuple[int, ...]  # per class: the pixel, within that byte, where its cells start
+    widths: tuple[int, ...]  # per class: the bytes a cell spans
+
+
+@lru_cache(maxsize=256)
+def _placement(ppm: int, offset: int, per: int) -> _Placement:
+    phases = [(offset + c * ppm) % per for c in range(per)]
+    widest = max(-(-(ph + ppm) // per) for ph in phases)
+    period = per // math.gcd(ppm, per)
+    period *= -(-widest * per // (period * ppm))  # whole multiples until no byte is shared
+    first = [offset + r * ppm for r in range(period)]
+    return _Placement(period, period * ppm // per, tuple(x // per for x in first),
+                      tuple(x % per for x in first),
+                      tuple(-(-(x % per + ppm) // per) for x in first))
+
+
+@lru_cache(maxsize=512)
+def _packed_tiles(ppm: int, radius: float, levels: int, phase: int, width: int) -> np.ndarray:
+    """Every cell kind's tile packed at ``phase``: one ``width``-byte item per pixel row (a
+    single row for square shapes, whose rows are all the same)."""
+    depth = {2: 1, AA_LEVELS: AA_DEPTH}[levels]
+    per = 8 // depth
+    tile = tiles(ppm, radius, levels)
+    rows = 1 if radius == 0 else ppm
+    wide = np.zeros((LIGHT + 1, rows, width * per), dtype=np.uint8)
+    wide[:, :, phase:phase + ppm] = tile[:, :rows]
+    packed = _pack(wide.reshape((LIGHT + 1) * rows, width * per), depth)
+    return np.ascontiguousarray(packed).view(f"V{width}").reshape(LIGHT + 1, rows)
+
+
+def _packed_rows(geom: Geometry, layout: Layout, levels: int,
+                 depth: int) -> Iterator[np.ndarray]:
+    """The image's packed rows, top to bottom, in blocks (blank margins as broadcast views).
+    Each cell's pixel rows are gathered pre-packed, so nothing is packed per image; square
+    shapes build one row per module row and repeat it."""
+    size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
+    per = 8 // depth
+    rowbytes = -(-size // per)
+    n = geom.cells.shape[0]
+    place = _placement(ppm, off, per)
+    slack = rowbytes + place.stride  # room for the last class's view past the row's end
+    high = 1 if geom.radius == 0 else ppm  # distinct pixel rows per module row
+    if off:
+        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (off, rowbytes))
+    group = max(1, _GROUP_PIXELS // (ppm * size))
+    for first in range(0, n, group):
+        cells = geom.cells[first:first + group]
+        band = np.zeros((cells.shape[0] * high, slack), dtype=np.uint8)
+        for r in range(min(place.period, n)):
+            start, width = place.starts[r], place.widths[r]
+            tile = _packed_tiles(ppm, geom.radius, levels, place.phases[r], width)
+            picked = tile[cells[:, r::place.period]]  # (rows, cells, high) of width bytes
+            k = picked.shape[1]
+            parts = np.ascontiguousarray(picked.transpose(0, 2, 1)).view(np.uint8)
+            target = band[:, start:start + k * place.stride].reshape(-1, k, place.stride)
+            target[:, :, :width] |= parts.reshape(-1, k, width)
+        rows = band[:, :rowbytes]
+        yield np.repeat(rows, ppm, axis=0) if high == 1 else rows
+    bottom = size - off - sym
+    if bottom:
+        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (bottom, rowbytes))
 
 
 class _Deflater:
@@ -160,12 +210,8 @@ def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
     levels, depth = _levels(geom)
     size = layout.pixels
     deflater = _Deflater((size * depth + 7) // 8, compression)
-    for rows in _index_rows(geom, layout, tiles(layout.ppm, geom.radius, levels)):
-        if rows.strides[0] == 0:  # a blank margin: pack one row, repeat it
-            deflater.emit(np.broadcast_to(_pack(rows[:1], depth), (rows.shape[0],
-                                                                    deflater.rowbytes)))
-        else:
-            deflater.emit(_pack(rows, depth))
+    for rows in _packed_rows(geom, layout, levels, depth):
+        deflater.emit(rows)
     colors = palette(fg, bg, levels)
     extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colors))]
     if any(c[3] != 255 for c in colors):
@@ -192,5 +238,15 @@ def index_region(geom: Geometry, layout: Layout, x: int, y: int, w: int, h: int)
 def index_image(geom: Geometry, layout: Layout) -> tuple[np.ndarray, int]:
     """The whole image's palette indices (for the overlay stage), and the palette's size."""
     levels, _ = _levels(geom)
-    rows = list(_index_rows(geom, layout, tiles(layout.ppm, geom.radius, levels)))
-    return np.ascontiguousarray(np.concatenate(rows)), levels
+    tile = tiles(layout.ppm, geom.radius, levels)
+    size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
+    n = geom.cells.shape[0]
+    out = np.zeros((size, size), dtype=np.uint8)
+    group = max(1, _GROUP_PIXELS // (ppm * size))  # module rows at a time: bounded temporaries
+    for first in range(0, n, group):
+        cells = geom.cells[first:first + group]
+        k = cells.shape[0]
+        top = off + first * ppm
+        out[top:top + k * ppm, off:off + sym] = (
+            tile[cells].transpose(0, 2, 1, 3).reshape(k * ppm, sym))
+    return out, levels

@@ -8,7 +8,8 @@ import pyvips
 
 from service.render.geometry import LIGHT, shape
 from service.render.job import RenderJob
-from service.render.layout import plan_layout
+from service.render.layout import Layout, plan_layout
+from service.render.png import index_image, palette, write_png
 from service.render.encode import encode, plan_version, symbol_size
 from service.render.pipeline import render
 from tests.readers import (assert_carries, decode_image, png_chunks, png_size_and_dpi,
@@ -51,6 +52,30 @@ def test_png_palette_depth_and_transparency() -> None:
     assert rounded[b"IHDR"][8:10] == bytes([2, 3])  # 2-bit palette for anti-aliased edges
     assert b"tRNS" not in rounded
     assert len(rounded[b"PLTE"]) == 4 * 3
+
+
+@pytest.mark.parametrize("pattern", ["squares", "rounded"])
+@pytest.mark.parametrize("ppm,offset,extra", [(2, 0, 0), (3, 5, 1), (4, 2, 0), (5, 7, 1),
+                                              (8, 3, 0), (11, 1, 1), (24, 102, 0),
+                                              (27, 13, 1), (31, 0, 0), (80, 9, 1)])
+def test_png_pixels_are_the_overlay_stages_index_image(pattern: str, ppm: int, offset: int,
+                                                       extra: int) -> None:
+    """The PNG writer packs pre-packed tiles for any pixel phase; the overlay stage builds
+    indices in blocks of module rows. Both must give the same pixels, also at sizes that take
+    several blocks (80 px per module on a version 4 symbol)."""
+    content = "https://example.com/" + "p" * (50 if ppm == 80 else 5)
+    version = plan_version(content, "M")
+    n = symbol_size(version)
+    layout = Layout(pixels=n * ppm + 2 * offset + extra, modules=n, ppm=ppm, offset=offset)
+    geom = shape(encode(content, "M", version), pattern)
+    fg, bg = (10, 20, 30, 255), (250, 240, 230, 255)
+    image = pyvips.Image.new_from_buffer(write_png(geom, layout, fg, bg, 300), "")
+    got = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
+                     shape=[image.height, image.width, image.bands])
+    indices, levels = index_image(geom, layout)
+    assert np.array_equal(got, np.array(palette(fg, bg, levels), dtype=np.uint8)[indices][..., :3])
+    if ppm >= 4:
+        assert_carries(decode_image(write_png(geom, layout, fg, bg, 300)), content)
 
 
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
