@@ -4,7 +4,8 @@ codewords, module placement); the hot part, choosing the data mask, is done here
 ``plan_version`` is the cheap part (no matrix): it runs while validating, so content that cannot
 fit is refused before the first byte. ``encode`` builds the matrix on a render worker:
 
-1. segno writes the segments, pads them and computes the error correction codewords;
+1. segno writes the segments and pads them; ``codewords`` adds the error correction codewords
+   and interleaves the blocks exactly as segno does, in numpy;
 2. the codeword bits go to the module positions segno's own placement gives for that version
    (computed once per version and cached, with the function patterns and mask patterns);
 3. all eight masks are applied and scored at once (ISO/IEC 18004 7.8.3: N1 runs, N2 blocks,
@@ -23,7 +24,9 @@ from functools import lru_cache
 import numpy as np
 from segno import consts, encoder
 
-__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "encode", "plan_version",
+from .codewords import final_message
+
+__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "encode", "penalties", "plan_version",
            "symbol_size"]
 
 BYTE_CAPACITY_V40 = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
@@ -69,7 +72,8 @@ def symbol_size(version: int) -> int:
 
 
 def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:
-    """Data and error correction codewords, interleaved, as bits (segno's encoder)."""
+    """Data and error correction codewords, interleaved, as bits: segno writes the data
+    codewords, ``codewords.final_message`` adds the error correction as segno would."""
     segments = encoder.prepare_data(content, None, None)
     buff = encoder.Buffer()
     ver_range = encoder.version_range(version)
@@ -79,8 +83,7 @@ def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
-    bits = encoder.make_final_message(version, error, buff).getbits()
-    return np.frombuffer(bits, dtype=np.uint8)
+    return final_message(buff.getbits(), version, error)
 
 
 class _Template:
@@ -126,46 +129,80 @@ def _format_and_version(version: int, error: int, mask: int) -> tuple[np.ndarray
     return where, grid.ravel()[where]
 
 
-def _runs_score(m: np.ndarray) -> np.ndarray:
-    """N1 along the last axis: 3 + (k - 5) for each run of k >= 5 same-colour modules."""
-    same = m[..., 1:] == m[..., :-1]
-    five = same[..., :-3] & same[..., 1:-2] & same[..., 2:-1] & same[..., 3:]
+_PAD = 4  # light modules (the quiet zone) on each side of a line, for N3
+
+
+@lru_cache(maxsize=64)
+def _frame(n: int, masks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lines of all masks, rows then columns, each between 4 pad modules a side: the pads
+    alternate 2 and 3, so they equal neither colour nor each other (no run crosses them)."""
+    width = n + 2 * _PAD
+    frame = np.empty((2 * masks, n, width), dtype=np.uint8)
+    frame[..., :_PAD] = frame[..., n + _PAD:] = (2, 3, 2, 3)
+    starts = np.zeros((masks, n, width), dtype=bool)
+    starts[:, :n - 1] = True  # a 2x2 block may start on any row but the last
+    return frame, starts.ravel()
+
+
+def penalties(unmasked: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The eight masked symbols and their penalty scores (ISO/IEC 18004 7.8.3: N1 runs, N2
+    blocks, N3 finder-like patterns, N4 balance), in a few passes over one flat array.
+
+    Every line of every mask (rows, then columns) is laid end to end between pads, so each
+    rule is a handful of shifted comparisons of the whole array rather than a loop per mask
+    and direction: numpy's cost here is per call, not per module.
+    """
+    cand = unmasked[None] ^ masks.view(np.uint8)
+    m, n = cand.shape[0], cand.shape[1]
+    width = n + 2 * _PAD
+    frame, block_rows = _frame(n, m)
+    frame = frame.copy()
+    frame[:m, :, _PAD:_PAD + n] = cand
+    frame[m:, :, _PAD:_PAD + n] = cand.transpose(0, 2, 1)
+    f = frame.ravel()
+    size = f.size
+    # N1: 3 + (k - 5) per run of k >= 5: one per 5-window of one colour, plus 2 per run
+    same = f[1:] == f[:-1]
+    five = np.zeros(size, dtype=bool)
+    np.logical_and(same[:-3], same[1:-2], out=five[:-4])
+    five[:-4] &= same[2:-1]
+    five[:-4] &= same[3:]
     first = five.copy()
-    first[..., 1:] &= ~same[..., :-4]
-    return five.sum(axis=(-2, -1)) + 2 * first.sum(axis=(-2, -1))
-
-
-def _finder_like_score(m: np.ndarray) -> np.ndarray:
-    """N3 along the last axis: 1011101 with 4 light modules (or the border) on a side."""
-    n = m.shape[-1]
-    p = np.pad(m, [(0, 0)] * (m.ndim - 1) + [(4, 4)])
-    w = n - 6  # possible starts of the 7-module core
-    core = np.ones(m.shape[:-1] + (w,), dtype=bool)
-    for k, bit in enumerate((1, 0, 1, 1, 1, 0, 1)):
-        core &= p[..., 4 + k:4 + k + w] == bit
-    before = np.ones_like(core)
-    after = np.ones_like(core)
-    for k in range(4):
-        before &= p[..., k:k + w] == 0
-        after &= p[..., 11 + k:11 + k + w] == 0
-    return 40 * (core & (before | after)).sum(axis=(-2, -1))
+    first[1:] &= ~five[:-1]
+    # N2: 3 per 2x2 block of one colour (rows only: the first half)
+    half = m * n * width
+    block = np.zeros(half, dtype=bool)
+    np.logical_and(same[:half - width], same[width:half], out=block[:half - width])
+    block[:half - width] &= f[:half - width] == f[width:half]
+    block &= block_rows
+    # N3: 40 per 1011101 with 4 light modules (or the border) before or after it
+    dark = f == 1
+    light = ~dark
+    core = np.zeros(size, dtype=bool)
+    w = size - 6
+    np.logical_and(dark[:w], light[1:w + 1], out=core[:w])
+    for k, is_dark in ((2, True), (3, True), (4, True), (5, False), (6, True)):
+        core[:w] &= (dark if is_dark else light)[k:k + w]
+    light4 = light[:-3] & light[1:-2] & light[2:-1] & light[3:]
+    finder = np.zeros(size, dtype=bool)
+    s = slice(_PAD, size - 10)  # every start a 1011101 and 4 modules after it fit
+    np.logical_or(light4[:size - 10 - _PAD], light4[_PAD + 7:], out=finder[s])
+    finder[s] &= core[s]
+    lines = np.stack([five, first, finder]).reshape(3, 2 * m, -1)
+    counts = np.add.reduce(lines, axis=2, dtype=np.int64)
+    per_mask = counts[:, :m] + counts[:, m:]
+    n2 = np.add.reduce(block.reshape(m, -1), axis=1, dtype=np.int64)
+    dark_count = np.add.reduce(cand.reshape(m, -1), axis=1, dtype=np.int64)
+    n4 = 10 * (np.abs(dark_count * 100 / (n * n) - 50) // 5).astype(np.int64)
+    total = per_mask[0] + 2 * per_mask[1] + 3 * n2 + 40 * per_mask[2] + n4
+    return cand, total
 
 
 def choose_mask(unmasked: np.ndarray, masks: np.ndarray) -> tuple[int, np.ndarray]:
     """Apply the eight masks at once; the lowest penalty wins (the first, on a tie)."""
-    candidates = unmasked[None] ^ masks.view(np.uint8)
-    n = unmasked.shape[0]
-    cols = candidates.transpose(0, 2, 1)
-    n1 = _runs_score(candidates) + _runs_score(cols)
-    a = candidates[:, :-1, :-1]
-    n2 = 3 * ((a == candidates[:, 1:, :-1]) & (a == candidates[:, :-1, 1:])
-              & (a == candidates[:, 1:, 1:])).sum(axis=(1, 2))
-    n3 = _finder_like_score(candidates) + _finder_like_score(cols)
-    dark = candidates.sum(axis=(1, 2), dtype=np.int64)
-    n4 = 10 * (np.abs(dark * 100 / (n * n) - 50) // 5).astype(np.int64)
-    scores = n1 + n2 + n3 + n4
-    best = int(np.argmin(scores))
-    return best, candidates[best]
+    cand, total = penalties(unmasked, masks)
+    best = int(np.argmin(total))
+    return best, cand[best]
 
 
 def encode(content: str | bytes, level: str, version: int) -> np.ndarray:

@@ -56,3 +56,48 @@ def test_fast_encoder_builds_segnos_symbol_module_for_module() -> None:
         total += 1
         agree += reference.mask == matches[0]
     assert total > 120 and agree >= 0.95 * total
+
+
+def _reference_penalties(symbols):  # type: ignore[no-untyped-def]
+    """ISO/IEC 18004 7.8.3, plainly, one symbol at a time (as segno scores, with N3 counting
+    each 1011101 once whether the light modules are before it, after it or both)."""
+    out = []
+    for s in symbols:
+        n = len(s)
+        lines = [list(r) for r in s] + [list(c) for c in zip(*s)]
+        n1 = n3 = 0
+        for line in lines:
+            run = 1
+            for a, b in zip(line, line[1:] + [None]):
+                if a == b:
+                    run += 1
+                    continue
+                if run >= 5:
+                    n1 += 3 + run - 5
+                run = 1
+            padded = [0] * 4 + line + [0] * 4
+            for i in range(n - 6):
+                if padded[i + 4:i + 11] == [1, 0, 1, 1, 1, 0, 1] and (
+                        padded[i:i + 4] == [0] * 4 or padded[i + 11:i + 15] == [0] * 4):
+                    n3 += 40
+        n2 = sum(3 for r in range(n - 1) for c in range(n - 1)
+                 if s[r][c] == s[r + 1][c] == s[r][c + 1] == s[r + 1][c + 1])
+        dark = sum(map(sum, s))
+        out.append(n1 + n2 + n3 + 10 * int(abs(dark * 100 / (n * n) - 50) // 5))
+    return out
+
+
+@pytest.mark.parametrize("version", [1, 2, 7, 14, 27])
+def test_mask_penalties_match_a_plain_reference(version: int) -> None:
+    """The flat-array scorer gives each of the eight masks the score the rules give."""
+    import numpy as np
+
+    from service.render.encode import _template, penalties
+
+    rng = np.random.default_rng(version)
+    tpl = _template(version)
+    for density in (0.1, 0.5, 0.9):
+        unmasked = np.where(tpl.region, rng.random(tpl.region.shape) < density,
+                            tpl.base).astype(np.uint8)
+        symbols, scores = penalties(unmasked, tpl.masks)
+        assert list(scores) == _reference_penalties(symbols.tolist())
