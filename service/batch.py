@@ -271,7 +271,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
                 else:
                     metrics.render_seconds.observe(result.seconds)
                 index += 1
-            for data in writer.ready():
+            async for data in writer.written():  # each chunk waits for the client
                 yield data
             await settlement.heartbeat()
         body = stored if stored is not None else msgspec.json.format(

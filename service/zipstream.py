@@ -23,6 +23,7 @@ __all__ = ["CHUNK_SIZE", "ZipWriter", "member_overhead"]
 CHUNK_SIZE = 16 * 1024
 _END = object()
 _ABORT = object()
+_TICK = object()  # the writer thread finished a member
 _MODE = stat.S_IFREG | 0o644
 
 
@@ -42,6 +43,7 @@ class ZipWriter:
         self._members: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._chunks: asyncio.Queue[object] = asyncio.Queue()
         self._modified = modified or datetime.now()
+        self._added = self._written = 0
         self._thread = threading.Thread(target=self._run, name="zip-writer", daemon=True)
         self._thread.start()
 
@@ -53,6 +55,10 @@ class ZipWriter:
             if item is _ABORT:
                 raise _Aborted
             yield item
+            # stream-zip asks for the next member: this one is written (all but what its
+            # chunker holds back until it has a whole chunk)
+            self._written += 1
+            self._loop.call_soon_threadsafe(self._chunks.put_nowait, _TICK)
 
     def _run(self) -> None:
         put = self._chunks.put_nowait
@@ -67,22 +73,33 @@ class ZipWriter:
             self._loop.call_soon_threadsafe(put, exc)
 
     def add(self, name: str, data: bytes, crc32: int) -> None:
+        self._added += 1
         self._members.put((name, self._modified, _MODE, NO_COMPRESSION_32(len(data), crc32),
                            (data,)))
 
-    def ready(self) -> list[bytes]:
-        """Chunks produced so far, without waiting."""
-        out: list[bytes] = []
-        while not self._chunks.empty():
+    async def written(self) -> AsyncIterator[bytes]:
+        """The chunks of every member added so far, waiting for the writer thread until it
+        has written them all. A caller that yields each chunk to a slow client before adding
+        more therefore holds at most one chunk of archive, never the archive."""
+        while self._written < self._added:
+            item = await self._chunks.get()
+            if item is _TICK:
+                continue
+            if isinstance(item, BaseException):
+                raise item
+            if item is _END:  # cannot come before finish(); keep it for finish()
+                self._chunks.put_nowait(_END)
+                return
+            yield item  # type: ignore[misc]
+        while not self._chunks.empty():  # and whatever else is already there
             item = self._chunks.get_nowait()
             if isinstance(item, BaseException):
                 raise item
-            if item is not _END:
-                out.append(item)  # type: ignore[arg-type]
-            else:
+            if item is _END:
                 self._chunks.put_nowait(_END)
-                break
-        return out
+                return
+            if item is not _TICK:
+                yield item  # type: ignore[misc]
 
     async def finish(self) -> AsyncIterator[bytes]:
         """Close the archive (central directory, end record) and yield what remains."""
@@ -91,6 +108,8 @@ class ZipWriter:
             item = await self._chunks.get()
             if item is _END:
                 return
+            if item is _TICK:
+                continue
             if isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]

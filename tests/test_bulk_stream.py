@@ -250,3 +250,45 @@ def test_a_render_worker_that_dies_cuts_its_stream_refunds_and_is_replaced() -> 
         assert len(_spawned_workers() - before) == 2 and not workers & _spawned_workers()
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("lagging_writer", [False, True])
+def test_a_client_that_stops_reading_stops_the_renders(make_server, backend, monkeypatch,
+                                                       lagging_writer) -> None:
+    """Every archive byte waits for the client: a reader that pauses holds the server to its
+    render window plus what the sockets buffer, never the whole archive in memory, even when
+    the ZIP writer thread falls behind the renders (a busy machine)."""
+    import service.zipstream
+    from tests.test_operations import _metric
+
+    if lagging_writer:
+        real = service.zipstream.stream_zip
+
+        def slow_zip(*args, **kwargs):  # type: ignore[no-untyped-def]
+            for chunk in real(*args, **kwargs):
+                time.sleep(0.002)
+                yield chunk
+
+        monkeypatch.setattr(service.zipstream, "stream_zip", slow_zip)
+    srv = make_server(backend)
+    _, key = srv.account("agency")
+    tag = uuid.uuid4().hex[:8]
+    metrics = lambda: _metric(httpx.get(srv.url + "/metrics").text,  # noqa: E731
+                              "qrstudio_items_rendered_total", format="png")
+    before = metrics()
+    items = [{"data": f"https://example.com/{tag}/pause/{i}", "size_inches": 15}
+             for i in range(400)]  # ~110 kB each: ~45 MB of archive
+    with httpx.stream("POST", srv.url + URL, json={"items": items},
+                      headers={"X-Api-Key": key}, timeout=120) as r:
+        assert r.status_code == 200
+        chunks = r.iter_raw()
+        body = bytearray(next(chunks))
+        time.sleep(3)  # ample time to render all 400 if nothing held the server back
+        rendered = metrics() - before
+        assert rendered < 250, rendered
+        for chunk in chunks:
+            body += chunk
+    archive, manifest = open_zip(bytes(body))
+    assert manifest["count"] == 400
+    for i in (0, 199, 399):
+        check_image("png", archive.read(f"qr-{i + 1:04d}.png"), items[i]["data"], 15, 300)
