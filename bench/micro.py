@@ -17,13 +17,17 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
 import segno
+from segno import encoder
 
 from bench.baselines import native_png
 from service.limits.plans import PLANS
 from service.render.content import build_content
-from service.render.encode import encode
+from service.render.codewords import final_message
+from service.render.encode import _message_bits, _template, choose_mask, data_bits, encode
 from service.render.geometry import shape
+from service.render.job import RenderJob
 from service.render.pool import RenderPool, render_chunk
 from service.render.png import write_png
 from service.render.svg import write_svg
@@ -34,6 +38,17 @@ ITEMS = {
     "squares": {"size_inches": 3, "pattern": "squares", "background": "white"},
     "default": {"size_inches": 3},
 }
+
+
+def _error(job: RenderJob) -> int:
+    return int(encoder.normalize_errorlevel(job.level))
+
+
+def _unmasked(job: RenderJob) -> np.ndarray:
+    tpl = _template(job.version)
+    flat = tpl.base.ravel().copy()
+    flat[tpl.order] = _message_bits(job.content, _error(job), job.version)
+    return flat.reshape(tpl.n, tpl.n)
 
 
 def median_ms(fn: Callable[[int], object], n: int) -> float:
@@ -58,11 +73,19 @@ def stage_table(n: int) -> list[str]:
         valid = [check_item(it, plan) for it in items]
         jobs = [v.job for v in valid]
         mats = [encode(j.content, j.level, j.version) for j in jobs]
+        bits = [data_bits(j.content, _error(j), j.version) for j in jobs]
+        unmasked = [_unmasked(j) for j in jobs]
         geoms = [shape(m, j.pattern) for m, j in zip(mats, jobs)]
         stages: dict[str, Callable[[int], object]] = {
             "validate (decode, checks, version)": lambda i: validate_item(bodies[i], plan),
             "content": lambda i: build_content(items[i]),
-            "encode (ours: segno codewords, numpy mask)": lambda i: encode(
+            "encode: data codewords (segno)": lambda i: data_bits(
+                jobs[i].content, _error(jobs[i]), jobs[i].version),
+            "encode: error correction + interleave (numpy tables)": lambda i: final_message(
+                bits[i], jobs[i].version, _error(jobs[i])),
+            "encode: mask choice (8 masks scored at once)": lambda i: choose_mask(
+                unmasked[i], _template(jobs[i].version).masks),
+            "encode, whole (ours)": lambda i: encode(
                 jobs[i].content, jobs[i].level, jobs[i].version),
             "encode (segno.make_qr, for reference)": lambda i: segno.make_qr(
                 jobs[i].content, error="M", boost_error=False),

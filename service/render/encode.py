@@ -26,7 +26,7 @@ from segno import consts, encoder
 
 from .codewords import final_message
 
-__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "encode", "penalties", "plan_version",
+__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "data_bits", "encode", "penalties", "plan_version",
            "symbol_size"]
 
 BYTE_CAPACITY_V40 = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
@@ -71,19 +71,23 @@ def symbol_size(version: int) -> int:
     return 17 + 4 * version
 
 
-def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:
-    """Data and error correction codewords, interleaved, as bits: segno writes the data
-    codewords, ``codewords.final_message`` adds the error correction as segno would."""
-    segments = encoder.prepare_data(content, None, None)
+def data_bits(content: str | bytes, error: int, version: int) -> bytearray:
+    """The data codewords as bits (segments, terminator, padding), as segno writes them."""
     buff = encoder.Buffer()
     ver_range = encoder.version_range(version)
-    for segment in segments:
+    for segment in encoder.prepare_data(content, None, None):
         encoder.write_segment(buff, segment, None, ver_range, False)
     capacity = consts.SYMBOL_CAPACITY[version][error]
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
-    return final_message(buff.getbits(), version, error)
+    return buff.getbits()
+
+
+def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:
+    """Data and error correction codewords, interleaved, as bits: segno writes the data
+    codewords, ``codewords.final_message`` adds the error correction as segno would."""
+    return final_message(data_bits(content, error, version), version, error)
 
 
 class _Template:
