@@ -149,7 +149,7 @@ def kinds(pattern: str, dark: np.ndarray, tone: np.ndarray | None,
     return PATTERNS[pattern].kinds(dark, tone, function)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16)  # up to ~5 MB each at 310 px per module
 def tiles(pattern: str, ppm: int) -> np.ndarray:
     """Coverage (0-255) of every kind at ``ppm`` pixels per module: (count + 1, ppm, ppm); the
     last tile is empty, for ``NONE``."""

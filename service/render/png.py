@@ -52,7 +52,7 @@ def palette(fg: RGBA, bg: RGBA, levels: int) -> list[RGBA]:
     return out
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=32)  # up to 1.6 MB each (310 px per module): bounded bytes
 def tiles(ppm: int, radius: float, levels: int) -> np.ndarray:
     """Palette indices of every cell kind at ``ppm`` pixels: shape (17, ppm, ppm)."""
     out = np.zeros((LIGHT + 1, ppm, ppm), dtype=np.uint8)
@@ -125,7 +125,7 @@ def _placement(ppm: int, offset: int, per: int) -> _Placement:
                       tuple(-(-(x % per + ppm) // per) for x in first))
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=32)
 def _packed_tiles(ppm: int, radius: float, levels: int, phase: int, width: int) -> np.ndarray:
     """Every cell kind's tile packed at ``phase``: one ``width``-byte item per pixel row (a
     single row for square shapes, whose rows are all the same)."""
