@@ -17,7 +17,6 @@ import statistics
 import time
 from collections.abc import Callable
 
-import numpy as np
 import segno
 from segno import encoder
 
@@ -25,7 +24,7 @@ from bench.baselines import native_png
 from service.limits.plans import PLANS
 from service.render.content import build_content
 from service.render.codewords import final_message
-from service.render.encode import _message_bits, _template, choose_mask, data_bits, encode
+from service.render.encode import _template, choose_mask, data_bits, encode, place_message
 from service.render.geometry import shape
 from service.render.job import RenderJob
 from service.render.pool import RenderPool, render_chunk
@@ -42,13 +41,6 @@ ITEMS = {
 
 def _error(job: RenderJob) -> int:
     return int(encoder.normalize_errorlevel(job.level))
-
-
-def _unmasked(job: RenderJob) -> np.ndarray:
-    tpl = _template(job.version)
-    flat = tpl.base.ravel().copy()
-    flat[tpl.order] = _message_bits(job.content, _error(job), job.version)
-    return flat.reshape(tpl.n, tpl.n)
 
 
 def median_ms(fn: Callable[[int], object], n: int) -> float:
@@ -74,7 +66,7 @@ def stage_table(n: int) -> list[str]:
         jobs = [v.job for v in valid]
         mats = [encode(j.content, j.level, j.version) for j in jobs]
         bits = [data_bits(j.content, _error(j), j.version) for j in jobs]
-        unmasked = [_unmasked(j) for j in jobs]
+        placed = [place_message(j.content, _error(j), j.version) for j in jobs]
         geoms = [shape(m, j.pattern) for m, j in zip(mats, jobs)]
         stages: dict[str, Callable[[int], object]] = {
             "validate (decode, checks, version)": lambda i: validate_item(bodies[i], plan),
@@ -84,7 +76,7 @@ def stage_table(n: int) -> list[str]:
             "encode: error correction + interleave (numpy tables)": lambda i: final_message(
                 bits[i], jobs[i].version, _error(jobs[i])),
             "encode: mask choice (8 masks scored at once)": lambda i: choose_mask(
-                unmasked[i], _template(jobs[i].version).masks),
+                placed[i], _template(jobs[i].version).masks),
             "encode, whole (ours)": lambda i: encode(
                 jobs[i].content, jobs[i].level, jobs[i].version),
             "encode (segno.make_qr, for reference)": lambda i: segno.make_qr(

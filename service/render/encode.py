@@ -26,8 +26,8 @@ from segno import consts, encoder
 
 from .codewords import final_message
 
-__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "data_bits", "encode", "penalties", "plan_version",
-           "symbol_size"]
+__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "data_bits", "encode",
+           "penalties", "place_message", "plan_version", "symbol_size"]
 
 BYTE_CAPACITY_V40 = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
 _UNSET = 0x2  # segno's value for a module not yet written
@@ -202,6 +202,14 @@ def penalties(unmasked: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.n
     return cand, total
 
 
+def place_message(content: str | bytes, error: int, version: int) -> np.ndarray:
+    """The function patterns and the message's bits in their modules, before any mask."""
+    tpl = _template(version)
+    flat = tpl.base.ravel().copy()
+    flat[tpl.order] = _message_bits(content, error, version)
+    return flat.reshape(tpl.n, tpl.n)
+
+
 def choose_mask(unmasked: np.ndarray, masks: np.ndarray) -> tuple[int, np.ndarray]:
     """Apply the eight masks at once; the lowest penalty wins (the first, on a tie)."""
     cand, total = penalties(unmasked, masks)
@@ -212,11 +220,8 @@ def choose_mask(unmasked: np.ndarray, masks: np.ndarray) -> tuple[int, np.ndarra
 def encode(content: str | bytes, level: str, version: int) -> np.ndarray:
     """The module matrix, True for dark, without quiet zone."""
     error = encoder.normalize_errorlevel(level)
-    tpl = _template(version)
-    flat = tpl.base.ravel().copy()
-    flat[tpl.order] = _message_bits(content, error, version)
-    mask, matrix = choose_mask(flat.reshape(tpl.n, tpl.n), tpl.masks)
+    mask, matrix = choose_mask(place_message(content, error, version), _template(version).masks)
     where, values = _format_and_version(version, error, mask)
     out = matrix.ravel()
     out[where] = values
-    return out.reshape(tpl.n, tpl.n).astype(bool)
+    return out.reshape(matrix.shape).astype(bool)

@@ -96,6 +96,14 @@ def _levels(geom: Geometry) -> tuple[int, int]:
     return (2, 1) if geom.radius == 0 else (AA_LEVELS, AA_DEPTH)
 
 
+def _module_row_groups(geom: Geometry, layout: Layout) -> Iterator[tuple[int, np.ndarray]]:
+    """(first module row, cells) in groups of about 2 million pixels: few numpy calls, and
+    temporaries bounded at any size."""
+    group = max(1, _GROUP_PIXELS // (layout.ppm * layout.pixels))
+    for first in range(0, geom.cells.shape[0], group):
+        yield first, geom.cells[first:first + group]
+
+
 class _Placement(msgspec.Struct, frozen=True):
     """How packed cell tiles go into packed rows, for one layout's horizontal geometry.
 
@@ -129,7 +137,7 @@ def _placement(ppm: int, offset: int, per: int) -> _Placement:
 def _packed_tiles(ppm: int, radius: float, levels: int, phase: int, width: int) -> np.ndarray:
     """Every cell kind's tile packed at ``phase``: one ``width``-byte item per pixel row (a
     single row for square shapes, whose rows are all the same)."""
-    depth = {2: 1, AA_LEVELS: AA_DEPTH}[levels]
+    depth = (levels - 1).bit_length()
     per = 8 // depth
     tile = tiles(ppm, radius, levels)
     rows = 1 if radius == 0 else ppm
@@ -153,9 +161,7 @@ def _packed_rows(geom: Geometry, layout: Layout, levels: int,
     high = 1 if geom.radius == 0 else ppm  # distinct pixel rows per module row
     if off:
         yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (off, rowbytes))
-    group = max(1, _GROUP_PIXELS // (ppm * size))
-    for first in range(0, n, group):
-        cells = geom.cells[first:first + group]
+    for _, cells in _module_row_groups(geom, layout):
         band = np.zeros((cells.shape[0] * high, slack), dtype=np.uint8)
         for r in range(min(place.period, n)):
             start, width = place.starts[r], place.widths[r]
@@ -240,11 +246,8 @@ def index_image(geom: Geometry, layout: Layout) -> tuple[np.ndarray, int]:
     levels, _ = _levels(geom)
     tile = tiles(layout.ppm, geom.radius, levels)
     size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
-    n = geom.cells.shape[0]
     out = np.zeros((size, size), dtype=np.uint8)
-    group = max(1, _GROUP_PIXELS // (ppm * size))  # module rows at a time: bounded temporaries
-    for first in range(0, n, group):
-        cells = geom.cells[first:first + group]
+    for first, cells in _module_row_groups(geom, layout):
         k = cells.shape[0]
         top = off + first * ppm
         out[top:top + k * ppm, off:off + sym] = (

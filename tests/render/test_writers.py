@@ -73,7 +73,8 @@ def test_png_pixels_are_the_overlay_stages_index_image(pattern: str, ppm: int, o
     got = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
                      shape=[image.height, image.width, image.bands])
     indices, levels = index_image(geom, layout)
-    assert np.array_equal(got, np.array(palette(fg, bg, levels), dtype=np.uint8)[indices][..., :3])
+    colours = np.array(palette(fg, bg, levels), dtype=np.uint8)
+    assert np.array_equal(got, colours[indices][..., :3])
     if ppm >= 4:
         assert_carries(decode_image(write_png(geom, layout, fg, bg, 300)), content)
 
