@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         state=State({"metrics": metrics}),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics)],
+        middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics,
+                                     max_header_bytes=settings.max_header_bytes)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,  # /schema is built from the msgspec Structs (service/openapi.py)
         logging_config=None,  # JSON logs are configured by service/logs.py

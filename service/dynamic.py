@@ -111,6 +111,7 @@ async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
 
 def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
     try:
+        body.decode("utf-8")  # msgspec skips unknown fields without checking their UTF-8
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise FieldError.from_validation(exc) from None
@@ -129,7 +130,8 @@ def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1_000_000:
+    # the length first: int() of a 4 301-digit string raises (Python's int-string limit)
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7 or not 1 <= int(raw) <= 1_000_000:
         raise FieldError(name, "A positive integer (at most 1000000) is required.")
     return int(raw)
 
@@ -151,14 +153,15 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
             "results": [code_object(c, svc.settings.public_base_url) for c in codes]}
 
 
-async def create_code(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def create_code(request: Request[Any, Any, Any], svc: Services) -> Response[Any]:
     caller = await _caller(request, svc)
     body = await request.body()
     idem = await Idempotency.begin(request, svc.store, caller.account.id, "dynamic", body)
     try:
-        if idem is not None and idem.replay is not None:
-            return msgspec.json.decode(idem.replay)  # the original answer, as it was
-        return await _create_code(body, caller, svc, idem)
+        if idem is not None and idem.replay is not None:  # the original answer, as it was
+            return Response(content=msgspec.json.decode(idem.replay), status_code=201,
+                            headers={"Idempotent-Replayed": "true"})
+        return Response(content=await _create_code(body, caller, svc, idem), status_code=201)
     except BaseException:
         if idem is not None:
             await idem.release()

@@ -13,8 +13,11 @@ import re
 import time
 from typing import Any
 
+import msgspec
+
 from .logs import request_id_var
 from .metrics import Metrics
+from .schema import DetailBody
 
 __all__ = ["RequestIdMiddleware", "new_ulid"]
 
@@ -32,9 +35,11 @@ class RequestIdMiddleware:
     """Pure ASGI: sets the id before anything else runs, adds it to every response, counts
     the request by route template and status, and logs one access line."""
 
-    def __init__(self, app: Any, metrics: Metrics | None = None) -> None:
+    def __init__(self, app: Any, metrics: Metrics | None = None,
+                 max_header_bytes: int = 32 * 1024) -> None:
         self.app = app
         self.metrics = metrics
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -57,7 +62,10 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > self.max_header_bytes:
+                await _too_large(send_with_id, self.max_header_bytes)
+            else:
+                await self.app(scope, receive, send_with_id)
         finally:
             route = scope.get("path_template") or "unmatched"
             if self.metrics is not None:
@@ -66,3 +74,13 @@ class RequestIdMiddleware:
                         extra={"status": status, "route": route,
                                "duration_ms": round((time.perf_counter() - start) * 1000, 1)})
             request_id_var.reset(token)
+
+
+async def _too_large(send: Any, limit: int) -> None:
+    """431 for request headers over the limit (name, value and separators, all lines)."""
+    body = msgspec.json.encode(DetailBody(f"Request headers are larger than the limit of "
+                                          f"{limit} bytes."))
+    await send({"type": "http.response.start", "status": 431,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
     # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
     max_body_bytes: PositiveInt = 96 * 1024 * 1024
+    # Largest request header block (every name and value); above it, 431. The gateway's own
+    # bound (deploy/nginx.conf: large_client_header_buffers) should be at most this.
+    max_header_bytes: Annotated[int, Meta(ge=4096)] = 32 * 1024
     # The bulk ZIP ceiling (bulk-api.md: 100 MB).
     zip_ceiling_bytes: PositiveInt = 100_000_000
     # Bulk batches streaming at once in one process; beyond it, 503 at once.

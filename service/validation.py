@@ -9,6 +9,7 @@ least 2 pixels per module. Nothing here touches the network or the store.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
@@ -112,6 +113,8 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     frame_ink = _optional_color(item.frame_color, "frame_color", None)
     if item.frame_label is not None and item.frame_style == "none":
         raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
+    if item.frame_label is not None:
+        _check_label(item.frame_label)
     ring_ink = (border_ink or fg) if item.eye_outer_frame_match else None
     style = Style(eye_border=border, eye_center=centre, eye_border_color=border_ink,
                   eye_center_color=centre_ink, outer_frame=item.eye_outer_frame,
@@ -121,6 +124,19 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
 
 
 _PLAIN = Style()
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+
+
+def _check_label(label: str) -> None:
+    """A caption draws something: at least one character that is not a space or a format
+    character (zero-width, bidi controls, BOM), and no control characters (an SVG cannot
+    carry them)."""
+    categories = [unicodedata.category(c) for c in label]
+    if "Cc" in categories:
+        raise InvalidItem("frame_label must not contain control characters.", "frame_label")
+    if all(cat in _INVISIBLE for cat in categories):
+        raise InvalidItem("frame_label must contain at least one visible character (spaces, "
+                          "zero-width and direction marks draw nothing).", "frame_label")
 
 
 def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) -> None:

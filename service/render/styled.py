@@ -195,8 +195,11 @@ def _label_array(text: str, w: int, h: int) -> np.ndarray:
     key = (text, w, h)
     found = _labels.get(key)
     if found is None:
-        mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
-                                 align="centre").gravity("centre", w, h)
+        try:
+            mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
+                                     align="centre").gravity("centre", w, h)
+        except pyvips.Error:  # pango laid out nothing (validation refuses such captions)
+            mask = pyvips.Image.black(w, h)
         found = _labels[key] = np.ndarray(buffer=mask.cast("uchar").write_to_memory(),
                                           dtype=np.uint8, shape=(h, w))
         while len(_labels) > 16:
@@ -269,9 +272,9 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
         if base is None:
             base = bases[(ink, under)] = len(colours) - 1
             colours.extend(palette(ink, under, _LEVELS)[1:])
-        h, w = mask.shape
+        mask, x, y = _clipped(mask, x, y, size)
         level = ((mask.astype(np.uint16) * (_LEVELS - 1) + 127) // 255).astype(np.uint8)
-        region = index[y:y + h, x:x + w]
+        region = index[y:y + mask.shape[0], x:x + mask.shape[1]]
         np.copyto(region, level + np.uint8(base), where=level > 0)
     deflater = _Deflater(size, compression)
     group = max(1, 2_000_000 // size)
@@ -282,6 +285,15 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
         extra.append(_chunk(b"tRNS", bytes(c[3] for c in colours)))
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
     return _file(ihdr, extra, deflater.finish(), dpi)
+
+
+def _clipped(mask: np.ndarray, x: int, y: int, size: int) -> tuple[np.ndarray, int, int]:
+    """The part of a layer drawn at (x, y) that lies on a ``size`` square image: a piece's box
+    (an eye with its anti-aliasing margin) may start outside it when the quiet zone is 0."""
+    left, top = max(0, -x), max(0, -y)
+    h, w = mask.shape
+    right, bottom = min(w, size - x), min(h, size - y)
+    return mask[top:max(top, bottom), left:max(left, right)], x + left, y + top
 
 
 _GRADIENT_STEPS = 48  # colours down the symbol; ~19 px apart at 3 in x 300 dpi: no banding
@@ -366,7 +378,10 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
 def _label_font_px(text: str, w: int, h: int) -> float:
     """The size libvips' text() picks to fit the box, so both formats agree (two pango
     layouts: kept for the next item with the same caption)."""
-    mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
-                             align="centre")
-    probe = pyvips.Image.text(escape(text), font=f"{FONT} Bold 100", dpi=72)
+    try:
+        mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
+                                 align="centre")
+        probe = pyvips.Image.text(escape(text), font=f"{FONT} Bold 100", dpi=72)
+    except pyvips.Error:  # nothing to lay out (validation refuses such captions)
+        return float(h)
     return round(100 * mask.width / max(1, probe.width), 2)

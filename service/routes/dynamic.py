@@ -25,7 +25,7 @@ async def list_codes(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @post("/api/v1/dynamic/", status_code=201, summary="Create a dynamic QR code without a render")
-async def create_code(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def create_code(request: Request[Any, Any, Any]) -> Response[Any]:
     return await dynamic.create_code(request, request.app.state.services)
 
 
