@@ -25,6 +25,7 @@ import msgspec
 
 from .errors import StreamAborted
 from .metrics import Metrics
+from .render.fair import Flow
 from .render.job import RenderResult
 from .rendering import Rendered, Renderer
 from .schema import Manifest, ManifestDynamic, ManifestItem
@@ -37,6 +38,7 @@ log = logging.getLogger("qrstudio.batch")
 T = TypeVar("T")
 _END_RECORD = 22
 _LARGEST_CHUNK = 16
+_CHUNK_PIXELS = 16 * 900 * 900  # 16 items of 3 in at 300 dpi: ~5 ms of squares
 
 
 RETRY_DELAYS = (1, 2, 4, 8, 16, 30, 60, 120, 300, 600, 900)  # about 34 minutes in all
@@ -103,9 +105,14 @@ class Settlement:
 
     def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
                  registry: Streams, on_refund: Callable[[], None] = lambda: None,
-                 settle: Callable[[bool], Awaitable[bool]] | None = None) -> None:
+                 settle: Callable[[bool], Awaitable[bool]] | None = None,
+                 on_complete: Callable[[bytes], Awaitable[None]] | None = None,
+                 metrics: Metrics | None = None) -> None:
         self._refund = refund
         self._settle = settle
+        self._on_complete = on_complete
+        self._metrics = metrics
+        self._manifest: bytes | None = None
         self._beat = time.monotonic()
         self._on_refund = on_refund
         self._on_close = on_close
@@ -137,15 +144,41 @@ class Settlement:
         if not alive:
             raise StreamAborted("this stream's charge was refunded by the sweeper")
 
+    def produced(self, manifest: bytes) -> None:
+        """The body's generator wrote the whole archive (``manifest`` is its manifest.json);
+        whether it reached the client is ``delivered()``'s to say."""
+        self._manifest = manifest
+
+    async def delivered(self, ok: bool) -> None:
+        """The response's outcome (``delivery.Delivery``): a whole archive handed to the
+        socket completes the charge; anything else gives it back."""
+        if ok and self._manifest is not None:
+            await self.complete()
+        else:
+            await self.release("the archive was produced but did not reach the client"
+                               if self._manifest is not None else "stopped by the consumer")
+
     async def complete(self) -> None:
-        """The stream completed: the charge stands, and the store is told so."""
-        if self._close() and self._settle is not None:
-            with anyio.CancelScope(shield=True):
+        """The stream completed: the charge stands, and the store is told so; then the
+        idempotency record is kept for replays."""
+        if not self._close():
+            return
+        if self._metrics is not None:
+            self._metrics.streams.labels("complete").inc()
+        with anyio.CancelScope(shield=True):
+            if self._settle is not None:
                 await settle_or_retry(self._settle)
+            if self._on_complete is not None and self._manifest is not None:
+                try:
+                    await self._on_complete(self._manifest)
+                except Exception as exc:  # the archive is complete; only a replay is lost
+                    log.warning("could not store the idempotency record: %s", exc)
 
     async def release(self, why: str) -> None:
         if not self._close():
             return
+        if self._metrics is not None:
+            self._metrics.streams.labels("cut").inc()
         task = self._loop.create_task(self._give_back(why))
         self._registry.refunding.add(task)
         task.add_done_callback(self._registry.refunding.discard)
@@ -202,32 +235,44 @@ def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult,
         cache="HIT" if hit else "MISS", duration_ms=0 if hit else result.duration_ms,
         has_logo=item.has_logo, sha256=result.sha256,
         error_correction=job.level, version=job.version, pixels=job.layout.pixels,
-        inverted=item.inverted)
+        inverted=item.inverted, verified=result.verified,
+        repaired=", ".join(r for r in (item.repaired, result.repaired) if r) or None,
+        warnings=list(item.warnings))
 
 
-def _chunks(items: list[ValidItem], largest: int) -> Iterator[list[ValidItem]]:
-    """1, 2, 4, ... items per chunk up to ``largest``: the first image leaves at once, later
-    chunks amortise the hand-over to the render workers."""
+def chunk_items(items: list[ValidItem], largest: int = _LARGEST_CHUNK,
+                budget: int = _CHUNK_PIXELS) -> Iterator[list[ValidItem]]:
+    """1, 2, 4, ... items per chunk up to ``largest``, and no more pixels than ``budget`` (a
+    few milliseconds of work; one item if it is larger): the first image leaves at once,
+    later chunks amortise the hand-over to the render workers, and a chunk never keeps a
+    worker long from another request's turn (``render.fair``)."""
     size, start = 1, 0
     while start < len(items):
-        yield items[start:start + size]
-        start += size
+        end, pixels = start, 0
+        while end < len(items) and end - start < size:
+            pixels += items[end].job.layout.pixels ** 2
+            if end > start and pixels > budget:
+                break
+            end += 1
+        yield items[start:end]
+        start = end
         size = min(size * 2, largest)
 
 
 async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer, base: str,
                        window: int, ceiling: int, settlement: Settlement, metrics: Metrics,
-                       on_complete: Callable[[bytes], Awaitable[None]] | None = None,
+                       flow: Flow = ("", ""), ready: dict[str, RenderResult] | None = None,
                        manifest: bytes | None = None,
                        modified: datetime | None = None) -> AsyncIterator[bytes]:
     """``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
-    ``on_complete`` gets the manifest sent, once the archive is complete; ``modified``: the
-    members' timestamp (a replay's is the first run's, so the archive is byte-identical)."""
+    ``modified``: the members' timestamp (a replay's is the first run's, so the archive is
+    byte-identical). A generator that yields its last chunk has only *produced* the archive:
+    the settlement completes when the response's delivery says the bytes left the process."""
     stored = manifest
     writer = ZipWriter(modified)
     pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
     inflight: dict[str, asyncio.Future[RenderResult]] = {}
-    chunks = _chunks(items, _LARGEST_CHUNK)
+    chunks = chunk_items(items)
     entries: list[ManifestItem] = []
     projected = _END_RECORD
     queued = 0
@@ -243,7 +288,7 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             if chunk is None:
                 return
             task = asyncio.ensure_future(renderer.render([item.job for item in chunk], inflight,
-                                                         assets))
+                                                         assets, flow, ready))
             pending.append((chunk, task))
             queued += len(chunk)
 
@@ -258,6 +303,9 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             queued -= len(chunk)
             refill()
             for item, (result, hit) in zip(chunk, results):
+                if not result.verified:  # never ship a code that did not read back
+                    raise StreamAborted(f"item {index} does not read back in any form "
+                                        "(every mask, solid modules)")
                 name = f"qr-{index + 1:04d}.{item.job.format}"
                 projected += len(result.data) + member_overhead(name)
                 if projected > ceiling:
@@ -282,18 +330,10 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
         async for chunk in writer.finish():
             yield chunk
         completed = True
-        await settlement.complete()
-        metrics.streams.labels("complete").inc()
-        if on_complete is not None:
-            with anyio.CancelScope(shield=True):
-                try:
-                    await on_complete(body)
-                except Exception as exc:  # the archive is complete; only a replay is lost
-                    log.warning("could not store the idempotency record: %s", exc)
+        settlement.produced(body)
     finally:
         metrics.batches.dec()
         if not completed:
-            metrics.streams.labels("cut").inc()
             writer.abort()
             for _, task in pending:
                 task.cancel()

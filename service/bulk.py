@@ -19,6 +19,7 @@ from litestar import Request
 from litestar.response import Stream
 
 from .batch import Settlement, give_back_later, stream_batch
+from .delivery import Delivery
 from .errors import (Conflict, ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
                      OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
 from .idempotency import Idempotency
@@ -26,7 +27,8 @@ from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of, seconds_to_reset
 from .limits.store import Caller, NewCode
-from .render.job import RenderJob
+from .preflight import check_estimate, minimum_bytes, preflight
+from .render.job import RenderJob, RenderResult
 from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
@@ -39,8 +41,7 @@ __all__ = ["MAX_BULK_ITEMS", "asset_hashes", "check_replay_assets", "dynamic_cap
 
 MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
-_PNG_FIXED = 8 + 25 + 12 + 21 + 12 + 12  # signature, IHDR, PLTE (2 colours), pHYs, IDAT, IEND
-_DEFLATE_MAX_RATIO = 1032  # deflate cannot compress better than this
+_END_RECORD = 22
 
 
 def _decode_items(body: bytes) -> list[msgspec.Raw]:
@@ -79,12 +80,7 @@ def _validate(items: list[msgspec.Raw], plan: Plan,
 
 def minimum_output_bytes(job: RenderJob, name: str) -> int:
     """A lower bound of the bytes an item adds to the archive, whatever the content."""
-    if job.format == "svg":
-        image = 200
-    else:
-        raw = job.layout.pixels * (1 + (job.layout.pixels + 7) // 8)
-        image = _PNG_FIXED + raw // _DEFLATE_MAX_RATIO
-    return image + member_overhead(name)
+    return minimum_bytes(job) + member_overhead(name)
 
 
 def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
@@ -138,24 +134,39 @@ def refuse_bulk(result: ChargeResult, count: int, adds: int) -> None:
            lambda: _check_count(PLANS[result.plan], count) if result.plan in PLANS else None)
 
 
-async def validate_bulk(body: bytes, caller: Caller,
-                        svc: Services) -> tuple[list[ValidItem], ItemContext]:
+class Checked(msgspec.Struct):
+    """A bulk body that passed every check that needs no store."""
+
+    items: list[ValidItem]
+    ctx: ItemContext
+    ready: dict[str, RenderResult]  # the pre-flight's images, by cache key
+
+
+async def validate_bulk(body: bytes, caller: Caller, svc: Services) -> Checked:
     """Every check of a bulk body that needs no store: 400, 403 (plan), 400 (count), 422
-    (the assets fetched and trial-decoded too), 400 (ceiling), in the contract's order.
-    Shared by the real call and the dry run."""
+    (the assets fetched and trial-decoded, each distinct drawing rendered and read back),
+    400 (ceiling, from the drawings' real sizes), in the contract's order. Shared by the
+    real call and the dry run."""
     raw_items = _decode_items(body)
     plan = PLANS[caller.account.plan]
     _check_count(plan, len(raw_items))
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
     valid, errors = await asyncio.to_thread(_validate, raw_items, plan, ctx)
     if any(item.wants for item in valid.values()):
-        valid, more = await svc.assets.attach(valid, svc.pool)
+        valid, more = await svc.assets.attach(valid, svc.pool, flow=(ctx.account, new_ulid()))
         errors.update((index, str(exc)) for index, exc in more.items())
+    assets: dict[str, bytes] = {}
+    for item in valid.values():
+        assets.update(item.assets or {})
+    # the valid items' drawings are read back even when others failed: a 422 lists every
+    # item that will fail, not only the first kind of failure
+    pre = await preflight(valid, svc.renderer, (ctx.account, new_ulid()), assets or None)
+    errors.update((index, str(exc)) for index, exc in pre.errors.items())
     if errors:
         raise ItemErrors(errors)
-    items = [valid[i] for i in range(len(raw_items))]
-    _check_ceiling(items, svc.settings.zip_ceiling_bytes)
-    return items, ctx
+    _check_ceiling(pre.items, svc.settings.zip_ceiling_bytes)
+    check_estimate(pre.estimate + _END_RECORD, svc.settings.zip_ceiling_bytes)
+    return Checked(pre.items, ctx, pre.ready)
 
 
 async def charge(svc: Services, account: str, attempt: str, n: int, *, bulk: bool, month: str,
@@ -183,24 +194,29 @@ class _Record(msgspec.Struct):
 
 
 async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
-    svc.admission.enter()
+    svc.admission.check()
     account: str | None = None
+    admitted = False
     idem: Idempotency | None = None
     try:
         caller = await authenticate(request, svc.store)
         svc.admission.enter_account(caller.account.id)
         account = caller.account.id
-        body = await read_body(request, svc.settings.max_body_bytes)
+        body = await read_body(request, svc.settings.max_body_bytes,
+                               svc.settings.body_timeout_s)
+        svc.admission.enter()  # the process slot, once the body is here
+        admitted = True
         idem = await Idempotency.begin(request, svc.store, account, "bulk", body)
         if idem is not None and idem.replay is not None:
             record = msgspec.json.decode(idem.replay, type=_Record)
             # the first answer stands, even if the account's plan changed since
             first = msgspec.structs.replace(
                 caller, account=msgspec.structs.replace(caller.account, plan=record.plan))
-            items, ctx = await validate_bulk(body, first, svc)
-            check_replay_assets(items, record.assets)
-            return _replay(svc, account, items, ctx, record)
-        items, ctx = await validate_bulk(body, caller, svc)
+            checked = await validate_bulk(body, first, svc)
+            check_replay_assets(checked.items, record.assets)
+            return _replay(request, svc, account, checked, record)
+        checked = await validate_bulk(body, caller, svc)
+        items, ctx = checked.items, checked.ctx
         del body
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
@@ -213,7 +229,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
             attempt = new_ulid()
         refuse_bulk(result, len(items), len(codes))
     except BaseException:
-        svc.admission.leave(account)
+        svc.admission.leave(account, process=admitted)
         if idem is not None:
             await idem.release()
         raise
@@ -236,21 +252,26 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
 
     settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
                             svc.metrics.refunds.inc,
-                            settle=lambda alive: svc.store.settle(owner, attempt, alive=alive))
-    return _stream(svc, items, ctx, result.plan, result.remaining, settlement, done, None,
+                            settle=lambda alive: svc.store.settle(owner, attempt, alive=alive),
+                            on_complete=done, metrics=svc.metrics)
+    checked = msgspec.structs.replace(checked, items=items)  # with their final short ids
+    return _stream(request, svc, checked, result.plan, result.remaining, settlement, None,
                    modified)
 
 
-def _stream(svc: Services, items: list[ValidItem], ctx: ItemContext, plan: str,
-            remaining: int, settlement: Settlement,
-            on_complete: Callable[[bytes], Awaitable[None]] | None,
-            manifest: bytes | None, modified: datetime | None) -> Stream:
+def _stream(request: Request[Any, Any, Any], svc: Services, checked: Checked, plan: str,
+            remaining: int, settlement: Settlement, manifest: bytes | None,
+            modified: datetime | None) -> Stream:
+    items, ctx = checked.items, checked.ctx
     count = len(items)
+    # the charge stands only once the archive's last byte has left this process
+    delivery: Delivery = request.scope["state"].get("delivery") or Delivery(None)
+    delivery.arm(settlement.delivered)
     body_stream = stream_batch(items, plan=plan, renderer=svc.renderer,
                                base=ctx.public_base_url, window=svc.settings.window,
                                ceiling=svc.settings.zip_ceiling_bytes, settlement=settlement,
-                               metrics=svc.metrics, on_complete=on_complete,
-                               manifest=manifest, modified=modified)
+                               metrics=svc.metrics, manifest=manifest, modified=modified,
+                               flow=(ctx.account, new_ulid()), ready=checked.ready)
     headers = {
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
         "X-QR-Plan": plan,
@@ -262,18 +283,20 @@ def _stream(svc: Services, items: list[ValidItem], ctx: ItemContext, plan: str,
     return Stream(body_stream, media_type="application/zip", headers=headers)
 
 
-def _replay(svc: Services, account: str, items: list[ValidItem], ctx: ItemContext,
+def _replay(request: Request[Any, Any, Any], svc: Services, account: str, checked: Checked,
             record: _Record) -> Stream:
     """The stored result again: the same short ids, the same images (rendered again, from the
     cache when it still has them), the same manifest; nothing charged."""
-    ids = iter(record.ids)
-    items = [with_short_id(item, ctx, next(ids)) if item.code else item for item in items]
+    ids, ctx = iter(record.ids), checked.ctx
+    items = [with_short_id(item, ctx, next(ids)) if item.code else item
+             for item in checked.items]
 
     async def nothing() -> bool:
         return False
 
-    settlement = Settlement(nothing, lambda: svc.admission.leave(account), svc.streams)
+    settlement = Settlement(nothing, lambda: svc.admission.leave(account), svc.streams,
+                            metrics=svc.metrics)
     manifest = zlib.decompress(base64.b64decode(record.manifest))
     modified = datetime.fromisoformat(record.modified) if record.modified else None
-    return _stream(svc, items, ctx, record.plan, record.remaining, settlement, None, manifest,
-                   modified)
+    return _stream(request, svc, msgspec.structs.replace(checked, items=items, ready={}),
+                   record.plan, record.remaining, settlement, manifest, modified)

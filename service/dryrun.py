@@ -20,7 +20,8 @@ from .limits.quota import decide
 from .services import Services
 from .limits.store import Caller
 from .schema import GenerateRequest
-from .single import FORMS, decode_item, read_item, refuse_single, validate_single
+from .single import (FORMS, decode_item, read_item, refuse_single, render_checked,
+                     validate_single)
 from .validation import ItemContext
 
 __all__ = ["handle_validate"]
@@ -50,7 +51,7 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
     if request.headers.get("content-type", "").startswith(FORMS):  # an item as form fields
         item, uploads = await read_item(request, svc)
         return await _single(item, caller, svc, uploads)
-    body = await read_body(request, svc.settings.max_body_bytes)
+    body = await read_body(request, svc.settings.max_body_bytes, svc.settings.body_timeout_s)
     if _is_bulk(body):
         # a bulk dry run fetches and trial-decodes like the real call: it takes a batch slot
         # (process and account) while it does, and is refused as the real call would be
@@ -59,7 +60,7 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
         try:
             svc.admission.enter_account(account.id)
             entered = account.id
-            items, _ = await validate_bulk(body, caller, svc)
+            items = (await validate_bulk(body, caller, svc)).items
         finally:
             svc.admission.leave(entered)
         used = await svc.store.used_this_month(account.id)
@@ -81,6 +82,7 @@ async def _single(item: GenerateRequest, caller: Caller, svc: Services,
     active = await svc.store.active_codes(account.id)
     ctx = ItemContext(account.id, svc.settings.public_base_url)
     valid = await validate_single(item, PLANS[account.plan], ctx, svc, uploads)
+    await render_checked(valid, svc, account.id)  # read back, as the real call does first
     adds = 1 if valid.code else 0
     result = decide(account.plan, account.monthly_quota, account.overage, used, 1, False,
                     svc.settings.enterprise_monthly_quota, active=active, new_codes=adds)

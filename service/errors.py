@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException
 from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 
 __all__ = [
-    "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
+    "BodyTimeout", "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
     "AbortedStreamFilter", "Conflict", "FieldError", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
     "exception_handlers",
@@ -51,6 +51,17 @@ class BodyTooLarge(QRStudioError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"Request body is larger than the limit of {limit} bytes.")
+
+
+class BodyTimeout(QRStudioError):
+    """The body did not arrive within the deadline: the connection is not kept (408)."""
+
+    status = 408
+    headers = {"Connection": "close"}
+
+    def __init__(self, deadline_s: float, received: int) -> None:
+        super().__init__(f"The request body did not arrive within {deadline_s:g} s "
+                         f"({received} bytes received); send it faster or in smaller batches.")
 
 
 class MalformedBody(QRStudioError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 
+from .render.fair import Flow
 from .render.job import RenderJob, RenderResult
 from .render.pool import RenderPool
 from .render_cache import RenderCache, cache_key
@@ -23,22 +24,29 @@ class Renderer:
 
     async def render(self, jobs: Sequence[RenderJob],
                      inflight: dict[str, asyncio.Future[RenderResult]],
-                     assets: Mapping[str, bytes] | None = None) -> list[Rendered]:
+                     assets: Mapping[str, bytes] | None = None,
+                     flow: Flow = ("", ""),
+                     ready: dict[str, RenderResult] | None = None) -> list[Rendered]:
         """``inflight`` is one batch's map of keys being rendered now: a duplicate waits for
         its first occurrence instead of rendering again (and is a hit). ``assets``: the
-        normalised images the jobs' overlays name, by content hash."""
+        normalised images the jobs' overlays name, by content hash; ``flow``: (account,
+        request), whose turn on the render workers these jobs take; ``ready``: images the
+        pre-flight already rendered for this batch, by cache key (taken, as misses). A result
+        that did not read back (``verified`` false) is returned but never cached."""
         loop = asyncio.get_running_loop()
         keys = [cache_key(job, self.compression) for job in jobs]
         waits: dict[int, asyncio.Future[RenderResult]] = {}
         mine: dict[str, asyncio.Future[RenderResult]] = {}
         lookup: list[int] = []
+        out: list[Rendered | None] = [None] * len(jobs)
         for i, key in enumerate(keys):
-            if key in inflight:
+            if ready and key in ready:
+                out[i] = (ready.pop(key), False)
+            elif key in inflight:
                 waits[i] = inflight[key]
             else:
                 inflight[key] = mine[key] = loop.create_future()
                 lookup.append(i)
-        out: list[Rendered | None] = [None] * len(jobs)
         try:
             cached = await self.cache.get_many([keys[i] for i in lookup])
             misses = [i for i, hit in zip(lookup, cached) if hit is None]
@@ -47,11 +55,12 @@ class Renderer:
                     out[i] = (hit, True)
             if misses:
                 todo = [jobs[i] for i in misses]
-                future = self.pool.submit(todo, self.compression, _needed(todo, assets))
+                future = self.pool.submit(todo, self.compression, _needed(todo, assets), flow)
                 fresh = await asyncio.wrap_future(future)
                 for i, result in zip(misses, fresh):
                     out[i] = (result, False)
-                self.cache.put_many([(keys[i], r) for i, r in zip(misses, fresh)])
+                self.cache.put_many([(keys[i], r) for i, r in zip(misses, fresh)
+                                     if r.verified])
             for i in lookup:
                 rendered = out[i]
                 assert rendered is not None

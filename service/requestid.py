@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .delivery import Delivery
 from .logs import request_id_var
 from .metrics import Metrics
 from .schema import DetailBody
@@ -52,14 +53,18 @@ class RequestIdMiddleware:
         header = (b"x-request-id", rid.encode())
         status = 500
         start = time.perf_counter()
+        delivery = scope["state"]["delivery"] = Delivery.current()
+        sent = False
 
         async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, sent
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 message["headers"] = [*headers, header]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                sent = True
 
         try:
             if sum(len(k) + len(v) + 4 for k, v in scope["headers"]) > self.max_header_bytes:
@@ -67,6 +72,7 @@ class RequestIdMiddleware:
             else:
                 await self.app(scope, receive, send_with_id)
         finally:
+            await delivery.finished(sent)  # a streamed archive's charge waits for this
             route = scope.get("path_template") or "unmatched"
             if self.metrics is not None:
                 self.metrics.requests.labels(route, scope["method"], str(status)).inc()

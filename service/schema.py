@@ -180,6 +180,12 @@ class ManifestItem(msgspec.Struct, kw_only=True, omit_defaults=True):
     version: int
     pixels: int
     inverted: bool
+    # read back to its exact content before it was written (always true: nothing else ships)
+    verified: bool
+    # only when set: what was changed so that it reads ("mask 5", "solid modules"), and what
+    # is worth telling although it reads (low contrast)
+    repaired: str | None = None
+    warnings: list[str] = []
 
 
 class Manifest(msgspec.Struct):

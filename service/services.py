@@ -29,22 +29,30 @@ class Admission:
     in_flight: int = 0
     accounts: Counter[str] = field(default_factory=Counter)
 
-    def enter(self) -> None:
+    def check(self) -> None:
+        """503 now if the process is at its limit, holding nothing: a request is refused in
+        the contract's order, but takes its slot only once its body has arrived, so slow
+        uploads cannot hold the slots every other account needs."""
         if self.in_flight >= self.limit:
             raise Overloaded(f"This instance is streaming {self.in_flight} batches, its limit; "
                              "retry shortly.", retry_after=2)
+
+    def enter(self) -> None:
+        self.check()
         self.in_flight += 1
 
     def enter_account(self, account: str) -> None:
-        """After ``enter()``; on refusal the process slot is the caller's to give back."""
+        """The account's slot (it covers its uploads too: a slow upload holds only its own
+        account's); on refusal, slots already taken are the caller's to give back."""
         if self.accounts[account] >= self.per_account:
             raise QuotaExceeded(f"Your account already has {self.accounts[account]} batches "
                                 "streaming, the most at once; retry when one completes.", 2,
                                 reason="account_busy")
         self.accounts[account] += 1
 
-    def leave(self, account: str | None) -> None:
-        self.in_flight -= 1
+    def leave(self, account: str | None, process: bool = True) -> None:
+        if process:
+            self.in_flight -= 1
         if account is not None:
             self.accounts[account] -= 1
             if self.accounts[account] <= 0:

@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     render_window: Annotated[int, Meta(ge=0, le=4096)] = 0
     # Largest accepted request body; the default admits 5 000 items at their maximal lengths.
     max_body_bytes: PositiveInt = 96 * 1024 * 1024
+    # Seconds a request body may take to arrive (bulk and the dry run); past it, 408. Batch
+    # slots are taken only once the body is in, so a slow upload holds no one else's slot.
+    body_timeout_s: Annotated[float, Meta(gt=0, le=3600)] = 60.0
     # Largest request header block (every name and value); above it, 431. The gateway's own
     # bound (deploy/nginx.conf: large_client_header_buffers) should be at most this.
     max_header_bytes: Annotated[int, Meta(ge=4096)] = 32 * 1024

@@ -27,6 +27,7 @@ from .render.job import RenderResult
 from .requestid import new_ulid
 from .schema import GenerateRequest, item_decoder
 from .services import Services
+from .preflight import unreadable
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
                          with_short_id)
 
@@ -71,7 +72,8 @@ async def read_item(request: Request[Any, Any, Any],
         if payload is not None:
             item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
         return item, uploads
-    return decode_item(await read_body(request, svc.settings.max_body_bytes)), uploads
+    return decode_item(await read_body(request, svc.settings.max_body_bytes,
+                                       svc.settings.body_timeout_s)), uploads
 
 
 async def _read_upload(name: str, value: Any) -> bytes:
@@ -150,9 +152,12 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
         check_replay_assets([valid], record.assets)
         if record.id and valid.code is not None:
             valid = with_short_id(valid, ctx, record.id)
-        ((image, _),) = await svc.renderer.render([valid.job], {}, valid.assets)
+        image, _ = await render_checked(valid, svc, ctx.account)
         return _response(valid, image, ctx, record, replayed=True)
     valid = await validate_single(item, PLANS[caller.account.plan], ctx, svc, uploads)
+    # rendered and read back before anything is charged: a code that reads in no way is a
+    # 400 and costs nothing
+    image, hit = await render_checked(valid, svc, ctx.account)
     account, attempt, month = caller.account.id, new_ulid(), month_of()
     codes = [valid.code] if valid.code else []
     result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
@@ -160,7 +165,6 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
         raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
     try:
-        ((image, hit),) = await svc.renderer.render([valid.job], {}, valid.assets)
         record = _Record(valid.code.short_id if valid.code else "", result.plan,
                          result.remaining, "HIT" if hit else "MISS",
                          "0" if hit else str(image.duration_ms), asset_hashes([valid]))
@@ -180,11 +184,27 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
     return _response(valid, image, ctx, record, replayed=False)
 
 
+async def render_checked(valid: ValidItem, svc: Services,
+                         account: str) -> tuple[RenderResult, bool]:
+    """The item's image, read back (and repaired if it had to be: ``render.pipeline``), and
+    whether it came from the cache; 400 if it reads back in no form."""
+    ((image, hit),) = await svc.renderer.render([valid.job], {}, valid.assets,
+                                                (account, new_ulid()))
+    if not image.verified:
+        exc = unreadable(valid)
+        raise FieldError(exc.field, str(exc))
+    return image, hit
+
+
 def _response(valid: ValidItem, image: RenderResult, ctx: ItemContext, record: _Record,
               replayed: bool) -> Response[bytes]:
     headers = {"X-QR-Cache": record.cache, "X-QR-Duration-Ms": record.ms,
                "X-QR-Plan": record.plan, "X-QR-Quota-Remaining": str(record.remaining),
-               "Cache-Control": "no-store"}
+               "Cache-Control": "no-store", "X-QR-Verified": "true"}
+    if image.repaired:
+        headers["X-QR-Repaired"] = image.repaired
+    if valid.warnings:
+        headers["X-QR-Warning"] = " ".join(valid.warnings)
     if valid.code is not None:
         headers["X-QR-Short-Id"] = valid.code.short_id
         headers["X-QR-Public-Url"] = public_url(ctx.public_base_url, valid.code.short_id)

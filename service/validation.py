@@ -1,9 +1,10 @@
 """Per-item validation: a raw item becomes a RenderJob, or one message for the client.
 
 Checks run in the schema's field order and the first failure is the item's message (CONTRACT
-section 3). Everything that could fail a render is decided here, before the first byte: plan
-gates, colours and contrast, whether the content fits a QR code, and whether the symbol gets at
-least 2 pixels per module. Nothing here touches the network or the store.
+section 3): plan gates, colours, whether the content fits a QR code, and whether the symbol
+gets at least 1 pixel per module. Whether the code scans is not guessed here: low contrast is
+a warning, and every image is read back (``render.readback``; each distinct drawing before the
+first byte, ``preflight``). Nothing here touches the network or the store.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class ValidItem(msgspec.Struct, frozen=True):
     # (kind, URL) of the assets it needs, URL None for an upload; then their normalised bytes
     wants: tuple[tuple[str, str | None], ...] = ()
     assets: dict[str, bytes] | None = None
+    warnings: tuple[str, ...] = ()  # accepted, but worth telling (low contrast)
+    repaired: str | None = None  # a change its drawing needed to read ("solid modules")
 
 
 def public_url(base: str, short_id: str) -> str:
@@ -102,12 +105,10 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     eye = _optional_color(item.eye_color, "eye_color", None)
     border_default, centre_default = EYE_DEFAULTS[item.eye_shape]
     border = item.eye_border_shape or border_default
-    centre = item.eye_center_shape or centre_default
-    if border == "circle" and centre == "square":
-        raise InvalidItem("eye_center_shape 'square' inside eye_border_shape 'circle' does not "
-                          "scan (the corners break the finder's proportions along its "
-                          "diagonals); use a circle, rounded, leaf-tl, sunburst, star, diamond "
-                          "or cross centre.", "eye_center_shape")
+    # a border given alone gets a centre that keeps the finder's proportions with it (a
+    # square centre's corners break them inside a circle); the read-back decides the rest
+    centre = item.eye_center_shape or (_MATCHING_CENTRE.get(border, centre_default)
+                                       if item.eye_border_shape else centre_default)
     border_ink = _optional_color(item.eye_border_color, "eye_border_color", eye)
     centre_ink = _optional_color(item.eye_center_color, "eye_center_color", eye)
     frame_ink = _optional_color(item.frame_color, "frame_color", None)
@@ -124,6 +125,7 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
 
 
 _PLAIN = Style()
+_MATCHING_CENTRE = {"circle": "circle", "rounded": "rounded"}
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
 
 
@@ -139,9 +141,11 @@ def _check_label(label: str) -> None:
                           "zero-width and direction marks draw nothing).", "frame_label")
 
 
-def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) -> None:
-    """Every ink that carries modules against an opaque background: 3:1 at least (the dark
-    modules, both gradient ends, the eyes)."""
+def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) -> list[str]:
+    """Warnings for every ink that carries modules (the dark modules, both gradient ends, the
+    eyes) below 3:1 against an opaque background, or on its other side: scanners may
+    struggle (as the product warns). The read-back decides whether the code is refused."""
+    warnings: list[str] = []
     inks = [("color", item.color, fg)]
     if style is not None:
         if style.gradient is not None:
@@ -154,21 +158,22 @@ def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) ->
             inks.append(("eye_center_color", item.eye_center_color or item.eye_color,
                          style.eye_center_color))
     if bg[3] != 255:
-        return
+        return warnings
     light = is_inverted(fg, bg)
     for field, spelled, ink in inks:
         if ink[3] != 255:
             continue
         ratio = contrast_ratio(ink, bg)
         if ratio < MIN_CONTRAST or is_inverted(ink, bg) != light:
-            reason = (f"is {ratio:.2f}:1, below the minimum of {MIN_CONTRAST:g}:1 that "
-                      "scanners need." if ratio < MIN_CONTRAST else
+            reason = (f"is {ratio:.2f}:1, below the {MIN_CONTRAST:g}:1 that every scanner "
+                      "reads; test it with the phones that will scan it."
+                      if ratio < MIN_CONTRAST else
                       f"is {ratio:.2f}:1 but on the other side of the background than color "
                       f"{item.color}: every part of a code must be darker (or every part "
                       "lighter) than its background.")
             name = "Contrast between color" if field == "color" else f"Contrast between {field}"
-            raise InvalidItem(f"{name} {spelled} and background {item.background} {reason}",
-                              "background" if field == "color" else field)
+            warnings.append(f"{name} {spelled} and background {item.background} {reason}")
+    return warnings
 
 
 _ASSET_FIELDS = (("logo", "logo_url", "logo_file"), ("background", "bg_image_url", "bg_image_file"))
@@ -269,7 +274,7 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
         level = item.error_correction
     else:  # H where a logo or background image is composited
         level = "H" if wants else "M"
-    _contrast(item, fg, bg, style)
+    warnings = _contrast(item, fg, bg, style)
     try:
         version = plan_version(content, level)
         frame = frame_box(pixels_for(item.size_inches, item.dpi), item.frame_style,
@@ -284,7 +289,8 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
                     pattern=item.pattern, fg=fg, bg=bg, format=item.format,
                     size_inches=item.size_inches, dpi=item.dpi, style=style)
     return ValidItem(item, job, is_inverted(fg, bg), code=code,
-                     has_logo=any(kind == "logo" for kind, _ in wants), wants=wants)
+                     has_logo=any(kind == "logo" for kind, _ in wants), wants=wants,
+                     warnings=tuple(warnings))
 
 
 def validate_item(raw: msgspec.Raw | bytes, plan: Plan,

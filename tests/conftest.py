@@ -106,9 +106,11 @@ class LiveServer:
             self.admin, store = memory, memory
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(self.settings, store, resolver=TestResolver()),
-                                host="127.0.0.1",
-                                port=self.port, log_level="warning", lifespan="on")
+        self.app = create_app(self.settings, store, resolver=TestResolver())
+        grace = ({"timeout_graceful_shutdown": self.settings.shutdown_grace_s}
+                 if "shutdown_grace_s" in settings else {})
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="on", **grace)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

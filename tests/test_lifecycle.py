@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 import uuid
 
@@ -146,3 +152,92 @@ def test_redis_outage_is_503_charges_nothing_and_recovers(tmp_path) -> None:
         if redis.process is not None and redis.process.poll() is None:
             redis.process.terminate()
             redis.process.wait(10)
+
+
+def _raw_bulk(port: int, key: str, items: list[dict[str, object]]) -> socket.socket:
+    """A bulk request on a socket with a small receive buffer, its headers read."""
+    body = json.dumps({"items": items}).encode()
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(b"POST /api/v1/generate/bulk/ HTTP/1.1\r\nHost: test\r\n"
+                 b"Content-Type: application/json\r\nX-Api-Key: " + key.encode() +
+                 b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    return sock
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    out = bytearray()
+    sock.settimeout(10)
+    try:
+        while data := sock.recv(65536):
+            out += data
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return bytes(out)
+
+
+def _complete(received: bytes) -> bool:
+    """The whole response: the chunked terminator after the ZIP's end record."""
+    return received.endswith(b"0\r\n\r\n") and b"PK\x05\x06" in received[-200:]
+
+
+_SLOW_NETWORK = """
+import socket, sys, uvicorn
+sock = socket.socket()
+# a slow network path: the kernel holds little of a response (no autotuning; accepted sockets
+# inherit it), so the tail of an archive waits in the server process for the client
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
+sock.bind(("127.0.0.1", 0))
+sock.listen(16)
+print(sock.getsockname()[1], flush=True)
+uvicorn.run("service.app:create_served_app", factory=True, fd=sock.fileno(),
+            timeout_graceful_shutdown=float(sys.argv[1]), log_level="warning")
+"""
+
+
+def _metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
+    return float(next(line.split()[-1] for line in text.splitlines()
+                      if line.startswith(name + " ")))
+
+
+def test_shutdown_charges_only_an_archive_that_left_the_process(redis_server) -> None:
+    """SIGTERM after the archive's generator had produced its last chunk, while the tail was
+    still buffered in the server (a slow reader): the process exited with those bytes, yet
+    the batch stayed charged. A stream is complete only when its last byte has been handed
+    to the socket; this one is cut and refunded once, and the client cannot get a whole
+    archive (what was buffered is discarded)."""
+    admin, account, key = _provision(redis_server.url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
+    env.update(QRSTUDIO_REDIS_URL=redis_server.url, QRSTUDIO_RENDER_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_NETWORK, "0.5"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline())
+        _wait_for(lambda: _metric(port, "qrstudio_batches_in_flight") == 0, timeout=60)
+        items = [{"data": f"https://example.com/tail/{uuid.uuid4().hex[:8]}/{i}",
+                  "size_inches": 3, "pattern": "squares"} for i in range(300)]
+        sock = _raw_bulk(port, key, items)
+        received = bytearray()
+        # quickly up to the last member (manifest.json, ~100 KB with the central directory:
+        # more than the kernel holds), then slowly until the generator has produced the
+        # archive's last chunk
+        while b"manifest.json" not in received[-20_000:]:
+            received += sock.recv(16384)
+        while _metric(port, "qrstudio_batches_in_flight") != 0:
+            received += sock.recv(1024)
+        assert admin.usage(account) == len(items)  # charged while the stream is under way
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        received += _read_all(sock)
+        sock.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not _complete(bytes(received))
+    assert admin.usage(account) == 0
+    time.sleep(1)
+    assert admin.usage(account) == 0

@@ -19,6 +19,7 @@ import msgspec
 
 from ..metrics import Metrics
 from ..render.encode import symbol_size
+from ..render.fair import Flow
 from ..render.layout import LayoutError, frame_box, plan_layout
 from ..render.overlay import Overlay
 from ..render.pool import RenderPool
@@ -124,7 +125,8 @@ class AssetLoader:
     # -- a batch ---------------------------------------------------------------------------
 
     async def attach(self, items: dict[int, ValidItem], pool: RenderPool,
-                     uploads: Uploads | None = None) -> tuple[dict[int, ValidItem],
+                     uploads: Uploads | None = None,
+                     flow: Flow = ("", "")) -> tuple[dict[int, ValidItem],
                                                               dict[int, InvalidItem]]:
         """``items`` (by request index) with their assets attached and trial-decoded; the
         items that cannot have them become messages."""
@@ -162,14 +164,14 @@ class AssetLoader:
                 assets[kind] = got
             else:
                 out[index] = _with_assets(item, assets)
-        failed = await self._trial(out, pool)
+        failed = await self._trial(out, pool, flow)
         # error_correction auto may also choose the version: a slightly larger symbol puts
         # fewer of its codewords under the same logo (small versions are the tight case)
         for bump in range(1, _VERSION_BUMPS + 1):
             retry = {i: b for i in failed if (b := _bumped(out[i], bump)) is not None}
             if not retry:
                 break
-            still = set(await self._trial(retry, pool))
+            still = set(await self._trial(retry, pool, flow))
             for index, item in retry.items():
                 if index not in still:
                     out[index] = item
@@ -178,7 +180,8 @@ class AssetLoader:
             errors[index] = _unreadable(out.pop(index))
         return out, errors
 
-    async def _trial(self, items: dict[int, ValidItem], pool: RenderPool) -> list[int]:
+    async def _trial(self, items: dict[int, ValidItem], pool: RenderPool,
+                     flow: Flow = ("", "")) -> list[int]:
         """Indexes of the items whose trial render does not decode. Every item is tried: how
         much a logo may hide depends on the content too (measured: at M, a 0.2 logo on
         version 3 reads for 6 contents in 40), so a verdict per drawing is not enough."""
@@ -199,7 +202,7 @@ class AssetLoader:
             for _, index in chunk:
                 assets.update(items[index].assets or {})
             pairs = [(items[index].job, items[index].inverted) for _, index in chunk]
-            futures.append(asyncio.wrap_future(pool.trials(pairs, assets)))
+            futures.append(asyncio.wrap_future(pool.trials(pairs, assets, flow)))
         for start, verdicts in zip(range(0, len(unknown), _TRIAL_CHUNK),
                                    await asyncio.gather(*futures)):
             for (key, _), ok in zip(unknown[start:start + _TRIAL_CHUNK], verdicts):

@@ -27,6 +27,7 @@ from segno import consts, encoder
 from .codewords import final_message
 
 __all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "data_bits", "encode",
+           "mask_order",
            "penalties", "place_message", "plan_version", "symbol_size"]
 
 BYTE_CAPACITY_V40 = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
@@ -217,10 +218,25 @@ def choose_mask(unmasked: np.ndarray, masks: np.ndarray) -> tuple[int, np.ndarra
     return best, cand[best]
 
 
-def encode(content: str | bytes, level: str, version: int) -> np.ndarray:
-    """The module matrix, True for dark, without quiet zone."""
+def mask_order(content: str | bytes, level: str, version: int) -> list[int]:
+    """The eight masks from the lowest penalty to the highest: every one gives a valid
+    symbol; the order is only a preference (the read-back's repairs try the others)."""
     error = encoder.normalize_errorlevel(level)
-    mask, matrix = choose_mask(place_message(content, error, version), _template(version).masks)
+    _, total = penalties(place_message(content, error, version), _template(version).masks)
+    return [int(m) for m in np.argsort(total, kind="stable")]
+
+
+def encode(content: str | bytes, level: str, version: int,
+           mask: int | None = None) -> np.ndarray:
+    """The module matrix, True for dark, without quiet zone; ``mask`` None: the one with the
+    lowest penalty."""
+    error = encoder.normalize_errorlevel(level)
+    unmasked = place_message(content, error, version)
+    masks = _template(version).masks
+    if mask is None:
+        mask, matrix = choose_mask(unmasked, masks)
+    else:
+        matrix = unmasked ^ masks[mask].view(np.uint8)
     where, values = _format_and_version(version, error, mask)
     out = matrix.ravel()
     out[where] = values

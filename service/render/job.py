@@ -39,13 +39,20 @@ class RenderJob(msgspec.Struct, frozen=True, kw_only=True):
     dpi: int
     overlay: Overlay | None = None  # a logo or background image, by content hash
     style: Style | None = None  # None: the plain pattern, square eyes, no frame
+    mask: int | None = None  # None: the data mask with the lowest penalty
 
 
 class RenderResult(msgspec.Struct, frozen=True):
+    """``verified``: the image was read back to its exact content (never shipped otherwise);
+    ``repaired``: what was changed so that it reads ("mask 5", "solid modules"), if
+    anything."""
+
     data: bytes
     crc32: int
     sha256: str
     seconds: float
+    verified: bool = False
+    repaired: str | None = None
 
     @property
     def duration_ms(self) -> int:

@@ -11,7 +11,7 @@ import msgspec
 
 __all__ = ["FrameBox", "Layout", "MIN_PIXELS_PER_MODULE", "LayoutError", "frame_box", "plan_layout"]
 
-MIN_PIXELS_PER_MODULE = 2
+MIN_PIXELS_PER_MODULE = 1  # smaller than this cannot be drawn; the read-back decides the rest
 
 
 class LayoutError(ValueError):

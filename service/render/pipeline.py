@@ -1,9 +1,10 @@
 """The render pipeline: the stages in order, for one validated item.
 
 content (validation) -> encode -> [clear zone] -> geometry -> PNG or SVG writer ->
-[logo and background image layers]. Runs on a render worker; the checksums the ZIP and the
-manifest need are computed here too, off the event loop. ``assets`` maps the content hashes a
-job's overlay names to the normalised image bytes.
+[logo and background image layers] -> read-back (``readback``), with repairs until it reads.
+Runs on a render worker; the checksums the ZIP and the manifest need are computed here too,
+off the event loop. ``assets`` maps the content hashes a job's overlay names to the
+normalised image bytes.
 """
 
 from __future__ import annotations
@@ -11,20 +12,23 @@ from __future__ import annotations
 import hashlib
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
+import msgspec
 import numpy as np
 
-from .encode import encode
+from .color import is_inverted
+from .encode import encode, mask_order
 from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
 from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .png import AA_LEVELS, index_image, index_region, palette, write_png
+from .readback import decodes, png_grey
 from .svg import write_svg
 
-__all__ = ["WRITERS", "render"]
+__all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
 
 Writer = Callable[[Geometry, RenderJob, int], bytes]
 
@@ -111,16 +115,70 @@ def _styled(dark: np.ndarray, job: RenderJob, compression: int,
     return write_styled_svg(sc, job.size_inches, below, above)
 
 
-def render(job: RenderJob, compression: int = 0,
-           assets: Mapping[str, bytes] = _NO_ASSETS) -> RenderResult:
-    start = time.perf_counter()
-    dark = encode(job.content, job.level, job.version)
+def draw(job: RenderJob, compression: int = 0,
+         assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
+    """The image of ``job``, unchecked."""
+    dark = encode(job.content, job.level, job.version, job.mask)
     if job.style is not None or job.pattern not in FAST_PATTERNS:
-        data = _styled(dark, job, compression, assets)
-    elif job.overlay is None:
-        data = WRITERS[job.format](shape(dark, job.pattern), job, compression)
-    else:
-        data = _with_overlay(dark, job, job.overlay, compression, assets)
-    crc = zlib.crc32(data)
-    digest = hashlib.sha256(data).hexdigest()
-    return RenderResult(data, crc, digest, time.perf_counter() - start)
+        return _styled(dark, job, compression, assets)
+    if job.overlay is None:
+        return WRITERS[job.format](shape(dark, job.pattern), job, compression)
+    return _with_overlay(dark, job, job.overlay, compression, assets)
+
+
+def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_ASSETS) -> bool:
+    """Whether ``data``, the image of ``job``, decodes to exactly its content; an SVG is read
+    through a PNG of the same scene at its pixel size."""
+    png = data if job.format == "png" else draw(
+        msgspec.structs.replace(job, format="png"), 1, assets)
+    inverted = is_inverted(job.fg, job.bg)
+    return decodes(png_grey(png, inverted), job.layout.ppm, job.content, inverted)
+
+
+_SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}
+
+
+def repairs(job: RenderJob) -> Iterator[tuple[str | None, RenderJob]]:
+    """The job, then what may be changed so that it reads, in order: each other data mask
+    (all give a valid symbol, the penalty order is a preference), solid square modules,
+    then square eyes too. The label is what the manifest says was changed."""
+    solid = msgspec.structs.replace(job, pattern="squares", mask=None)
+    if job.layout.ppm < 2 and job.pattern != "squares":
+        # one pixel per module has no room for a shape: every rasteriser must agree on it
+        for repaired, variant in repairs(solid):
+            yield ", ".join(r for r in ("solid modules", repaired) if r), variant
+        return
+    yield None, job
+    for mask in mask_order(job.content, job.level, job.version)[1:]:
+        yield f"mask {mask}", msgspec.structs.replace(job, mask=mask)
+    if job.pattern != "squares":
+        yield "solid modules", solid
+    style = job.style
+    if style is not None and any(getattr(style, k) != v for k, v in _SQUARE_EYES.items()):
+        yield ("solid modules, square eyes" if job.pattern != "squares" else "square eyes",
+               msgspec.structs.replace(solid, style=msgspec.structs.replace(style,
+                                                                             **_SQUARE_EYES)))
+
+
+def apply_repair(job: RenderJob, label: str) -> RenderJob:
+    """``job`` drawn as the repair ``label`` (from ``repairs``) drew another job of the same
+    drawing: solid modules, square eyes (a mask is per content, and is not carried over)."""
+    for repaired, variant in repairs(msgspec.structs.replace(job, mask=0)):
+        if repaired == label:
+            return msgspec.structs.replace(variant, mask=None)
+    raise ValueError(f"no repair named {label!r}")
+
+
+def render(job: RenderJob, compression: int = 0,
+           assets: Mapping[str, bytes] = _NO_ASSETS, verify: bool = True) -> RenderResult:
+    """The image of ``job``, read back before it is returned; if it does not read, the first
+    repair that does (``repairs``); if none does, an empty unverified result, which must never
+    ship."""
+    start = time.perf_counter()
+    for repaired, variant in repairs(job) if verify else [(None, job)]:
+        data = draw(variant, compression, assets)
+        if not verify or reads_back(variant, data, assets):
+            return RenderResult(data, zlib.crc32(data), hashlib.sha256(data).hexdigest(),
+                                time.perf_counter() - start, verified=verify,
+                                repaired=repaired)
+    return RenderResult(b"", 0, "", time.perf_counter() - start)

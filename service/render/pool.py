@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from .fair import FairQueue, Flow
 from .job import RenderJob, RenderResult
 from .pipeline import render
 from .trial import trial_decodes
@@ -62,6 +63,7 @@ class RenderPool:
         self.mode = mode
         self._lock = threading.Lock()
         self._executor = self._make()
+        self._fair = FairQueue(self._submit, workers)
 
     def _make(self) -> Executor:
         if self.mode == "thread":
@@ -71,18 +73,20 @@ class RenderPool:
 
     def start(self) -> None:
         """Start the workers now rather than on the first batch."""
-        futures = [self._executor.submit(render_chunk, [], 0) for _ in range(self.workers)]
+        futures = [self._submit(render_chunk, [], 0) for _ in range(self.workers)]
         for future in futures:
             future.result(timeout=120)
 
     def submit(self, jobs: list[RenderJob], compression: int,
-               assets: Mapping[str, bytes] | None = None) -> Future[list[RenderResult]]:
-        return self._submit(render_chunk, jobs, compression, assets)
+               assets: Mapping[str, bytes] | None = None,
+               flow: Flow = ("", "")) -> Future[list[RenderResult]]:
+        """Renders of ``jobs``, in ``flow``'s turn (``fair.FairQueue``)."""
+        return self._fair.submit(flow, render_chunk, jobs, compression, assets)
 
-    def trials(self, jobs: list[tuple[RenderJob, bool]],
-               assets: Mapping[str, bytes]) -> Future[list[bool]]:
+    def trials(self, jobs: list[tuple[RenderJob, bool]], assets: Mapping[str, bytes],
+               flow: Flow = ("", "")) -> Future[list[bool]]:
         """Trial decodes (``trial.trial_decodes``) of (job, inverted) pairs."""
-        return self._submit(trial_chunk, jobs, assets)
+        return self._fair.submit(flow, trial_chunk, jobs, assets)
 
     def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         try:

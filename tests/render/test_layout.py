@@ -17,7 +17,10 @@ def test_whole_pixels_per_module_and_the_margin_absorbs_the_rest(size, dpi, modu
     assert abs(margin_before - margin_after) <= 1
 
 
-def test_fewer_than_two_pixels_per_module_is_refused() -> None:
-    with pytest.raises(LayoutError, match="1.24 px per module"):
-        plan_layout(0.5, 72, 21, 4)
+def test_fewer_than_one_pixel_per_module_is_refused() -> None:
+    """One pixel per module is drawn (the read-back decides whether it scans); less cannot
+    be drawn at all."""
+    with pytest.raises(LayoutError, match="0.88 px per module"):
+        plan_layout(0.5, 72, 33, 4)
+    assert plan_layout(0.5, 72, 25, 4).ppm == 1  # 36 px: 25 modules and a 4-module margin
     assert plan_layout(0.5, 72, 14, 2).ppm == 2

@@ -1,0 +1,106 @@
+"""The read-back stage: every image is decoded before it ships, and must return exactly the
+text it encodes.
+
+The PNG as written is decoded (our own palette and 1-bit PNGs directly: inflate, undo the Up
+filter, look up the palette; anything else through libvips), flattened onto paper (white, or
+black under light modules), and read by zxing-cpp's detector as a phone's would: QR only, no
+rotation, downscale or inversion tries, since the image is clean and axis-aligned, but not
+its "pure barcode" shortcut, which accepts symbols a camera cannot find (thin frame modules)
+and refuses ones it can (round finders). Large modules are sampled down to about 8 pixels per
+module (a sharp camera's view; the detector needs no more, and it keeps the read cheap);
+smaller ones are read at their real scale. An SVG is read through a PNG of the same scene at
+its pixel size.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pyvips
+import zxingcpp
+from isal import isal_zlib
+
+
+__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey"]
+
+READ_PPM = 8  # modules wider than this are sampled down to it before reading
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def grey_pixels(rgba: np.ndarray, inverted: bool) -> np.ndarray:
+    """RGBA (any shape ..., 4) over white paper (black under an inverted code), as grey."""
+    colour = rgba[..., :3].astype(np.float32)
+    alpha = rgba[..., 3:4].astype(np.float32) / 255
+    paper = 0.0 if inverted else 255.0
+    return np.clip((colour * alpha + paper * (1 - alpha)) @ _LUMA + 0.5, 0, 255).astype(np.uint8)
+
+
+def _palette_png(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """(indices, RGBA palette) of a palette PNG as our writers make it (Up-filtered rows in
+    one IDAT); None for anything else."""
+    pos, chunks = 8, {}
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        kind = data[pos + 4:pos + 8]
+        if kind in chunks:
+            return None
+        chunks[kind] = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    ihdr = chunks.get(b"IHDR")
+    if ihdr is None or b"PLTE" not in chunks or b"IDAT" not in chunks:
+        return None
+    width, height, depth, kind, _, _, interlace = struct.unpack(">IIBBBBB", ihdr)
+    if kind != 3 or interlace or depth not in (1, 2, 4, 8):
+        return None
+    rowbytes = (width * depth + 7) // 8
+    raw = np.frombuffer(isal_zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
+    rows = raw.reshape(height, rowbytes + 1)
+    if not (rows[:, 0] == 2).all():
+        return None
+    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)  # undo Up, modulo 256
+    if depth == 8:
+        indices = packed
+    else:
+        per = 8 // depth
+        shifts = np.arange(8 - depth, -1, -depth, dtype=np.uint8)
+        indices = ((packed[:, :, None] >> shifts) & ((1 << depth) - 1)).reshape(
+            height, rowbytes * per)[:, :width]
+    plte = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
+    alpha = np.full(len(plte), 255, dtype=np.uint8)
+    trns = np.frombuffer(chunks.get(b"tRNS", b""), dtype=np.uint8)
+    alpha[:len(trns)] = trns
+    return indices, np.column_stack([plte, alpha])
+
+
+def png_grey(data: bytes, inverted: bool) -> np.ndarray:
+    """The PNG's pixels as grey over paper."""
+    found = _palette_png(data)
+    if found is not None:
+        indices, colours = found
+        return grey_pixels(colours, inverted)[indices]
+    image = pyvips.Image.pngload_buffer(data, fail_on="error")
+    if not image.hasalpha():
+        image = image.bandjoin(255)
+    if image.bands == 2:  # grey and alpha
+        image = image[0].bandjoin([image[0], image[0], image[1]])
+    rgba = np.ndarray(buffer=image.cast("uchar").write_to_memory(), dtype=np.uint8,
+                      shape=[image.height, image.width, 4])
+    return grey_pixels(rgba, inverted)
+
+
+def decodes(grey: np.ndarray, ppm: int, content: str | bytes, inverted: bool) -> bool:
+    """Whether zxing-cpp reads exactly ``content`` from ``grey`` (modules of ``ppm``
+    pixels; an inverted code is read as its negative, as a phone's inversion try would)."""
+    step = max(1, ppm // READ_PPM)
+    if step > 1:
+        grey = np.ascontiguousarray(grey[step // 2::step, step // 2::step])
+    if inverted:
+        grey = 255 - grey
+    found = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode,
+                                   try_rotate=False, try_downscale=False, try_invert=False)
+    if len(found) != 1:
+        return False
+    if isinstance(content, bytes):
+        return found[0].bytes == content
+    return found[0].text == content
