@@ -28,7 +28,9 @@ from service.render.encode import _template, choose_mask, data_bits, encode, pla
 from service.render.geometry import shape
 from service.render.job import RenderJob
 from service.render.pool import RenderPool, render_chunk
+from service.render.pipeline import draw, reads_back, render
 from service.render.png import write_png
+from service.render.readback import png_grey, sampling
 from service.render.svg import write_svg
 from service.schema import item_decoder
 from service.validation import check_item, validate_item
@@ -68,6 +70,7 @@ def stage_table(n: int) -> list[str]:
         bits = [data_bits(j.content, _error(j), j.version) for j in jobs]
         placed = [place_message(j.content, _error(j), j.version) for j in jobs]
         geoms = [shape(m, j.pattern) for m, j in zip(mats, jobs)]
+        drawn = [draw(j) for j in jobs]
         stages: dict[str, Callable[[int], object]] = {
             "validate (decode, checks, version)": lambda i: validate_item(bodies[i], plan),
             "content": lambda i: build_content(items[i]),
@@ -85,7 +88,12 @@ def stage_table(n: int) -> list[str]:
             "png writer": lambda i: write_png(geoms[i], jobs[i].layout, jobs[i].fg, jobs[i].bg,
                                               300, 0),
             "svg writer": lambda i: write_svg(geoms[i], jobs[i].layout, jobs[i].fg, jobs[i].bg, 3),
-            "whole render, png": lambda i: render_chunk([jobs[i]], 0),
+            "read-back: decode our PNG (grey, sampled)": lambda i: png_grey(
+                drawn[i], False, sampling(jobs[i].layout.ppm)),
+            "read-back: whole (decode, zxing-cpp, compare)": lambda i: reads_back(jobs[i],
+                                                                                  drawn[i]),
+            "whole render, png, without read-back": lambda i: render(jobs[i], 0, verify=False),
+            "whole render, png (read back)": lambda i: render_chunk([jobs[i]], 0),
             "segno encode + segno PNG (the obvious script)": lambda i: segno.make(
                 jobs[i].content, error="m").save(io.BytesIO(), kind="png", scale=27, border=4,
                                                  dpi=300),

@@ -102,7 +102,7 @@ def test_seed_python_client_example(server) -> None:
             "size_inches": 3, "dpi": 300, "bytes": len(data), "cache": "MISS",
             "duration_ms": entry["duration_ms"], "has_logo": False,
             "sha256": hashlib.sha256(data).hexdigest(), "error_correction": "M",
-            "version": entry["version"], "pixels": 900, "inverted": False,
+            "version": entry["version"], "pixels": 900, "inverted": False, "verified": True,
         }
         assert isinstance(entry["duration_ms"], int) and entry["duration_ms"] >= 0
         check_image("png", data, f"https://yourbrand.com/c/{i:04d}", 3, 300)

@@ -353,3 +353,23 @@ def test_auto_error_correction_grows_the_symbol_until_the_logo_reads(live, asset
     assert min(versions) == 1 and max(versions) > 1
     for item, entry in zip(items, manifest["items"]):
         check_image("png", archive.read(entry["filename"]), str(item["data"]), 1.5, 200)
+
+
+def test_a_logo_that_reads_at_full_size_is_no_longer_refused(live, asset_server) -> None:
+    """The audit's case: an RGBA logo at ratio 0.3, no clear zone, EC M, a 300-character URL,
+    2-5 in. The trial rendered it at 6 px per module or less, where zxing-cpp fails; the full
+    image reads. Trials now read at the scale every image is read back at (8)."""
+    account, key = live.account("pro")
+    tag = uuid.uuid4().hex[:8]
+    url = f"https://example.com/{tag}/" + "x" * (300 - 29)
+    items = [{"data": url, "size_inches": size, "logo_url": asset_server.url(f"logo.png?{tag}"),
+              "logo_size_ratio": 0.3, "logo_clear_zone": False, "error_correction": "M",
+              "background": "#FFFFFF"} for size in (2, 3, 5)]
+    r = bulk(live, key, items)
+    assert r.status_code == 200, r.text[:400]
+    archive, manifest = open_zip(r.content)
+    for item, entry in zip(items, manifest["items"]):
+        assert entry["verified"] is True and entry["has_logo"] is True
+        check_image("png", archive.read(entry["filename"]), url, float(item["size_inches"]),
+                    300)
+    assert live.admin.usage(account) == len(items)

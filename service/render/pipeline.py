@@ -25,7 +25,7 @@ from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, l
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .png import AA_LEVELS, index_image, index_region, palette, write_png
-from .readback import decodes, png_grey
+from .readback import decodes, png_grey, sampling
 from .svg import write_svg
 
 __all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
@@ -132,7 +132,7 @@ def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_AS
     png = data if job.format == "png" else draw(
         msgspec.structs.replace(job, format="png"), 1, assets)
     inverted = is_inverted(job.fg, job.bg)
-    return decodes(png_grey(png, inverted), job.layout.ppm, job.content, inverted)
+    return decodes(png_grey(png, inverted, sampling(job.layout.ppm)), job.content, inverted)
 
 
 _SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}

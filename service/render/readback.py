@@ -15,6 +15,7 @@ its pixel size.
 from __future__ import annotations
 
 import struct
+from functools import lru_cache
 
 import numpy as np
 import pyvips
@@ -22,7 +23,7 @@ import zxingcpp
 from isal import isal_zlib
 
 
-__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey"]
+__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey", "sampling"]
 
 READ_PPM = 8  # modules wider than this are sampled down to it before reading
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -36,9 +37,10 @@ def grey_pixels(rgba: np.ndarray, inverted: bool) -> np.ndarray:
     return np.clip((colour * alpha + paper * (1 - alpha)) @ _LUMA + 0.5, 0, 255).astype(np.uint8)
 
 
-def _palette_png(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """(indices, RGBA palette) of a palette PNG as our writers make it (Up-filtered rows in
-    one IDAT); None for anything else."""
+    one IDAT), every ``step``-th pixel from ``step // 2`` on each axis; None for any other
+    PNG."""
     pos, chunks = 8, {}
     while pos + 8 <= len(data):
         (length,) = struct.unpack(">I", data[pos:pos + 4])
@@ -58,14 +60,9 @@ def _palette_png(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     rows = raw.reshape(height, rowbytes + 1)
     if not (rows[:, 0] == 2).all():
         return None
-    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)  # undo Up, modulo 256
-    if depth == 8:
-        indices = packed
-    else:
-        per = 8 // depth
-        shifts = np.arange(8 - depth, -1, -depth, dtype=np.uint8)
-        indices = ((packed[:, :, None] >> shifts) & ((1 << depth) - 1)).reshape(
-            height, rowbytes * per)[:, :width]
+    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)[step // 2::step]  # undo Up
+    columns, shifts = _columns(width, step, depth)
+    indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
     plte = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
     alpha = np.full(len(plte), 255, dtype=np.uint8)
     trns = np.frombuffer(chunks.get(b"tRNS", b""), dtype=np.uint8)
@@ -73,12 +70,21 @@ def _palette_png(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     return indices, np.column_stack([plte, alpha])
 
 
-def png_grey(data: bytes, inverted: bool) -> np.ndarray:
-    """The PNG's pixels as grey over paper."""
-    found = _palette_png(data)
+@lru_cache(maxsize=256)
+def _columns(width: int, step: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """For the pixels read on a row (every ``step``-th from ``step // 2``): the byte of the
+    packed row that holds each, and its shift within the byte."""
+    x = np.arange(step // 2, width, step)
+    per = 8 // depth
+    return x // per, ((per - 1 - x % per) * depth).astype(np.uint8)
+
+
+def png_grey(data: bytes, inverted: bool, step: int = 1) -> np.ndarray:
+    """The PNG's pixels as grey over paper, every ``step``-th from ``step // 2``."""
+    found = _palette_png(data, step)
     if found is not None:
         indices, colours = found
-        return grey_pixels(colours, inverted)[indices]
+        return np.take(grey_pixels(colours, inverted), indices)
     image = pyvips.Image.pngload_buffer(data, fail_on="error")
     if not image.hasalpha():
         image = image.bandjoin(255)
@@ -86,18 +92,21 @@ def png_grey(data: bytes, inverted: bool) -> np.ndarray:
         image = image[0].bandjoin([image[0], image[0], image[1]])
     rgba = np.ndarray(buffer=image.cast("uchar").write_to_memory(), dtype=np.uint8,
                       shape=[image.height, image.width, 4])
-    return grey_pixels(rgba, inverted)
+    return grey_pixels(rgba[step // 2::step, step // 2::step], inverted)
 
 
-def decodes(grey: np.ndarray, ppm: int, content: str | bytes, inverted: bool) -> bool:
-    """Whether zxing-cpp reads exactly ``content`` from ``grey`` (modules of ``ppm``
-    pixels; an inverted code is read as its negative, as a phone's inversion try would)."""
-    step = max(1, ppm // READ_PPM)
-    if step > 1:
-        grey = np.ascontiguousarray(grey[step // 2::step, step // 2::step])
+def sampling(ppm: int) -> int:
+    """Every how many pixels to read an image of ``ppm`` pixels per module."""
+    return max(1, ppm // READ_PPM)
+
+
+def decodes(grey: np.ndarray, content: str | bytes, inverted: bool) -> bool:
+    """Whether zxing-cpp reads exactly ``content`` from ``grey`` (an inverted code is read as
+    its negative, as a phone's inversion try would)."""
     if inverted:
         grey = 255 - grey
-    found = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode,
+    found = zxingcpp.read_barcodes(np.ascontiguousarray(grey),
+                                   formats=zxingcpp.BarcodeFormat.QRCode,
                                    try_rotate=False, try_downscale=False, try_invert=False)
     if len(found) != 1:
         return False

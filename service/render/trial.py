@@ -44,7 +44,6 @@ def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -
     rgba = logo_pixels(small, assets)  # the common case, without writing and reading a PNG
     if rgba is not None:
         grey = grey_pixels(rgba, inverted)
-    else:
-        image = render(small, 0, assets, verify=False).data
-        grey = png_grey(image, inverted)
-    return decodes(grey, small.layout.ppm, job.content, inverted)
+    else:  # at most READ_PPM pixels per module: read at its real scale
+        grey = png_grey(render(small, 0, assets, verify=False).data, inverted)
+    return decodes(grey, job.content, inverted)
