@@ -24,8 +24,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 
 import msgspec
-import redis.asyncio as aioredis
 
+from .limits.redis_conn import again, async_client
 from .render.job import RenderJob, RenderResult
 
 __all__ = ["RENDERER_VERSION", "RenderCache", "cache_key"]
@@ -70,17 +70,16 @@ class RenderCache:
         self._ttl = ttl_s
         self._separate = separate
         self._budget = redis_budget
-        self._redis = (aioredis.Redis.from_url(redis_url, socket_timeout=timeout_s,
-                                               socket_connect_timeout=timeout_s)
-                       if redis_url else None)
+        self._redis = async_client(redis_url, timeout_s=timeout_s) if redis_url else None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[RenderResult | None]:
         found: list[RenderResult | None] = [self._memory.get(k) for k in keys]
         missing = [i for i, hit in enumerate(found) if hit is None]
         if missing and self._redis is not None:
+            client = self._redis
             try:
-                blobs = await self._redis.mget([f"qs:cache:{keys[i]}" for i in missing])
+                blobs = await again(lambda: client.mget([f"qs:cache:{keys[i]}" for i in missing]))
             except Exception as exc:  # the cache is an optimisation: a miss, never an error
                 log.warning("render cache read failed: %s", exc)
                 return found

@@ -29,12 +29,12 @@ from typing import Any
 
 import msgspec
 import redis
-import redis.asyncio as aioredis
 
 from .admin import AdminBase
 from .keys import hash_key
 from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
+from .redis_conn import again, async_client, sync_client
 from .shortid import code_key
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
@@ -86,9 +86,7 @@ class RedisStore:
     """The request path's view of Redis: every call bounded by the client's socket timeout."""
 
     def __init__(self, url: str, *, enterprise_quota: int, timeout_s: float) -> None:
-        self._redis = aioredis.Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
-            health_check_interval=30)
+        self._redis = async_client(url, timeout_s=timeout_s)
         self._charge = self._redis.register_script(_lua("charge.lua"))
         self._refund = self._redis.register_script(_lua("refund.lua"))
         self._scan = self._redis.register_script(_lua("scan.lua"))
@@ -99,12 +97,12 @@ class RedisStore:
         self._plans = plan_table_json(enterprise_quota)
 
     async def authenticate(self, raw_key: str) -> Caller | None:
-        blob = await self._redis.get(f"qs:apikey:{hash_key(raw_key)}")
+        blob = await again(lambda: self._redis.get(f"qs:apikey:{hash_key(raw_key)}"))
         if blob is None:
             return None
         info = _key_info.decode(blob)
-        fields = await self._redis.hmget(account_key(info.account), "plan", "monthly_quota",
-                                         "overage")
+        fields = await again(lambda: self._redis.hmget(account_key(info.account), "plan",
+                                                       "monthly_quota", "overage"))
         account = _account_from(info.account, fields)
         return Caller(key=info, account=account) if account else None
 
@@ -116,9 +114,10 @@ class RedisStore:
                            int(now.timestamp() * 1000)]
         for c in codes:
             args += [c.name, c.destination_url]
-        raw = await self._charge(
-            keys=[account_key(account), usage_key(account, month), attempt_key(account, attempt),
-                  codes_key(account), *(code_key(c.short_id) for c in codes)], args=args)
+        keys = [account_key(account), usage_key(account, month), attempt_key(account, attempt),
+                codes_key(account), *(code_key(c.short_id) for c in codes)]
+        # idempotent per attempt id: a re-sent charge returns the first answer
+        raw = await again(lambda: self._charge(keys=keys, args=args))
         status, plan, used, quota, active, max_active = raw
         return ChargeResult(status.decode(), plan.decode(), int(used), int(quota), int(active),
                             int(max_active))
@@ -130,12 +129,12 @@ class RedisStore:
         for short_id in codes:
             key = code_key(short_id)
             keys += [key, f"{key}:ref", f"{key}:recent"]
-        return bool(await self._refund(keys=keys, args=[account, ATTEMPT_TTL_S]))
+        return bool(await again(lambda: self._refund(keys=keys, args=[account, ATTEMPT_TTL_S])))
 
     async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool:
-        return bool(await self._settle(keys=[attempt_key(account, attempt)],
-                                       args=["alive" if alive else "done",
-                                             int(time.time() * 1000)]))
+        args = ["alive" if alive else "done", int(time.time() * 1000)]
+        return bool(await again(lambda: self._settle(keys=[attempt_key(account, attempt)],
+                                                     args=args)))
 
     async def sweep(self, older_than_s: float) -> int:
         """Refund charged attempts nobody settled or refunded (their process died mid-stream)
@@ -171,13 +170,16 @@ class RedisStore:
         return state.decode(), destination.decode()
 
     async def _read_codes(self, short_ids: list[str]) -> list[CodeRecord | None]:
-        pipe = self._redis.pipeline(transaction=False)
-        for short_id in short_ids:
-            key = code_key(short_id)
-            pipe.hgetall(key)
-            pipe.hgetall(f"{key}:ref")
-            pipe.lrange(f"{key}:recent", 0, -1)
-        raw = await pipe.execute()
+        async def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            for short_id in short_ids:
+                key = code_key(short_id)
+                pipe.hgetall(key)
+                pipe.hgetall(f"{key}:ref")
+                pipe.lrange(f"{key}:recent", 0, -1)
+            return await pipe.execute()  # type: ignore[no-any-return]
+
+        raw = await again(read)
         out: list[CodeRecord | None] = []
         for i in range(0, len(raw), 3):
             fields = {k.decode(): v.decode() for k, v in raw[i].items()}
@@ -190,10 +192,13 @@ class RedisStore:
 
     async def list_codes(self, account: str, offset: int,
                          limit: int) -> tuple[int, list[CodeRecord]]:
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zcard(codes_key(account))
-        pipe.zrevrange(codes_key(account), offset, offset + limit - 1)
-        count, ids = await pipe.execute()
+        async def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zcard(codes_key(account))
+            pipe.zrevrange(codes_key(account), offset, offset + limit - 1)
+            return await pipe.execute()  # type: ignore[no-any-return]
+
+        count, ids = await again(read)
         records = await self._read_codes([i.decode() for i in ids]) if ids else []
         return int(count), [r for r in records if r is not None and r.account == account]
 
@@ -218,7 +223,8 @@ class RedisStore:
             args=[account]))
 
     async def active_codes(self, account: str) -> int:
-        return int(await self._redis.hget(account_key(account), "active_codes") or 0)
+        return int(await again(lambda: self._redis.hget(account_key(account), "active_codes"))
+                   or 0)
 
     async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
         raw = await self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S])
@@ -226,16 +232,16 @@ class RedisStore:
 
     async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
         blob = msgspec.json.encode({"s": "done", "h": body, "r": record})
-        await self._redis.set(idem_key(account, key), blob, keepttl=True)
+        await again(lambda: self._redis.set(idem_key(account, key), blob, keepttl=True))
 
     async def idem_release(self, account: str, key: str) -> None:
-        await self._redis.delete(idem_key(account, key))
+        await again(lambda: self._redis.delete(idem_key(account, key)))
 
     async def used_this_month(self, account: str) -> int:
-        return int(await self._redis.get(usage_key(account)) or 0)
+        return int(await again(lambda: self._redis.get(usage_key(account))) or 0)
 
     async def ping(self) -> None:
-        await self._redis.ping()
+        await again(self._redis.ping)
 
     async def durability_problems(self) -> list[str]:
         """What in this Redis's configuration could lose keys, accounts or counters."""
@@ -263,7 +269,7 @@ class RedisAdmin(AdminBase):
     """Synchronous operator access (the ``qrstudio`` command, provisioning, tests)."""
 
     def __init__(self, url: str) -> None:
-        self._redis = redis.Redis.from_url(url, socket_timeout=10)
+        self._redis = sync_client(url)
 
     def get_account(self, account: str) -> Account | None:
         return _account_from(account, self._redis.hmget(account_key(account), "plan",
