@@ -24,8 +24,8 @@ from .job import RenderJob, RenderResult
 from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
-from .png import AA_LEVELS, index_image, index_region, palette, write_png
-from .readback import decodes, png_grey, sampling
+from .png import AA_LEVELS, Written, index_image, index_region, palette, write_png
+from .readback import decodes, png_grey, rows_grey, sampling
 from .svg import write_svg
 
 __all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
@@ -169,6 +169,24 @@ def apply_repair(job: RenderJob, label: str) -> RenderJob:
     raise ValueError(f"no repair named {label!r}")
 
 
+def _draw_and_read(job: RenderJob, compression: int,
+                   assets: Mapping[str, bytes]) -> tuple[bytes, bool]:
+    """The image and whether it reads back. The plain PNG writer hands over the rows it
+    wrote (before deflate), so its image is read without inflating it again."""
+    if (job.format != "png" or job.overlay is not None or job.style is not None
+            or job.pattern not in FAST_PATTERNS):
+        data = draw(job, compression, assets)
+        return data, reads_back(job, data, assets)
+    written = Written(sampling(job.layout.ppm))
+    dark = encode(job.content, job.level, job.version, job.mask)
+    data = write_png(shape(dark, job.pattern), job.layout, job.fg, job.bg, job.dpi,
+                     compression, written)
+    inverted = is_inverted(job.fg, job.bg)
+    grey = rows_grey(np.concatenate(written.rows), written.width, written.depth,
+                     np.array(written.colours, dtype=np.uint8), written.step, inverted)
+    return data, decodes(grey, job.content, inverted)
+
+
 def render(job: RenderJob, compression: int = 0,
            assets: Mapping[str, bytes] = _NO_ASSETS, verify: bool = True) -> RenderResult:
     """The image of ``job``, read back before it is returned; if it does not read, the first
@@ -176,8 +194,11 @@ def render(job: RenderJob, compression: int = 0,
     ship."""
     start = time.perf_counter()
     for repaired, variant in repairs(job) if verify else [(None, job)]:
-        data = draw(variant, compression, assets)
-        if not verify or reads_back(variant, data, assets):
+        if verify:
+            data, reads = _draw_and_read(variant, compression, assets)
+        else:
+            data, reads = draw(variant, compression, assets), True
+        if reads:
             return RenderResult(data, zlib.crc32(data), hashlib.sha256(data).hexdigest(),
                                 time.perf_counter() - start, verified=verify,
                                 repaired=repaired)

@@ -23,7 +23,7 @@ from .color import RGBA
 from .geometry import BL, BR, LIGHT, TL, TR, Geometry
 from .layout import Layout
 
-__all__ = ["index_image", "index_region", "palette", "tiles", "write_png"]
+__all__ = ["Written", "index_image", "index_region", "palette", "tiles", "write_png"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Anti-aliased edges: 4 coverage levels (2-bit palette). Against 16 levels (4-bit) it halves the
@@ -211,14 +211,33 @@ def _file(ihdr: bytes, extra: list[bytes], idat: bytes, dpi: int) -> bytes:
     return _SIGNATURE + b"".join(chunks)
 
 
+class Written:
+    """What ``write_png`` wrote, for the read-back: every ``step``-th packed row from
+    ``step // 2`` (before filtering and deflate), their bit depth and the palette."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self.rows: list[np.ndarray] = []
+        self.depth = 8
+        self.colours: list[RGBA] = []
+        self.width = 0
+
+
 def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
-              compression: int = 0) -> bytes:
+              compression: int = 0, written: Written | None = None) -> bytes:
     levels, depth = _levels(geom)
     size = layout.pixels
     deflater = _Deflater((size * depth + 7) // 8, compression)
+    top = 0
     for rows in _packed_rows(geom, layout, levels, depth):
         deflater.emit(rows)
+        if written is not None:
+            first = (written.step // 2 - top) % written.step
+            written.rows.append(rows[first::written.step].copy())
+            top += rows.shape[0]
     colors = palette(fg, bg, levels)
+    if written is not None:
+        written.depth, written.colours, written.width = depth, colors, size
     extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colors))]
     if any(c[3] != 255 for c in colors):
         extra.append(_chunk(b"tRNS", bytes(c[3] for c in colors)))

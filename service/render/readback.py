@@ -23,7 +23,7 @@ import zxingcpp
 from isal import isal_zlib
 
 
-__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey", "sampling"]
+__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey", "rows_grey", "sampling"]
 
 READ_PPM = 8  # modules wider than this are sampled down to it before reading
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -67,7 +67,7 @@ def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | 
     alpha = np.full(len(plte), 255, dtype=np.uint8)
     trns = np.frombuffer(chunks.get(b"tRNS", b""), dtype=np.uint8)
     alpha[:len(trns)] = trns
-    return indices, np.column_stack([plte, alpha])
+    return indices, np.ascontiguousarray(np.column_stack([plte, alpha]))
 
 
 @lru_cache(maxsize=256)
@@ -79,12 +79,29 @@ def _columns(width: int, step: int, depth: int) -> tuple[np.ndarray, np.ndarray]
     return x // per, ((per - 1 - x % per) * depth).astype(np.uint8)
 
 
+def rows_grey(packed: np.ndarray, width: int, depth: int, colours: np.ndarray, step: int,
+              inverted: bool) -> np.ndarray:
+    """Grey over paper of packed palette rows (already every ``step``-th), every ``step``-th
+    pixel from ``step // 2``."""
+    if depth == 1:  # the plain codes: unpacking whole rows in C beats gathering bits
+        indices = np.unpackbits(packed, axis=1)[:, step // 2:width:step]
+    else:
+        columns, shifts = _columns(width, step, depth)
+        indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
+    return np.take(_grey_lut(colours.tobytes(), inverted), indices)
+
+
+@lru_cache(maxsize=1024)
+def _grey_lut(colours: bytes, inverted: bool) -> np.ndarray:
+    return grey_pixels(np.frombuffer(colours, dtype=np.uint8).reshape(-1, 4), inverted)
+
+
 def png_grey(data: bytes, inverted: bool, step: int = 1) -> np.ndarray:
     """The PNG's pixels as grey over paper, every ``step``-th from ``step // 2``."""
     found = _palette_png(data, step)
     if found is not None:
         indices, colours = found
-        return np.take(grey_pixels(colours, inverted), indices)
+        return np.take(_grey_lut(colours.tobytes(), inverted), indices)
     image = pyvips.Image.pngload_buffer(data, fail_on="error")
     if not image.hasalpha():
         image = image.bandjoin(255)
