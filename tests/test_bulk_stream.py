@@ -52,11 +52,15 @@ def test_client_that_disconnects_gets_its_credits_back_once(server) -> None:
 
 def test_ceiling_crossed_mid_stream_aborts_without_an_archive_and_refunds(make_server,
                                                                           backend) -> None:
-    # A lower bound well under the ceiling, real output well over it: only the stream knows.
+    # An estimate well under the ceiling, real output well over it: the pre-flight renders
+    # the first 256 distinct drawings (here small, one colour each) and takes the lower bound
+    # of the rest (here large), so only the stream can know.
     small = make_server(backend, zip_ceiling_bytes=300_000)
     account, key = small.account("agency")
-    items = [{"data": f"https://example.com/c/{i}", "size_inches": 4, "dpi": 600}
-             for i in range(60)]
+    items = [{"data": f"https://example.com/s/{i}", "size_inches": 1, "dpi": 72,
+              "color": f"#{i:02X}0000"} for i in range(256)]
+    items += [{"data": f"https://example.com/c/{i}", "size_inches": 4, "dpi": 600}
+              for i in range(60)]
     received = bytearray()
     with pytest.raises(httpx.RemoteProtocolError):
         with httpx.stream("POST", small.url + URL, json={"items": items},

@@ -11,6 +11,7 @@ few milliseconds of work, ``batch.chunk_items``), whatever else is queued.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -31,6 +32,11 @@ class FairQueue:
         self._slots = slots
         self._running = 0
         self._lock = threading.Lock()
+        # finished chunks are handled on a thread of our own: an executor's callbacks run on
+        # its own threads (a ProcessPoolExecutor's manager, while it fails every pending
+        # future of a broken pool), where handing it the next chunk could deadlock
+        self._finished: queue.SimpleQueue[tuple[Future[Any], Future[Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._drain, name="fair-turns", daemon=True).start()
         # account -> request -> tasks; both levels in least-recently-served order
         self._queues: OrderedDict[str, OrderedDict[str, deque[_Task]]] = OrderedDict()
 
@@ -92,7 +98,11 @@ class FairQueue:
             except BaseException as exc:  # a broken pool: this task fails, the next may not
                 self._finish(outer, exc=exc)
                 continue
-            inner.add_done_callback(lambda done, outer=outer: self._done(outer, done))
+            inner.add_done_callback(lambda done, outer=outer: self._finished.put((outer, done)))
+
+    def _drain(self) -> None:
+        while True:
+            self._done(*self._finished.get())
 
     def _done(self, outer: Future[Any], inner: Future[Any]) -> None:
         if inner.cancelled():
