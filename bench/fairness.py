@@ -34,7 +34,8 @@ def _singles(url: str, key: str, n: int, stop: threading.Event | None = None) ->
 
 
 def _p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else values[0]
+    return (statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+            if len(values) >= 2 else values[0])
 
 
 def main() -> None:
