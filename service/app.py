@@ -14,7 +14,9 @@ from litestar.middleware import DefineMiddleware
 from .assets.addresses import parse_networks
 from .assets.fetch import Fetcher, Resolver
 from .assets.loader import AssetLoader
+from .auth.jwt import build_verifier
 from .errors import AbortedStreamFilter, exception_handlers
+from .intake import KeyTouch
 from .limits.memory import MemoryStore
 from .limits.redis_store import RedisStore
 from .limits.store import Store
@@ -96,7 +98,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     metrics = Metrics()
     return Litestar(
         route_handlers=ROUTES,
-        state=State({"metrics": metrics}),
+        state=State({"metrics": metrics, "jwt": build_verifier(settings),
+                     "key_touch": KeyTouch()}),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics,

@@ -3,32 +3,101 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from datetime import datetime, timezone
+from typing import Any, cast
 
+import msgspec
 from litestar import Request
 from litestar.exceptions import HTTPException
 
+from .auth.jwt import JwtVerifier
 from .errors import BodyTimeout, BodyTooLarge, NotAuthenticated
-from .limits.keys import looks_like_key
-from .limits.store import Caller, Store
+from .limits.keyring import KeyRing
+from .limits.keys import hash_key, looks_like_key
+from .limits.plans import PLANS
+from .limits.store import Caller, KeyInfo, Store
 
-__all__ = ["authenticate", "read_body"]
+__all__ = ["KeyTouch", "authenticate", "read_body"]
+
+TOUCH_EVERY_S = 60.0
+
+
+class KeyTouch:
+    """Records a key's last use at most once a minute per process, off the request path."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def touch(self, store: Store, account: str, sha: str) -> None:
+        now = time.monotonic()
+        if now - self._last.get(sha, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+            return
+        if len(self._last) > 100_000:
+            self._last.clear()
+        self._last[sha] = now
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        task = asyncio.get_running_loop().create_task(self._write(store, account, sha, at))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _write(store: Store, account: str, sha: str, at: str) -> None:
+        try:
+            await cast(KeyRing, store).touch_key(account, sha, at)
+        except Exception:  # a lost "last used" is not worth failing anything for
+            pass
+
+
+def _key_plan(caller: Caller, request: Request[Any, Any, Any]) -> Caller:
+    """A key with a lower plan than its account's gets that plan's limits; the quota, the
+    overage rule and the account-wide caps stay the account's."""
+    account, plan = caller.account, caller.key.plan
+    order = list(PLANS)
+    if not plan or plan not in PLANS or account.plan not in PLANS \
+            or order.index(plan) >= order.index(account.plan):
+        return caller
+    real = PLANS[account.plan]
+    svc = getattr(request.app.state, "services", None)
+    enterprise = svc.settings.enterprise_monthly_quota if svc is not None else real.monthly_quota
+    quota = account.monthly_quota if account.monthly_quota is not None else (
+        enterprise if real.code == "enterprise" else real.monthly_quota)
+    overage = real.overage if account.overage is None else account.overage
+    return msgspec.structs.replace(caller, account=msgspec.structs.replace(
+        account, plan=plan, monthly_quota=quota, overage=overage))
+
+
+async def _jwt_caller(verifier: JwtVerifier, token: str, store: Store) -> Caller:
+    account_id = verifier.account(token)
+    account = await cast(KeyRing, store).account_of(account_id) if account_id else None
+    if account is None:
+        raise NotAuthenticated()
+    return Caller(key=KeyInfo(account=account.id, prefix="", name="dashboard token"),
+                  account=account)
 
 
 async def authenticate(request: Request[Any, Any, Any], store: Store, *,
                        bearer: bool = False) -> Caller:
-    """The caller of ``X-Api-Key`` (or ``Authorization: Bearer`` where ``bearer``); one 401
-    for every cause (missing, unknown, revoked)."""
+    """The caller of ``X-Api-Key`` (or ``Authorization: Bearer`` where ``bearer``: an API key,
+    or a JWT of the gateway's application when one is configured); one 401 for every cause
+    (missing, unknown, revoked, forged, expired)."""
     raw = request.headers.get("x-api-key")
     if raw is None and bearer:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         raw = token.strip() if scheme.lower() == "bearer" else None
+        verifier: JwtVerifier | None = getattr(request.app.state, "jwt", None)
+        if raw and verifier is not None and not looks_like_key(raw):
+            return await _jwt_caller(verifier, raw, store)
     if not looks_like_key(raw):
         raise NotAuthenticated()
     caller = await store.authenticate(raw)  # type: ignore[arg-type]
     if caller is None:
         raise NotAuthenticated()
-    return caller
+    touch: KeyTouch | None = getattr(request.app.state, "key_touch", None)
+    if touch is not None:
+        touch.touch(store, caller.account.id, hash_key(raw))  # type: ignore[arg-type]
+    return _key_plan(caller, request)
 
 
 async def read_body(request: Request[Any, Any, Any], limit: int,

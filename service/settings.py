@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from .assets.addresses import parse_networks
+from .auth.jwt import build_verifier
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -78,6 +79,17 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     asset_cache_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024
     asset_cache_ttl_s: Annotated[float, Meta(ge=0)] = 600.0
     log_level: str = "info"
+    # Dashboard bearer tokens (JWTs signed by the gateway's application). One key source: an
+    # HS256 secret, a PEM public key file (RS256/ES256) or a JWKS file. Unset: API keys only.
+    jwt_secret: str = ""
+    jwt_public_key_file: str = ""
+    jwt_jwks_file: str = ""
+    # The token's required iss and aud, and the claim that names the account.
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_account_claim: str = "account"
+    # Clock skew tolerated on exp, nbf and iat.
+    jwt_leeway_s: Annotated[float, Meta(ge=0, le=300)] = 30.0
 
     @property
     def threads(self) -> int:
@@ -117,6 +129,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         parse_networks(settings.asset_allowed_networks)
     except ValueError as exc:
         raise SettingsError(f"QRSTUDIO_ASSET_ALLOWED_NETWORKS: {exc}") from None
+    try:
+        build_verifier(settings)
+    except ValueError as exc:
+        raise SettingsError(f"QRSTUDIO_JWT_*: {exc}") from None
     return settings
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import msgspec
 
 from .admin import AdminBase
+from .keyring import KeyRow
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
 from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
@@ -39,6 +40,8 @@ class MemoryStore(AdminBase):
         self._idem: dict[tuple[str, str], list[object]] = {}
         # attempt id -> [expires at, state, n, first answer]
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
+        self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
+        self._key_used: dict[str, str] = {}  # sha -> last used at
 
     # -- Store (request path) ------------------------------------------------------------
     async def authenticate(self, raw_key: str) -> Caller | None:
@@ -229,6 +232,35 @@ class MemoryStore(AdminBase):
 
     async def used_this_month(self, account: str) -> int:
         return self.usage(account)
+
+    # -- keys over HTTP (service/keys_api.py) ---------------------------------------------
+    async def account_of(self, account: str) -> Account | None:
+        return self.get_account(account)
+
+    async def account_keys(self, account: str) -> list[KeyRow]:
+        with self._lock:
+            rows = [KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha))
+                    for sha, info in self._keys.items() if info.account == account]
+            rows += [KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha),
+                            revoked_at=at)
+                     for sha, (info, at) in self._revoked.items() if info.account == account]
+            return rows
+
+    async def add_key(self, sha: str, info: KeyInfo) -> None:
+        self._put_key(sha, info)
+
+    async def revoke_account_key(self, account: str, sha: str, at: str) -> bool:
+        with self._lock:
+            info = self._keys.get(sha)
+            if info is None or info.account != account:
+                return False
+            del self._keys[sha]
+            self._revoked[sha] = (info, at)
+            return True
+
+    async def touch_key(self, account: str, sha: str, at: str) -> None:
+        with self._lock:
+            self._key_used[sha] = at
 
     async def ping(self) -> None:
         return None

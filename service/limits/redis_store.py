@@ -31,6 +31,7 @@ import msgspec
 import redis
 
 from .admin import AdminBase
+from .keyring import KeyRow
 from .keys import hash_key
 from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
@@ -239,6 +240,43 @@ class RedisStore:
 
     async def used_this_month(self, account: str) -> int:
         return int(await again(lambda: self._redis.get(usage_key(account))) or 0)
+
+    # -- keys over HTTP (service/keys_api.py) ---------------------------------------------
+    async def account_of(self, account: str) -> Account | None:
+        return _account_from(account, await self._redis.hmget(
+            account_key(account), "plan", "monthly_quota", "overage"))
+
+    async def account_keys(self, account: str) -> list[KeyRow]:
+        live = await self._redis.hgetall(f"qs:{{{account}}}:keys")
+        revoked = await self._redis.hgetall(f"qs:{{{account}}}:keys:revoked")
+        used = {k.decode(): v.decode() for k, v in
+                (await self._redis.hgetall(f"qs:{{{account}}}:keys:used")).items()}
+        rows = [KeyRow(sha=sha.decode(), info=_key_info.decode(blob),
+                       last_used_at=used.get(sha.decode())) for sha, blob in live.items()]
+        for sha, blob in revoked.items():
+            rec = msgspec.json.decode(blob)
+            rows.append(KeyRow(sha=sha.decode(), info=msgspec.convert(rec["info"], KeyInfo),
+                               last_used_at=used.get(sha.decode()), revoked_at=rec["at"]))
+        return rows
+
+    async def add_key(self, sha: str, info: KeyInfo) -> None:
+        blob = msgspec.json.encode(info)
+        await self._redis.hset(f"qs:{{{info.account}}}:keys", sha, blob)
+        await self._redis.set(f"qs:apikey:{sha}", blob)
+
+    async def revoke_account_key(self, account: str, sha: str, at: str) -> bool:
+        blob = await self._redis.hget(f"qs:{{{account}}}:keys", sha)
+        if blob is None:
+            return False
+        # The index entry goes first: from then on the key answers 401.
+        await self._redis.delete(f"qs:apikey:{sha}")
+        record = msgspec.json.encode({"info": msgspec.json.decode(blob), "at": at})
+        await self._redis.hset(f"qs:{{{account}}}:keys:revoked", sha, record)
+        await self._redis.hdel(f"qs:{{{account}}}:keys", sha)
+        return True
+
+    async def touch_key(self, account: str, sha: str, at: str) -> None:
+        await self._redis.hset(f"qs:{{{account}}}:keys:used", sha, at)
 
     async def ping(self) -> None:
         await again(self._redis.ping)

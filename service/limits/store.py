@@ -29,6 +29,7 @@ class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
     prefix: str
     name: str = ""
     created_at: str = ""
+    plan: str = ""  # a key's own plan, at most its account's ("": the account's)
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):

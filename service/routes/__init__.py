@@ -5,8 +5,10 @@ from __future__ import annotations
 from .bulk import generate_bulk
 from .dynamic import DYNAMIC_ROUTES
 from .health import health, metrics, openapi, status
+from .keys import KEY_ROUTES
 from .single import SINGLE_ROUTES
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES, *SINGLE_ROUTES]
+ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES, *SINGLE_ROUTES,
+          *KEY_ROUTES]

@@ -1,0 +1,1 @@
+"""Who a dashboard request comes from, besides API keys (``intake.py``): bearer JWTs."""
