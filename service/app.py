@@ -27,6 +27,7 @@ from .render_cache import RenderCache
 from .requestid import RequestIdMiddleware
 from .routes import ROUTES
 from .services import Services
+from .webhooks.lifecycle import start_delivery, webhook_sender
 from .settings import Settings, load_settings
 
 __all__ = ["create_app", "create_served_app", "make_store"]
@@ -84,10 +85,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         app.state.services = Services(settings=settings, store=live_store, pool=pool,
                                       cache=cache, assets=assets, metrics=metrics)
         sweeper = asyncio.get_running_loop().create_task(_sweep_forever(live_store, settings))
+        deliverer = start_delivery(live_store, app.state.webhook_sender, settings)
         try:
             yield
         finally:
             sweeper.cancel()
+            if deliverer is not None:
+                deliverer.cancel()
             # uvicorn has waited QRSTUDIO_SHUTDOWN_GRACE_S and cut what was still streaming:
             # settle those before the store goes away.
             await app.state.services.streams.settle_all("shutdown")
@@ -99,7 +103,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     return Litestar(
         route_handlers=ROUTES,
         state=State({"metrics": metrics, "jwt": build_verifier(settings),
-                     "key_touch": KeyTouch()}),
+                     "key_touch": KeyTouch(), "webhook_sender": webhook_sender(settings,
+                                                                               resolver)}),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics,

@@ -90,6 +90,25 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     jwt_account_claim: str = "account"
     # Clock skew tolerated on exp, nbf and iat.
     jwt_leeway_s: Annotated[float, Meta(ge=0, le=300)] = 30.0
+    # Webhooks. Networks (CIDRs) webhook URLs may resolve to although private or internal;
+    # empty: public addresses only. http:// targets: for tests only, never in production.
+    webhook_allowed_networks: str = ""
+    webhook_allow_http: bool = False
+    # Deliveries this process makes at once (0: it delivers nothing; other replicas do).
+    webhook_workers: Annotated[int, Meta(ge=0, le=256)] = 8
+    # Seconds between the delivery worker's rounds over the queue.
+    webhook_poll_s: Annotated[float, Meta(gt=0, le=60)] = 1.0
+    # A leased delivery is hidden from other workers this long (more than the 5 s deadline);
+    # an event read by a worker that died is taken over once idle this long.
+    webhook_lease_s: Annotated[float, Meta(ge=6, le=3600)] = 30.0
+    webhook_claim_idle_s: Annotated[float, Meta(ge=0.1, le=3600)] = 30.0
+    # Retries: exponential backoff from base (doubling, at most max, with jitter) for at most
+    # the window after the event; then the delivery is dead-lettered.
+    webhook_retry_base_s: Annotated[float, Meta(gt=0)] = 10.0
+    webhook_retry_max_s: Annotated[float, Meta(gt=0)] = 3600.0
+    webhook_retry_window_s: Annotated[float, Meta(gt=0)] = 86400.0
+    # Failed attempts in a row after which a webhook is disabled.
+    webhook_disable_after: PositiveInt = 25
 
     @property
     def threads(self) -> int:
@@ -129,6 +148,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         parse_networks(settings.asset_allowed_networks)
     except ValueError as exc:
         raise SettingsError(f"QRSTUDIO_ASSET_ALLOWED_NETWORKS: {exc}") from None
+    try:
+        parse_networks(settings.webhook_allowed_networks)
+    except ValueError as exc:
+        raise SettingsError(f"QRSTUDIO_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
     try:
         build_verifier(settings)
     except ValueError as exc:

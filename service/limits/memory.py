@@ -19,6 +19,7 @@ from .keyring import KeyRow
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
 from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
+from ..webhooks.memory_hooks import MemoryHooks
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
 __all__ = ["MemoryStore"]
@@ -42,6 +43,7 @@ class MemoryStore(AdminBase):
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
         self._key_used: dict[str, str] = {}  # sha -> last used at
+        self.hooks = MemoryHooks()  # webhooks: subscriptions, queue, jobs
 
     # -- Store (request path) ------------------------------------------------------------
     async def authenticate(self, raw_key: str) -> Caller | None:

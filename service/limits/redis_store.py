@@ -37,6 +37,7 @@ from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
 from .redis_conn import again, async_client, sync_client
 from .shortid import code_key
+from ..webhooks.queue import RedisHooks
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
 __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
@@ -96,6 +97,7 @@ class RedisStore:
         self._idem = self._redis.register_script(_lua("idem.lua"))
         self._settle = self._redis.register_script(_lua("settle.lua"))
         self._plans = plan_table_json(enterprise_quota)
+        self.hooks = RedisHooks(self._redis)  # webhooks: subscriptions, queue, jobs
 
     async def authenticate(self, raw_key: str) -> Caller | None:
         blob = await again(lambda: self._redis.get(f"qs:apikey:{hash_key(raw_key)}"))

@@ -1,0 +1,1 @@
+"""Signed webhooks: subscriptions, the durable event queue and the delivery workers."""

@@ -1,0 +1,154 @@
+"""The shared queue on Redis: replicas split the work without delivering an event twice, an
+event read by a worker that died is taken over, and kill -9 loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+import uuid
+from datetime import datetime, timezone
+
+import httpx
+import redis.asyncio as aioredis
+
+from service.assets.addresses import parse_networks
+from service.limits.redis_store import RedisAdmin
+from service.webhooks.model import Subscription, slot_tag
+from service.webhooks.queue import GROUP, RedisHooks, stream_key
+from service.webhooks.sender import Sender
+from service.webhooks.worker import DeliveryConfig, Deliverer
+from tests.procserver import ServeProcess
+from tests.webhooks.conftest import HOOKS
+from tests.webhooks.receiver import Receiver
+
+CONFIG = DeliveryConfig(poll_s=0.02, lease_s=10, claim_idle_s=0.3, retry_base_s=0.1,
+                        retry_max_s=0.2, retry_window_s=10, disable_after=100, concurrency=4)
+
+
+def _sender() -> Sender:
+    return Sender(allowed=parse_networks("127.0.0.0/8"), allow_http=True)
+
+
+async def _subscribe(hooks: RedisHooks, receiver: Receiver, path: str) -> Subscription:
+    account = f"t-workers-{uuid.uuid4().hex[:10]}"
+    sub = Subscription(id="wh_" + uuid.uuid4().hex[:16], account=account,
+                       url=receiver.url(path), events=["scan.created"],
+                       created_at="2026-12-01T00:00:00+00:00", secret="whsec_test")
+    await hooks.put(sub)
+    receiver.secrets[path] = sub.secret
+    return sub
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def test_two_workers_never_both_deliver_an_event(redis_server, receiver: Receiver) -> None:
+    path = f"/pair-{uuid.uuid4().hex}"
+
+    async def run() -> None:
+        clients = [aioredis.Redis.from_url(redis_server.url) for _ in range(2)]
+        hooks = [RedisHooks(c) for c in clients]
+        sub = await _subscribe(hooks[0], receiver, path)
+        ids = [await hooks[0].emit(sub.account, "scan.created", _now(), '{"n": %d}' % i)
+               for i in range(40)]
+        workers = [Deliverer(h, _sender(), CONFIG, consumer=f"replica-{i}")
+                   for i, h in enumerate(hooks)]
+        tasks = [asyncio.create_task(w.run_forever()) for w in workers]
+        deadline = time.monotonic() + 60
+        while len({r.event["id"] for r in receiver.delivered(path)}) < 40:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a double delivery would have time to show
+        for t in tasks:
+            t.cancel()
+        counts = collections.Counter(r.event["id"] for r in receiver.delivered(path))
+        assert sorted(counts) == sorted(ids) and set(counts.values()) == {1}
+        assert all(r.valid for r in receiver.at(path))
+        stream = stream_key(slot_tag(sub.account))
+        pending = await clients[0].xpending(stream, GROUP)
+        assert pending["pending"] == 0
+        for c in clients:
+            await c.aclose()
+
+    asyncio.run(run())
+
+
+def test_an_event_read_by_a_dead_worker_is_taken_over(redis_server, receiver: Receiver) -> None:
+    path = f"/ghost-{uuid.uuid4().hex}"
+
+    async def run() -> None:
+        client = aioredis.Redis.from_url(redis_server.url)
+        hooks = RedisHooks(client)
+        sub = await _subscribe(hooks, receiver, path)
+        tag = slot_tag(sub.account)
+        await hooks.read(tag, "ghost", 1000, 3_600_000)  # drain what others left here
+        event_id = await hooks.emit(sub.account, "scan.created", _now(), "{}")
+        taken = await hooks.read(tag, "ghost", 10, 3_600_000)  # read, then "dies"
+        assert [e.event_id for e in taken] == [event_id]
+        worker = Deliverer(hooks, _sender(), CONFIG, consumer="survivor")
+        task = asyncio.create_task(worker.run_forever())
+        deadline = time.monotonic() + 30
+        while not receiver.delivered(path):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        task.cancel()
+        assert [r.event["id"] for r in receiver.delivered(path)] == [event_id]
+        await client.aclose()
+
+    asyncio.run(run())
+
+
+def _serve(redis_url: str, workers: int) -> ServeProcess:
+    env = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in HOOKS.items()}
+    return ServeProcess(redis_url=redis_url, webhook_workers=str(workers),
+                        webhook_lease_s="6", **env)
+
+
+def test_kill_9_between_an_event_and_its_delivery(redis_server, receiver: Receiver) -> None:
+    admin = RedisAdmin(redis_server.url)
+    account = f"t-kill-{uuid.uuid4().hex[:10]}"
+    admin.set_account(account, plan="pro")
+    key = admin.create_key(account, name="kill")
+    queued, retried = f"/queued-{uuid.uuid4().hex}", f"/retried-{uuid.uuid4().hex}"
+    receiver.mode[retried] = "fail"
+
+    first = _serve(redis_server.url, workers=0)  # queues, delivers nothing
+    try:
+        api = httpx.Client(base_url=first.url, headers={"X-Api-Key": key}, timeout=30)
+        hook = api.post("/api/v1/webhooks/", json={"url": receiver.url(queued),
+                                                   "events": ["scan.created"]}).json()
+        receiver.secrets[queued] = hook["secret"]
+        event = api.post(f"/api/v1/webhooks/{hook['id']}/test/").json()
+        first.proc.kill()  # SIGKILL: the event is only in Redis now
+        first.proc.wait(10)
+    finally:
+        first.stop()
+
+    second = _serve(redis_server.url, workers=4)  # delivers, fails, dies mid-retry
+    try:
+        api = httpx.Client(base_url=second.url, headers={"X-Api-Key": key}, timeout=30)
+        (got,) = receiver.wait(queued)
+        assert got.event["id"] == event["id"] and got.valid
+        hook2 = api.post("/api/v1/webhooks/", json={"url": receiver.url(retried),
+                                                    "events": ["scan.created"]}).json()
+        receiver.secrets[retried] = hook2["secret"]
+        event2 = api.post(f"/api/v1/webhooks/{hook2['id']}/test/").json()
+        receiver.wait(retried, ok=False)
+        second.proc.kill()
+        second.proc.wait(10)
+    finally:
+        second.stop()
+    receiver.mode[retried] = "ok"
+
+    third = _serve(redis_server.url, workers=4)
+    try:
+        (done,) = receiver.wait(retried)
+        assert done.event["id"] == event2["id"] and done.valid
+        time.sleep(1)
+        assert len(receiver.delivered(retried)) == 1 and len(receiver.delivered(queued)) == 1
+    finally:
+        third.stop()
+        admin.close()
