@@ -5,7 +5,9 @@
 -- KEYS[2] usage counter qs:{acct}:usage:YYYYMM
 -- KEYS[3] attempt       qs:{acct}:attempt:<server-made id>
 -- KEYS[4] codes index   qs:{acct}:codes (zset short_id -> created ms)
--- KEYS[5..] one hash per new code, qs:{tok}:q:<short_id> (tok puts it in the account's slot)
+-- KEYS[5] event stream  qs:{T}:events   KEYS[6] webhook interest  qs:{T}:wh:interest
+--   (T: the account's slot tag, service/webhooks/model.py)
+-- KEYS[7..] one hash per new code, qs:{tok}:q:<short_id> (tok puts it in the account's slot)
 -- ARGV[1] n credits  ARGV[2] plans json {code: [quota, overage, max_bulk, max_active, edits]}
 -- ARGV[3] usage ttl s   ARGV[4] attempt ttl s   ARGV[5] "1" for a bulk call
 -- ARGV[6] account id   ARGV[7] now (ISO 8601)   ARGV[8] now (ms)
@@ -13,6 +15,10 @@
 -- Returns {status, plan, used, quota, active, max_active}. A re-sent call with the same
 -- attempt id returns the first answer and changes nothing (redis-py retries by itself); a
 -- call arriving after refund.lua voided its attempt returns 'void' and changes nothing.
+-- Webhook events enter the stream here, for accounts whose webhooks want them:
+-- dynamic_qr.created per code (delivered once the attempt is settled 'done'; dropped if it is
+-- refunded) and quota.threshold_75 / _100, each once per account and month (account hash
+-- fields wh_t75 / wh_t100 hold the month they were decided in).
 local prior = redis.call('GET', KEYS[3])
 if prior then
   local rec = cjson.decode(prior)
@@ -34,7 +40,7 @@ local quota = tonumber(acct[2]) or p[1]
 local overage = p[2] == 1
 if acct[3] == '1' then overage = true elseif acct[3] == '0' then overage = false end
 local n = tonumber(ARGV[1])
-local k = #KEYS - 4
+local k = #KEYS - 6
 if ARGV[5] == '1' then
   if p[3] == 0 then return {'bulk_disabled', code, used, quota, active, p[4]} end
   if n > p[3] then return {'bulk_cap', code, used, quota, active, p[4]} end
@@ -45,7 +51,7 @@ end
 if n > 0 and (not overage) and used + n > quota then
   return {'quota', code, used, quota, active, p[4]}
 end
-for i = 5, #KEYS do
+for i = 7, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then
     return {'collision', code, used, quota, active, p[4]}
   end
@@ -54,10 +60,29 @@ if n > 0 then
   used = redis.call('INCRBY', KEYS[2], n)
   redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
 end
+local wanted = redis.call('HGET', KEYS[6], ARGV[6]) or ''
+local attempt_id = string.match(KEYS[3], ':attempt:(.+)$')
+local function emit(kind, data, attempt)
+  if string.find(wanted, ' ' .. kind .. ' ', 1, true) then
+    redis.call('XADD', KEYS[5], '*', 'type', kind, 'at', ARGV[7], 'account', ARGV[6],
+               'data', cjson.encode(data), 'attempt', attempt)
+  end
+end
+local month = string.match(KEYS[2], ':usage:(%d+)$')
+if n > 0 then
+  for _, th in ipairs({75, 100}) do
+    local field = 'wh_t' .. th
+    if used * 100 >= quota * th and redis.call('HGET', KEYS[1], field) ~= month then
+      redis.call('HSET', KEYS[1], field, month)
+      emit('quota.threshold_' .. th, {plan = code, monthly_quota = quota,
+                                      used_this_month = used, threshold = th, month = month}, '')
+    end
+  end
+end
 local short_ids = {}
-for i = 5, #KEYS do
+for i = 7, #KEYS do
   local short_id = string.match(KEYS[i], ':q:(.+)$')
-  local j = 9 + 2 * (i - 5)
+  local j = 9 + 2 * (i - 7)
   local id = redis.call('HINCRBY', KEYS[1], 'code_seq', 1)
   redis.call('HSET', KEYS[i], 'account', ARGV[6], 'id', id, 'short_id', short_id,
              'name', ARGV[j], 'destination_url', ARGV[j + 1], 'is_active', '1',
@@ -65,6 +90,9 @@ for i = 5, #KEYS do
              'created_at', ARGV[7], 'updated_at', ARGV[7])
   redis.call('ZADD', KEYS[4], tonumber(ARGV[8]) + i, short_id)
   short_ids[#short_ids + 1] = short_id
+  emit('dynamic_qr.created', {id = id, short_id = short_id, name = ARGV[j],
+                              destination_url = ARGV[j + 1], is_active = true,
+                              created_at = ARGV[7]}, attempt_id)
 end
 if k > 0 then
   active = redis.call('HINCRBY', KEYS[1], 'active_codes', k)
@@ -72,6 +100,6 @@ end
 local result = {'ok', code, used, quota, active, p[4]}
 -- t, m and c let the sweeper refund this attempt if its process dies before settling it
 redis.call('SET', KEYS[3], cjson.encode({s = 'charged', n = n, r = result, t = tonumber(ARGV[8]),
-                                         m = string.match(KEYS[2], ':usage:(%d+)$'),
+                                         m = month,
                                          c = short_ids}), 'EX', tonumber(ARGV[4]))
 return result

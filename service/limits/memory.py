@@ -19,6 +19,7 @@ from .keyring import KeyRow
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
 from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
+from ..webhooks import events
 from ..webhooks.memory_hooks import MemoryHooks
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
@@ -43,7 +44,8 @@ class MemoryStore(AdminBase):
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
         self._key_used: dict[str, str] = {}  # sha -> last used at
-        self.hooks = MemoryHooks()  # webhooks: subscriptions, queue, jobs
+        self.hooks = MemoryHooks(self._attempt_state)  # webhooks: subscriptions, queue, jobs
+        self._marks: dict[tuple[str, int], str] = {}  # (account, 75|100) -> month decided
 
     # -- Store (request path) ------------------------------------------------------------
     async def authenticate(self, raw_key: str) -> Caller | None:
@@ -83,10 +85,28 @@ class MemoryStore(AdminBase):
                         "created_at": now, "updated_at": now}
                     self._index.setdefault(account, {})[c.short_id] = time.time()
                 self._active[account] = result.active
+                self._emit_charge(account, attempt, month, n, result, codes, now)
                 self._attempts[(account, attempt)] = [
                     time.monotonic() + ATTEMPT_TTL_S, "charged", n, result, time.time(), month,
                     [c.short_id for c in codes]]
             return result
+
+    def _emit_charge(self, account: str, attempt: str, month: str, n: int,
+                     result: ChargeResult, codes: Sequence[NewCode], now: str) -> None:
+        """charge.lua's events (under the lock): quota thresholds, then the codes created."""
+        if n > 0:
+            for kind, data in events.thresholds(self._marks, account, result.plan,
+                                                result.quota, result.used, month):
+                self.hooks.enqueue(account, kind, now, data, if_wanted=True)
+        for c in codes:
+            self.hooks.enqueue(account, "dynamic_qr.created", now,
+                               events.code_created(self._codes[c.short_id]), attempt=attempt,
+                               if_wanted=True)
+
+    def _attempt_state(self, account: str, attempt: str) -> str | None:
+        with self._lock:
+            rec = self._attempts.get((account, attempt))
+            return str(rec[1]) if rec else None
 
     async def refund(self, account: str, attempt: str, month: str,
                      codes: Sequence[str] = ()) -> bool:
@@ -153,6 +173,8 @@ class MemoryStore(AdminBase):
                     else "(other)"
                 refs[host] = refs.get(host, 0) + 1
             self._recent.setdefault(short_id, deque(maxlen=RECENT_SCANS)).appendleft(scan.entry)
+            self.hooks.enqueue(code["account"], "scan.created", scan.at,
+                               events.scan_created(code, scan), if_wanted=True)
             return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
 
     async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
@@ -208,20 +230,29 @@ class MemoryStore(AdminBase):
             if changes and 0 <= edit_limit <= edits:
                 return "edit_limit", edits
             active = self._active.get(account, 0)
+            changed: list[str] = []
             if is_active and code["is_active"] != "1":
                 if 0 <= max_active < active + 1:
                     return "dynamic_cap", active
                 self._active[account] = active + 1
                 code["is_active"] = "1"
+                changed.append("is_active")
             elif is_active is False and code["is_active"] == "1":
                 self._active[account] = active - 1
                 code["is_active"] = "0"
+                changed.append("is_active")
             if name:
+                if name != code["name"]:
+                    changed.append("name")
                 code["name"] = name
             if changes:
                 code["destination_url"] = destination
                 code["destination_changes_count"] = str(edits + 1)
+                changed.append("destination_url")
             code["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            if changed:
+                self.hooks.enqueue(account, "dynamic_qr.updated", code["updated_at"],
+                                   events.code_updated(code, changed), if_wanted=True)
             return "ok", 0
 
     async def delete_code(self, account: str, short_id: str) -> bool:

@@ -37,7 +37,7 @@ from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
 from .redis_conn import again, async_client, sync_client
 from .shortid import code_key
-from ..webhooks.queue import RedisHooks
+from ..webhooks.queue import RedisHooks, event_keys
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
 __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
@@ -118,7 +118,7 @@ class RedisStore:
         for c in codes:
             args += [c.name, c.destination_url]
         keys = [account_key(account), usage_key(account, month), attempt_key(account, attempt),
-                codes_key(account), *(code_key(c.short_id) for c in codes)]
+                codes_key(account), *event_keys(account), *(code_key(c.short_id) for c in codes)]
         # idempotent per attempt id: a re-sent charge returns the first answer
         raw = await again(lambda: self._charge(keys=keys, args=args))
         status, plan, used, quota, active, max_active = raw
@@ -167,7 +167,7 @@ class RedisStore:
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
         key = code_key(short_id)
         state, destination = await self._scan(
-            keys=[key, f"{key}:ref", f"{key}:recent"],
+            keys=[key, f"{key}:ref", f"{key}:recent", *event_keys(short_id[:3])],
             args=[scan.at, scan.day, scan.month, scan.agent, scan.referrer, scan.entry,
                   RECENT_SCANS, REFERRER_HOSTS])
         return state.decode(), destination.decode()
@@ -214,7 +214,7 @@ class RedisStore:
                           max_active: int) -> tuple[str, int]:
         flag = "" if is_active is None else ("1" if is_active else "0")
         raw = await self._update(
-            keys=[code_key(short_id), account_key(account)],
+            keys=[code_key(short_id), account_key(account), *event_keys(account)],
             args=[account, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
                   destination, flag, edit_limit, max_active])
         return raw[0].decode(), int(raw[1]) if len(raw) > 1 else 0

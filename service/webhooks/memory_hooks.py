@@ -10,6 +10,7 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 import msgspec
 
@@ -20,7 +21,9 @@ __all__ = ["MemoryHooks"]
 
 
 class MemoryHooks:
-    def __init__(self) -> None:
+    def __init__(self, attempt_state: Callable[[str, str], str | None] = lambda a, b: None
+                 ) -> None:
+        self._attempt_state = attempt_state  # the store's charge records: 'charged', 'done', ...
         self._lock = threading.Lock()
         self._subs: dict[str, dict[str, Subscription]] = {}  # account -> id -> webhook
         self._logs: dict[tuple[str, str], deque[bytes]] = {}
@@ -28,12 +31,6 @@ class MemoryHooks:
         self._jobs: dict[str, Job] = {}
         self._due: dict[str, int] = {}
         self._seq = itertools.count(1)
-
-    def interest(self, account: str) -> set[str]:
-        """Event types the account's active webhooks want (read under the store's lock)."""
-        with self._lock:
-            return {t for s in self._subs.get(account, {}).values() if s.status == "active"
-                    for t in s.events}
 
     async def list(self, account: str) -> list[Subscription]:
         with self._lock:
@@ -68,16 +65,22 @@ class MemoryHooks:
         with self._lock:
             return list(self._logs.get((account, hook), ()))
 
-    def enqueue(self, account: str, type_: str, at: str, data: str, only: str = "") -> str:
-        """Called under the store's own lock by the step that causes the event."""
-        entry = f"{int(time.time() * 1000)}-{next(self._seq)}"
-        event = QueuedEvent(id=entry, type=type_, at=at, account=account, data=data, only=only)
-        self._events.setdefault(slot_tag(account), deque()).append(event)
-        return event.event_id
+    def enqueue(self, account: str, type_: str, at: str, data: str, only: str = "",
+                attempt: str = "", *, if_wanted: bool = False) -> str:
+        """Called (under the store's own lock) by the step that causes the event; with
+        ``if_wanted``, only when the account's active webhooks want this type."""
+        with self._lock:
+            if if_wanted and not any(s.status == "active" and type_ in s.events
+                                     for s in self._subs.get(account, {}).values()):
+                return ""
+            entry = f"{int(time.time() * 1000)}-{next(self._seq)}"
+            event = QueuedEvent(id=entry, type=type_, at=at, account=account, data=data,
+                                only=only, attempt=attempt)
+            self._events.setdefault(slot_tag(account), deque()).append(event)
+            return event.event_id
 
     async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str:
-        with self._lock:
-            return self.enqueue(account, type_, at, data, only)
+        return self.enqueue(account, type_, at, data, only)
 
     async def slots(self) -> list[str]:
         with self._lock:
@@ -90,7 +93,13 @@ class MemoryHooks:
             return [queue.popleft() for _ in range(min(count, len(queue)))]
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int:
+        state = self._attempt_state(event.account, event.attempt) if event.attempt else "done"
         with self._lock:
+            if state == "charged":  # its batch is still streaming: back in the queue
+                self._events.setdefault(tag, deque()).append(event)
+                return -2
+            if state != "done":  # refunded: the code is gone
+                return 0
             made = 0
             for sub in self._subs.get(event.account, {}).values():
                 wanted = sub.id == event.only if event.only else (

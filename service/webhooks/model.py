@@ -58,6 +58,7 @@ class QueuedEvent(msgspec.Struct, frozen=True, kw_only=True):
     account: str
     data: str  # JSON object
     only: str = ""  # a test event goes to this webhook only
+    attempt: str = ""  # the charge that created the code: delivered once it is settled
 
     @property
     def event_id(self) -> str:

@@ -15,8 +15,8 @@ import redis.asyncio as aioredis
 
 from .model import Job, QueuedEvent, Subscription, slot_tag
 
-__all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "hooks_key", "interest_key", "log_key",
-           "stream_key"]
+__all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "event_keys", "hooks_key",
+           "interest_key", "log_key", "stream_key"]
 
 GROUP = "deliver"
 SLOTS_KEY = "qs:wh:slots"
@@ -42,6 +42,13 @@ def stream_key(tag: str) -> str:
 
 def interest_key(tag: str) -> str:
     return f"qs:{{{tag}}}:wh:interest"
+
+
+def event_keys(tag: str) -> tuple[str, str]:
+    """The stream and the interest hash an event-emitting script gets, for the slot of
+    ``tag`` (an account id, or a short id's 3-character token)."""
+    slot = slot_tag(tag)
+    return stream_key(slot), interest_key(slot)
 
 
 def _due(tag: str) -> str:
@@ -166,23 +173,29 @@ class RedisHooks:
         stream = stream_key(tag)
         _, stale, *_ = await self._redis.xautoclaim(stream, GROUP, consumer, idle_ms, "0-0",
                                                     count=count)
+        # this consumer's own pending entries: events waiting for their batch to settle
+        mine = await self._redis.xreadgroup(GROUP, consumer, {stream: "0"}, count=count)
         fresh = await self._redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
-        entries = list(stale) + [e for _, items in fresh for e in items]
-        out = []
+        entries = list(stale) + [e for part in (mine, fresh) for _, items in part
+                                 for e in items]
+        out: dict[str, QueuedEvent] = {}
         for entry_id, fields in entries:
             if not fields:  # deleted meanwhile
                 continue
             f = {k.decode(): v.decode() for k, v in fields.items()}
-            out.append(QueuedEvent(id=entry_id.decode(), type=f.get("type", ""),
-                                   at=f.get("at", ""), account=f.get("account", ""),
-                                   data=f.get("data", "{}"), only=f.get("only", "")))
-        return out
+            out[entry_id.decode()] = QueuedEvent(
+                id=entry_id.decode(), type=f.get("type", ""), at=f.get("at", ""),
+                account=f.get("account", ""), data=f.get("data", "{}"),
+                only=f.get("only", ""), attempt=f.get("attempt", ""))
+        return list(out.values())
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int:
+        keys = [stream_key(tag), hooks_key(event.account), _due(tag), _jobs(tag)]
+        if event.attempt:
+            keys.append(f"qs:{{{event.account}}}:attempt:{event.attempt}")
         return int(await self._fanout(
-            keys=[stream_key(tag), hooks_key(event.account), _due(tag), _jobs(tag)],
-            args=[GROUP, event.id, event.type, event.payload(), event.event_id, now_ms,
-                  event.only, event.account]))
+            keys=keys, args=[GROUP, event.id, event.type, event.payload(), event.event_id,
+                             now_ms, event.only, event.account]))
 
     async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
                     token: str) -> list[Job]:
