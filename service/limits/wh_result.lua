@@ -21,11 +21,11 @@ else
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('ZREM', KEYS[1], ARGV[1])
 end
+local sblob = redis.call('HGET', KEYS[3], job.sub)
+if not sblob then return ARGV[3] end  -- the webhook was deleted: nothing to log or update
 redis.call('LPUSH', KEYS[4], ARGV[4])
 redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[9]) - 1)
 if ARGV[3] == 'dropped' or ARGV[11] ~= '1' then return ARGV[3] end
-local sblob = redis.call('HGET', KEYS[3], job.sub)
-if not sblob then return ARGV[3] end
 local s = cjson.decode(sblob)
 s.last_delivery_at = ARGV[6]
 if ARGV[7] == '' then s.last_response_status = cjson.null

@@ -138,10 +138,12 @@ class MemoryHooks:
             else:
                 del self._jobs[job.id]
                 del self._due[job.id]
+            sub = self._subs.get(job.account, {}).get(job.sub)
+            if sub is None:  # the webhook was deleted: nothing to log or update
+                return outcome.kind
             log = self._logs.setdefault((job.account, job.sub), deque(maxlen=LOG_SIZE))
             log.appendleft(outcome.entry)
-            sub = self._subs.get(job.account, {}).get(job.sub)
-            if outcome.kind == "dropped" or not outcome.counts or sub is None:
+            if outcome.kind == "dropped" or not outcome.counts:
                 return outcome.kind
             sub.last_delivery_at = outcome.now
             sub.last_response_status = outcome.status_code

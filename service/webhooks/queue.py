@@ -171,11 +171,16 @@ class RedisHooks:
         new ones."""
         await self._ensure_group(tag)
         stream = stream_key(tag)
-        _, stale, *_ = await self._redis.xautoclaim(stream, GROUP, consumer, idle_ms, "0-0",
-                                                    count=count)
-        # this consumer's own pending entries: events waiting for their batch to settle
-        mine = await self._redis.xreadgroup(GROUP, consumer, {stream: "0"}, count=count)
-        fresh = await self._redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
+        try:
+            _, stale, *_ = await self._redis.xautoclaim(stream, GROUP, consumer, idle_ms,
+                                                        "0-0", count=count)
+            # this consumer's own pending entries: events waiting for their batch to settle
+            mine = await self._redis.xreadgroup(GROUP, consumer, {stream: "0"}, count=count)
+            fresh = await self._redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
+        except redis.ResponseError as exc:
+            if "NOGROUP" in str(exc):  # a Redis that lost its data: make the group again
+                self._groups.discard(tag)
+            raise
         entries = list(stale) + [e for part in (mine, fresh) for _, items in part
                                  for e in items]
         out: dict[str, QueuedEvent] = {}

@@ -56,34 +56,53 @@ class Deliverer:
         self.hooks, self.sender, self.config = hooks, sender, config
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._round = 0
+        self._inflight: set[asyncio.Task[str]] = set()
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store is down: the next round tries again
-                log.warning("webhook round failed: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(self.config.poll_s)
+        try:
+            while True:
+                try:
+                    await self.round()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store is down: the next round tries again
+                    log.warning("webhook round failed: %s: %s", type(exc).__name__, exc)
+                await asyncio.sleep(self.config.poll_s)
+        finally:  # deliveries cut here are retried by whoever leases them next
+            for task in list(self._inflight):
+                task.cancel()
 
     async def round(self) -> int:
-        """One pass over every slot; returns the attempts made."""
-        attempts = 0
+        """One pass over every slot: fan out new events, start the due deliveries (without
+        waiting for them: a slow receiver holds a slot of ``concurrency``, not the round).
+        Returns the deliveries started."""
+        started = 0
         for tag in await self.hooks.slots():
             now_ms = int(time.time() * 1000)
             for event in await self.hooks.read(tag, self.consumer, 100,
                                                int(self.config.claim_idle_s * 1000)):
                 await self.hooks.fanout(tag, event, now_ms)
+            free = self.config.concurrency - len(self._inflight)
+            if free <= 0:
+                continue
             self._round += 1
             jobs = await self.hooks.claim(tag, int(time.time() * 1000),
-                                          int(self.config.lease_s * 1000),
-                                          self.config.concurrency,
+                                          int(self.config.lease_s * 1000), free,
                                           f"{self.consumer}:{self._round}")
-            if jobs:
-                await asyncio.gather(*(self.deliver(tag, job) for job in jobs))
-                attempts += len(jobs)
-        return attempts
+            for job in jobs:
+                task = asyncio.get_running_loop().create_task(self._guarded(tag, job))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            started += len(jobs)
+        return started
+
+    async def _guarded(self, tag: str, job: Job) -> str:
+        try:
+            return await self.deliver(tag, job)
+        except Exception as exc:  # the store failed mid-way: the lease runs out, it is retried
+            log.warning("webhook delivery %s not recorded: %s: %s", job.id,
+                        type(exc).__name__, exc)
+            return "error"
 
     async def deliver(self, tag: str, job: Job) -> str:
         sub = await self.hooks.get(job.account, job.sub)
