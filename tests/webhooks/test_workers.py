@@ -152,3 +152,59 @@ def test_kill_9_between_an_event_and_its_delivery(redis_server, receiver: Receiv
     finally:
         third.stop()
         admin.close()
+
+
+def test_queued_and_retrying_deliveries_survive_a_redis_crash(tmp_path,
+                                                              receiver: Receiver) -> None:
+    """kill -9 the append-only Redis with one event still on the stream and one delivery
+    between two attempts; both are delivered from the restarted Redis."""
+    import os
+    import signal
+
+    from tests.conftest import start_redis
+
+    server = start_redis(str(tmp_path))
+    queued, retried = f"/rq-{uuid.uuid4().hex}", f"/rr-{uuid.uuid4().hex}"
+    receiver.mode[retried] = "fail"
+
+    async def before() -> tuple[str, str]:
+        client = aioredis.Redis.from_url(server.url)
+        hooks = RedisHooks(client)
+        sub = await _subscribe(hooks, receiver, retried)
+        worker = Deliverer(hooks, _sender(), CONFIG, consumer="before")
+        retrying = await hooks.emit(sub.account, "scan.created", _now(), "{}")
+        while not receiver.at(retried):
+            await worker.round()
+            await asyncio.sleep(0.02)
+        sub2 = await _subscribe(hooks, receiver, queued)
+        waiting = await hooks.emit(sub2.account, "scan.created", _now(), "{}")
+        await asyncio.sleep(0.3)  # the failed attempt's result is recorded
+        jobs = await client.hgetall(f"qs:{{{slot_tag(sub.account)}}}:wh:jobs")
+        assert any(b'"attempts":1' in j for j in jobs.values())  # between two attempts
+        await client.aclose()
+        return retrying, waiting
+
+    retrying, waiting = asyncio.run(before())
+    assert server.process is not None
+    os.kill(server.process.pid, signal.SIGKILL)
+    server.process.wait(10)
+    receiver.mode[retried] = "ok"
+    server = start_redis(str(tmp_path), port=server.port)
+    try:
+        async def after() -> None:
+            client = aioredis.Redis.from_url(server.url)
+            worker = Deliverer(RedisHooks(client), _sender(), CONFIG, consumer="after")
+            deadline = time.monotonic() + 30
+            while not (receiver.delivered(retried) and receiver.delivered(queued)):
+                assert time.monotonic() < deadline
+                await worker.round()
+                await asyncio.sleep(0.05)
+            await client.aclose()
+
+        asyncio.run(after())
+        assert [r.event["id"] for r in receiver.delivered(retried)] == [retrying]
+        assert [r.event["id"] for r in receiver.delivered(queued)] == [waiting]
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.process.terminate()
+            server.process.wait(10)
