@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request
 
 from .errors import MalformedBody, NotAuthenticated, NotFound, QRStudioError
-from .intake import authenticate
+from .intake import authenticate, read_body
 from .limits.keyring import KeyRing, KeyRow, key_id
 from .limits.keys import generate_key, hash_key, key_prefix
 from .limits.plans import PLANS
@@ -27,6 +27,7 @@ __all__ = ["KeyFieldError", "create_key", "delete_key", "list_keys", "rotate_key
 
 WARNING = "Store this key securely. It will NOT be shown again."
 NAME_MAX = 100
+BODY_LIMIT = 64 * 1024  # the dashboard routes' bodies are small
 
 
 class KeyFieldError(QRStudioError):
@@ -113,7 +114,7 @@ async def _issue(svc: Services, account: Account, name: str, plan: str) -> dict[
 
 async def create_key(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller, account = await _caller(request, svc)
-    name, plan = _create_body(await request.body(), caller)
+    name, plan = _create_body(await read_body(request, BODY_LIMIT), caller)
     return await _issue(svc, account, name, plan)
 
 

@@ -73,6 +73,8 @@ def test_create_errors(server) -> None:
     assert r.status_code == 400 and "detail" in r.json()
     r = call(server, key, "POST", KEYS, json=[1])
     assert r.status_code == 400
+    r = call(server, key, "POST", KEYS, json={"name": "x" * 70_000})
+    assert r.status_code == 413 and "detail" in r.json()
     for method, path in [("GET", KEYS), ("POST", KEYS), ("DELETE", f"{KEYS}abc/"),
                          ("POST", f"{KEYS}abc/rotate/"), ("GET", "/api/v1/usage/me/")]:
         r = call(server, None, method, path, json={"name": "x"})

@@ -16,8 +16,8 @@ import msgspec
 from litestar import Request
 
 from ..errors import MalformedBody, NotFound, PlanForbidden
-from ..intake import authenticate
-from ..keys_api import KeyFieldError
+from ..intake import authenticate, read_body
+from ..keys_api import BODY_LIMIT, KeyFieldError
 from ..limits.store import Caller
 from ..services import Services
 from .model import EVENT_TYPES, TEST_EVENT, Subscription
@@ -121,7 +121,7 @@ async def list_hooks(request: Request[Any, Any, Any], svc: Services) -> dict[str
 
 async def create(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await _caller(request, svc)
-    fields = await _fields(request, _body(await request.body()), partial=False)
+    fields = await _fields(request, _body(await read_body(request, BODY_LIMIT)), partial=False)
     hooks = _hooks(svc)
     if len(await hooks.list(caller.account.id)) >= MAX_WEBHOOKS:
         raise MalformedBody(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one "
@@ -145,7 +145,7 @@ async def _owned(request: Request[Any, Any, Any], svc: Services,
 
 async def patch(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, hook)
-    fields = await _fields(request, _body(await request.body()), partial=True)
+    fields = await _fields(request, _body(await read_body(request, BODY_LIMIT)), partial=True)
     sub = await _hooks(svc).patch(caller.account.id, hook, fields) if fields else \
         await _hooks(svc).get(caller.account.id, hook)
     if sub is None:

@@ -46,6 +46,8 @@ def test_a_valid_token_reaches_the_dashboard_routes(jwt_server) -> None:
     assert bearer(jwt_server, tok, "GET", "/api/v1/keys/").status_code == 200
     made = bearer(jwt_server, tok, "POST", "/api/v1/keys/", json={"name": "from the dashboard"})
     assert made.status_code == 201 and made.json()["plan"] == "pro"
+    hooks = bearer(jwt_server, tok, "GET", "/api/v1/webhooks/")
+    assert hooks.status_code == 200 and hooks.json() == {"webhooks": []}
     me = bearer(jwt_server, tok, "GET", "/api/v1/usage/me/")
     assert me.status_code == 200 and me.json()["plan"] == "pro"
     code = bearer(jwt_server, tok, "POST", "/api/v1/dynamic/",
@@ -81,7 +83,7 @@ def test_forged_expired_and_misdirected_tokens_are_401(jwt_server) -> None:
     }
     for why, tok in bad.items():
         for method, path in [("GET", "/api/v1/keys/"), ("GET", "/api/v1/dynamic/"),
-                             ("GET", "/api/v1/usage/me/")]:
+                             ("GET", "/api/v1/usage/me/"), ("GET", "/api/v1/webhooks/")]:
             r = bearer(jwt_server, tok, method, path)
             assert (r.status_code, r.json()) == (401, UNAUTHORIZED), (why, path)
 
