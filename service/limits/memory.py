@@ -44,7 +44,8 @@ class MemoryStore(AdminBase):
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
         self._key_used: dict[str, str] = {}  # sha -> last used at
-        self.hooks = MemoryHooks(self._attempt_state)  # webhooks: subscriptions, queue, jobs
+        self.hooks = MemoryHooks(self._attempt_state,  # webhooks: subscriptions, queue, jobs
+                                 lambda a: (acct.plan if (acct := self.get_account(a)) else None))
         self._marks: dict[tuple[str, int], str] = {}  # (account, 75|100) -> month decided
 
     # -- Store (request path) ------------------------------------------------------------

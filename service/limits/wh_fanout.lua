@@ -6,12 +6,14 @@
 -- ARGV[1] group   ARGV[2] entry id   ARGV[3] event type   ARGV[4] the JSON body
 -- ARGV[5] event id   ARGV[6] now ms   ARGV[7] webhook id for a test event ('' for any)
 -- ARGV[8] account
--- KEYS[5] (optional) qs:{acct}:attempt:<id>, the charge that created the event's code: while
+-- KEYS[5] qs:{acct}:account: an account no longer on a plan in ARGV[9] (' pro agency ... ')
+-- gets nothing delivered (its webhooks stay, for when it comes back)
+-- KEYS[6] (optional) qs:{acct}:attempt:<id>, the charge that created the event's code: while
 -- it is 'charged' (its batch still streaming) the entry stays pending; once 'done' it is
 -- fanned out; refunded, voided or expired, it is dropped (the code no longer exists).
 -- Returns the number of jobs made, -1 when the entry was already handled, -2 to wait.
-if KEYS[5] then
-  local rec = redis.call('GET', KEYS[5])
+if KEYS[6] then
+  local rec = redis.call('GET', KEYS[6])
   local state = rec and cjson.decode(rec).s or 'gone'
   if state == 'charged' then return -2 end
   if state ~= 'done' then
@@ -23,6 +25,8 @@ if KEYS[5] then
 end
 if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return -1 end
 redis.call('XDEL', KEYS[1], ARGV[2])
+local plan = redis.call('HGET', KEYS[5], 'plan')
+if not plan or not string.find(ARGV[9], ' ' .. plan .. ' ', 1, true) then return 0 end
 local made = 0
 for _, blob in ipairs(redis.call('HVALS', KEYS[2])) do
   local s = cjson.decode(blob)

@@ -20,14 +20,13 @@ from ..intake import authenticate, read_body
 from ..keys_api import BODY_LIMIT, KeyFieldError
 from ..limits.store import Caller
 from ..services import Services
-from .model import EVENT_TYPES, TEST_EVENT, Subscription
+from .model import EVENT_TYPES, TEST_EVENT, WEBHOOK_PLANS, Subscription
 from .queue import Hooks
 from .sender import Sender, TargetError
 
 __all__ = ["MAX_WEBHOOKS", "WEBHOOK_PLANS", "create", "deliveries", "delete", "list_hooks",
            "patch", "rotate", "test_event"]
 
-WEBHOOK_PLANS = ("pro", "agency", "enterprise")
 MAX_WEBHOOKS = 20
 _ID = re.compile(r"wh_[0-9a-f]{16}")
 

@@ -14,16 +14,17 @@ from collections.abc import Callable
 
 import msgspec
 
-from .model import LOG_SIZE, Job, QueuedEvent, Subscription, slot_tag
+from .model import LOG_SIZE, WEBHOOK_PLANS, Job, QueuedEvent, Subscription, slot_tag
 from .queue import Outcome
 
 __all__ = ["MemoryHooks"]
 
 
 class MemoryHooks:
-    def __init__(self, attempt_state: Callable[[str, str], str | None] = lambda a, b: None
-                 ) -> None:
+    def __init__(self, attempt_state: Callable[[str, str], str | None] = lambda a, b: None,
+                 plan_of: Callable[[str], str | None] = lambda a: None) -> None:
         self._attempt_state = attempt_state  # the store's charge records: 'charged', 'done', ...
+        self._plan_of = plan_of  # the account's plan now
         self._lock = threading.Lock()
         self._subs: dict[str, dict[str, Subscription]] = {}  # account -> id -> webhook
         self._logs: dict[tuple[str, str], deque[bytes]] = {}
@@ -94,11 +95,14 @@ class MemoryHooks:
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int:
         state = self._attempt_state(event.account, event.attempt) if event.attempt else "done"
+        plan = self._plan_of(event.account)
         with self._lock:
             if state == "charged":  # its batch is still streaming: back in the queue
                 self._events.setdefault(tag, deque()).append(event)
                 return -2
             if state != "done":  # refunded: the code is gone
+                return 0
+            if plan not in WEBHOOK_PLANS:  # no longer on a plan with webhooks
                 return 0
             made = 0
             for sub in self._subs.get(event.account, {}).values():

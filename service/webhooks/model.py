@@ -25,12 +25,13 @@ import msgspec
 
 from ..limits.shortid import _tokens, slot_of
 
-__all__ = ["EVENT_TYPES", "Job", "QueuedEvent", "Subscription", "TEST_EVENT", "payload",
-           "sign", "signature_header", "slot_tag"]
+__all__ = ["EVENT_TYPES", "Job", "QueuedEvent", "Subscription", "TEST_EVENT", "WEBHOOK_PLANS",
+           "payload", "sign", "signature_header", "slot_tag"]
 
 EVENT_TYPES = ("scan.created", "dynamic_qr.created", "dynamic_qr.updated",
                "quota.threshold_75", "quota.threshold_100")
 TEST_EVENT = "webhook.test"
+WEBHOOK_PLANS = ("pro", "agency", "enterprise")  # the plans with webhooks
 LOG_SIZE = 100
 Status = Literal["active", "disabled"]
 

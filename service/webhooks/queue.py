@@ -13,7 +13,7 @@ import msgspec
 import redis
 import redis.asyncio as aioredis
 
-from .model import Job, QueuedEvent, Subscription, slot_tag
+from .model import WEBHOOK_PLANS, Job, QueuedEvent, Subscription, slot_tag
 
 __all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "event_keys", "hooks_key",
            "interest_key", "log_key", "stream_key"]
@@ -195,12 +195,14 @@ class RedisHooks:
         return list(out.values())
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int:
-        keys = [stream_key(tag), hooks_key(event.account), _due(tag), _jobs(tag)]
+        keys = [stream_key(tag), hooks_key(event.account), _due(tag), _jobs(tag),
+                f"qs:{{{event.account}}}:account"]
         if event.attempt:
             keys.append(f"qs:{{{event.account}}}:attempt:{event.attempt}")
         return int(await self._fanout(
             keys=keys, args=[GROUP, event.id, event.type, event.payload(), event.event_id,
-                             now_ms, event.only, event.account]))
+                             now_ms, event.only, event.account,
+                             " " + " ".join(WEBHOOK_PLANS) + " "]))
 
     async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
                     token: str) -> list[Job]:

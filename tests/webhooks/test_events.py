@@ -225,3 +225,45 @@ def test_the_redirect_stays_one_round_trip_with_scan_events(tmp_path) -> None:
         assert redis.process is not None
         redis.process.terminate()
         redis.process.wait(10)
+
+
+@pytest.mark.parametrize("kind", ["embedded", "redis"])
+def test_an_account_below_pro_is_sent_nothing(kind: str, redis_server,
+                                              receiver: Receiver) -> None:
+    """Webhooks are Pro and above: an account moved to a lower plan keeps its webhooks but its
+    events are dropped when they are fanned out, until it is back on such a plan."""
+    path = f"/downgraded-{uuid.uuid4().hex}"
+
+    async def run() -> None:
+        if kind == "embedded":
+            store = admin = MemoryStore(enterprise_quota=1_000_000)
+        else:
+            store = RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5)
+            admin = RedisAdmin(redis_server.url)
+        account = f"t-down-{uuid.uuid4().hex[:10]}"
+        admin.set_account(account, plan="pro")
+        await store.hooks.put(Subscription(
+            id="wh_" + uuid.uuid4().hex[:16], account=account, url=receiver.url(path),
+            events=["scan.created"], created_at="2026-12-01T00:00:00+00:00",
+            secret="whsec_x"))
+        worker = Deliverer(store.hooks, Sender(allowed=parse_networks("127.0.0.0/8"),
+                                               allow_http=True), CONFIG)
+        admin.set_account(account, plan="starter")
+        await store.hooks.emit(account, "scan.created", "2026-12-01T00:00:00+00:00", "{}")
+        for _ in range(3):
+            await worker.round()
+        admin.set_account(account, plan="agency")
+        later = await store.hooks.emit(account, "scan.created", "2026-12-01T00:00:01+00:00",
+                                       "{}")
+        receiver.secrets[path] = "whsec_x"
+        deadline = time.monotonic() + 20
+        while not receiver.delivered(path):
+            assert time.monotonic() < deadline
+            await worker.round()
+            await asyncio.sleep(0.02)
+        for _ in range(3):
+            await worker.round()
+        assert [r.event["id"] for r in receiver.at(path)] == [later]
+        await store.close()
+
+    asyncio.run(run())

@@ -32,6 +32,7 @@ def _sender() -> Sender:
 
 async def _subscribe(hooks: RedisHooks, receiver: Receiver, path: str) -> Subscription:
     account = f"t-workers-{uuid.uuid4().hex[:10]}"
+    await hooks._redis.hset(f"qs:{{{account}}}:account", "plan", "pro")
     sub = Subscription(id="wh_" + uuid.uuid4().hex[:16], account=account,
                        url=receiver.url(path), events=["scan.created"],
                        created_at="2026-12-01T00:00:00+00:00", secret="whsec_test")
