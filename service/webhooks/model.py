@@ -25,7 +25,7 @@ import msgspec
 
 from ..limits.shortid import _tokens, slot_of
 
-__all__ = ["EVENT_TYPES", "Job", "QueuedEvent", "Subscription", "TEST_EVENT", "WEBHOOK_PLANS",
+__all__ = ["EVENT_TYPES", "Job", "event_id", "QueuedEvent", "Subscription", "TEST_EVENT", "WEBHOOK_PLANS",
            "payload", "sign", "signature_header", "slot_tag"]
 
 EVENT_TYPES = ("scan.created", "dynamic_qr.created", "dynamic_qr.updated",
@@ -63,7 +63,7 @@ class QueuedEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def event_id(self) -> str:
-        return "evt_" + self.id.replace("-", "_")
+        return event_id(slot_tag(self.account), self.id)
 
     def payload(self) -> bytes:
         return payload(self.event_id, self.type, self.at, self.data)
@@ -86,6 +86,12 @@ class Job(msgspec.Struct, kw_only=True):
 def payload(event_id: str, type_: str, at: str, data: str) -> bytes:
     return (b'{"id":' + msgspec.json.encode(event_id) + b',"type":' + msgspec.json.encode(type_)
             + b',"created_at":' + msgspec.json.encode(at) + b',"data":' + data.encode() + b"}")
+
+
+def event_id(tag: str, entry: str) -> str:
+    """The public id of the event at stream entry ``entry`` of slot ``tag``: unique across
+    slots (entry ids are unique within one stream only)."""
+    return f"evt_{tag}_{entry.replace('-', '_')}"
 
 
 def slot_tag(tag: str) -> str:

@@ -13,7 +13,7 @@ import msgspec
 import redis
 import redis.asyncio as aioredis
 
-from .model import WEBHOOK_PLANS, Job, QueuedEvent, Subscription, slot_tag
+from .model import WEBHOOK_PLANS, Job, QueuedEvent, Subscription, event_id, slot_tag
 
 __all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "event_keys", "hooks_key",
            "interest_key", "log_key", "stream_key"]
@@ -149,8 +149,9 @@ class RedisHooks:
         fields = {"type": type_, "at": at, "account": account, "data": data}
         if only:
             fields["only"] = only
-        entry = await self._redis.xadd(stream_key(slot_tag(account)), fields)
-        return "evt_" + entry.decode().replace("-", "_")
+        tag = slot_tag(account)
+        entry = await self._redis.xadd(stream_key(tag), fields)
+        return event_id(tag, entry.decode())
 
     async def slots(self) -> list[str]:
         return sorted(t.decode() for t in await self._redis.smembers(SLOTS_KEY))
