@@ -55,11 +55,17 @@ async def _caller(request: Request[Any, Any, Any], svc: Services) -> tuple[Calle
     return caller, account
 
 
+def revoked_at(row: KeyRow) -> str | None:
+    """When the key was revoked: over HTTP (its row), or by a record that keeps it listed."""
+    return row.revoked_at or getattr(row.info, "revoked_at", "") or None
+
+
 def key_object(row: KeyRow, account: Account) -> dict[str, Any]:
+    revoked = revoked_at(row)
     return {"id": key_id(row.sha), "name": row.info.name, "key_prefix": row.info.prefix,
-            "plan": row.info.plan or account.plan, "is_active": row.revoked_at is None,
+            "plan": row.info.plan or account.plan, "is_active": revoked is None,
             "created_at": row.info.created_at, "last_used_at": row.last_used_at,
-            "revoked_at": row.revoked_at}
+            "revoked_at": revoked}
 
 
 def _now() -> str:
@@ -120,7 +126,7 @@ async def create_key(request: Request[Any, Any, Any], svc: Services) -> dict[str
 
 async def _active(svc: Services, account: Account, kid: str) -> KeyRow:
     for row in await _ring(svc).account_keys(account.id):
-        if key_id(row.sha) == kid and row.revoked_at is None:
+        if key_id(row.sha) == kid and revoked_at(row) is None:
             return row
     raise NotFound("Not found.")
 
@@ -153,7 +159,7 @@ async def usage_me(request: Request[Any, Any, Any], svc: Services) -> dict[str, 
     active = await svc.store.active_codes(account.id)
     remaining = max(0, quota - used)
     by_key = [{k: v for k, v in key_object(r, account).items() if k != "revoked_at"}
-              for r in await _rows(svc, account.id) if r.revoked_at is None]
+              for r in await _rows(svc, account.id) if revoked_at(r) is None]
     return {"plan": plan.code, "monthly_quota": quota, "used_this_month": used,
             "remaining": remaining, "credits_remaining": remaining,
             "active_dynamic_qrs": active, "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
