@@ -129,7 +129,7 @@ CONFIG = DeliveryConfig(poll_s=0.02, lease_s=10, claim_idle_s=0.3, retry_base_s=
 
 
 @pytest.mark.parametrize("kind", ["embedded", "redis"])
-def test_codes_of_a_refunded_batch_are_never_announced(kind: str, redis_server,
+def test_codes_of_a_refunded_batch_are_never_announced(kind: str, own_redis,
                                                        receiver: Receiver) -> None:
     """dynamic_qr.created enters the queue in the charge, but waits for the batch to settle:
     a batch cut and refunded created no code, so its events are dropped."""
@@ -139,8 +139,8 @@ def test_codes_of_a_refunded_batch_are_never_announced(kind: str, redis_server,
         if kind == "embedded":
             store = admin = MemoryStore(enterprise_quota=1_000_000)
         else:
-            store = RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5)
-            admin = RedisAdmin(redis_server.url)
+            store = RedisStore(own_redis.url, enterprise_quota=1_000_000, timeout_s=5)
+            admin = RedisAdmin(own_redis.url)
         account = f"t-refund-{uuid.uuid4().hex[:10]}"
         admin.set_account(account, plan="pro")
         await store.hooks.put(Subscription(
@@ -228,7 +228,7 @@ def test_the_redirect_stays_one_round_trip_with_scan_events(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["embedded", "redis"])
-def test_an_account_below_pro_is_sent_nothing(kind: str, redis_server,
+def test_an_account_below_pro_is_sent_nothing(kind: str, own_redis,
                                               receiver: Receiver) -> None:
     """Webhooks are Pro and above: an account moved to a lower plan keeps its webhooks but its
     events are dropped when they are fanned out, until it is back on such a plan."""
@@ -238,8 +238,8 @@ def test_an_account_below_pro_is_sent_nothing(kind: str, redis_server,
         if kind == "embedded":
             store = admin = MemoryStore(enterprise_quota=1_000_000)
         else:
-            store = RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5)
-            admin = RedisAdmin(redis_server.url)
+            store = RedisStore(own_redis.url, enterprise_quota=1_000_000, timeout_s=5)
+            admin = RedisAdmin(own_redis.url)
         account = f"t-down-{uuid.uuid4().hex[:10]}"
         admin.set_account(account, plan="pro")
         await store.hooks.put(Subscription(

@@ -45,11 +45,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def test_two_workers_never_both_deliver_an_event(redis_server, receiver: Receiver) -> None:
+def test_two_workers_never_both_deliver_an_event(own_redis, receiver: Receiver) -> None:
     path = f"/pair-{uuid.uuid4().hex}"
 
     async def run() -> None:
-        clients = [aioredis.Redis.from_url(redis_server.url) for _ in range(2)]
+        clients = [aioredis.Redis.from_url(own_redis.url) for _ in range(2)]
         hooks = [RedisHooks(c) for c in clients]
         sub = await _subscribe(hooks[0], receiver, path)
         ids = [await hooks[0].emit(sub.account, "scan.created", _now(), '{"n": %d}' % i)
@@ -76,11 +76,11 @@ def test_two_workers_never_both_deliver_an_event(redis_server, receiver: Receive
     asyncio.run(run())
 
 
-def test_an_event_read_by_a_dead_worker_is_taken_over(redis_server, receiver: Receiver) -> None:
+def test_an_event_read_by_a_dead_worker_is_taken_over(own_redis, receiver: Receiver) -> None:
     path = f"/ghost-{uuid.uuid4().hex}"
 
     async def run() -> None:
-        client = aioredis.Redis.from_url(redis_server.url)
+        client = aioredis.Redis.from_url(own_redis.url)
         hooks = RedisHooks(client)
         sub = await _subscribe(hooks, receiver, path)
         tag = slot_tag(sub.account)
@@ -108,15 +108,15 @@ def _serve(redis_url: str, workers: int) -> ServeProcess:
                         webhook_lease_s="6", **env)
 
 
-def test_kill_9_between_an_event_and_its_delivery(redis_server, receiver: Receiver) -> None:
-    admin = RedisAdmin(redis_server.url)
+def test_kill_9_between_an_event_and_its_delivery(own_redis, receiver: Receiver) -> None:
+    admin = RedisAdmin(own_redis.url)
     account = f"t-kill-{uuid.uuid4().hex[:10]}"
     admin.set_account(account, plan="pro")
     key = admin.create_key(account, name="kill")
     queued, retried = f"/queued-{uuid.uuid4().hex}", f"/retried-{uuid.uuid4().hex}"
     receiver.mode[retried] = "fail"
 
-    first = _serve(redis_server.url, workers=0)  # queues, delivers nothing
+    first = _serve(own_redis.url, workers=0)  # queues, delivers nothing
     try:
         api = httpx.Client(base_url=first.url, headers={"X-Api-Key": key}, timeout=30)
         hook = api.post("/api/v1/webhooks/", json={"url": receiver.url(queued),
@@ -132,7 +132,7 @@ def test_kill_9_between_an_event_and_its_delivery(redis_server, receiver: Receiv
     finally:
         first.stop()
 
-    second = _serve(redis_server.url, workers=4)  # delivers, fails, dies mid-retry
+    second = _serve(own_redis.url, workers=4)  # delivers, fails, dies mid-retry
     try:
         api = httpx.Client(base_url=second.url, headers={"X-Api-Key": key}, timeout=30)
         got = receiver.wait(queued, 2)
@@ -151,7 +151,7 @@ def test_kill_9_between_an_event_and_its_delivery(redis_server, receiver: Receiv
         second.stop()
     receiver.mode[retried] = "ok"
 
-    third = _serve(redis_server.url, workers=4)
+    third = _serve(own_redis.url, workers=4)
     try:
         (done,) = receiver.wait(retried)
         assert done.event["id"] == event2["id"] and done.valid
