@@ -245,14 +245,14 @@ class RedisStore:
 
     # -- keys over HTTP (service/keys_api.py) ---------------------------------------------
     async def account_of(self, account: str) -> Account | None:
-        return _account_from(account, await self._redis.hmget(
-            account_key(account), "plan", "monthly_quota", "overage"))
+        return _account_from(account, await again(lambda: self._redis.hmget(
+            account_key(account), "plan", "monthly_quota", "overage")))
 
     async def account_keys(self, account: str) -> list[KeyRow]:
-        live = await self._redis.hgetall(f"qs:{{{account}}}:keys")
-        revoked = await self._redis.hgetall(f"qs:{{{account}}}:keys:revoked")
-        used = {k.decode(): v.decode() for k, v in
-                (await self._redis.hgetall(f"qs:{{{account}}}:keys:used")).items()}
+        live = await again(lambda: self._redis.hgetall(f"qs:{{{account}}}:keys"))
+        revoked = await again(lambda: self._redis.hgetall(f"qs:{{{account}}}:keys:revoked"))
+        used = {k.decode(): v.decode() for k, v in (await again(
+            lambda: self._redis.hgetall(f"qs:{{{account}}}:keys:used"))).items()}
         rows = [KeyRow(sha=sha.decode(), info=_key_info.decode(blob),
                        last_used_at=used.get(sha.decode())) for sha, blob in live.items()]
         for sha, blob in revoked.items():

@@ -13,6 +13,7 @@ import msgspec
 import redis
 import redis.asyncio as aioredis
 
+from ..limits.redis_conn import again
 from .model import WEBHOOK_PLANS, Job, QueuedEvent, Subscription, event_id, slot_tag
 
 __all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "event_keys", "hooks_key",
@@ -111,17 +112,17 @@ class RedisHooks:
         self._groups: set[str] = set()
 
     async def list(self, account: str) -> list[Subscription]:
-        found = await self._redis.hvals(hooks_key(account))
+        found = await again(lambda: self._redis.hvals(hooks_key(account)))
         return sorted((_sub.decode(b) for b in found), key=lambda s: (s.created_at, s.id))
 
     async def get(self, account: str, hook: str) -> Subscription | None:
-        blob = await self._redis.hget(hooks_key(account), hook)
+        blob = await again(lambda: self._redis.hget(hooks_key(account), hook))
         return _sub.decode(blob) if blob else None
 
     async def _write(self, account: str, hook: str, mode: str, blob: bytes) -> bytes | None:
         tag = slot_tag(account)
-        found = await self._save(keys=[hooks_key(account), interest_key(tag)],
-                                 args=[account, hook, mode, blob])
+        found = await again(lambda: self._save(keys=[hooks_key(account), interest_key(tag)],
+                                               args=[account, hook, mode, blob]))
         return found or None
 
     async def put(self, sub: Subscription) -> None:
@@ -142,7 +143,7 @@ class RedisHooks:
         return found is not None
 
     async def log(self, account: str, hook: str) -> list[bytes]:
-        return list(await self._redis.lrange(log_key(account, hook), 0, -1))
+        return list(await again(lambda: self._redis.lrange(log_key(account, hook), 0, -1)))
 
     async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str:
         """An event from Python (the test trigger); the scripts emit the others themselves."""
@@ -154,7 +155,7 @@ class RedisHooks:
         return event_id(tag, entry.decode())
 
     async def slots(self) -> list[str]:
-        return sorted(t.decode() for t in await self._redis.smembers(SLOTS_KEY))
+        return sorted(t.decode() for t in await again(lambda: self._redis.smembers(SLOTS_KEY)))
 
     async def _ensure_group(self, tag: str) -> None:
         if tag in self._groups:
@@ -200,10 +201,10 @@ class RedisHooks:
                 f"qs:{{{event.account}}}:account"]
         if event.attempt:
             keys.append(f"qs:{{{event.account}}}:attempt:{event.attempt}")
-        return int(await self._fanout(
+        return int(await again(lambda: self._fanout(
             keys=keys, args=[GROUP, event.id, event.type, event.payload(), event.event_id,
                              now_ms, event.only, event.account,
-                             " " + " ".join(WEBHOOK_PLANS) + " "]))
+                             " " + " ".join(WEBHOOK_PLANS) + " "])))
 
     async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
                     token: str) -> list[Job]:
@@ -212,10 +213,10 @@ class RedisHooks:
         return [_job.decode(b) for b in found]
 
     async def finish(self, tag: str, job: Job, outcome: Outcome) -> str:
-        raw = await self._result(
+        raw = await again(lambda: self._result(
             keys=[_due(tag), _jobs(tag), hooks_key(job.account), log_key(job.account, job.sub),
                   interest_key(tag)],
             args=[job.id, job.lease, outcome.kind, outcome.entry, outcome.next_due_ms,
                   outcome.now, "" if outcome.status_code is None else outcome.status_code,
-                  outcome.disable_after, 100, job.account, "1" if outcome.counts else "0"])
+                  outcome.disable_after, 100, job.account, "1" if outcome.counts else "0"]))
         return raw.decode() if isinstance(raw, bytes) else str(raw)
