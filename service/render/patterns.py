@@ -19,7 +19,7 @@ import numpy as np
 
 from .shapes import Circle, Fillet, Poly, RoundRect, Shape, Union, coverage, star_points
 
-__all__ = ["NONE", "PATTERN_NAMES", "Pattern", "kinds", "tiles"]
+__all__ = ["NONE", "PATTERN_NAMES", "Pattern", "SMALL_PPM", "kinds", "tiles"]
 
 NONE = 255
 TL, TR, BR, BL = 1, 2, 4, 8
@@ -105,41 +105,98 @@ class Pattern(msgspec.Struct, frozen=True):
     count: int  # kinds 0 .. count-1
 
 
-def _single(shape: Shape) -> Pattern:
-    return Pattern(lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8),
-                   lambda kind, ppm: shape, 1)
+_SQUARE = RoundRect(0, 0, 1, 1)
+# Below this many pixels per module a shape cannot be drawn, only greyed: the separated
+# shapes fall back to whole squares (full ink, crisp), as the plain pattern has.
+SMALL_PPM = 4
+
+
+def _single(shape: Shape, small: Shape | None = None) -> Pattern:
+    """One shape for every module; ``small`` (a fuller one) from 4 to 6 px per module."""
+    def pick(kind: int, ppm: int) -> Shape:
+        if ppm < SMALL_PPM:
+            return _SQUARE
+        return small if small is not None and ppm < 7 else shape
+    return Pattern(lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8), pick, 1)
 
 
 def _framed_square(kind: int, ppm: int) -> Shape:
     """A ring and a centre (which scanners sample) with a gap between, on whole pixels so the
-    gap is crisp in both formats; below 6 px per module there is no room for it: a square."""
+    gap is crisp in both formats. The centre is tied to the ring by a bridge in the middle of
+    each side: a closed ring around a centre reads, along a scan line, as a small finder
+    pattern (dark 2, light 1, dark 5, light 1, dark 2 at 11 px per module), and a scanner that
+    finds hundreds of finders finds none; with the bridges every line through the module's
+    middle is solid ink. Below 6 px per module there is no room for a gap: a square."""
     if ppm < 6:
-        return RoundRect(0, 0, 1, 1)
-    ring = max(1, round(0.22 * ppm)) / ppm
-    gap = max(1, round(0.1 * ppm)) / ppm
+        return _SQUARE
+    ring = max(1, round(0.2 * ppm)) / ppm
+    gap = max(1, round(0.08 * ppm)) / ppm
+    half = max(1, round(0.17 * ppm)) / ppm  # half the bridge
     a, b = ring, 1 - ring
     c, d = ring + gap, 1 - ring - gap
+    m0, m1 = 0.5 - half, 0.5 + half
     return Union([RoundRect(0, 0, 1, a), RoundRect(0, b, 1, 1), RoundRect(0, a, a, b),
-                  RoundRect(b, a, 1, b), RoundRect(c, c, d, d)])
+                  RoundRect(b, a, 1, b), RoundRect(c, c, d, d),
+                  RoundRect(a, m0, c, m1), RoundRect(d, m0, b, m1),  # left and right bridges
+                  RoundRect(m0, a, m1, c), RoundRect(m0, d, m1, b)])  # top and bottom
+
+
+def _whole(fn: np.ndarray) -> np.ndarray:
+    """The function modules a separated pattern draws whole: alignment patterns, format and
+    version information (not the timing lines, which keep the pattern's look)."""
+    keep = fn.copy()
+    keep[6, :] = keep[:, 6] = False
+    return keep
+
+
+def _solid_function(spec: Pattern) -> Pattern:
+    """The same pattern with the alignment patterns and the format and version information
+    drawn as whole squares (one more kind), as halftone and the eyes already are. zbar reads
+    those first; separated shapes blurred to ~3 px per module lost them: 15 of 22 dot codes
+    read after a bilinear 3 px/module copy, 22 of 22 with these modules whole."""
+    def kinds_(dark: np.ndarray, tone: np.ndarray | None, fn: np.ndarray) -> np.ndarray:
+        out = spec.kinds(dark, tone, fn)
+        return np.where(dark & _whole(fn), spec.count, out).astype(np.uint8)
+
+    def shape(kind: int, ppm: int) -> Shape:
+        return _SQUARE if kind == spec.count else spec.shape(kind, ppm)
+    return Pattern(kinds_, shape, spec.count + 1)
+
+
+def _halftone_small(kind: int, ppm: int) -> Shape:
+    """Halftone's modules keep at least ~50 % ink from 4 to 7 px per module (the size of the
+    lightest level grows) and are whole squares below: at ~2 px per module its lightest
+    modules came out 20-47 % ink and did not read."""
+    if ppm < SMALL_PPM or kind == _HALFTONE_LEVELS:
+        return _SQUARE
+    if ppm < 8:
+        side = 0.7 + 0.25 * kind / (_HALFTONE_LEVELS - 1)
+        return RoundRect(0.5 - side / 2, 0.5 - side / 2, 0.5 + side / 2, 0.5 + side / 2)
+    return _halftone_shape(kind)
 
 
 PATTERNS: dict[str, Pattern] = {
-    "squares": _single(RoundRect(0, 0, 1, 1)),
+    "squares": Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
+                       lambda k, ppm: _SQUARE, 1),
     "rounded": Pattern(lambda d, t, f: np.where(d, _corners(d), NONE).astype(np.uint8),
                        lambda k, ppm: _rounded_shape(k), 16),
-    "dot": _single(Circle(0.5, 0.5, 0.45)),
-    "diamond": _single(Poly([(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)])),
-    "hexagon": _single(Poly([(0.5, 0.0), (0.933, 0.25), (0.933, 0.75), (0.5, 1.0),
-                             (0.067, 0.75), (0.067, 0.25)])),
-    "star": _single(Poly(star_points(0.5, 0.53, 0.5, 0.25, 5))),
-    "frame": Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), _framed_square, 1),
+    "dot": _solid_function(_single(Circle(0.5, 0.5, 0.45), Circle(0.5, 0.5, 0.52))),
+    "diamond": _solid_function(_single(
+        Poly([(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)]),
+        Poly([(0.3, 0), (0.7, 0), (1, 0.3), (1, 0.7), (0.7, 1), (0.3, 1), (0, 0.7),
+              (0, 0.3)]))),
+    "hexagon": _solid_function(_single(Poly([(0.5, 0.0), (0.933, 0.25), (0.933, 0.75),
+                                              (0.5, 1.0), (0.067, 0.75), (0.067, 0.25)]))),
+    "star": _solid_function(_single(Poly(star_points(0.5, 0.53, 0.5, 0.25, 5)),
+                                     Poly(star_points(0.5, 0.52, 0.55, 0.36, 5)))),
+    "frame": _solid_function(Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
+                                      _framed_square, 1)),
     "liquid": Pattern(lambda d, t, f: _liquid_kinds(d, t), lambda k, ppm: _liquid_shape(k), 32),
-    "connected-h": Pattern(lambda d, t, f: _connected_kinds(d, True),
-                           lambda k, ppm: _connected_shape(k, True), 4),
-    "connected-v": Pattern(lambda d, t, f: _connected_kinds(d, False),
-                           lambda k, ppm: _connected_shape(k, False), 4),
-    "halftone": Pattern(_halftone_kinds, lambda k, ppm: _halftone_shape(k),
-                        _HALFTONE_LEVELS + 1),
+    "connected-h": _solid_function(Pattern(lambda d, t, f: _connected_kinds(d, True),
+                                            lambda k, ppm: _connected_shape(k, True), 4)),
+    "connected-v": _solid_function(Pattern(lambda d, t, f: _connected_kinds(d, False),
+                                            lambda k, ppm: _connected_shape(k, False), 4)),
+    "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1),
 }
 PATTERN_NAMES = tuple(PATTERNS)
 
