@@ -14,6 +14,7 @@ from .shapes import Circle, Poly, Ring, RoundRect, Shape, Union, star_points
 __all__ = ["BORDERS", "CENTRES", "EYE_DEFAULTS", "eye_origins", "outer_ring"]
 
 _CORNERS = ("tl", "tr", "br", "bl")
+_ROUND = 3.0  # the circle border's corner radius: 3.2 and up broke under rotation
 
 
 def _leaf(corner: str, r: float, x0: float, x1: float) -> RoundRect:
@@ -28,7 +29,11 @@ def _octagon(x0: float, x1: float, c: float) -> Poly:
 BORDERS: dict[str, Callable[[], Shape]] = {
     "square": lambda: Ring(RoundRect(0, 0, 7, 7), RoundRect(1, 1, 6, 6)),
     "rounded": lambda: Ring(RoundRect(0, 0, 7, 7, (2,) * 4), RoundRect(1, 1, 6, 6, (1,) * 4)),
-    "circle": lambda: Ring(Circle(3.5, 3.5, 3.5), Circle(3.5, 3.5, 2.5)),
+    # not a true circle: a rounded square whose sides keep one module straight. Scanners fit
+    # the finder's outline to find its corners; on a circle they found none, and 7 deg of
+    # rotation with 8 % keystone read 3 of 22 (zxing-cpp) and 6 of 22 (zbar), 22 of 22 now
+    "circle": lambda: Ring(RoundRect(0, 0, 7, 7, (_ROUND,) * 4),
+                           RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)),
     "frame": lambda: Ring(_octagon(0, 7, 1.6), _octagon(1, 6, 1.2)),
     **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.6, 0, 7), _leaf(c, 1.6, 1, 6)))
        for c in _CORNERS},
@@ -40,8 +45,14 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     "circle": lambda: Circle(3.5, 3.5, 1.5),
     "leaf-tl": lambda: _leaf("tl", 1.3, 2, 5),
     "sunburst": lambda: Poly(star_points(3.5, 3.5, 1.62, 1.42, 20)),
-    "star": lambda: Poly(star_points(3.5, 3.6, 2.2, 1.15, 5)),
-    "diamond": lambda: Poly([(3.5, 1.75), (5.25, 3.5), (3.5, 5.25), (1.75, 3.5)]),
+    # star and diamond: the finder's 1:1:3:1:1 must survive along the scan lines through the
+    # centre. The star's points reached 0.4 module from the ring (a 0.4 gap where scanners
+    # want 1) and its valleys left too little ink: 12/22 (zxing-cpp) and 0/22 (zbar) after a
+    # phone-like capture; fatter and centred, 22/22 and 19/22. The diamond is 3.7 modules
+    # tip to tip (was 3.5): 22/22 with zxing-cpp (was 7/22); zbar needs ~3 modules of ink
+    # across many lines, which no diamond has (see README, Styles).
+    "star": lambda: Poly(star_points(3.5, 3.55, 1.75, 1.25, 5)),
+    "diamond": lambda: Poly([(3.5, 1.65), (5.35, 3.5), (3.5, 5.35), (1.65, 3.5)]),
     "cross": lambda: Union([RoundRect(1.9, 2.7, 5.1, 4.3), RoundRect(2.7, 1.9, 4.3, 5.1)]),
 }
 
@@ -52,9 +63,7 @@ EYE_DEFAULTS = {"square": ("square", "square"), "rounded": ("rounded", "rounded"
 
 def outer_ring(border: str) -> Shape:
     """A ring 0.25 module thick, half a module outside the eye, following its outline."""
-    if border == "circle":
-        return Ring(Circle(3.5, 3.5, 4.25), Circle(3.5, 3.5, 4.0))
-    r = 0 if border in ("square", "frame") else 2.8
+    r = {"square": 0.0, "frame": 0.0, "circle": _ROUND + 0.75}.get(border, 2.8)
     return Ring(RoundRect(-0.75, -0.75, 7.75, 7.75, (r,) * 4),
                 RoundRect(-0.5, -0.5, 7.5, 7.5, (max(0, r - 0.25),) * 4))
 
