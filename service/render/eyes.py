@@ -53,7 +53,9 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     # across many lines, which no diamond has (see README, Styles).
     "star": lambda: Poly(star_points(3.5, 3.55, 1.75, 1.25, 5)),
     "diamond": lambda: Poly([(3.5, 1.65), (5.35, 3.5), (3.5, 5.35), (1.65, 3.5)]),
-    "cross": lambda: Union([RoundRect(1.9, 2.7, 5.1, 4.3), RoundRect(2.7, 1.9, 4.3, 5.1)]),
+    # arms 2.2 modules thick (were 1.6): a scan line must cross ~3 modules of ink on enough
+    # rows; after a phone-like capture the thin cross read 3/22 with both decoders, 22/19 now
+    "cross": lambda: Union([RoundRect(1.9, 2.4, 5.1, 4.6), RoundRect(2.4, 1.9, 4.6, 5.1)]),
 }
 
 # eye_shape -> (border, centre) when those are not given

@@ -187,7 +187,7 @@ PATTERNS: dict[str, Pattern] = {
               (0, 0.3)]))),
     "hexagon": _solid_function(_single(Poly([(0.5, 0.0), (0.933, 0.25), (0.933, 0.75),
                                               (0.5, 1.0), (0.067, 0.75), (0.067, 0.25)]))),
-    "star": _solid_function(_single(Poly(star_points(0.5, 0.53, 0.5, 0.25, 5)),
+    "star": _solid_function(_single(Poly(star_points(0.5, 0.52, 0.5, 0.3, 5)),
                                      Poly(star_points(0.5, 0.52, 0.55, 0.36, 5)))),
     "frame": _solid_function(Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
                                       _framed_square, 1)),
