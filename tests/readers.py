@@ -1,6 +1,6 @@
 """Independent readers for what the service returns: libvips decodes PNGs, resvg rasterises
-SVGs, zxing-cpp reads the codes, ``zipfile`` opens archives, and PNG chunks are parsed here by
-hand (not with the service's writer)."""
+SVGs, zxing-cpp and zbar (two unrelated decoders) read the codes, ``zipfile`` opens archives,
+and PNG chunks are parsed here by hand (not with the service's writer)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import numpy as np
 import pyvips
 import resvg_py
 import zxingcpp
+from pyzbar import pyzbar
 
 
 def _flatten(image: pyvips.Image, inverted: bool) -> np.ndarray:
@@ -38,6 +39,32 @@ def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
     found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(found) == 1, f"expected one QR code, zxing-cpp found {len(found)}"
     return found[0]
+
+
+def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
+    """What zbar reads from a PNG (or other raster): the data of every QR code it finds.
+    zbar looks for dark-on-light codes only (an inverted one is inverted first) and wants a
+    few pixels per module: a small image is enlarged by whole pixels (nearest) first."""
+    pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
+    if inverted:
+        pixels = 255 - pixels
+    h, w = pixels.shape
+    if w < 400:
+        k = -(-400 // w)
+        pixels = np.repeat(np.repeat(pixels, k, axis=0), k, axis=1)
+        h, w = pixels.shape
+    found = pyzbar.decode((np.ascontiguousarray(pixels).tobytes(), w, h),
+                          symbols=[pyzbar.ZBarSymbol.QRCODE])
+    return [f.data for f in found]
+
+
+def assert_zbar_carries(data: bytes, expected: str | bytes, *, inverted: bool = False) -> None:
+    """zbar reads exactly ``expected`` (text; for binary content, that it finds one code:
+    zbar guesses a text encoding for bytes and may not give them back unchanged)."""
+    found = zbar_read(data, inverted=inverted)
+    assert len(found) == 1, f"expected one QR code, zbar found {len(found)}"
+    if isinstance(expected, str):
+        assert found[0].decode("utf-8") == expected, (found[0], expected)
 
 
 def rasterise_svg(data: bytes, dpi: int) -> bytes:
@@ -92,15 +119,18 @@ def open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
 
 def check_image(fmt: str, data: bytes, expected: str | bytes, size_inches: float, dpi: int,
                 *, inverted: bool = False) -> None:
-    """Size, resolution and content of one rendered image, by independent readers."""
+    """Size, resolution and content of one rendered image, by independent readers (zxing-cpp
+    and zbar both read exactly the content)."""
     pixels = round(size_inches * dpi)
     if fmt == "png":
         width, height, found_dpi = png_size_and_dpi(data)
         assert (width, height) == (pixels, pixels)
         assert round(found_dpi) == dpi, found_dpi
         assert_carries(decode_image(data, inverted=inverted), expected)
+        assert_zbar_carries(data, expected, inverted=inverted)
     else:
         assert svg_inches(data) == (size_inches, size_inches)
         raster = rasterise_svg(data, dpi)
         assert pyvips.Image.new_from_buffer(raster, "").width == pixels
         assert_carries(decode_image(raster, inverted=inverted), expected)
+        assert_zbar_carries(raster, expected, inverted=inverted)
