@@ -34,8 +34,12 @@ BORDERS: dict[str, Callable[[], Shape]] = {
     # rotation with 8 % keystone read 3 of 22 (zxing-cpp) and 6 of 22 (zbar), 22 of 22 now
     "circle": lambda: Ring(RoundRect(0, 0, 7, 7, (_ROUND,) * 4),
                            RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)),
-    "frame": lambda: Ring(_octagon(0, 7, 1.6), _octagon(1, 6, 1.2)),
-    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.6, 0, 7), _leaf(c, 1.6, 1, 6)))
+    # frame and leaf: smaller chamfers and radii than before (1.6/1.2 and 2.6/1.6). On a
+    # version 1 symbol (no alignment pattern) decoders take the perspective from the
+    # finders' corners; with a separated pattern, 7 deg + 8 % keystone read 0/72 (frame)
+    # and 5/72 (leaf) of dot, halftone and star codes across centres, 72/72 now
+    "frame": lambda: Ring(_octagon(0, 7, 1.2), _octagon(1, 6, 0.8)),
+    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.2, 0, 7), _leaf(c, 1.2, 1, 6)))
        for c in _CORNERS},
 }
 

@@ -131,7 +131,7 @@ def _framed_square(kind: int, ppm: int) -> Shape:
         return _SQUARE
     ring = max(1, round(0.2 * ppm)) / ppm
     gap = max(1, round(0.08 * ppm)) / ppm
-    half = max(1, round(0.17 * ppm)) / ppm  # half the bridge
+    half = max(1, round(0.17 * ppm)) / ppm  # half the bridge (narrower read worse)
     a, b = ring, 1 - ring
     c, d = ring + gap, 1 - ring - gap
     m0, m1 = 0.5 - half, 0.5 + half
