@@ -94,7 +94,9 @@ def _rates(key: str, n: int, fmt: str, size: float) -> dict[tuple[str, str], int
     return rates(msgspec.json.decode(key), contents(n), fmt, size)
 
 
-def _check_floors(fields: dict[str, object], n: int, fmt: str, size: float) -> None:
+def _check_floors(fields: dict[str, object], n: int, fmt: str, size: float,
+                  slack: int = 0) -> None:
+    """``slack``: codes a style may read fewer than the floor allows (a small sample's luck)."""
     # the plain squares code of the same contents, at the same size and with the same frame
     # (a frame shrinks the symbol)
     plain = {"pattern": "squares", **{k: v for k, v in fields.items()
@@ -103,7 +105,7 @@ def _check_floors(fields: dict[str, object], n: int, fmt: str, size: float) -> N
     got = _rates(msgspec.json.encode(fields).decode(), n, fmt, size)
     assert got[("clean", "zxing")] == n and got[("clean", "zbar")] == n, got
     below = {(d, dec) for (d, dec), k in got.items()
-             if k / n < base[(d, dec)] / n - TOLERANCE}
+             if (k + slack) / n < base[(d, dec)] / n - TOLERANCE}
     allowed = _gaps(fields)
     table = {f"{d}/{dec}": f"{got[(d, dec)]} vs {base[(d, dec)]}" for d, dec in got}
     assert below <= allowed, (sorted(below - allowed), table)
@@ -140,7 +142,11 @@ def _matrix() -> list[tuple[str, dict[str, object], str]]:
 @pytest.mark.parametrize("fields,fmt", [(f, fmt) for _, f, fmt in _matrix()],
                          ids=[name for name, _, _ in _matrix()])
 def test_the_style_matrix_holds_the_floors(fields: dict[str, object], fmt: str) -> None:
-    _check_floors(fields, 4, fmt, 3)
+    """Combinations, 4 contents each: catches shapes that break together (a border with a
+    centre, a pattern with a border: the keystone gaps of version 1 showed up here). With 4
+    contents one code is 25 points, so one code of slack; the 5-point floor itself is held
+    by the per-style table below (and bench.robustness, 22 contents)."""
+    _check_floors(fields, 4, fmt, 3, slack=1)
 
 
 def test_the_matrix_covers_every_shape() -> None:
