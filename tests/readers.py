@@ -44,7 +44,8 @@ def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
 def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
     """What zbar reads from a PNG (or other raster): the data of every QR code it finds.
     zbar looks for dark-on-light codes only (an inverted one is inverted first) and wants a
-    few pixels per module: a small image is enlarged by whole pixels (nearest) first."""
+    few pixels per module and some paper around the code: a small image is enlarged by whole
+    pixels (nearest) and every image gets a white margin first."""
     pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
     if inverted:
         pixels = 255 - pixels
@@ -52,7 +53,9 @@ def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
     if w < 400:
         k = -(-400 // w)
         pixels = np.repeat(np.repeat(pixels, k, axis=0), k, axis=1)
-        h, w = pixels.shape
+    margin = max(8, pixels.shape[1] // 8)  # zbar needs paper around the code (quiet_zone 0)
+    pixels = np.pad(pixels, margin, constant_values=255)
+    h, w = pixels.shape
     found = pyzbar.decode((np.ascontiguousarray(pixels).tobytes(), w, h),
                           symbols=[pyzbar.ZBarSymbol.QRCODE])
     return [f.data for f in found]
