@@ -51,9 +51,9 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     "sunburst": lambda: Poly(star_points(3.5, 3.5, 1.62, 1.42, 20)),
     # star and diamond: the finder's 1:1:3:1:1 must survive along the scan lines through the
     # centre. The star's points reached 0.4 module from the ring (a 0.4 gap where scanners
-    # want 1) and its valleys left too little ink: 12/22 (zxing-cpp) and 0/22 (zbar) after a
-    # phone-like capture; fatter and centred, 22/22 and 19/22. The diamond is 3.7 modules
-    # tip to tip (was 3.5): 22/22 with zxing-cpp (was 7/22); zbar needs ~3 modules of ink
+    # want 1) and its valleys left too little ink: 19/22 (zxing-cpp) and 0/22 (zbar) after a
+    # phone-like capture; fatter and centred, 22/22 and 15/22. The diamond is 3.7 modules
+    # tip to tip (was 3.5): 22/22 with zxing-cpp (was 3/22); zbar needs ~3 modules of ink
     # across many lines, which no diamond has (see README, Styles).
     "star": lambda: Poly(star_points(3.5, 3.55, 1.75, 1.25, 5)),
     "diamond": lambda: Poly([(3.5, 1.65), (5.35, 3.5), (3.5, 5.35), (1.65, 3.5)]),

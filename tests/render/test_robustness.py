@@ -49,7 +49,9 @@ def _narrow_centre(f: dict[str, object]) -> Gaps:
 def _zbar_jpeg(f: dict[str, object]) -> Gaps:
     """zbar after JPEG at quality 30 misreads more modules of separated shapes than of
     squares (15-16 of 22 where squares read 18); zxing-cpp reads them all."""
-    return frozenset({("jpeg-30", "zbar")}) if f.get("pattern") in _SEPARATED else frozenset()
+    if f.get("pattern") in ("dot", "hexagon", "frame", "connected-v", "halftone"):
+        return frozenset({("jpeg-30", "zbar")})
+    return frozenset()
 
 
 def _round_border_v1(f: dict[str, object]) -> Gaps:
