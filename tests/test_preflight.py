@@ -39,10 +39,11 @@ def test_a_batch_its_own_sizes_would_cut_is_400_before_it_starts(make_server) ->
 
 
 def test_a_drawing_repaired_before_the_stream_is_drawn_so_for_every_item(server) -> None:
-    """The frame pattern at 10 px per module did not read (the audit's example): every item
-    drawn that way gets solid modules, and says so."""
+    """A frame pattern at 1 px per module has no room for its shape (the audit's 10 px per
+    module example reads as drawn since its geometry was fixed): every item drawn that way
+    gets solid modules, and says so."""
     _, key = server.account("pro")
-    frame = {"pattern": "frame", "size_inches": 1.25, "background": "#FFFFFF",
+    frame = {"pattern": "frame", "size_inches": 0.5, "dpi": 72, "background": "#FFFFFF",
              "error_correction": "M"}
     items = [{"data": f"https://example.com/a{i}", **frame} for i in range(1, 5)]
     items.append({"data": "https://example.com/plain", "size_inches": 1.25})
@@ -55,8 +56,9 @@ def test_a_drawing_repaired_before_the_stream_is_drawn_so_for_every_item(server)
     assert [e.get("repaired") for e in entries[:4]] == ["solid modules"] * 4
     assert "repaired" not in entries[4]
     for item, entry in zip(items, entries):
-        check_image("png", archive.read(entry["filename"]), item["data"], 1.25, 300)
+        check_image("png", archive.read(entry["filename"]), item["data"], item["size_inches"],
+                    item.get("dpi", 300))
     single = httpx.post(server.url + "/api/v1/generate/", json=items[0], timeout=60,
                         headers={"X-Api-Key": key})
     assert single.status_code == 200 and single.headers["X-QR-Repaired"] == "solid modules"
-    check_image("png", single.content, items[0]["data"], 1.25, 300)
+    check_image("png", single.content, items[0]["data"], 0.5, 72)
