@@ -8,7 +8,9 @@ The slowest tests (a sweeper's 60 s wait, a failover) are marked ``slow``:
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -44,6 +46,29 @@ def redis_cluster() -> Iterator[Cluster]:
     cluster = start_cluster(tempfile.mkdtemp(prefix="qrstudio-cluster-"))
     yield cluster
     cluster.stop()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid`` (its render workers), to end them after a kill -9."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+        except OSError:
+            continue
+        found += [int(c) for c in children]
+        todo += [int(c) for c in children]
+    return found
+
+
+def end(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def serve_on(cluster: Cluster) -> ServeProcess:

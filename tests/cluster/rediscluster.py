@@ -107,7 +107,8 @@ class Cluster:
         return [n for n in self.live() if n.role() == "master"]
 
     def wait_ok(self, timeout: float = 60) -> None:
-        """Until every live node sees the cluster as ok, with 3 masters covering every slot."""
+        """Until every live node sees the cluster as ok, with 3 masters covering every slot
+        (after a kill, the dead master's replica promoted)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -124,7 +125,7 @@ class Cluster:
 
     def node_of(self, key: str) -> Node:
         """The master that holds ``key``'s slot now."""
-        client = redis.cluster.RedisCluster.from_url(self.url)
+        client = redis.cluster.RedisCluster(host="127.0.0.1", port=self.live()[0].port)
         try:
             port = int(client.get_node_from_key(key).port)
         finally:
@@ -147,6 +148,22 @@ class Cluster:
                 return
             assert time.monotonic() < deadline, f"replicas behind: {behind}"
             time.sleep(0.05)
+
+    def restart(self, node: Node) -> None:
+        """Start a killed node again (from its AOF and nodes.conf: it rejoins as a replica)."""
+        node.start()
+        deadline = time.monotonic() + 60
+        while len(self.live()) == 6:
+            try:
+                if all(int(n.client().cluster("info")["cluster_known_nodes"]) == 6
+                       for n in self.live()) and node.role() == "slave":
+                    break
+            except redis.RedisError:
+                pass
+            assert time.monotonic() < deadline, "the node did not rejoin"
+            time.sleep(0.2)
+        self.wait_ok()
+        self.replicas_caught_up(30)
 
     def stop(self) -> None:
         for node in self.nodes:

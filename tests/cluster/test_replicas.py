@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.cluster.conftest import BASE, Replicas, serve_on
+from tests.cluster.conftest import BASE, Replicas, descendants, end, serve_on
 from tests.readers import check_image, open_zip
 
 BULK = "/api/v1/generate/bulk/"
@@ -105,6 +105,7 @@ def test_a_replica_killed_mid_stream_is_refunded_once_by_another(replicas: Repli
     one of the two others refunds that charge, exactly once."""
     account, key = replicas.account("agency", "swept")
     doomed = serve_on(redis_cluster)
+    workers = descendants(doomed.proc.pid)
     try:
         items = [{"data": f"https://example.com/swept/{i}", "size_inches": 4}
                  for i in range(3000)]
@@ -119,6 +120,7 @@ def test_a_replica_killed_mid_stream_is_refunded_once_by_another(replicas: Repli
         pass
     finally:
         doomed.stop()
+        end(workers)  # a killed server leaves its render workers behind
     deadline = time.monotonic() + 150
     while replicas.admin.usage(account) != 0:
         assert time.monotonic() < deadline, "the charge was never swept"
