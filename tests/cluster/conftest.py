@@ -8,25 +8,21 @@ The slowest tests (a sweeper's 60 s wait, a failover) are marked ``slow``:
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.limits.redis_store import RedisAdmin
+from tests.cluster.processes import Gateway, descendants, end
 from tests.cluster.rediscluster import Cluster, start_cluster
-from tests.conftest import free_port
 from tests.procserver import ServeProcess
 
-CONF = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
+__all__ = ["BASE", "REDIS_TIMEOUT_S", "Replicas", "descendants", "end", "serve_on"]
 BASE = "https://qr.example.test"
 REDIS_TIMEOUT_S = 1.0
 # Every replica: one render process (2 cores, shared), stream limits lifted for the quota
@@ -48,64 +44,8 @@ def redis_cluster() -> Iterator[Cluster]:
     cluster.stop()
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process under ``pid`` (its render workers), to end them after a kill -9."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-        except OSError:
-            continue
-        found += [int(c) for c in children]
-        todo += [int(c) for c in children]
-    return found
-
-
-def end(pids: list[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def serve_on(cluster: Cluster) -> ServeProcess:
     return ServeProcess(redis_url=cluster.url, redis_cluster="true", **REPLICA_ENV)
-
-
-class Gateway:
-    """deploy/nginx.conf with an upstream of every replica (one ``server`` line each)."""
-
-    def __init__(self, ports: list[int], rundir: Path) -> None:
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        assert Path(nginx).exists(), "nginx is installed by .ci/run (Debian's nginx)"
-        self.port = free_port()
-        servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in ports)
-        text = (CONF.read_text().replace("server 127.0.0.1:@UPSTREAM_PORT@;", servers)
-                .replace("@RUNDIR@", str(rundir)).replace("@LISTEN_PORT@", str(self.port)))
-        assert all(f"127.0.0.1:{p};" in text for p in ports)
-        conf = rundir / "nginx.conf"
-        conf.write_text(text)
-        self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(rundir), "-g",
-                                      "daemon off;"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(self.url + "/api/health/").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
 
 
 @dataclass

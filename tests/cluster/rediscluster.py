@@ -41,6 +41,7 @@ def free_ports(n: int) -> list[int]:
 class Node:
     port: int
     data_dir: str
+    appendfsync: str = "everysec"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -58,7 +59,7 @@ class Node:
             [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.data_dir,
              "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
              "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--appendonly", "yes",
-             "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction",
+             "--appendfsync", self.appendfsync, "--save", "", "--maxmemory-policy", "noeviction",
              "--daemonize", "no", "--logfile", os.path.join(self.data_dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15
@@ -171,12 +172,12 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_cluster(root: str) -> Cluster:
+def start_cluster(root: str, appendfsync: str = "everysec") -> Cluster:
     nodes = []
     for port in free_ports(6):
         data_dir = os.path.join(root, str(port))
         os.makedirs(data_dir)
-        nodes.append(Node(port, data_dir))
+        nodes.append(Node(port, data_dir, appendfsync))
     cluster = Cluster(nodes, root)
     try:
         for node in nodes:

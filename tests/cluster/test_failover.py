@@ -98,7 +98,8 @@ def test_a_master_killed_under_load_fails_over(replicas: Replicas,
                            json={"name": "b", "destination_url": dest})
             assert r.status_code == 201
             acct.codes[r.json()["short_id"]] = dest
-    victim = next(n for n in redis_cluster.nodes if n.port == random.choice(list(accounts)))
+    victim_port = random.choice(list(accounts))
+    victim = next(n for n in redis_cluster.nodes if n.port == victim_port)
     log, stop, killed = Log(), threading.Event(), threading.Event()
     ops = ["render", "redirect", "usage", "redirect", "render", "redirect", "usage", "create"]
 
