@@ -105,8 +105,8 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     base = results[setups[0].name]
     base_rps = sum(r["rps"] for r in base) / len(base)
-    lines = ["| setup | round | requests/s | p99 ms | requests | failures | vs 1 replica (mean req/s) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| setup | round | requests/s | p99 ms | requests | failures "
+             "| vs 1 replica (mean req/s) |", "|---|---|---|---|---|---|---|"]
     for name, runs in results.items():
         mean = sum(r["rps"] for r in runs) / len(runs)
         for i, r in enumerate(runs, 1):

@@ -69,7 +69,8 @@ def test_bulk_dynamic_codes_charge_refund_and_redirect_on_every_master(srv, redi
         h = {"X-Api-Key": key}
         assert httpx.patch(f"{api}{ids[0]}/", headers=h,
                            json={"destination_url": "https://example.com/moved"}).status_code == 200
-        assert httpx.get(f"{srv.url}/q/{ids[0]}/").headers["Location"] == "https://example.com/moved"
+        moved = httpx.get(f"{srv.url}/q/{ids[0]}/")
+        assert moved.headers["Location"] == "https://example.com/moved"
         assert httpx.delete(f"{api}{ids[1]}/", headers=h).status_code == 204
         assert httpx.get(f"{srv.url}/q/{ids[1]}/").status_code == 404
         listed = httpx.get(api, headers=h).json()
