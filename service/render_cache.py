@@ -37,6 +37,12 @@ _encode = msgspec.msgpack.Encoder()
 _decode_result = msgspec.msgpack.Decoder(RenderResult)
 
 
+def _written(hour: int) -> str:
+    """The hourly byte counters share one hash tag: on a cluster, the budget check is one MGET
+    (the entries themselves spread over every slot)."""
+    return f"qs:{{cache}}:written:{hour}"
+
+
 def cache_key(job: RenderJob, compression: int) -> str:
     return hashlib.sha256(_encode.encode((RENDERER_VERSION, compression, job))).hexdigest()
 
@@ -108,7 +114,7 @@ class RenderCache:
             return True
         hour = int(time.time() // 3600)
         assert self._redis is not None
-        counts = await mget(self._redis, [f"qs:cache:written:{h}"
+        counts = await mget(self._redis, [_written(h)
                                           for h in range(hour - 24, hour + 1)])
         return sum(int(c) for c in counts if c) < self._budget
 
@@ -124,7 +130,7 @@ class RenderCache:
                 written += len(blob)
                 pipe.set(f"qs:cache:{key}", blob, ex=self._ttl, nx=True)
             if not self._separate:
-                counter = f"qs:cache:written:{int(time.time() // 3600)}"
+                counter = _written(int(time.time() // 3600))
                 pipe.incrby(counter, written)
                 pipe.expire(counter, 26 * 3600)
             await pipe.execute()

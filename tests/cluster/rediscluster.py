@@ -109,20 +109,31 @@ class Cluster:
 
     def wait_ok(self, timeout: float = 60) -> None:
         """Until every live node sees the cluster as ok, with 3 masters covering every slot
-        (after a kill, the dead master's replica promoted)."""
+        (after a kill, the dead master's replica promoted), and every live node's slot map
+        lists every live node (a client discovers the replicas too)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 states = [n.client().cluster("info") for n in self.live()]
                 ok = all(s["cluster_state"] == "ok" and int(s["cluster_slots_ok"]) == 16384
                          for s in states)
-                if ok and len(self.masters()) == 3:
+                if ok and len(self.masters()) == 3 and all(
+                        self._mapped(n) == len(self.live()) for n in self.live()):
                     return
             except redis.RedisError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the cluster did not become ok")
             time.sleep(0.2)
+
+    @staticmethod
+    def _mapped(node: Node) -> int:
+        """How many nodes ``node``'s slot map (what a client discovers from it) names."""
+        client = redis.cluster.RedisCluster(host="127.0.0.1", port=node.port)
+        try:
+            return len(client.get_nodes())
+        finally:
+            client.close()
 
     def node_of(self, key: str) -> Node:
         """The master that holds ``key``'s slot now."""
