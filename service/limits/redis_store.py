@@ -114,11 +114,28 @@ class RedisStore:
         """One store call within the deadline; ``repeat``: safe to re-send (``again``)."""
         try:
             async with asyncio.timeout(self._deadline):
-                return await (again(call) if repeat else call())
+                return await (again(lambda: self._client(call)) if repeat
+                              else self._client(call))
         except TimeoutError as exc:  # the deadline, not a socket timeout (redis.TimeoutError)
             raise redis.TimeoutError(f"no answer from Redis within {self._deadline} s") from exc
-        except RedisClusterException as exc:
-            raise as_redis_error(exc) from exc
+
+    async def _client(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Only the client runs inside ``call`` (arguments are built, replies decoded outside).
+        On a cluster its own failures are store failures too: RedisClusterException (no node
+        reachable, slot not covered), and the errors of redis-py's async cluster client racing
+        itself during a failover (a connection closed under a command in flight, seen as
+        ``'NoneType' object has no attribute 'writelines'``)."""
+        try:
+            return await call()
+        except redis.RedisError:
+            raise
+        except Exception as exc:
+            if not self._cluster and not isinstance(exc, RedisClusterException):
+                raise
+            log.warning("Redis Cluster client failed: %s: %s", type(exc).__name__, exc)
+            if isinstance(exc, RedisClusterException):
+                raise as_redis_error(exc) from exc
+            raise redis.ConnectionError(f"Redis Cluster client: {type(exc).__name__}") from exc
 
     async def _safe(self, call: Callable[[], Awaitable[T]]) -> T:
         return await self._once(call, repeat=True)
