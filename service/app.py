@@ -38,14 +38,15 @@ log = logging.getLogger("qrstudio")
 def make_store(settings: Settings) -> Store:
     if settings.redis_url:
         return RedisStore(settings.redis_url, enterprise_quota=settings.enterprise_monthly_quota,
-                          timeout_s=settings.redis_timeout_s)
+                          timeout_s=settings.redis_timeout_s, cluster=settings.redis_cluster)
     return MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
 
 
 async def _sweep_forever(store: Store, settings: Settings) -> None:
-    """Every minute, refund charges whose process died before settling them."""
+    """Every minute (``QRSTUDIO_SWEEP_INTERVAL_S``), refund charges whose process died before
+    settling them."""
     while True:
-        await asyncio.sleep(60)
+        await asyncio.sleep(settings.sweep_interval_s)
         try:
             await store.sweep(settings.unsettled_refund_after_s)
         except Exception as exc:  # the store is down: the next round tries again
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
         cache = RenderCache(memory_bytes=settings.cache_memory_bytes,
                             redis_url=settings.cache_redis_url or settings.redis_url,
                             separate=bool(settings.cache_redis_url),
+                            cluster=settings.redis_cluster and not settings.cache_redis_url,
                             redis_budget=settings.cache_redis_bytes, ttl_s=settings.cache_ttl_s,
                             timeout_s=settings.redis_timeout_s)
         fetcher = Fetcher(resolver, parse_networks(settings.asset_allowed_networks))

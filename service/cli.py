@@ -57,7 +57,7 @@ def _admin(settings: Settings) -> Admin:
                          "store exists only inside a running 'qrstudio serve')")
     from .limits.redis_store import RedisAdmin
 
-    return RedisAdmin(settings.redis_url)
+    return RedisAdmin(settings.redis_url, cluster=settings.redis_cluster)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:

@@ -5,7 +5,8 @@ code's content holds its own short id, so it is never served another code's imag
 error correction, layout, pattern, colours, format, size, dpi, the PNG compression and the
 renderer's own version; never the API key, the account or the time.
 
-Two tiers: an in-process LRU bounded in bytes, and Redis shared by every process for 24 h. The
+Two tiers: an in-process LRU bounded in bytes, and Redis shared by every process for 24 h (the
+main Redis or cluster, whose MGETs split per slot, or a separate instance). The
 Redis tier is a separate, evicting instance when ``QRSTUDIO_CACHE_REDIS_URL`` is set; otherwise
 it is the main Redis, where eviction is off (keys and counters must never be evicted), so the
 service bounds it itself: every entry expires 24 h after it is written, and the bytes written
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 
 import msgspec
 
-from .limits.redis_conn import again, async_client
+from .limits.redis_conn import again, async_client, mget
 from .render.job import RenderJob, RenderResult
 
 __all__ = ["RENDERER_VERSION", "RenderCache", "cache_key"]
@@ -34,6 +35,12 @@ RENDERER_VERSION = 2  # bump when the same job would render different bytes
 log = logging.getLogger("qrstudio.cache")
 _encode = msgspec.msgpack.Encoder()
 _decode_result = msgspec.msgpack.Decoder(RenderResult)
+
+
+def _written(hour: int) -> str:
+    """The hourly byte counters share one hash tag: on a cluster, the budget check is one MGET
+    (the entries themselves spread over every slot)."""
+    return f"qs:{{cache}}:written:{hour}"
 
 
 def cache_key(job: RenderJob, compression: int) -> str:
@@ -65,12 +72,13 @@ class _Memory:
 
 class RenderCache:
     def __init__(self, *, memory_bytes: int, redis_url: str | None, separate: bool,
-                 redis_budget: int, ttl_s: int, timeout_s: float) -> None:
+                 redis_budget: int, ttl_s: int, timeout_s: float, cluster: bool = False) -> None:
         self._memory = _Memory(memory_bytes)
         self._ttl = ttl_s
         self._separate = separate
         self._budget = redis_budget
-        self._redis = async_client(redis_url, timeout_s=timeout_s) if redis_url else None
+        self._redis = (async_client(redis_url, timeout_s=timeout_s, cluster=cluster)
+                       if redis_url else None)
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[RenderResult | None]:
@@ -79,7 +87,7 @@ class RenderCache:
         if missing and self._redis is not None:
             client = self._redis
             try:
-                blobs = await again(lambda: client.mget([f"qs:cache:{keys[i]}" for i in missing]))
+                blobs = await again(lambda: mget(client, [f"qs:cache:{keys[i]}" for i in missing]))
             except Exception as exc:  # the cache is an optimisation: a miss, never an error
                 log.warning("render cache read failed: %s", exc)
                 return found
@@ -105,8 +113,9 @@ class RenderCache:
         if self._separate:
             return True
         hour = int(time.time() // 3600)
-        counts = await self._redis.mget([f"qs:cache:written:{h}"  # type: ignore[union-attr]
-                                         for h in range(hour - 24, hour + 1)])
+        assert self._redis is not None
+        counts = await mget(self._redis, [_written(h)
+                                          for h in range(hour - 24, hour + 1)])
         return sum(int(c) for c in counts if c) < self._budget
 
     async def _write(self, entries: list[tuple[str, RenderResult]]) -> None:
@@ -121,7 +130,7 @@ class RenderCache:
                 written += len(blob)
                 pipe.set(f"qs:cache:{key}", blob, ex=self._ttl, nx=True)
             if not self._separate:
-                counter = f"qs:cache:written:{int(time.time() // 3600)}"
+                counter = _written(int(time.time() // 3600))
                 pipe.incrby(counter, written)
                 pipe.expire(counter, 26 * 3600)
             await pipe.execute()

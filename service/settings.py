@@ -27,6 +27,9 @@ class SettingsError(ValueError):
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Where state lives. Unset: the embedded in-process store (single process only).
     redis_url: str | None = None
+    # QRSTUDIO_REDIS_URL names one node of a Redis Cluster (any master or replica; the others
+    # are discovered): the cluster client, every script in its account's slot.
+    redis_cluster: bool = False
     # A separate Redis for the render cache (may evict, e.g. allkeys-lru). Unset: the main one,
     # bounded by cache_redis_bytes.
     cache_redis_url: str | None = None
@@ -61,6 +64,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # A charge whose process died before settling it (completed or refunded) is refunded by the
     # sweeper once it is this old: longer than any stream can last.
     unsettled_refund_after_s: Annotated[float, Meta(ge=60)] = 3600.0
+    # How often each process's sweeper looks for such charges.
+    sweep_interval_s: Annotated[float, Meta(ge=0.5, le=3600)] = 60.0
     # Seconds streams in flight may take to finish after SIGTERM; then they are cut and refunded.
     shutdown_grace_s: Annotated[float, Meta(ge=0, le=3600)] = 30.0
     # PNG deflate: 0 ISA-L's fastest level (the fastest, and smaller than zlib's level 1),

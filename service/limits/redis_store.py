@@ -14,29 +14,36 @@
 
 (``<tok>``, the short id's first 3 characters, hashes to the account's slot: shortid.py.)
 
-Every per-account key carries the hash tag ``{acct}``, so ``charge.lua`` and ``refund.lua`` run
-on Redis Cluster too. The API key index is global by nature (the account is not known yet).
+Every per-account key carries the hash tag ``{acct}``, so every script's keys sit in one slot
+and the scripts run on Redis Cluster too (``cluster=True``: redis-py's cluster client). The API
+key index is global by nature (the account is not known yet).
+
+Every call is bounded by the deadline (``QRSTUDIO_REDIS_TIMEOUT_S``), whatever the client does
+inside it; those safe to repeat are re-sent once on a dropped connection (``redis_conn``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
 import logging
 import time
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import redis
+from redis.exceptions import RedisClusterException
 
 from .admin import AdminBase
 from .keyring import KeyRow
 from .keys import hash_key
 from .plans import plan_table_json
 from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
-from .redis_conn import again, async_client, sync_client
-from .shortid import code_key
+from .redis_checks import durability_problems
+from .redis_conn import again, as_redis_error, async_client, sync_client
+from .shortid import code_key, slot_of
 from ..webhooks.queue import RedisHooks, event_keys
 from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
 
@@ -49,6 +56,7 @@ IDEM_TTL_S = 24 * 3600
 REFERRER_HOSTS = 100
 
 _key_info = msgspec.json.Decoder(KeyInfo)
+T = TypeVar("T")
 
 
 def _lua(name: str) -> str:
@@ -85,10 +93,13 @@ def _account_from(account: str, fields: list[Any]) -> Account | None:
 
 
 class RedisStore:
-    """The request path's view of Redis: every call bounded by the client's socket timeout."""
+    """The request path's view of Redis (one instance, or a cluster): every call bounded."""
 
-    def __init__(self, url: str, *, enterprise_quota: int, timeout_s: float) -> None:
-        self._redis = async_client(url, timeout_s=timeout_s)
+    def __init__(self, url: str, *, enterprise_quota: int, timeout_s: float,
+                 cluster: bool = False) -> None:
+        self._redis = async_client(url, timeout_s=timeout_s, cluster=cluster)
+        self._cluster = cluster
+        self._deadline = timeout_s
         self._charge = self._redis.register_script(_lua("charge.lua"))
         self._refund = self._redis.register_script(_lua("refund.lua"))
         self._scan = self._redis.register_script(_lua("scan.lua"))
@@ -99,12 +110,42 @@ class RedisStore:
         self._plans = plan_table_json(enterprise_quota)
         self.hooks = RedisHooks(self._redis)  # webhooks: subscriptions, queue, jobs
 
+    async def _once(self, call: Callable[[], Awaitable[T]], *, repeat: bool = False) -> T:
+        """One store call within the deadline; ``repeat``: safe to re-send (``again``)."""
+        try:
+            async with asyncio.timeout(self._deadline):
+                return await (again(lambda: self._client(call)) if repeat
+                              else self._client(call))
+        except TimeoutError as exc:  # the deadline, not a socket timeout (redis.TimeoutError)
+            raise redis.TimeoutError(f"no answer from Redis within {self._deadline} s") from exc
+
+    async def _client(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Only the client runs inside ``call`` (arguments are built, replies decoded outside).
+        On a cluster its own failures are store failures too: RedisClusterException (no node
+        reachable, slot not covered), and the errors of redis-py's async cluster client racing
+        itself during a failover (a connection closed under a command in flight, seen as
+        ``'NoneType' object has no attribute 'writelines'``)."""
+        try:
+            return await call()
+        except redis.RedisError:
+            raise
+        except Exception as exc:
+            if not self._cluster and not isinstance(exc, RedisClusterException):
+                raise
+            log.warning("Redis Cluster client failed: %s: %s", type(exc).__name__, exc)
+            if isinstance(exc, RedisClusterException):
+                raise as_redis_error(exc) from exc
+            raise redis.ConnectionError(f"Redis Cluster client: {type(exc).__name__}") from exc
+
+    async def _safe(self, call: Callable[[], Awaitable[T]]) -> T:
+        return await self._once(call, repeat=True)
+
     async def authenticate(self, raw_key: str) -> Caller | None:
-        blob = await again(lambda: self._redis.get(f"qs:apikey:{hash_key(raw_key)}"))
+        blob = await self._safe(lambda: self._redis.get(f"qs:apikey:{hash_key(raw_key)}"))
         if blob is None:
             return None
         info = _key_info.decode(blob)
-        fields = await again(lambda: self._redis.hmget(account_key(info.account), "plan",
+        fields = await self._safe(lambda: self._redis.hmget(account_key(info.account), "plan",
                                                        "monthly_quota", "overage"))
         account = _account_from(info.account, fields)
         return Caller(key=info, account=account) if account else None
@@ -120,7 +161,7 @@ class RedisStore:
         keys = [account_key(account), usage_key(account, month), attempt_key(account, attempt),
                 codes_key(account), *event_keys(account), *(code_key(c.short_id) for c in codes)]
         # idempotent per attempt id: a re-sent charge returns the first answer
-        raw = await again(lambda: self._charge(keys=keys, args=args))
+        raw = await self._safe(lambda: self._charge(keys=keys, args=args))
         status, plan, used, quota, active, max_active = raw
         return ChargeResult(status.decode(), plan.decode(), int(used), int(quota), int(active),
                             int(max_active))
@@ -132,12 +173,13 @@ class RedisStore:
         for short_id in codes:
             key = code_key(short_id)
             keys += [key, f"{key}:ref", f"{key}:recent"]
-        return bool(await again(lambda: self._refund(keys=keys, args=[account, ATTEMPT_TTL_S])))
+        args = [account, ATTEMPT_TTL_S]
+        return bool(await self._safe(lambda: self._refund(keys=keys, args=args)))
 
     async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool:
         args = ["alive" if alive else "done", int(time.time() * 1000)]
-        return bool(await again(lambda: self._settle(keys=[attempt_key(account, attempt)],
-                                                     args=args)))
+        keys = [attempt_key(account, attempt)]
+        return bool(await self._safe(lambda: self._settle(keys=keys, args=args)))
 
     async def sweep(self, older_than_s: float) -> int:
         """Refund charged attempts nobody settled or refunded (their process died mid-stream)
@@ -145,7 +187,7 @@ class RedisStore:
         cutoff = (time.time() - older_than_s) * 1000
         swept = 0
         async for key in self._redis.scan_iter(match="qs:{*}:attempt:*", count=1000):
-            blob = await self._redis.get(key)
+            blob = await self._safe(lambda: self._redis.get(key))  # noqa: B023 (awaited here)
             if blob is None:
                 continue
             try:
@@ -166,10 +208,11 @@ class RedisStore:
 
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
         key = code_key(short_id)
-        state, destination = await self._scan(
-            keys=[key, f"{key}:ref", f"{key}:recent", *event_keys(short_id[:3])],
-            args=[scan.at, scan.day, scan.month, scan.agent, scan.referrer, scan.entry,
-                  RECENT_SCANS, REFERRER_HOSTS])
+        args = [scan.at, scan.day, scan.month, scan.agent, scan.referrer, scan.entry,
+                RECENT_SCANS, REFERRER_HOSTS]
+        keys = [key, f"{key}:ref", f"{key}:recent", *event_keys(short_id[:3])]
+        # counts a scan: sent once
+        state, destination = await self._once(lambda: self._scan(keys=keys, args=args))
         return state.decode(), destination.decode()
 
     async def _read_codes(self, short_ids: list[str]) -> list[CodeRecord | None]:
@@ -182,7 +225,7 @@ class RedisStore:
                 pipe.lrange(f"{key}:recent", 0, -1)
             return await pipe.execute()  # type: ignore[no-any-return]
 
-        raw = await again(read)
+        raw = await self._safe(read)
         out: list[CodeRecord | None] = []
         for i in range(0, len(raw), 3):
             fields = {k.decode(): v.decode() for k, v in raw[i].items()}
@@ -201,7 +244,7 @@ class RedisStore:
             pipe.zrevrange(codes_key(account), offset, offset + limit - 1)
             return await pipe.execute()  # type: ignore[no-any-return]
 
-        count, ids = await again(read)
+        count, ids = await self._safe(read)
         records = await self._read_codes([i.decode() for i in ids]) if ids else []
         return int(count), [r for r in records if r is not None and r.account == account]
 
@@ -212,36 +255,46 @@ class RedisStore:
     async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
                           is_active: bool | None, edit_limit: int,
                           max_active: int) -> tuple[str, int]:
+        if not self._ours(account, short_id):
+            return "missing", 0
         flag = "" if is_active is None else ("1" if is_active else "0")
-        raw = await self._update(
-            keys=[code_key(short_id), account_key(account), *event_keys(account)],
-            args=[account, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
-                  destination, flag, edit_limit, max_active])
+        args = [account, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
+                destination, flag, edit_limit, max_active]
+        keys = [code_key(short_id), account_key(account), *event_keys(account)]
+        raw = await self._once(  # counts an edit: sent once
+            lambda: self._update(keys=keys, args=args))
         return raw[0].decode(), int(raw[1]) if len(raw) > 1 else 0
 
     async def delete_code(self, account: str, short_id: str) -> bool:
+        if not self._ours(account, short_id):
+            return False
         key = code_key(short_id)
-        return bool(await self._delete(
-            keys=[key, f"{key}:ref", f"{key}:recent", account_key(account), codes_key(account)],
-            args=[account]))
+        keys = [key, f"{key}:ref", f"{key}:recent", account_key(account), codes_key(account)]
+        return bool(await self._once(lambda: self._delete(keys=keys, args=[account])))
+
+    def _ours(self, account: str, short_id: str) -> bool:
+        """On a cluster, a code outside the account's slot cannot be the account's (and a
+        script given both keys would be refused as cross-slot)."""
+        return not self._cluster or slot_of(short_id[:3]) == slot_of(account)
 
     async def active_codes(self, account: str) -> int:
-        return int(await again(lambda: self._redis.hget(account_key(account), "active_codes"))
+        return int(await self._safe(lambda: self._redis.hget(account_key(account), "active_codes"))
                    or 0)
 
     async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
-        raw = await self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S])
+        raw = await self._once(  # a claim: sent once
+            lambda: self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S]))
         return raw[0].decode(), raw[1].decode() if len(raw) > 1 else ""
 
     async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
         blob = msgspec.json.encode({"s": "done", "h": body, "r": record})
-        await again(lambda: self._redis.set(idem_key(account, key), blob, keepttl=True))
+        await self._safe(lambda: self._redis.set(idem_key(account, key), blob, keepttl=True))
 
     async def idem_release(self, account: str, key: str) -> None:
-        await again(lambda: self._redis.delete(idem_key(account, key)))
+        await self._safe(lambda: self._redis.delete(idem_key(account, key)))
 
     async def used_this_month(self, account: str) -> int:
-        return int(await again(lambda: self._redis.get(usage_key(account))) or 0)
+        return int(await self._safe(lambda: self._redis.get(usage_key(account))) or 0)
 
     # -- keys over HTTP (service/keys_api.py) ---------------------------------------------
     async def account_of(self, account: str) -> Account | None:
@@ -281,25 +334,15 @@ class RedisStore:
         await self._redis.hset(f"qs:{{{account}}}:keys:used", sha, at)
 
     async def ping(self) -> None:
-        await again(self._redis.ping)
+        await self._safe(self._redis.ping)
 
     async def durability_problems(self) -> list[str]:
-        """What in this Redis's configuration could lose keys, accounts or counters."""
+        """What in this Redis's configuration (every master's, on a cluster) could lose keys,
+        accounts or counters."""
         try:
-            config = await self._redis.config_get("appendonly")
-            config.update(await self._redis.config_get("maxmemory-policy"))
-        except redis.ResponseError as exc:  # CONFIG renamed or disabled (managed Redis)
-            return [f"cannot read the configuration to verify it ({exc})"]
-        found = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes)
-                 else v for k, v in config.items()}
-        problems = []
-        if found.get("appendonly") != "yes":
-            problems.append("appendonly is not 'yes': a restart loses what was written since "
-                            "the last snapshot")
-        if found.get("maxmemory-policy") != "noeviction":
-            problems.append(f"maxmemory-policy is '{found.get('maxmemory-policy')}', not "
-                            "'noeviction': keys, accounts or counters could be evicted")
-        return problems
+            return await durability_problems(self._redis)
+        except RedisClusterException as exc:
+            raise as_redis_error(exc) from exc
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -308,8 +351,8 @@ class RedisStore:
 class RedisAdmin(AdminBase):
     """Synchronous operator access (the ``qrstudio`` command, provisioning, tests)."""
 
-    def __init__(self, url: str) -> None:
-        self._redis = sync_client(url)
+    def __init__(self, url: str, *, cluster: bool = False) -> None:
+        self._redis = sync_client(url, cluster=cluster)
 
     def get_account(self, account: str) -> Account | None:
         return _account_from(account, self._redis.hmget(account_key(account), "plan",
