@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from .limits.plans import PLANS
-from .limits.store import Admin, AdminError
+from .limits.store import Admin, AdminError, BadRecord
 from .settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     aset.add_argument("--monthly-quota", type=int)
     aset.add_argument("--overage", choices=["on", "off"])
     accounts.add_parser("list", help="list accounts with their usage this month")
+    accounts.add_parser("check", help="check every account and key record; exit 1 if any "
+                        "cannot be used")
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action",
                                                                        required=True)
@@ -101,6 +103,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                                  overage=overage)
         print(f"account {acct.id}: plan={acct.plan} monthly_quota={acct.monthly_quota} "
               f"overage={acct.overage}")
+    elif args.command == "accounts" and args.action == "check":
+        problems = admin.check_records()
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s)" if problems else "every account and key record is "
+              "usable")
+        return 1 if problems else 0
     elif args.command == "accounts":
         for acct_id in sorted({k.account for k in admin.list_keys()}):
             acct = admin.get_account(acct_id)
@@ -126,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args, load_settings())
-    except (AdminError, SettingsError) as exc:
+    except (AdminError, BadRecord, SettingsError) as exc:
         print(f"qrstudio: {exc}", file=sys.stderr)
         return 2
 

@@ -16,6 +16,7 @@ import redis
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from .limits.store import BadRecord
 from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 
 __all__ = [
@@ -209,6 +210,19 @@ def _store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
                                         "charged. Retry shortly.", retry_after=5))
 
 
+_reported: set[str] = set()
+
+
+def _bad_record(request: Request[Any, Any, Any], exc: BadRecord) -> Response[Any]:
+    """An account (or key) record another application wrote and we cannot read: 403 for that
+    account only (retrying cannot help; other accounts are served), logged once per process
+    and problem, not on every request."""
+    if str(exc) not in _reported and len(_reported) < 10_000:
+        _reported.add(str(exc))
+        log.error("unusable record, its requests are refused (403) until it is fixed: %s", exc)
+    return Response(content=DetailBody(exc.public()), status_code=403)
+
+
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     return Response(content=DetailBody("Internal error."), status_code=500)
@@ -223,5 +237,6 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         RecursionError: _decode,
         UnicodeDecodeError: _decode,
         redis.RedisError: _store_down,
+        BadRecord: _bad_record,
         Exception: _internal,
     }

@@ -125,3 +125,41 @@ def test_serve_refuses_a_redis_that_could_lose_keys(tmp_path) -> None:
         assert volatile.process is not None
         volatile.process.terminate()
         volatile.process.wait(10)
+
+
+def _own_db(redis_server, db: int) -> str:  # type: ignore[no-untyped-def]
+    """A database of the suite's Redis that only this test writes (emptied first)."""
+    url = redis_server.url.rsplit("/", 1)[0] + f"/{db}"
+    import redis as redis_py
+
+    redis_py.Redis.from_url(url).flushdb()
+    return url
+
+
+def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
+    import redis as redis_py
+
+    url = _own_db(redis_server, 7)
+    assert qrstudio("keys", "create", "--account", "good", "--plan", "pro",
+                    redis_url=url).returncode == 0
+    done = qrstudio("accounts", "check", redis_url=url)
+    assert done.returncode == 0 and "every account and key record is usable" in done.stdout
+    client = redis_py.Redis.from_url(url)
+    # what a gateway's application might write
+    client.hset("qs:{gold}:account", mapping={"plan": "platinum", "monthly_quota": "abc"})
+    client.sadd("qs:accounts", "gold")
+    client.hset("qs:{stray}:account", mapping={"plan": "pro", "overage": "yes"})
+    client.set("qs:apikey:" + "f" * 64, b"{not json")
+    done = qrstudio("accounts", "check", redis_url=url)
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert "account 'gold': plan is 'platinum'" in done.stdout
+    assert "account 'gold': monthly_quota is 'abc'" in done.stdout
+    assert "account 'stray': overage is 'yes'" in done.stdout
+    assert "account 'stray': not in the set qs:accounts" in done.stdout
+    assert "key 'sha256 ffffffffffff': JSON" in done.stdout
+    assert lines[-1] == "5 problem(s)"
+    # the listing shows the broken account instead of failing
+    listing = qrstudio("accounts", "list", redis_url=url)
+    assert listing.returncode == 0, listing.stderr
+    client.flushdb()

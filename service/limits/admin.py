@@ -9,16 +9,20 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 
+from .check import check_records
 from .keys import ACCOUNT_RE, generate_key, hash_key, key_prefix, looks_like_key
 from .plans import PLANS
-from .store import Account, AdminError, KeyInfo
+from .store import (Account, AdminError, BadRecord, KeyInfo, RawRecords, account_problems,
+                    parse_account)
 
-__all__ = ["AdminBase"]
+__all__ = ["AdminBase", "DEFAULT"]
+
+DEFAULT = "default"  # set_account(monthly_quota=DEFAULT): back to the plan's
 
 
 class AdminBase(ABC):
     @abstractmethod
-    def get_account(self, account: str) -> Account | None: ...
+    def _account_fields(self, account: str) -> dict[str, str]: ...
 
     @abstractmethod
     def _put_account(self, account: Account) -> None: ...
@@ -32,23 +36,63 @@ class AdminBase(ABC):
     @abstractmethod
     def _all_keys(self) -> list[tuple[str, KeyInfo]]: ...
 
+    @abstractmethod
+    def _raw_records(self) -> RawRecords: ...
+
+    def get_account(self, account: str) -> Account | None:
+        """The account, None without a record; ``BadRecord`` when a field is unusable."""
+        return parse_account(account, self._account_fields(account))
+
+    def _salvage(self, account: str) -> Account | None:
+        """What can be kept of a broken record: its usable fields (a bad plan is dropped)."""
+        fields = self._account_fields(account)
+        for problem in account_problems(account, fields):
+            fields.pop(problem.field, None)
+        plan = fields.get("plan") or ""
+        kept = parse_account(account, {**fields, "plan": plan or "free"})
+        return kept and Account(id=account, plan=plan, monthly_quota=kept.monthly_quota,
+                                overage=kept.overage)
+
+    def check_records(self) -> list[str]:
+        """Every problem of every account and key record (empty: all usable)."""
+        return check_records(self._raw_records())
+
+    def list_accounts(self) -> list[tuple[str, Account | BadRecord | None]]:
+        """Every account (registered in ``qs:accounts`` or with a record, keys or not), each
+        parsed, or the first problem of its record, or None when it has no record."""
+        raw = self._raw_records()
+        out: list[tuple[str, Account | BadRecord | None]] = []
+        for account in sorted(raw.registered | set(raw.accounts)):
+            try:
+                out.append((account, parse_account(account, raw.accounts.get(account, {}))))
+            except BadRecord as exc:
+                out.append((account, exc))
+        return out
+
     def set_account(self, account: str, *, plan: str | None = None,
-                    monthly_quota: int | None = None, overage: bool | None = None) -> Account:
+                    monthly_quota: int | str | None = None,
+                    overage: bool | str | None = None) -> Account:
+        """Create or change an account; what is not given is kept, and ``DEFAULT`` puts the
+        quota or the overage rule back to the plan's."""
         if not ACCOUNT_RE.fullmatch(account):
             raise AdminError("account ids are 1 to 64 characters of A-Z a-z 0-9 . _ -")
-        current = self.get_account(account)
+        try:
+            current = self.get_account(account)
+        except BadRecord as exc:  # repairing a record someone else wrote
+            current = self._salvage(account)
+            if plan is None and (current is None or not current.plan):
+                raise AdminError(f"{exc}: give it a --plan") from None
         if plan is None and current is None:
             raise AdminError(f"account {account!r} does not exist: give it a --plan")
         if plan is not None and plan not in PLANS:
             raise AdminError(f"unknown plan {plan!r}; plans: {', '.join(PLANS)}")
-        if monthly_quota is not None and monthly_quota < 0:
-            raise AdminError("--monthly-quota must be 0 or more")
+        if isinstance(monthly_quota, int) and not 0 <= monthly_quota < 10**15:
+            raise AdminError("--monthly-quota must be a whole number from 0 to 999999999999999")
         new = Account(
             id=account,
             plan=plan or (current.plan if current else ""),
-            monthly_quota=monthly_quota if monthly_quota is not None
-            else (current.monthly_quota if current else None),
-            overage=overage if overage is not None else (current.overage if current else None),
+            monthly_quota=_keep(monthly_quota, current.monthly_quota if current else None),
+            overage=_keep(overage, current.overage if current else None),
         )
         self._put_account(new)
         return new
@@ -98,3 +142,10 @@ class AdminBase(ABC):
         raw = self.create_key(info.account, name=info.name)
         self._delete_key(sha, info)
         return raw
+
+
+def _keep(value: object, current: object) -> object:
+    """A changed setting: None keeps the current one, ``DEFAULT`` clears it (the plan's)."""
+    if value is None:
+        return current
+    return None if value == DEFAULT else value

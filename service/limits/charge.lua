@@ -27,15 +27,30 @@ if prior then
   end
   return rec.r
 end
-local acct = redis.call('HMGET', KEYS[1], 'plan', 'monthly_quota', 'overage', 'active_codes')
+local acct = redis.call('HMGET', KEYS[1], 'plan', 'monthly_quota', 'overage', 'active_codes',
+                        'code_seq')
 local code = acct[1]
-local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-local active = tonumber(acct[4] or '0')
+local used = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 local plans = cjson.decode(ARGV[2])
-local p = code and plans[code]
-if not p then
-  return {'no_account', code or '', used, 0, active, -1}
+-- The account hash may be written by another application (README): a field this script could
+-- not use is refused by name ('bad_account', the field), never a script error (store.py's
+-- parse_account applies the same rules before a request gets here).
+if not code or code == '' then
+  return {'no_account', '', used, 0, 0, -1}
 end
+local p = plans[code]
+if not p then return {'bad_account', 'plan', used, 0, 0, -1} end
+if acct[2] and acct[2] ~= '' and not string.match(acct[2], '^%d+$') then
+  return {'bad_account', 'monthly_quota', used, 0, 0, -1}
+end
+if acct[3] and acct[3] ~= '' and acct[3] ~= '1' and acct[3] ~= '0' then
+  return {'bad_account', 'overage', used, 0, 0, -1}
+end
+for i, field in ipairs({'active_codes', 'code_seq'}) do
+  local v = acct[3 + i]
+  if v and not string.match(v, '^%-?%d+$') then return {'bad_account', field, used, 0, 0, -1} end
+end
+local active = tonumber(acct[4] or '0')
 local quota = tonumber(acct[2]) or p[1]
 local overage = p[2] == 1
 if acct[3] == '1' then overage = true elseif acct[3] == '0' then overage = false end

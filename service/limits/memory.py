@@ -21,7 +21,8 @@ from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
 from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
 from ..webhooks import events
 from ..webhooks.memory_hooks import MemoryHooks
-from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
+from .store import (Account, Caller, CodeRecord, KeyInfo, NewCode, RawRecords, Scan,
+                    code_record, parse_account)
 
 __all__ = ["MemoryStore"]
 
@@ -30,7 +31,8 @@ class MemoryStore(AdminBase):
     def __init__(self, *, enterprise_quota: int) -> None:
         self._lock = threading.Lock()
         self._enterprise_quota = enterprise_quota
-        self._accounts: dict[str, Account] = {}
+        # account id -> its fields as Redis would hold them (parse_account reads both alike)
+        self._accounts: dict[str, dict[str, str]] = {}
         self._keys: dict[str, KeyInfo] = {}
         self._usage: dict[tuple[str, str], int] = {}
         self._codes: dict[str, dict[str, str]] = {}
@@ -52,8 +54,10 @@ class MemoryStore(AdminBase):
     async def authenticate(self, raw_key: str) -> Caller | None:
         with self._lock:
             info = self._keys.get(hash_key(raw_key))
-            account = info and self._accounts.get(info.account)
-            return Caller(key=info, account=account) if info and account else None
+            if info is None:
+                return None
+            account = parse_account(info.account, self._account_row(info.account))
+            return Caller(key=info, account=account) if account else None
 
     async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
                      codes: Sequence[NewCode] = ()) -> ChargeResult:
@@ -64,7 +68,7 @@ class MemoryStore(AdminBase):
                 if prior[1] == "void":
                     return ChargeResult("void", "", 0, 0)
                 return prior[3]  # type: ignore[return-value]
-            acct = self._accounts.get(account)
+            acct = parse_account(account, self._account_row(account))  # BadRecord: refused
             used = self._usage.get((account, month), 0)
             active = self._active.get(account, 0)
             result = decide(acct.plan if acct else None, acct.monthly_quota if acct else None,
@@ -310,10 +314,31 @@ class MemoryStore(AdminBase):
                 break
             self._attempts.popitem(last=False)
 
+    def _account_row(self, account: str) -> dict[str, str]:
+        row = dict(self._accounts.get(account, {}))
+        if account in self._active:
+            row["active_codes"] = str(self._active[account])
+        return row
+
     # -- Admin ---------------------------------------------------------------------------
-    def get_account(self, account: str) -> Account | None:
+    def _account_fields(self, account: str) -> dict[str, str]:
         with self._lock:
-            return self._accounts.get(account)
+            return self._account_row(account)
+
+    def put_account_fields(self, account: str, fields: dict[str, str]) -> None:
+        """Write an account's fields as another application could write the Redis hash."""
+        with self._lock:
+            self._accounts.setdefault(account, {}).update(fields)
+
+    def _raw_records(self) -> RawRecords:
+        with self._lock:
+            listed: dict[str, dict[str, bytes]] = {}
+            for sha, info in self._keys.items():
+                listed.setdefault(info.account, {})[sha] = msgspec.json.encode(info)
+            return RawRecords(registered=set(self._accounts),
+                              accounts={a: self._account_row(a) for a in self._accounts},
+                              index={sha: msgspec.json.encode(i) for sha, i in self._keys.items()},
+                              listed=listed)
 
     def usage(self, account: str) -> int:
         with self._lock:
@@ -321,7 +346,10 @@ class MemoryStore(AdminBase):
 
     def _put_account(self, account: Account) -> None:
         with self._lock:
-            self._accounts[account.id] = account
+            self._accounts.setdefault(account.id, {}).update(
+                plan=account.plan,
+                monthly_quota="" if account.monthly_quota is None else str(account.monthly_quota),
+                overage="" if account.overage is None else ("1" if account.overage else "0"))
 
     def _put_key(self, sha: str, info: KeyInfo) -> None:
         with self._lock:

@@ -17,7 +17,7 @@ __all__ = ["ATTEMPT_TTL_S", "ChargeResult", "Status", "decide", "month_of", "sec
            "usage_ttl_s"]
 
 Status = Literal["ok", "quota", "bulk_disabled", "bulk_cap", "no_account", "dynamic_cap",
-                 "collision", "void"]
+                 "collision", "void", "bad_account"]
 ATTEMPT_TTL_S = 2 * 24 * 3600
 
 

@@ -45,7 +45,8 @@ from .redis_checks import durability_problems
 from .redis_conn import again, as_redis_error, async_client, sync_client
 from .shortid import code_key, slot_of
 from ..webhooks.queue import RedisHooks, event_keys
-from .store import Account, Caller, CodeRecord, KeyInfo, NewCode, Scan, code_record
+from .store import (ACCOUNT_FIELDS, Account, BadRecord, Caller, CodeRecord, KeyInfo, NewCode,
+                    RawRecords, Scan, code_record, parse_account, parse_key)
 
 __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
            "usage_key"]
@@ -84,12 +85,8 @@ def attempt_key(account: str, attempt: str) -> str:
 
 
 def _account_from(account: str, fields: list[Any]) -> Account | None:
-    plan, quota, overage = (f.decode() if isinstance(f, bytes) else f for f in fields)
-    if not plan:
-        return None
-    return Account(id=account, plan=plan,
-                   monthly_quota=int(quota) if quota not in (None, "") else None,
-                   overage=None if overage in (None, "") else overage == "1")
+    """``HMGET account_key ACCOUNT_FIELDS`` read by the one parser (store.parse_account)."""
+    return parse_account(account, dict(zip(ACCOUNT_FIELDS, fields)))
 
 
 class RedisStore:
@@ -144,9 +141,9 @@ class RedisStore:
         blob = await self._safe(lambda: self._redis.get(f"qs:apikey:{hash_key(raw_key)}"))
         if blob is None:
             return None
-        info = _key_info.decode(blob)
-        fields = await self._safe(lambda: self._redis.hmget(account_key(info.account), "plan",
-                                                       "monthly_quota", "overage"))
+        info = parse_key(hash_key(raw_key), blob)
+        fields = await self._safe(lambda: self._redis.hmget(account_key(info.account),
+                                                            *ACCOUNT_FIELDS))
         account = _account_from(info.account, fields)
         return Caller(key=info, account=account) if account else None
 
@@ -163,6 +160,10 @@ class RedisStore:
         # idempotent per attempt id: a re-sent charge returns the first answer
         raw = await self._safe(lambda: self._charge(keys=keys, args=args))
         status, plan, used, quota, active, max_active = raw
+        if status == b"bad_account":  # changed since authenticate() read it: name the field
+            _account_from(account, await again(lambda: self._redis.hmget(
+                account_key(account), *ACCOUNT_FIELDS)))
+            raise BadRecord("account", account, plan.decode(), None, "a usable value")
         return ChargeResult(status.decode(), plan.decode(), int(used), int(quota), int(active),
                             int(max_active))
 
@@ -354,9 +355,23 @@ class RedisAdmin(AdminBase):
     def __init__(self, url: str, *, cluster: bool = False) -> None:
         self._redis = sync_client(url, cluster=cluster)
 
-    def get_account(self, account: str) -> Account | None:
-        return _account_from(account, self._redis.hmget(account_key(account), "plan",
-                                                         "monthly_quota", "overage"))
+    def _account_fields(self, account: str) -> dict[str, str]:
+        return {k.decode(): v.decode("utf-8", "replace")
+                for k, v in self._redis.hgetall(account_key(account)).items()}
+
+    def _raw_records(self) -> RawRecords:
+        registered = {a.decode() for a in self._redis.smembers("qs:accounts")}
+        found = set(registered)
+        for key in self._redis.scan_iter(match="qs:{*}:account", count=1000):
+            name = key.decode()
+            found.add(name[name.index("{") + 1:name.rindex("}")])
+        accounts = {a: f for a in found if (f := self._account_fields(a))}
+        index = {k.decode().removeprefix("qs:apikey:"): v
+                 for k in self._redis.scan_iter(match="qs:apikey:*", count=1000)
+                 if (v := self._redis.get(k)) is not None}
+        listed = {a: {k.decode(): v for k, v in keys.items()}
+                  for a in found if (keys := self._redis.hgetall(f"qs:{{{a}}}:keys"))}
+        return RawRecords(registered=registered, accounts=accounts, index=index, listed=listed)
 
     def usage(self, account: str) -> int:
         return int(self._redis.get(usage_key(account)) or 0)

@@ -6,15 +6,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import msgspec
 
+from .keys import ACCOUNT_RE
+from .plans import PLANS
 from .quota import ChargeResult
 
-__all__ = ["Account", "Admin", "AdminError", "Caller", "CodeRecord", "KeyInfo", "NewCode", "Scan",
-           "Store", "code_record"]
+__all__ = ["ACCOUNT_FIELDS", "Account", "Admin", "AdminError", "BadRecord", "Caller",
+           "CodeRecord", "KeyInfo", "NewCode", "RawRecords", "Scan", "Store", "account_problems",
+           "code_record", "parse_account", "parse_key"]
 
 
 class Account(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,6 +34,110 @@ class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
     name: str = ""
     created_at: str = ""
     plan: str = ""  # a key's own plan, at most its account's ("": the account's)
+
+
+class BadRecord(ValueError):
+    """A stored account or key record the service cannot use: written by another application
+    (the README's key schema invites the gateway's to), or by hand. Requests for that account
+    are refused with a message naming the field (errors.py); ``qrstudio accounts check`` lists
+    every such problem."""
+
+    def __init__(self, kind: str, ident: str, field: str, value: str | None,
+                 expected: str) -> None:
+        self.kind, self.ident, self.field, self.value = kind, ident, field, value
+        self.found = "missing" if value is None else f"{value[:40]!r}"
+        self.expected = expected
+        super().__init__(f"{kind} {ident!r}: {field} is {self.found}; expected {expected}")
+
+    def public(self) -> str:
+        """The client's message: which field of its own record, and who can fix it."""
+        whose = "account" if self.kind == "account" else "API key"
+        return (f"This {whose}'s record cannot be used: {self.field} is {self.found} "
+                f"(expected {self.expected}). Nothing was charged; the service's operator must "
+                "correct it ('qrstudio accounts check' lists every such record).")
+
+
+# What the account hash may hold, and what each field must look like. The plan is required
+# (unless the hash is empty: no account); the rest may be absent.
+_INT = re.compile(r"[0-9]{1,15}")  # exact in Lua's doubles too
+_SIGNED = re.compile(r"-?[0-9]{1,15}")
+ACCOUNT_FIELDS = ("plan", "monthly_quota", "overage", "active_codes", "code_seq")
+_EXPECTED = {
+    "plan": "one of " + ", ".join(PLANS),
+    "monthly_quota": "a whole number of 0 or more, or empty for the plan's quota",
+    "overage": "'1', '0', or empty for the plan's rule",
+    "active_codes": "a whole number (kept by the service's scripts)",
+    "code_seq": "a whole number (kept by the service's scripts)",
+}
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def account_problems(account: str,
+                     fields: Mapping[str, str | bytes | None]) -> list[BadRecord]:
+    """Every field of an account hash the service could not use (empty: the record is fine,
+    or there is no record)."""
+    got = {k: _text(fields.get(k)) for k in ACCOUNT_FIELDS}
+    problems: list[BadRecord] = []
+
+    def bad(field: str) -> None:
+        problems.append(BadRecord("account", account, field, got[field], _EXPECTED[field]))
+
+    if not got["plan"]:
+        if any(v not in (None, "") for v in got.values()):
+            bad("plan")
+    elif got["plan"] not in PLANS:
+        bad("plan")
+    if got["monthly_quota"] not in (None, "") and not _INT.fullmatch(got["monthly_quota"] or ""):
+        bad("monthly_quota")
+    if got["overage"] not in (None, "", "1", "0"):
+        bad("overage")
+    for field in ("active_codes", "code_seq"):
+        if got[field] is not None and not _SIGNED.fullmatch(got[field] or ""):
+            bad(field)
+    return problems
+
+
+def parse_account(account: str, fields: Mapping[str, str | bytes | None]) -> Account | None:
+    """The one reading of an account hash (both stores): None when there is no account,
+    ``BadRecord`` (the first problem) when a field is unusable."""
+    problems = account_problems(account, fields)
+    if problems:
+        raise problems[0]
+    plan, quota, overage = (_text(fields.get(k)) for k in ACCOUNT_FIELDS[:3])
+    if not plan:
+        return None
+    return Account(id=account, plan=plan,
+                   monthly_quota=int(quota) if quota else None,
+                   overage=None if not overage else overage == "1")
+
+
+_key_info = msgspec.json.Decoder(KeyInfo)
+
+
+def parse_key(sha: str, blob: bytes) -> KeyInfo:
+    """A key record (``qs:apikey:*`` and the account's ``keys`` hash), or ``BadRecord``."""
+    ident = f"sha256 {sha[:12]}"
+    try:
+        info = _key_info.decode(blob)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadRecord("key", ident, "JSON", _text(blob[:40]),
+                        f"JSON {{account, prefix, name, created_at}} ({exc})") from None
+    if not ACCOUNT_RE.fullmatch(info.account):
+        raise BadRecord("key", ident, "account", info.account,
+                        "1-64 characters of A-Z a-z 0-9 . _ -")
+    return info
+
+
+class RawRecords(msgspec.Struct, kw_only=True):
+    """Every account and key record as stored, for ``qrstudio accounts check``."""
+
+    registered: set[str]  # qs:accounts
+    accounts: dict[str, dict[str, str]]  # every account hash found, by id
+    index: dict[str, bytes]  # qs:apikey:<sha> -> blob
+    listed: dict[str, dict[str, bytes]]  # account -> its keys hash (sha -> blob)
 
 
 class Caller(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,6 +254,10 @@ class Admin(Protocol):
                     monthly_quota: int | None = None, overage: bool | None = None) -> Account: ...
 
     def get_account(self, account: str) -> Account | None: ...
+
+    def list_accounts(self) -> list[tuple[str, Account | BadRecord | None]]: ...
+
+    def check_records(self) -> list[str]: ...
 
     def create_key(self, account: str, *, plan: str | None = None, name: str = "") -> str: ...
 
