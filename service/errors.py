@@ -22,7 +22,7 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 __all__ = [
     "BodyTimeout", "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "Conflict", "FieldError", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
+    "AbortedStreamFilter", "Conflict", "FieldError", "FieldErrors", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
     "exception_handlers",
 ]
 
@@ -90,6 +90,17 @@ class FieldError(MalformedBody):
 
     def body(self) -> Any:
         return {self.field: [str(self)]}
+
+
+class FieldErrors(MalformedBody):
+    """A 400 listing every failing field, each with its messages (the product's shape)."""
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{f}: {' '.join(m)}" for f, m in problems.items()))
+        self.problems = problems
+
+    def body(self) -> Any:
+        return self.problems
 
 
 class PlanForbidden(QRStudioError):

@@ -17,7 +17,9 @@ from .assets.decode import KINDS
 from .assets.loader import Uploads
 from .batch import give_back_later, settle_or_retry
 from .bulk import asset_hashes, charge, check_replay_assets, refuse
-from .errors import FieldError, MalformedBody, PlanForbidden, Unavailable
+from .errors import FieldError, FieldErrors, MalformedBody, PlanForbidden, Unavailable
+from .fields import FieldProblems, check_fields
+from .fields import read_item as read_fields
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
@@ -25,7 +27,7 @@ from .limits.quota import ChargeResult, month_of
 from .limits.store import Caller
 from .render.job import RenderResult
 from .requestid import new_ulid
-from .schema import GenerateRequest, item_decoder
+from .schema import GenerateRequest
 from .services import Services
 from .preflight import unreadable
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
@@ -40,11 +42,12 @@ FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def decode_item(body: bytes) -> GenerateRequest:
+    """A JSON item; every failing field answers at once (fields.py)."""
     try:
         body.decode("utf-8")
-        return item_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise FieldError.from_validation(exc) from None
+        return read_fields(body)
+    except FieldProblems as exc:
+        raise FieldErrors(exc.problems) from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
@@ -64,14 +67,10 @@ async def read_item(request: Request[Any, Any, Any],
             if not isinstance(value, str):
                 raise FieldError(name, "Expected a text field.")
             fields[name] = value
-        payload = fields.pop("payload", None)
-        try:
-            item = msgspec.convert(fields, GenerateRequest, strict=False)
-        except msgspec.ValidationError as exc:
-            raise FieldError.from_validation(exc) from None
-        if payload is not None:
-            item = msgspec.structs.replace(item, payload=msgspec.Raw(payload.encode()))
-        return item, uploads
+        try:  # form fields are strings: read as the product reads them (payload: JSON text)
+            return check_fields(fields), uploads
+        except FieldProblems as exc:
+            raise FieldErrors(exc.problems) from None
     return decode_item(await read_body(request, svc.settings.max_body_bytes,
                                        svc.settings.body_timeout_s)), uploads
 

@@ -25,7 +25,8 @@ from .render.encode import CapacityError, plan_version, symbol_size
 from .render.eyes import EYE_DEFAULTS
 from .render.job import RenderJob, Style
 from .render.layout import LayoutError, frame_box, pixels_for, plan_layout
-from .schema import DynamicPayload, GenerateRequest, field_message, item_decoder
+from .fields import FieldProblems, read_item
+from .schema import DynamicPayload, GenerateRequest
 
 __all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_item",
            "normalize_destination", "with_short_id",
@@ -296,11 +297,9 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
 def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
                   ctx: ItemContext | None = None) -> ValidItem:
     try:
-        item = item_decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        message = field_message(exc)
-        field = message.split(":", 1)[0].split(".")[0] if ": " in message else "non_field_errors"
-        raise InvalidItem(message, field if field.isidentifier() else "non_field_errors") from None
+        item = read_item(raw)  # every field's problems; the item's message is the first
+    except FieldProblems as exc:
+        raise InvalidItem(str(exc), next(iter(exc.problems))) from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise InvalidItem(f"Malformed item: {exc}") from None
     return check_decoded(item, plan, ctx)

@@ -73,8 +73,8 @@ def test_every_error_class_and_nothing_charged(server) -> None:
          {"color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]}),
         ({"data": "a"}, 400, {"size_inches": ["This field is required."]}),
         ({"data": "a", "size_inches": "x"}, 400,
-         {"size_inches": ["Expected `float`, got `str`"]}),
-        ({"size_inches": 1}, 400, {"data": ["data is required for data_type 'url'"]}),
+         {"size_inches": ["A valid number is required."]}),
+        ({"size_inches": 1}, 400, {"data": ["This field is required."]}),
         ({"data": "a", "size_inches": 4}, 403,
          {"detail": "Plan 'free' allows up to 3\". Upgrade for larger sizes."}),
         ({"data": "a", "size_inches": 1, "dpi": 600}, 403,
@@ -138,3 +138,66 @@ def test_usage_follows_renders_failures_and_refunds(server) -> None:
     assert now["remaining"] == now["credits_remaining"] == 4995
     assert now["active_dynamic_qrs"] == 1
     assert httpx.get(server.url + "/api/v1/usage/").status_code == 401
+
+
+def test_every_failing_field_in_the_products_words(server) -> None:
+    """Issue 17.1: all failing fields at once, each a list of messages naming the limit."""
+    _, key = server.account("pro")
+    r = gen(server, key, {"data": "https://x.com", "size_inches": 16, "color": "rouge"})
+    assert r.status_code == 400
+    assert r.json() == {
+        "size_inches": ["Ensure this value is less than or equal to 15."],
+        "color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]}
+    r = gen(server, key, {"data_type": "wifi", "size_inches": 0.1, "dpi": 50, "quiet_zone": 2.5,
+                          "pattern": "zigzag", "background": "nope", "frame_label": "x" * 41,
+                          "eye_outer_frame": "maybe"})
+    assert r.status_code == 400
+    assert r.json() == {
+        "payload": ["This field is required."],
+        "size_inches": ["Ensure this value is greater than or equal to 0.5."],
+        "dpi": ["Ensure this value is greater than or equal to 72."],
+        "quiet_zone": ["A valid integer is required."],
+        "background": ["Invalid color 'nope'. Use 'black', 'white', or hex like #RRGGBB."],
+        "pattern": ['"zigzag" is not a valid choice.'],
+        "eye_outer_frame": ["Must be a valid boolean."],
+        "frame_label": ["Ensure this field has no more than 40 characters."]}
+    r = gen(server, key, {"data_type": "geo", "size_inches": 1,
+                          "payload": {"lat": 91, "lng": "east"}})
+    assert r.json() == {"payload": ["lat: Ensure this value is less than or equal to 90.",
+                                    "lng: A valid number is required."]}
+    r = gen(server, key, {"data_type": "vcard"})
+    assert r.json() == {"payload": ["This field is required."],
+                        "size_inches": ["This field is required."]}
+
+
+def test_numbers_and_booleans_as_strings_or_whole_floats(server) -> None:
+    """Issue 17.2: accepted as the product's serializers accept them; anything else is a
+    400 on that field."""
+    _, key = server.account("pro")
+    data = "https://example.com/lenient"
+    for extra, size, dpi in [({"size_inches": "3"}, 3, 300), ({"size_inches": 1, "dpi": "300"}, 1, 300),
+                             ({"size_inches": 1, "dpi": 150.0}, 1, 150),
+                             ({"size_inches": "1.5", "dpi": "200.0"}, 1.5, 200),
+                             ({"size_inches": 1, "eye_outer_frame": "true",
+                               "logo_clear_zone": "false"}, 1, 300),
+                             ({"size_inches": 1, "eye_outer_frame": "yes"}, 1, 300)]:
+        r = gen(server, key, {"data": data, **extra})
+        assert r.status_code == 200, (extra, r.text)
+        check_image("png", r.content, data, size, dpi)
+    r = gen(server, key, {"data_type": "geo", "size_inches": 1,
+                          "payload": {"lat": "45.5", "lng": "-73.25"}})
+    assert r.status_code == 200, r.text
+    check_image("png", r.content, "geo:45.5,-73.25", 1, 300)
+    refused = {"3abc": "A valid number is required.", "": "A valid number is required.",
+               "1e999": "A valid number is required.", "NaN": "A valid number is required.",
+               "inf": "A valid number is required.", True: "A valid number is required."}
+    for value, message in refused.items():
+        r = gen(server, key, {"data": data, "size_inches": value})
+        assert r.status_code == 400 and r.json() == {"size_inches": [message]}, (value, r.text)
+    for value in ("300.5", 300.5, "3e2", "", True):
+        r = gen(server, key, {"data": data, "size_inches": 1, "dpi": value})
+        assert r.json() == {"dpi": ["A valid integer is required."]}, value
+    for value in ("maybe", 2, "", None):
+        r = gen(server, key, {"data": data, "size_inches": 1, "eye_outer_frame": value})
+        expected = "This field may not be null." if value is None else "Must be a valid boolean."
+        assert r.json() == {"eye_outer_frame": [expected]}, value
