@@ -66,7 +66,7 @@ def agent_family(ua: str) -> str:
 
 def _scan(request: Request[Any, Any, Any]) -> Scan:
     now = datetime.now(timezone.utc)
-    at = now.isoformat(timespec="seconds")
+    at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     agent = agent_family(request.headers.get("user-agent", ""))
     referer = request.headers.get("referer", "")
     try:
@@ -80,10 +80,14 @@ def _scan(request: Request[Any, Any, Any]) -> Scan:
 
 async def redirect(request: Request[Any, Any, Any], short_id: str,
                    svc: Services) -> Response[Any]:
+    """GET, and HEAD (link checkers, crawlers): the same answer, but HEAD counts no scan."""
     headers = {"Cache-Control": "no-store"}
     if not SHORT_ID_RE.fullmatch(short_id):
         return Response(content={"detail": "Not found."}, status_code=404, headers=headers)
-    state, destination = await svc.store.resolve(short_id, _scan(request))
+    if request.method == "HEAD":
+        state, destination = await svc.store.peek(short_id)
+    else:
+        state, destination = await svc.store.resolve(short_id, _scan(request))
     if state == "ok":
         return Response(content=b"", status_code=302,
                         headers={**headers, "Location": destination})
@@ -98,10 +102,24 @@ def code_object(code: CodeRecord, base: str) -> dict[str, Any]:
     return {"id": code.id, "short_id": code.short_id, "name": code.name,
             "destination_url": code.destination_url, "variants": [],
             "is_active": code.is_active, "scan_count": code.scan_count,
-            "last_scanned_at": code.last_scanned_at,
+            "last_scanned_at": utc_z(code.last_scanned_at),
             "destination_changes_count": code.destination_changes_count,
-            "public_url": public_url(base, code.short_id), "created_at": code.created_at,
-            "updated_at": code.updated_at}
+            "public_url": public_url(base, code.short_id), "created_at": utc_z(code.created_at),
+            "updated_at": utc_z(code.updated_at)}
+
+
+def _recent(entry: str) -> dict[str, Any]:
+    scan: dict[str, Any] = msgspec.json.decode(entry)
+    scan["at"] = utc_z(scan.get("at"))
+    return scan
+
+
+def utc_z(stamp: str | None) -> str | None:
+    """A stored UTC timestamp as the product writes them: ``...T12:00:00Z``. (Records written
+    before this carry ``+00:00``; they are shown the same way.)"""
+    if stamp and stamp.endswith("+00:00"):
+        return stamp[:-6] + "Z"
+    return stamp
 
 
 async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
@@ -143,7 +161,10 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
     page_size = min(_int_param(request, "page_size", 25), 100)
     count, codes = await svc.store.list_codes(caller.account.id, (page - 1) * page_size,
                                               page_size)
-    base = str(request.base_url).rstrip("/") + request.url.path
+    if page > 1 and (page - 1) * page_size >= count:  # the product's paginator: 404
+        raise NotFound("Invalid page.")
+    # Litestar strips the trailing slash from the path; the product's links keep it
+    base = str(request.base_url).rstrip("/") + request.url.path.rstrip("/") + "/"
 
     def link(p: int) -> str | None:
         if p < 1 or (p - 1) * page_size >= count:
@@ -253,11 +274,11 @@ async def analytics(request: Request[Any, Any, Any], svc: Services,
     free = caller.account.plan == "free"
     return {
         "short_id": code.short_id, "total": code.scan_count,
-        "last_scanned_at": code.last_scanned_at,
+        "last_scanned_at": utc_z(code.last_scanned_at),
         "by_day": dict(sorted(code.days.items())),
         "by_user_agent": dict(sorted(code.agents.items(), key=lambda kv: -kv[1])),
         "by_referrer": dict(sorted(code.referrers.items(), key=lambda kv: -kv[1])),
-        "recent": [msgspec.json.decode(e) for e in code.recent],
+        "recent": [_recent(e) for e in code.recent],
         "monthly_scan_cap": FREE_MONTHLY_SCANS if free else None,
         "months_over_cap": sorted(m for m, n in code.months.items()
                                   if free and n > FREE_MONTHLY_SCANS),

@@ -15,7 +15,7 @@ from msgspec import Meta
 __all__ = [
     "BulkRequest", "DataType", "DetailBody", "DynamicPayload", "EmailPayload", "EpcPayload",
     "EventPayload", "GenerateRequest", "GeoPayload", "ItemErrorsBody", "ItemsErrorBody",
-    "Manifest", "ManifestDynamic", "ManifestItem", "PAYLOADS", "PhonePayload", "SmsPayload",
+    "Manifest", "ManifestDynamic", "UNLIMITED", "UsageBody", "ManifestItem", "PAYLOADS", "PhonePayload", "SmsPayload",
     "VCardPayload", "WifiPayload", "bulk_decoder", "field_message", "item_decoder",
 ]
 
@@ -192,6 +192,29 @@ class Manifest(msgspec.Struct):
     count: int
     plan: str
     items: list[ManifestItem]
+
+
+UNLIMITED = 2_147_483_647  # a cap the plan does not have, as an integer (int32's maximum)
+
+
+class UsageBody(msgspec.Struct, kw_only=True):
+    """GET /api/v1/usage/ (CONTRACT section 5). Every count is an integer; where the plan has
+    no cap (enterprise's active dynamic QRs) it is ``UNLIMITED``."""
+
+    key_prefix: str
+    plan: str
+    monthly_quota: int
+    used_this_month: int
+    remaining: int
+    max_size_inches: int | float
+    max_dpi: int
+    allow_custom_logo: bool
+    max_active_dynamic_qrs: int
+    max_bulk_items: int
+    active_dynamic_qrs: int
+    credits_remaining: int  # the credit-pack balance: we sell none, so 0
+    overage: bool  # [ext] whether renders past monthly_quota are allowed (and billed)
+    limits_note: str  # [ext] what the numbers mean for this plan, in words
 
 
 class DetailBody(msgspec.Struct):

@@ -27,7 +27,7 @@ from .limits.quota import ChargeResult, month_of
 from .limits.store import Caller
 from .render.job import RenderResult
 from .requestid import new_ulid
-from .schema import GenerateRequest
+from .schema import UNLIMITED, GenerateRequest, UsageBody
 from .services import Services
 from .preflight import unreadable
 from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
@@ -212,20 +212,29 @@ def _response(valid: ValidItem, image: RenderResult, ctx: ItemContext, record: _
     return Response(content=image.data, media_type=_MEDIA[valid.job.format], headers=headers)
 
 
-async def usage(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def usage(request: Request[Any, Any, Any], svc: Services) -> UsageBody:
     caller: Caller = await authenticate(request, svc.store)
     account = caller.account
     plan = PLANS[account.plan]
     default = (svc.settings.enterprise_monthly_quota if plan.code == "enterprise"
                else plan.monthly_quota)
     quota = account.monthly_quota if account.monthly_quota is not None else default
+    overage = plan.overage if account.overage is None else account.overage
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
-    remaining = max(0, quota - used)
-    return {"key_prefix": caller.key.prefix, "plan": plan.code, "monthly_quota": quota,
-            "used_this_month": used, "remaining": remaining,
-            "max_size_inches": plan.max_size_inches, "max_dpi": plan.max_dpi,
-            "allow_custom_logo": plan.allow_custom_logo,
-            "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
-            "max_bulk_items": plan.max_bulk_items, "active_dynamic_qrs": active,
-            "credits_remaining": remaining}
+    cap = UNLIMITED if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs
+    note = (f"{quota} renders a month"
+            + (" (this account's own quota)" if account.monthly_quota is not None
+               else " (the plan's)" if plan.code != "enterprise" else
+               " (the enterprise default; the product calls enterprise unlimited)")
+            + ("; renders past it are allowed and billed as overage" if overage
+               else "; past it renders are refused (429) until the 1st, 00:00 UTC")
+            + (f"; {UNLIMITED} means no cap" if cap == UNLIMITED else "") + ".")
+    return UsageBody(
+        key_prefix=caller.key.prefix, plan=plan.code, monthly_quota=quota,
+        used_this_month=used, remaining=max(0, quota - used),
+        max_size_inches=int(plan.max_size_inches) if float(plan.max_size_inches).is_integer()
+        else plan.max_size_inches, max_dpi=plan.max_dpi,
+        allow_custom_logo=plan.allow_custom_logo, max_active_dynamic_qrs=cap,
+        max_bulk_items=plan.max_bulk_items, active_dynamic_qrs=active, credits_remaining=0,
+        overage=overage, limits_note=note)

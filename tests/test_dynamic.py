@@ -343,3 +343,54 @@ def test_page_parameters_out_of_range_are_400(server) -> None:
     for query in ("page=%C2%B2", "page=99999999999999999999", "page_size=-1", "page=abc"):
         r = api(server, key, "GET", f"?{query}")
         assert r.status_code == 400, query
+
+
+def test_head_answers_like_get_without_counting_a_scan(server) -> None:
+    """Issue 17.5: link checkers and crawlers send HEAD (it was a 405)."""
+    _, key = server.account("starter")
+    short_id = api(server, key, "POST", "", json={"name": "h",
+                                                  "destination_url": "https://a.co/x"}).json()[
+        "short_id"]
+    for _ in range(2):
+        r = httpx.head(f"{server.url}/q/{short_id}/")
+        assert r.status_code == 302 and r.headers["Location"] == "https://a.co/x"
+        assert r.headers["Cache-Control"] == "no-store" and r.content == b""
+    assert api(server, key, "GET", f"{short_id}/").json()["scan_count"] == 0
+    assert api(server, key, "PATCH", f"{short_id}/", json={"is_active": False}).status_code == 200
+    paused = httpx.head(f"{server.url}/q/{short_id}/")
+    assert paused.status_code == 200 and paused.headers["Cache-Control"] == "no-store"
+    assert paused.headers["Content-Type"].startswith("text/html")
+    page = follow(server, short_id)  # what a scanner gets: the small "paused" page, not stored
+    assert page.status_code == 200 and "This QR code is paused" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    assert httpx.head(f"{server.url}/q/AAAAAAAA/").status_code == 404
+    stats = api(server, key, "GET", f"{short_id}/analytics/").json()
+    assert stats["total"] == 1  # the GET only
+
+
+def test_timestamps_links_and_a_page_past_the_end_as_the_product(server) -> None:
+    """Issue 17.6: timestamps end in Z; next/previous keep the trailing slash; a page past the
+    end is the product's 404."""
+    _, key = server.account("pro")
+    made = [api(server, key, "POST", "", json={"name": f"t{i}",
+                                               "destination_url": f"https://e.co/{i}"}).json()
+            for i in range(3)]
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    import re
+
+    assert re.fullmatch(stamp, made[0]["created_at"]) and re.fullmatch(stamp, made[0]["updated_at"])
+    short_id = made[0]["short_id"]
+    follow(server, short_id)
+    got = api(server, key, "GET", f"{short_id}/").json()
+    assert re.fullmatch(stamp, got["last_scanned_at"]), got
+    stats = api(server, key, "GET", f"{short_id}/analytics/").json()
+    assert re.fullmatch(stamp, stats["last_scanned_at"])
+    assert re.fullmatch(stamp, stats["recent"][0]["at"])
+    page = api(server, key, "GET", "?page=2&page_size=1").json()
+    assert page["next"] == f"{server.url}/api/v1/dynamic/?page=3&page_size=1"
+    assert page["previous"] == f"{server.url}/api/v1/dynamic/?page=1&page_size=1"
+    past = api(server, key, "GET", "?page=4&page_size=1")
+    assert past.status_code == 404 and past.json() == {"detail": "Invalid page."}
+    _, empty = server.account("pro")
+    first = api(server, empty, "GET", "")
+    assert first.status_code == 200 and first.json()["count"] == 0

@@ -113,7 +113,9 @@ def test_usage_follows_renders_failures_and_refunds(server) -> None:
     assert first == {"key_prefix": key[:12], "plan": "pro", "monthly_quota": 5000,
                      "used_this_month": 0, "remaining": 5000, "max_size_inches": 15,
                      "max_dpi": 600, "allow_custom_logo": True, "max_active_dynamic_qrs": 200,
-                     "max_bulk_items": 1000, "active_dynamic_qrs": 0, "credits_remaining": 5000}
+                     "max_bulk_items": 1000, "active_dynamic_qrs": 0, "credits_remaining": 0,
+                     "overage": True, "limits_note": "5000 renders a month (the plan's); renders "
+                     "past it are allowed and billed as overage."}
     ok = gen(server, key, {"data": "u", "size_inches": 1})
     check_image("png", ok.content, "u", 1, 300)
     assert gen(server, key, {"data": "u", "size_inches": 99}).status_code == 400
@@ -135,7 +137,7 @@ def test_usage_follows_renders_failures_and_refunds(server) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.05)
     now = usage()
-    assert now["remaining"] == now["credits_remaining"] == 4995
+    assert now["remaining"] == 4995 and now["credits_remaining"] == 0  # no credit pack (17.3)
     assert now["active_dynamic_qrs"] == 1
     assert httpx.get(server.url + "/api/v1/usage/").status_code == 401
 
@@ -201,3 +203,22 @@ def test_numbers_and_booleans_as_strings_or_whole_floats(server) -> None:
         r = gen(server, key, {"data": data, "size_inches": 1, "eye_outer_frame": value})
         expected = "This field may not be null." if value is None else "Must be a valid boolean."
         assert r.json() == {"eye_outer_frame": [expected]}, value
+
+
+def test_usage_of_enterprise_says_what_unlimited_means(server) -> None:
+    """Issue 17.3 and 17.4: credits_remaining is the credit-pack balance (none: 0), not a copy
+    of remaining; every count is an integer, an uncapped one 2147483647."""
+    _, key = server.account("enterprise")
+    body = httpx.get(server.url + "/api/v1/usage/", headers={"X-Api-Key": key}).json()
+    assert body["monthly_quota"] == 1_000_000 and body["remaining"] == 1_000_000
+    assert body["credits_remaining"] == 0 and body["overage"] is False
+    assert body["max_active_dynamic_qrs"] == 2_147_483_647
+    assert all(isinstance(body[k], int) for k in (
+        "monthly_quota", "used_this_month", "remaining", "max_size_inches", "max_dpi",
+        "max_active_dynamic_qrs", "max_bulk_items", "active_dynamic_qrs", "credits_remaining"))
+    assert "enterprise default" in body["limits_note"] and "2147483647 means no cap" in \
+        body["limits_note"] and "refused (429)" in body["limits_note"]
+    account, key = server.account("enterprise", monthly_quota=42, overage=True)
+    body = httpx.get(server.url + "/api/v1/usage/", headers={"X-Api-Key": key}).json()
+    assert (body["monthly_quota"], body["overage"]) == (42, True)
+    assert "this account's own quota" in body["limits_note"]

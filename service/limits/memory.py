@@ -182,6 +182,13 @@ class MemoryStore(AdminBase):
                                events.scan_created(code, scan), if_wanted=True)
             return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
 
+    async def peek(self, short_id: str) -> tuple[str, str]:
+        with self._lock:
+            code = self._codes.get(short_id)
+            if code is None:
+                return "missing", ""
+            return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
+
     async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
         with self._lock:
             now = time.monotonic()

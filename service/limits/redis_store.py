@@ -216,6 +216,13 @@ class RedisStore:
         state, destination = await self._once(lambda: self._scan(keys=keys, args=args))
         return state.decode(), destination.decode()
 
+    async def peek(self, short_id: str) -> tuple[str, str]:
+        destination, active = await self._redis.hmget(code_key(short_id), "destination_url",
+                                                      "is_active")
+        if destination is None:
+            return "missing", ""
+        return ("ok" if active == b"1" else "paused"), destination.decode()
+
     async def _read_codes(self, short_ids: list[str]) -> list[CodeRecord | None]:
         async def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)

@@ -223,6 +223,11 @@ class Store(Protocol):
 
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]: ...
 
+    async def peek(self, short_id: str) -> tuple[str, str]:
+        """What ``resolve`` would answer ("ok", "paused", "missing"; the destination), without
+        counting a scan (HEAD)."""
+        ...
+
     async def list_codes(self, account: str, offset: int,
                          limit: int) -> tuple[int, list[CodeRecord]]: ...
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, delete, get, head, patch, post
 
 from .. import dynamic
 
@@ -16,6 +16,12 @@ def _sid(request: Request[Any, Any, Any]) -> str:
 @get("/q/{short_id:str}/", summary="Public redirect of a dynamic QR code (no auth)",
      include_in_schema=False)
 async def redirect(request: Request[Any, Any, Any]) -> Response[Any]:
+    return await dynamic.redirect(request, _sid(request), request.app.state.services)
+
+
+@head("/q/{short_id:str}/", summary="HEAD of the public redirect: the same answer, no scan "
+      "counted", include_in_schema=False)
+async def redirect_head(request: Request[Any, Any, Any]) -> Response[None]:
     return await dynamic.redirect(request, _sid(request), request.app.state.services)
 
 
@@ -49,5 +55,5 @@ async def analytics(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await dynamic.analytics(request, request.app.state.services, _sid(request))
 
 
-DYNAMIC_ROUTES = [redirect, list_codes, create_code, get_code, update_code, delete_code,
+DYNAMIC_ROUTES = [redirect, redirect_head, list_codes, create_code, get_code, update_code, delete_code,
                   analytics]

@@ -5,6 +5,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from .. import dryrun, single
+from ..schema import UsageBody
 
 __all__ = ["SINGLE_ROUTES"]
 
@@ -16,7 +17,7 @@ async def generate(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @get("/api/v1/usage/", summary="The account's plan, limits and usage this month")
-async def usage(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def usage(request: Request[Any, Any, Any]) -> UsageBody:
     return await single.usage(request, request.app.state.services)
 
 
