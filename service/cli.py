@@ -1,95 +1,315 @@
-"""The ``qrstudio`` command: run the service, manage accounts and keys.
+"""The qrstudio command: run the service, manage accounts and API keys.
 
-    qrstudio serve [--host H] [--port P] [--workers N]
-    qrstudio accounts set ACCOUNT --plan P [--monthly-quota N] [--overage on|off]
-    qrstudio keys create --account A [--plan P] [--name N]
-    qrstudio keys list | revoke KEY_OR_PREFIX | rotate KEY_OR_PREFIX
+Accounts and keys live in Redis (QRSTUDIO_REDIS_URL). Without it, 'serve' runs the embedded
+store (state lost at exit) and prints one demo key per plan once it is listening.
 
-Accounts and keys live in Redis (QRSTUDIO_REDIS_URL). Without it, ``serve`` runs the embedded
-store and provisions one demo key per plan, printed at startup.
+Every failure is one line on stderr saying what is wrong and what to do, with exit code 2
+(1 for 'accounts check' finding problems).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import re
+import socket
 import sys
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
 
 from .limits.plans import PLANS
-from .limits.store import Admin, AdminError, BadRecord
-from .settings import Settings, SettingsError, load_settings
+from .limits.store import Account, Admin, AdminError, BadRecord
+from .settings import Settings, SettingsError, _env_name, load_settings
 
 __all__ = ["main"]
 
+_PLANS = ", ".join(PLANS)
+_START_REDIS = ("redis-server --appendonly yes --maxmemory-policy noeviction --port 6380 "
+                "--daemonize yes")
+
+
+class CliError(Exception):
+    """One line for the operator: what is wrong and what to do."""
+
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qrstudio", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    fmt = argparse.HelpFormatter
+    p = argparse.ArgumentParser(prog="qrstudio", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1], formatter_class=fmt)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the service under uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = sub.add_parser("serve", formatter_class=fmt, help="run the service",
+                           description="Run the service under uvicorn. With QRSTUDIO_REDIS_URL "
+                           "it checks that Redis answers and is durable (AOF, noeviction) "
+                           "before listening; without it, the embedded store.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes (Redis mode only; each has its own render pool; "
+                       "default: %(default)s)")
 
-    accounts = sub.add_parser("accounts", help="create or change accounts").add_subparsers(
-        dest="action", required=True)
-    aset = accounts.add_parser("set", help="create or change an account")
-    aset.add_argument("account")
-    aset.add_argument("--plan", choices=list(PLANS))
-    aset.add_argument("--monthly-quota", type=int)
-    aset.add_argument("--overage", choices=["on", "off"])
-    accounts.add_parser("list", help="list accounts with their usage this month")
+    accounts = sub.add_parser("accounts", help="create, change, list and check accounts",
+                              description="Accounts: a plan and optional overrides of its "
+                              "monthly quota and overage rule.").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    aset = accounts.add_parser(
+        "set", formatter_class=fmt, help="create or change an account",
+        description="Create an account (give --plan) or change one; what is not given is "
+        "kept. 'default' puts the quota or the overage rule back to the plan's.")
+    aset.add_argument("account", help="account id: 1-64 characters of A-Z a-z 0-9 . _ -")
+    aset.add_argument("--plan", choices=list(PLANS),
+                      help="the plan (required for a new account; unchanged if omitted)")
+    aset.add_argument("--monthly-quota", metavar="N|default",
+                      help="renders a month instead of the plan's; 'default': the plan's "
+                      "(unchanged if omitted)")
+    aset.add_argument("--overage", choices=["on", "off", "default"],
+                      help="allow renders past the quota; 'default': the plan's rule "
+                      "(unchanged if omitted)")
+    accounts.add_parser("list", help="every account (with or without keys), its plan, quota "
+                        "and usage this month")
     accounts.add_parser("check", help="check every account and key record; exit 1 if any "
                         "cannot be used")
 
-    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action",
-                                                                       required=True)
-    create = keys.add_parser("create", help="create a key; the raw key is the last line")
-    create.add_argument("--account", required=True)
-    create.add_argument("--plan", choices=list(PLANS))
-    create.add_argument("--name", default="")
-    keys.add_parser("list", help="list keys (prefixes only)")
-    for action in ("revoke", "rotate"):
-        keys.add_parser(action, help=f"{action} a key").add_argument("key")
+    keys = sub.add_parser("keys", help="create, list, rotate and revoke API keys",
+                          description="API keys: only their SHA-256 is stored; the raw key is "
+                          "printed once, at creation.").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    create = keys.add_parser("create", formatter_class=fmt,
+                             help="create a key; the raw key is the last line")
+    create.add_argument("--account", required=True, help="the key's account")
+    create.add_argument("--plan", choices=list(PLANS),
+                        help="creates the account on this plan if it does not exist")
+    create.add_argument("--name", default="", help="a label shown by 'keys list' (default: none)")
+    keys.add_parser("list", help="list keys: prefix, account, name, created, state")
+    for action, what in (("revoke", "revoke a key at once (it answers 401)"),
+                         ("rotate", "a new key for the same account and name; the old one "
+                          "answers 401 at once")):
+        keys.add_parser(action, help=what, description=what).add_argument(
+            "key", help="the raw key, or its prefix as 'keys list' prints it (8+ characters)")
     return p
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
+            f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def _redis_down(url: str, exc: Exception) -> CliError:
+    return CliError(f"cannot reach Redis at {_redacted(url)} ({exc}); start one (e.g. "
+                    f"'{_START_REDIS}') or fix QRSTUDIO_REDIS_URL")
 
 
 def _admin(settings: Settings) -> Admin:
     if not settings.redis_url:
-        raise AdminError("accounts and keys live in Redis: set QRSTUDIO_REDIS_URL (the embedded "
-                         "store exists only inside a running 'qrstudio serve')")
+        raise CliError("accounts and keys live in Redis: set QRSTUDIO_REDIS_URL (e.g. "
+                       "redis://127.0.0.1:6380/0); the embedded store exists only inside a "
+                       "running 'qrstudio serve'")
     from .limits.redis_store import RedisAdmin
 
     return RedisAdmin(settings.redis_url, cluster=settings.redis_cluster)
 
 
+def _check_redis(settings: Settings) -> str:
+    """Redis answers and will not lose keys: else a CliError. Returns its description."""
+    from .limits.redis_store import RedisStore
+
+    url = settings.redis_url or ""
+
+    async def probe() -> tuple[list[str], dict[str, str]]:
+        store = RedisStore(url, enterprise_quota=1, timeout_s=settings.redis_timeout_s)
+        try:
+            await store.ping()
+            problems = await store.durability_problems()
+            info: dict[str, str] = {}
+            try:
+                config = await store._redis.config_get("appendfsync")  # for the banner only
+                info = {k.decode() if isinstance(k, bytes) else k:
+                        v.decode() if isinstance(v, bytes) else v for k, v in config.items()}
+                server = await store._redis.info("server")
+                info["version"] = str(server.get("redis_version", "?"))
+            except redis.RedisError:
+                pass
+            return problems, info
+        finally:
+            await store.close()
+
+    try:
+        problems, info = asyncio.run(probe())
+    except (redis.RedisError, OSError) as exc:
+        raise _redis_down(url, exc) from None
+    if problems and settings.redis_require_durable:
+        raise CliError("refusing to start on this Redis: " + "; ".join(problems) + ". Restart "
+                       "it with '--appendonly yes --maxmemory-policy noeviction' (e.g. "
+                       f"'{_START_REDIS}'), or set QRSTUDIO_REDIS_REQUIRE_DURABLE=false for a "
+                       "throwaway instance")
+    durability = ("durable: appendonly yes, appendfsync "
+                  f"{info.get('appendfsync', '?')}, noeviction") if not problems else \
+        "NOT durable: " + "; ".join(problems)
+    return f"Redis {info.get('version', '?')} at {_redacted(url)} ({durability})"
+
+
+def _check_port(host: str, port: int) -> None:
+    """Bind once before anything is printed, so a busy port is one clear line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop what "
+                           "uses it or choose another --port") from None
+
+
+def _render_workers(settings: Settings) -> str:
+    n = settings.threads
+    kind = "processes" if settings.render_mode == "process" else "threads"
+    return f"{n} render {kind}"
+
+
+def _run_uvicorn(app: object, on_listening: Callable[[], None], **options: object) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                on_listening()
+
+    Server(uvicorn.Config(app, **options)).run()  # type: ignore[arg-type]
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
-    from .app import create_app
-
     from .logs import configure_logging
 
+    if workers < 1:
+        raise CliError("--workers must be 1 or more")
+    if settings.embedded and workers != 1:
+        raise CliError("the embedded store lives in one process; --workers must be 1 without "
+                       "QRSTUDIO_REDIS_URL (set it to run several workers)")
+    described = None if settings.embedded else _check_redis(settings)
+    _check_port(host, port)
     configure_logging(settings.log_level)
     common = dict(host=host, port=port, log_level=settings.log_level, log_config=None,
                   proxy_headers=True, server_header=False, access_log=False,
                   timeout_graceful_shutdown=settings.shutdown_grace_s)
     if settings.embedded:
-        if workers != 1:
-            print("qrstudio: the embedded store lives in one process; --workers must be 1 "
-                  "without QRSTUDIO_REDIS_URL", file=sys.stderr)
-            return 2
+        from .app import create_app
         from .limits.memory import MemoryStore
 
         store = MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
-        print("QR Studio, embedded store (state is lost at exit). Demo keys:")
-        for code in PLANS:
-            key = store.create_key(f"demo-{code}", plan=code, name="demo")
-            print(f"  {code:<10} {key}")
-        sys.stdout.flush()
-        uvicorn.run(create_app(settings, store), workers=1, **common)  # type: ignore[arg-type]
+        demo = [(code, store.create_key(f"demo-{code}", plan=code, name="demo"))
+                for code in PLANS]
+
+        def listening() -> None:  # only now: a port that could not be bound shows no keys
+            print(f"QR Studio on http://{host}:{port}, embedded store (state is lost at exit), "
+                  f"{_render_workers(settings)}. Demo keys:")
+            for code, key in demo:
+                print(f"  {code:<10} {key}")
+            sys.stdout.flush()
+
+        _run_uvicorn(create_app(settings, store), listening, **common)
+        return 0
+    print(f"QR Studio on http://{host}:{port}: {described}; {workers} worker"
+          f"{'s' if workers > 1 else ''}, each with {_render_workers(settings)}")
+    sys.stdout.flush()
+    uvicorn.run("service.app:create_served_app", factory=True, workers=workers,
+                **common)  # type: ignore[arg-type]
+    return 0
+
+
+def _quota(value: str | None) -> int | str | None:
+    if value is None or value == "default":
+        return value
+    if not (value.isascii() and value.isdigit()) or len(value) > 15:
+        raise CliError(f"--monthly-quota must be a whole number of 0 or more, or 'default' "
+                       f"(got {value!r})")
+    return int(value)
+
+
+def _describe(acct: Account, settings: Settings) -> str:
+    plan = PLANS[acct.plan]
+    default = settings.enterprise_monthly_quota if plan.code == "enterprise" \
+        else plan.monthly_quota
+    quota = (f"monthly_quota={acct.monthly_quota}" if acct.monthly_quota is not None
+             else f"monthly_quota={default} (plan default)")
+    overage = (f"overage={'on' if acct.overage else 'off'}" if acct.overage is not None
+               else f"overage={'on' if plan.overage else 'off'} (plan default)")
+    return f"plan={acct.plan} {quota} {overage}"
+
+
+def _accounts(admin: Admin, args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "set":
+        overage = {"on": True, "off": False}.get(args.overage, args.overage)
+        acct = admin.set_account(args.account, plan=args.plan,
+                                 monthly_quota=_quota(args.monthly_quota),  # type: ignore[arg-type]
+                                 overage=overage)  # type: ignore[arg-type]
+        print(f"account {acct.id}: {_describe(acct, settings)}")
+    elif args.action == "check":
+        problems = admin.check_records()
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s)" if problems else "every account and key record is "
+              "usable")
+        return 1 if problems else 0
     else:
-        uvicorn.run("service.app:create_served_app", factory=True, workers=workers,
-                    **common)  # type: ignore[arg-type]
+        rows = admin.list_accounts()
+        if not rows:
+            print("no accounts yet; create one with 'qrstudio keys create --account ID --plan "
+                  "PLAN' or 'qrstudio accounts set ID --plan PLAN'")
+            return 0
+        keys: dict[str, int] = {}
+        for k in admin.list_keys():
+            if not k.revoked_at:
+                keys[k.account] = keys.get(k.account, 0) + 1
+        print(f"{'ACCOUNT':<24} {'KEYS':>4} {'USED':>8}  SETTINGS")
+        for account, acct in rows:
+            if isinstance(acct, BadRecord):
+                what = f"UNUSABLE: {acct} (see 'qrstudio accounts check')"
+            else:
+                what = _describe(acct, settings) if acct else "no record (keys answer 401)"
+            print(f"{account:<24} {keys.get(account, 0):>4} {admin.usage(account):>8}  {what}")
+    return 0
+
+
+def _keys(admin: Admin, args: argparse.Namespace) -> int:
+    if args.action == "create":
+        raw = admin.create_key(args.account, plan=args.plan, name=args.name)
+        print(f"created a key for account {args.account}; it is shown only once:")
+        print(raw)
+    elif args.action == "list":
+        rows = admin.list_keys()
+        if not rows:
+            print("no keys yet; create one with 'qrstudio keys create --account ID --plan PLAN'")
+            return 0
+        print(f"{'PREFIX':<14} {'ACCOUNT':<24} {'NAME':<16} {'CREATED':<21} STATE")
+        for k in rows:
+            state = "active" if not k.revoked_at else f"revoked {k.revoked_at}" + (
+                f", replaced by {k.replaced_by}" if k.replaced_by else "")
+            print(f"{k.prefix:<14} {k.account:<24} {k.name or '-':<16} "
+                  f"{k.created_at or '-':<21} {state}")
+    elif args.action == "revoke":
+        found = admin.find_key(args.key)
+        if found.revoked_at:
+            print(f"{found.prefix} of account {found.account} was already revoked at "
+                  f"{found.revoked_at}" + (f" (rotated; replaced by {found.replaced_by})"
+                                           if found.replaced_by else "") + "; nothing to do")
+            return 0
+        info = admin.revoke_key(args.key)
+        print(f"revoked {info.prefix} of account {info.account}; it answers 401 from now on")
+    elif args.action == "rotate":
+        old = admin.find_key(args.key)
+        raw = admin.rotate_key(args.key)
+        print(f"rotated {old.prefix} of account {old.account}; it answers 401 from now on. "
+              "New key, shown only once:")
+        print(raw)
     return 0
 
 
@@ -97,47 +317,30 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port, args.workers)
     admin = _admin(settings)
-    if args.command == "accounts" and args.action == "set":
-        overage = None if args.overage is None else args.overage == "on"
-        acct = admin.set_account(args.account, plan=args.plan, monthly_quota=args.monthly_quota,
-                                 overage=overage)
-        print(f"account {acct.id}: plan={acct.plan} monthly_quota={acct.monthly_quota} "
-              f"overage={acct.overage}")
-    elif args.command == "accounts" and args.action == "check":
-        problems = admin.check_records()
-        for line in problems:
-            print(line)
-        print(f"{len(problems)} problem(s)" if problems else "every account and key record is "
-              "usable")
-        return 1 if problems else 0
-    elif args.command == "accounts":
-        for acct_id in sorted({k.account for k in admin.list_keys()}):
-            acct = admin.get_account(acct_id)
-            print(f"{acct_id}\t{acct.plan if acct else '?'}\tused={admin.usage(acct_id)}")
-    elif args.action == "create":
-        raw = admin.create_key(args.account, plan=args.plan, name=args.name)
-        print(f"created a key for account {args.account}; it is shown only once:")
-        print(raw)
-    elif args.action == "list":
-        for k in admin.list_keys():
-            print(f"{k.prefix}…\t{k.account}\t{k.name}\t{k.created_at}")
-    elif args.action == "revoke":
-        info = admin.revoke_key(args.key)
-        print(f"revoked {info.prefix}… of account {info.account}")
-    elif args.action == "rotate":
-        raw = admin.rotate_key(args.key)
-        print("rotated; the old key no longer works. New key, shown only once:")
-        print(raw)
-    return 0
+    try:
+        if args.command == "accounts":
+            return _accounts(admin, args, settings)
+        return _keys(admin, args)
+    except (redis.RedisError, OSError) as exc:
+        raise _redis_down(settings.redis_url or "", exc) from None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args, load_settings())
-    except (AdminError, BadRecord, SettingsError) as exc:
+    except SettingsError as exc:  # name the variable, not msgspec's path
+        found = re.search(r"(.*) - at `\$\.(\w+)`", str(exc))
+        line = (f"{_env_name(found.group(2))}: {found.group(1).removeprefix('invalid setting: ')}"
+                if found else str(exc))
+        print(f"qrstudio: {line}; fix or unset it (the README's Settings table lists every "
+              "variable and its default)", file=sys.stderr)
+        return 2
+    except (AdminError, BadRecord, CliError) as exc:
         print(f"qrstudio: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

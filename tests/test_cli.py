@@ -163,3 +163,151 @@ def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
     listing = qrstudio("accounts", "list", redis_url=url)
     assert listing.returncode == 0, listing.stderr
     client.flushdb()
+
+
+def _one_line_failure(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qrstudio: "), done.stderr
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def test_every_failure_is_one_line_with_what_to_do(tmp_path) -> None:
+    """Issue 17.8: Redis down, a stock Redis without AOF, a busy port, a bad setting."""
+    import socket
+
+    from tests.conftest import start_redis
+
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    _one_line_failure(qrstudio("keys", "list", redis_url=down), "cannot reach Redis",
+                      "redis-server --appendonly yes")
+    _one_line_failure(qrstudio("accounts", "check", redis_url=down), "cannot reach Redis")
+    _one_line_failure(qrstudio("serve", "--port", str(free_port()), redis_url=down),
+                      "cannot reach Redis", "QRSTUDIO_REDIS_URL")
+    stock = start_redis(str(tmp_path), appendonly=False)
+    try:
+        _one_line_failure(qrstudio("serve", "--port", str(free_port()), redis_url=stock.url),
+                          "refusing to start on this Redis: appendonly is not 'yes'",
+                          "--appendonly yes", "QRSTUDIO_REDIS_REQUIRE_DURABLE=false")
+    finally:
+        assert stock.process is not None
+        stock.process.terminate()
+        stock.process.wait(10)
+    with socket.socket() as busy:  # embedded: no demo keys for a server that cannot start
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        done = qrstudio("serve", "--port", str(busy.getsockname()[1]))
+    _one_line_failure(done, "cannot listen on 127.0.0.1", "another --port")
+    assert "smk_" not in done.stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
+    env["QRSTUDIO_RENDER_THREADS"] = "many"
+    done = subprocess.run([QRSTUDIO, "keys", "list"], capture_output=True, text=True, env=env,
+                          timeout=60)
+    _one_line_failure(done, "QRSTUDIO_RENDER_THREADS", "fix or unset it")
+    _one_line_failure(qrstudio("serve", "--workers", "0"), "--workers must be 1 or more")
+
+
+def test_serve_in_redis_mode_prints_a_banner(redis_server) -> None:
+    """Issue 17.11: which Redis, its durability, workers, render processes."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
+    env.update(QRSTUDIO_REDIS_URL=redis_server.url, QRSTUDIO_RENDER_THREADS="1")
+    if os.environ.get("REDIS_URL"):
+        env["QRSTUDIO_REDIS_REQUIRE_DURABLE"] = "false"
+    port = free_port()
+    proc = subprocess.Popen([QRSTUDIO, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        assert banner.startswith(f"QR Studio on http://127.0.0.1:{port}: Redis ")
+        assert f"at {redis_server.url}" in banner and "1 worker, each with 1 render process" \
+            in banner
+        if not os.environ.get("REDIS_URL"):
+            assert "durable: appendonly yes, appendfsync always, noeviction" in banner
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health/").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _readme_block(after: str) -> list[str]:
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    block = text[text.index(after):].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_readme_redis_commands_run_in_order_as_written(redis_server) -> None:
+    """Issue 17.9 and 17.10: the README's operator lines, in order, against a Redis of their
+    own (the suite's, one database); only the key prefix placeholder is filled in."""
+    import shlex
+
+    url = _own_db(redis_server, 8)
+    lines = _readme_block("With Redis (production)")
+    assert lines[0].startswith("redis-server --appendonly yes --maxmemory-policy noeviction")
+    assert lines[1].startswith("export QRSTUDIO_REDIS_URL=")
+    outputs = []
+    prefix = None
+    for line in lines[2:]:
+        args = shlex.split(line, comments=True)
+        assert args[0] == ".venv/bin/qrstudio", line  # what the two-command install leaves
+        if args[1] == "serve":
+            continue
+        if prefix:
+            args = [prefix if a == "smk_AbCdEfGh" else a for a in args]
+        done = qrstudio(*args[1:], redis_url=url)
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+        outputs.append((args[1:3], done.stdout))
+        if args[1:3] == ["keys", "list"]:
+            header, row = done.stdout.splitlines()
+            assert header.split() == ["PREFIX", "ACCOUNT", "NAME", "CREATED", "STATE"]
+            prefix = row.split()[0]
+            assert re.fullmatch(r"smk_[A-Za-z0-9_-]{8}", prefix)  # pasteable as printed
+    said = dict((tuple(a), out) for a, out in outputs)
+    assert "already revoked" in said[("keys", "revoke")]
+    assert "overage=off" in outputs[1][1] and "monthly_quota=200000" in outputs[1][1]
+    assert outputs[-2][1].strip() == ("account acme: plan=enterprise monthly_quota=1000000 (plan "
+                                      "default) overage=off (plan default)")
+    assert said[("accounts", "check")].strip() == "every account and key record is usable"
+
+
+def test_listings_show_everything_and_say_when_empty(redis_server) -> None:
+    """Issue 17.10: headers, empty messages, accounts without keys, --help texts."""
+    url = _own_db(redis_server, 9)
+    assert qrstudio("keys", "list", redis_url=url).stdout.startswith("no keys yet")
+    assert qrstudio("accounts", "list", redis_url=url).stdout.startswith("no accounts yet")
+    done = qrstudio("accounts", "set", "keyless", "--plan", "starter", "--overage", "off",
+                    redis_url=url)
+    assert done.stdout.strip() == ("account keyless: plan=starter monthly_quota=500 (plan "
+                                   "default) overage=off")
+    listing = qrstudio("accounts", "list", redis_url=url).stdout.splitlines()
+    assert listing[0].split() == ["ACCOUNT", "KEYS", "USED", "SETTINGS"]
+    assert listing[1].split()[:3] == ["keyless", "0", "0"]
+    done = qrstudio("accounts", "set", "keyless", "--monthly-quota", "lots", redis_url=url)
+    _one_line_failure(done, "--monthly-quota must be a whole number")
+    for args in ([], ["serve"], ["accounts"], ["accounts", "set"], ["accounts", "list"],
+                 ["accounts", "check"], ["keys"], ["keys", "create"], ["keys", "list"],
+                 ["keys", "revoke"], ["keys", "rotate"]):
+        text = qrstudio(*args, "--help").stdout
+        assert "``" not in text and "usage: qrstudio" in text, args
+    assert "(default: 8000)" in qrstudio("serve", "--help").stdout
+    assert "'default': the plan's" in qrstudio("accounts", "set", "--help").stdout
+
+
+def test_pyproject_license_is_an_spdx_string() -> None:
+    """Issue 17.12: no setuptools deprecation (license table), and a setuptools that reads
+    the SPDX form."""
+    import tomllib
+
+    meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert meta["project"]["license"] == "Apache-2.0"
+    assert any(r.replace(" ", "").startswith("setuptools>=77")
+               for r in meta["build-system"]["requires"])

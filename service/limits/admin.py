@@ -9,11 +9,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 
+import msgspec
+
 from .check import check_records
 from .keys import ACCOUNT_RE, generate_key, hash_key, key_prefix, looks_like_key
 from .plans import PLANS
 from .store import (Account, AdminError, BadRecord, KeyInfo, RawRecords, account_problems,
-                    parse_account)
+                    parse_account, parse_key)
 
 __all__ = ["AdminBase", "DEFAULT"]
 
@@ -31,10 +33,9 @@ class AdminBase(ABC):
     def _put_key(self, sha: str, info: KeyInfo) -> None: ...
 
     @abstractmethod
-    def _delete_key(self, sha: str, info: KeyInfo) -> None: ...
-
-    @abstractmethod
-    def _all_keys(self) -> list[tuple[str, KeyInfo]]: ...
+    def _revoke(self, sha: str, info: KeyInfo) -> None:
+        """Delete the key's index entry (from then on it answers 401) and keep ``info`` (with
+        ``revoked_at``) in its account's listing."""
 
     @abstractmethod
     def _raw_records(self) -> RawRecords: ...
@@ -107,40 +108,72 @@ class AdminBase(ABC):
             raise AdminError(f"account {account!r} is on plan {current.plan!r}, not {plan!r}; "
                              "change it with 'qrstudio accounts set'")
         raw = generate_key()
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created = _now()
         self._put_key(hash_key(raw), KeyInfo(account=account, prefix=key_prefix(raw),
                                              name=name, created_at=created))
         return raw
 
+    def _key_rows(self) -> list[tuple[str, KeyInfo]]:
+        """Every listed key; one whose index entry is gone (deleted by another application)
+        counts as revoked. Unreadable records are left to ``check_records``."""
+        raw = self._raw_records()
+        out: list[tuple[str, KeyInfo]] = []
+        for account, keys in raw.listed.items():
+            for sha, blob in keys.items():
+                try:
+                    info = parse_key(sha, blob)
+                except BadRecord:
+                    continue
+                if sha not in raw.index and not info.revoked_at:
+                    info = msgspec.structs.replace(info, revoked_at="(index entry deleted)")
+                out.append((sha, info))
+        return out
+
     def list_keys(self) -> list[KeyInfo]:
-        return sorted((info for _, info in self._all_keys()),
+        return sorted((info for _, info in self._key_rows()),
                       key=lambda k: (k.account, k.created_at, k.prefix))
 
     def _find(self, key_or_prefix: str) -> tuple[str, KeyInfo]:
-        keys = self._all_keys()
+        keys = self._key_rows()
         if looks_like_key(key_or_prefix):
             sha = hash_key(key_or_prefix)
             hits = [(s, i) for s, i in keys if s == sha]
         elif len(key_or_prefix) < 8:
-            raise AdminError("name a key by itself or by at least 8 characters of its prefix")
+            raise AdminError("name a key by itself or by at least 8 characters of its prefix "
+                             "(as 'qrstudio keys list' prints it)")
         else:
             hits = [(s, i) for s, i in keys if i.prefix.startswith(key_or_prefix)]
+        if len(hits) > 1:  # a revoked key sharing a prefix with a live one: the live one
+            hits = [h for h in hits if not h[1].revoked_at] or hits
         if not hits:
-            raise AdminError(f"no key matches {key_or_prefix!r}")
+            raise AdminError(f"no key matches {key_or_prefix!r} (see 'qrstudio keys list')")
         if len(hits) > 1:
             raise AdminError(f"{len(hits)} keys match {key_or_prefix!r}; give more characters")
         return hits[0]
 
+    def find_key(self, key_or_prefix: str) -> KeyInfo:
+        return self._find(key_or_prefix)[1]
+
     def revoke_key(self, key_or_prefix: str) -> KeyInfo:
+        """Revoke a key (a no-op for one already revoked or rotated: its record says when)."""
         sha, info = self._find(key_or_prefix)
-        self._delete_key(sha, info)
-        return info
+        if info.revoked_at:
+            return info
+        revoked = msgspec.structs.replace(info, revoked_at=_now())
+        self._revoke(sha, revoked)
+        return revoked
 
     def rotate_key(self, key_or_prefix: str) -> str:
         """A new key for the same account and name; the old one stops working at once."""
         sha, info = self._find(key_or_prefix)
+        if info.revoked_at:
+            raise AdminError(f"key {info.prefix} was revoked at {info.revoked_at}"
+                             + (f" (replaced by {info.replaced_by})" if info.replaced_by else "")
+                             + f"; make a new one with 'qrstudio keys create --account "
+                             f"{info.account}'")
         raw = self.create_key(info.account, name=info.name)
-        self._delete_key(sha, info)
+        self._revoke(sha, msgspec.structs.replace(info, revoked_at=_now(),
+                                                  replaced_by=key_prefix(raw)))
         return raw
 
 
@@ -149,3 +182,7 @@ def _keep(value: object, current: object) -> object:
     if value is None:
         return current
     return None if value == DEFAULT else value
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -45,7 +45,7 @@ def check_records(raw: RawRecords) -> list[str]:
             if info.account != account:
                 problems.append(f"key {info.prefix} (sha256 {sha[:12]}): listed under account "
                                 f"{account!r} but its record names {info.account!r}")
-            elif sha not in raw.index:
+            elif sha not in raw.index and not info.revoked_at:
                 problems.append(f"key {info.prefix} (sha256 {sha[:12]}, account {account!r}): "
                                 "listed but revoked (no qs:apikey record); "
                                 f"HDEL qs:{{{account}}}:keys {sha}")

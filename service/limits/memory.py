@@ -33,7 +33,8 @@ class MemoryStore(AdminBase):
         self._enterprise_quota = enterprise_quota
         # account id -> its fields as Redis would hold them (parse_account reads both alike)
         self._accounts: dict[str, dict[str, str]] = {}
-        self._keys: dict[str, KeyInfo] = {}
+        self._keys: dict[str, KeyInfo] = {}  # the index: what authenticates
+        self._listed: dict[str, KeyInfo] = {}  # every key, revoked ones included
         self._usage: dict[tuple[str, str], int] = {}
         self._codes: dict[str, dict[str, str]] = {}
         self._refs: dict[str, dict[str, int]] = {}
@@ -340,7 +341,7 @@ class MemoryStore(AdminBase):
     def _raw_records(self) -> RawRecords:
         with self._lock:
             listed: dict[str, dict[str, bytes]] = {}
-            for sha, info in self._keys.items():
+            for sha, info in self._listed.items():
                 listed.setdefault(info.account, {})[sha] = msgspec.json.encode(info)
             return RawRecords(registered=set(self._accounts),
                               accounts={a: self._account_row(a) for a in self._accounts},
@@ -361,11 +362,9 @@ class MemoryStore(AdminBase):
     def _put_key(self, sha: str, info: KeyInfo) -> None:
         with self._lock:
             self._keys[sha] = info
+            self._listed[sha] = info
 
-    def _delete_key(self, sha: str, info: KeyInfo) -> None:
+    def _revoke(self, sha: str, info: KeyInfo) -> None:
         with self._lock:
             self._keys.pop(sha, None)
-
-    def _all_keys(self) -> list[tuple[str, KeyInfo]]:
-        with self._lock:
-            return list(self._keys.items())
+            self._listed[sha] = info

@@ -399,17 +399,10 @@ class RedisAdmin(AdminBase):
         pipe.set(f"qs:apikey:{sha}", blob)
         pipe.execute()
 
-    def _delete_key(self, sha: str, info: KeyInfo) -> None:
+    def _revoke(self, sha: str, info: KeyInfo) -> None:
         # The index entry goes first: from then on the key answers 401.
         self._redis.delete(f"qs:apikey:{sha}")
-        self._redis.hdel(f"qs:{{{info.account}}}:keys", sha)
-
-    def _all_keys(self) -> list[tuple[str, KeyInfo]]:
-        out: list[tuple[str, KeyInfo]] = []
-        for account in sorted(a.decode() for a in self._redis.smembers("qs:accounts")):
-            for sha, blob in self._redis.hgetall(f"qs:{{{account}}}:keys").items():
-                out.append((sha.decode(), _key_info.decode(blob)))
-        return out
+        self._redis.hset(f"qs:{{{info.account}}}:keys", sha, msgspec.json.encode(info))
 
     def close(self) -> None:
         self._redis.close()

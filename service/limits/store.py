@@ -28,12 +28,16 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     overage: bool | None = None  # per-account override of the plan's overage rule
 
 
-class KeyInfo(msgspec.Struct, frozen=True, kw_only=True):
+class KeyInfo(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     account: str
     prefix: str
     name: str = ""
     created_at: str = ""
     plan: str = ""  # a key's own plan, at most its account's ("": the account's)
+    # Kept in the account's keys hash after revocation, so that the prefix still names it
+    # (``keys revoke`` after ``keys rotate``); the index entry is gone, so it answers 401.
+    revoked_at: str = ""
+    replaced_by: str = ""  # the prefix of the key a rotation made
 
 
 class BadRecord(ValueError):
@@ -267,6 +271,8 @@ class Admin(Protocol):
     def create_key(self, account: str, *, plan: str | None = None, name: str = "") -> str: ...
 
     def list_keys(self) -> list[KeyInfo]: ...
+
+    def find_key(self, key_or_prefix: str) -> KeyInfo: ...
 
     def revoke_key(self, key_or_prefix: str) -> KeyInfo: ...
 

@@ -50,8 +50,17 @@ def test_key_lifecycle(pair) -> None:
     assert _auth(store, key) is None and _auth(store, rotated).account.id == account
     admin.revoke_key(second)
     assert _auth(store, second) is None
+    again = admin.revoke_key(second)  # already revoked: a no-op that says when (17.10)
+    assert again.revoked_at and not again.replaced_by
+    old = admin.revoke_key(key[:12])  # the rotated key, by the prefix the operator used
+    assert old.revoked_at and old.replaced_by == rotated[:12]
+    assert _auth(store, rotated).account.id == account  # its replacement still works
+    with pytest.raises(AdminError, match=r"was revoked at .* \(replaced by"):
+        admin.rotate_key(key[:12])
+    listed = {k.prefix: k for k in admin.list_keys() if k.account == account}
+    assert listed[rotated[:12]].revoked_at == "" and listed[second[:12]].revoked_at
     with pytest.raises(AdminError, match="no key matches"):
-        admin.revoke_key(second)
+        admin.revoke_key("smk_" + "Z" * 8)
     with pytest.raises(AdminError, match="at least 8 characters"):
         admin.revoke_key("smk_")
     tag = uuid.uuid4().hex[:6]
