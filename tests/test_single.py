@@ -222,3 +222,24 @@ def test_usage_of_enterprise_says_what_unlimited_means(server) -> None:
     body = httpx.get(server.url + "/api/v1/usage/", headers={"X-Api-Key": key}).json()
     assert (body["monthly_quota"], body["overage"]) == (42, True)
     assert "this account's own quota" in body["limits_note"]
+
+
+def test_the_default_png_is_black_on_transparent_and_the_readme_says_so(server) -> None:
+    """Issue 17.13: what a new user first renders looks blank in a dark viewer."""
+    from pathlib import Path
+
+    import numpy as np
+    import pyvips
+
+    _, key = server.account("starter")
+    r = gen(server, key, {"data": "https://example.com/1", "size_inches": 1})
+    check_image("png", r.content, "https://example.com/1", 1, 300)
+    image = pyvips.Image.new_from_buffer(r.content, "").colourspace("srgb")
+    pixels = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
+                        shape=[image.height, image.width, image.bands])
+    assert image.bands == 4 and pixels[0, 0, 3] == 0  # the margin: transparent
+    opaque = pixels[pixels[:, :, 3] == 255]
+    assert len(opaque) and (opaque[:, :3] == 0).all()  # every opaque pixel: black
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    try_it = readme[readme.index("## Try it"):readme.index("With Redis (production)")]
+    assert "black on transparent" in try_it and '"background": "white"' in try_it
