@@ -22,7 +22,7 @@ from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 __all__ = [
     "BodyTimeout", "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
     "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "Conflict", "FieldError", "FieldErrors", "NotFound", "PaymentRequired", "StreamAborted", "Unavailable",
+    "AbortedStreamFilter", "Conflict", "FieldError", "FieldErrors", "NotFound", "PaymentRequired", "StreamAborted", "Throttled", "Unavailable",
     "exception_handlers",
 ]
 
@@ -151,6 +151,15 @@ class QuotaExceeded(QRStudioError):
         super().__init__(message)
         self.reason = reason
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class Throttled(QuotaExceeded):
+    """Over the plan's requests per second for one key: the product's (DRF's) 429."""
+
+    def __init__(self, retry_after: int) -> None:
+        unit = "second" if retry_after == 1 else "seconds"
+        super().__init__(f"Request was throttled. Expected available in {retry_after} {unit}.",
+                         retry_after, reason="rate")
 
 
 class Overloaded(QRStudioError):

@@ -12,7 +12,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 
 from .auth.jwt import JwtVerifier
-from .errors import BodyTimeout, BodyTooLarge, NotAuthenticated
+from .errors import BodyTimeout, BodyTooLarge, NotAuthenticated, Throttled
 from .limits.keyring import KeyRing
 from .limits.keys import hash_key, looks_like_key
 from .limits.plans import PLANS
@@ -97,7 +97,20 @@ async def authenticate(request: Request[Any, Any, Any], store: Store, *,
     touch: KeyTouch | None = getattr(request.app.state, "key_touch", None)
     if touch is not None:
         touch.touch(store, caller.account.id, hash_key(raw))  # type: ignore[arg-type]
-    return _key_plan(caller, request)
+    caller = _key_plan(caller, request)
+    services = getattr(request.app.state, "services", None)
+    if services is None or services.settings.rate_limit:
+        await _throttle(store, caller)
+    return caller
+
+
+async def _throttle(store: Store, caller: Caller) -> None:
+    """The plan's requests per second for this key (one store round trip, a one-second
+    window); over it, the product's 429 with Retry-After."""
+    second = int(time.time())
+    if await store.hit(caller.account.id, caller.key.prefix, second) > \
+            PLANS[caller.account.plan].requests_per_second:
+        raise Throttled(1)
 
 
 async def read_body(request: Request[Any, Any, Any], limit: int,

@@ -77,6 +77,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     redis_timeout_s: Annotated[float, Meta(gt=0, le=60)] = 2.0
     # Refuse to start on a Redis that could lose keys, accounts or counters (no AOF, eviction).
     redis_require_durable: bool = True
+    # Per-key request rates of the plan table (plans.py); false leaves them to the gateway.
+    rate_limit: bool = True
     # Networks (CIDRs, comma-separated) logo and background URLs may resolve to although they
     # are private or internal (a private CDN). Empty: only public addresses.
     asset_allowed_networks: str = ""

@@ -95,6 +95,8 @@ class LiveServer:
         self.backend = backend
         # A Redis the suite did not start (REDIS_URL) may lack persistence; ours has it.
         settings.setdefault("redis_require_durable", not os.environ.get("REDIS_URL"))
+        # Tests send requests faster than a plan's rate; the rate tests turn it on.
+        settings.setdefault("rate_limit", False)
         self.settings = load_settings({}, redis_url=redis_url if backend == "redis" else None,
                                       **settings)
         if backend == "redis":

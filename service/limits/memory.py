@@ -43,6 +43,7 @@ class MemoryStore(AdminBase):
         self._active: dict[str, int] = {}
         self._seq: dict[str, int] = {}
         self._idem: dict[tuple[str, str], list[object]] = {}
+        self._hits: dict[tuple[str, int], int] = {}  # (key prefix, second) -> requests
         # attempt id -> [expires at, state, n, first answer]
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
@@ -275,6 +276,14 @@ class MemoryStore(AdminBase):
     async def active_codes(self, account: str) -> int:
         with self._lock:
             return self._active.get(account, 0)
+
+    async def hit(self, account: str, key_prefix: str, second: int) -> int:
+        with self._lock:
+            if len(self._hits) > 10_000:
+                self._hits = {k: v for k, v in self._hits.items() if k[1] >= second - 1}
+            count = self._hits.get((key_prefix, second), 0) + 1
+            self._hits[(key_prefix, second)] = count
+            return count
 
     async def used_this_month(self, account: str) -> int:
         return self.usage(account)

@@ -25,6 +25,9 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     max_active_dynamic_qrs: int | None  # None: unlimited
     dynamic_edit_limit: int | None  # destination edits per dynamic QR; None: unlimited
     max_bulk_items: int
+    # [ours] requests per second per API key on /api/v1/ (the product throttles bursts with a
+    # 429 but publishes no numbers); beyond it, 429 with Retry-After.
+    requests_per_second: int
 
     @property
     def name(self) -> str:
@@ -36,19 +39,19 @@ PLANS: dict[str, Plan] = {
     for p in (
         Plan(code="free", monthly_quota=5, overage=False, max_size_inches=3, max_dpi=300,
              allow_custom_logo=False, max_active_dynamic_qrs=1, dynamic_edit_limit=1,
-             max_bulk_items=0),
+             max_bulk_items=0, requests_per_second=5),
         Plan(code="starter", monthly_quota=500, overage=True, max_size_inches=8, max_dpi=300,
              allow_custom_logo=True, max_active_dynamic_qrs=10, dynamic_edit_limit=None,
-             max_bulk_items=50),
+             max_bulk_items=50, requests_per_second=10),
         Plan(code="pro", monthly_quota=5_000, overage=True, max_size_inches=15, max_dpi=600,
              allow_custom_logo=True, max_active_dynamic_qrs=200, dynamic_edit_limit=None,
-             max_bulk_items=1_000),
+             max_bulk_items=1_000, requests_per_second=20),
         Plan(code="agency", monthly_quota=25_000, overage=True, max_size_inches=15, max_dpi=600,
              allow_custom_logo=True, max_active_dynamic_qrs=1_000, dynamic_edit_limit=None,
-             max_bulk_items=5_000),
+             max_bulk_items=5_000, requests_per_second=50),
         Plan(code="enterprise", monthly_quota=1_000_000, overage=False, max_size_inches=15,
              max_dpi=600, allow_custom_logo=True, max_active_dynamic_qrs=None,
-             dynamic_edit_limit=None, max_bulk_items=5_000),
+             dynamic_edit_limit=None, max_bulk_items=5_000, requests_per_second=100),
     )
 }
 

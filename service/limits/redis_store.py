@@ -301,6 +301,15 @@ class RedisStore:
     async def idem_release(self, account: str, key: str) -> None:
         await self._safe(lambda: self._redis.delete(idem_key(account, key)))
 
+    async def hit(self, account: str, key_prefix: str, second: int) -> int:
+        """One round trip (INCR and EXPIRE pipelined); the key shares the account's slot."""
+        key = f"qs:{{{account}}}:rate:{key_prefix}:{second}"
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 2)
+        count, _ = await pipe.execute()
+        return int(count)
+
     async def used_this_month(self, account: str) -> int:
         return int(await self._safe(lambda: self._redis.get(usage_key(account))) or 0)
 
