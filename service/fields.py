@@ -21,7 +21,7 @@ import msgspec
 from msgspec import inspect as mi
 
 from .render.color import parse_background, parse_color
-from .schema import PAYLOADS, GenerateRequest, item_decoder
+from .schema import PAYLOADS, GenerateRequest, item_decoder, payload_decoders
 
 __all__ = ["FieldProblems", "check_fields", "coerce_struct", "first_message", "read_item"]
 
@@ -234,6 +234,13 @@ def read_item(raw: bytes | msgspec.Raw) -> GenerateRequest:
         item = item_decoder.decode(raw)
     except msgspec.ValidationError:
         return check_fields(msgspec.json.decode(raw))
-    if item.data_type in PAYLOADS or (item.data_type in _NEEDS_DATA and not item.data):
-        return check_fields(msgspec.json.decode(raw))  # payload's own fields; data's message
+    if item.data_type in _NEEDS_DATA and not item.data:
+        return check_fields(msgspec.json.decode(raw))  # the product's message for data
+    if item.data_type in PAYLOADS:
+        try:  # the payload as its type's strict decoder reads it (content.py decodes it again)
+            if item.payload is msgspec.UNSET or payload_decoders[item.data_type].decode(
+                    item.payload) is None:
+                raise msgspec.ValidationError("missing")
+        except msgspec.ValidationError:
+            return check_fields(msgspec.json.decode(raw))  # coerced, or every problem
     return item
