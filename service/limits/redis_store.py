@@ -59,7 +59,6 @@ REFERRER_HOSTS = 100
 _key_info = msgspec.json.Decoder(KeyInfo)
 T = TypeVar("T")
 
-
 def _lua(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text()
 
