@@ -394,3 +394,19 @@ def test_timestamps_links_and_a_page_past_the_end_as_the_product(server) -> None
     _, empty = server.account("pro")
     first = api(server, empty, "GET", "")
     assert first.status_code == 200 and first.json()["count"] == 0
+
+
+def test_create_and_update_bodies_read_as_the_product_reads_them(server) -> None:
+    """Issue 17.1/17.2 on the management API: every failing field, booleans as strings."""
+    _, key = server.account("starter")
+    r = api(server, key, "POST", "", json={"name": "", "destination_url": 5})
+    assert r.status_code == 400 and r.json() == {
+        "name": ["This field may not be blank."], "destination_url": ["Not a valid string."]}
+    assert api(server, key, "POST", "", json={}).json() == {
+        "name": ["This field is required."], "destination_url": ["This field is required."]}
+    short_id = api(server, key, "POST", "", json={"name": "s", "destination_url":
+                                                  "https://a.co"}).json()["short_id"]
+    r = api(server, key, "PATCH", f"{short_id}/", json={"is_active": "false"})
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    r = api(server, key, "PATCH", f"{short_id}/", json={"is_active": "maybe"})
+    assert r.status_code == 400 and r.json() == {"is_active": ["Must be a valid boolean."]}
