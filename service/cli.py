@@ -201,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qrstudio: {line}; fix or unset it (the README's Settings table lists every "
               "variable and its default)", file=sys.stderr)
         return 2
-    except (AdminError, BadRecord, CliError) as exc:
+    except BadRecord as exc:
+        print(f"qrstudio: {exc}; rewrite it with 'qrstudio accounts set' (every such record: "
+              "'qrstudio accounts check')", file=sys.stderr)
+        return 2
+    except (AdminError, CliError) as exc:
         print(f"qrstudio: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

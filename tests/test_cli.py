@@ -162,6 +162,12 @@ def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
     # the listing shows the broken account instead of failing
     listing = qrstudio("accounts", "list", redis_url=url)
     assert listing.returncode == 0, listing.stderr
+    assert "UNUSABLE: account 'gold': plan is 'platinum'" in listing.stdout
+    _one_line_failure(qrstudio("keys", "create", "--account", "gold", redis_url=url),
+                      "plan is 'platinum'", "qrstudio accounts set")
+    done = qrstudio("accounts", "set", "gold", "--plan", "pro", redis_url=url)
+    assert done.stdout.strip() == ("account gold: plan=pro monthly_quota=5000 (plan default) "
+                                   "overage=on (plan default)")
     client.flushdb()
 
 
