@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from typing import NoReturn
 
 import redis
 
@@ -23,9 +24,22 @@ from .settings import Settings, SettingsError, _env_name, load_settings
 __all__ = ["main"]
 
 
+def _port(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see '{self.prog} --help'\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     fmt = argparse.HelpFormatter
-    p = argparse.ArgumentParser(prog="qrstudio", description=__doc__.split("\n\n")[0],
+    p = _Parser(prog="qrstudio", description=__doc__.split("\n\n")[0],
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=fmt)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -34,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
                            "it checks that Redis answers and is durable (AOF, noeviction) "
                            "before listening; without it, the embedded store.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on (default: %(default)s)")
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes (Redis mode only; each has its own render pool; "
                        "default: %(default)s)")

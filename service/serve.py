@@ -9,6 +9,7 @@ port is bound.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import sys
 from collections.abc import Callable
@@ -90,8 +91,10 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); stop what "
-                           "uses it or choose another --port") from None
+            todo = ("stop what uses it or choose another --port" if exc.errno == errno.EADDRINUSE
+                    else "check --host (an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)")
+            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                           f"{todo}") from None
 
 
 def _render_workers(settings: Settings) -> str:

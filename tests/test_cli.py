@@ -174,7 +174,7 @@ def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
 def _one_line_failure(done: subprocess.CompletedProcess[str], *words: str) -> None:
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("qrstudio: "), done.stderr
+    assert len(lines) == 1 and lines[0].startswith("qrstudio"), done.stderr
     assert "Traceback" not in done.stderr
     for word in words:
         assert word in lines[0], (word, lines[0])
@@ -213,6 +213,9 @@ def test_every_failure_is_one_line_with_what_to_do(tmp_path) -> None:
                           timeout=60)
     _one_line_failure(done, "QRSTUDIO_RENDER_THREADS", "fix or unset it")
     _one_line_failure(qrstudio("serve", "--workers", "0"), "--workers must be 1 or more")
+    _one_line_failure(qrstudio("serve", "--port", "70000"), "from 1 to 65535", "--help")
+    _one_line_failure(qrstudio("serve", "--host", "nohost.invalid"), "check --host")
+    _one_line_failure(qrstudio("keys"), "required: ACTION", "qrstudio keys --help")
 
 
 def test_serve_in_redis_mode_prints_a_banner(redis_server) -> None:
