@@ -216,8 +216,8 @@ class RedisStore:
         return state.decode(), destination.decode()
 
     async def peek(self, short_id: str) -> tuple[str, str]:
-        destination, active = await self._redis.hmget(code_key(short_id), "destination_url",
-                                                      "is_active")
+        destination, active = await again(lambda: self._redis.hmget(
+            code_key(short_id), "destination_url", "is_active"))  # a read: safe to repeat
         if destination is None:
             return "missing", ""
         return ("ok" if active == b"1" else "paused"), destination.decode()
@@ -303,10 +303,15 @@ class RedisStore:
     async def hit(self, account: str, key_prefix: str, second: int) -> int:
         """One round trip (INCR and EXPIRE pipelined); the key shares the account's slot."""
         key = f"qs:{{{account}}}:rate:{key_prefix}:{second}"
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 2)
-        count, _ = await pipe.execute()
+
+        async def send() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.incr(key)
+            pipe.expire(key, 2)
+            return await pipe.execute()  # type: ignore[no-any-return]
+
+        # re-sent once on a dropped connection: at worst the request counts twice this second
+        count, _ = await again(send)
         return int(count)
 
     async def used_this_month(self, account: str) -> int:
