@@ -28,6 +28,7 @@ _REF = "#/components/schemas/{name}"
 _COLOR = "^([Bb][Ll][Aa][Cc][Kk]|[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?)$"
 _BACKGROUND = ("^([Tt][Rr][Aa][Nn][Ss][Pp][Aa][Rr][Ee][Nn][Tt]|[Bb][Ll][Aa][Cc][Kk]|"
                "[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?)$")
+_HTTP_URL = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[!-~]*)?$"
 _COLOR_FIELDS = ("color", "gradient_from", "gradient_to", "eye_color", "eye_border_color",
                  "eye_center_color", "frame_color")
 _UPLOAD_TYPES = "image/png, image/jpeg, image/webp, image/gif"
@@ -89,14 +90,20 @@ class CodePage(msgspec.Struct):
     results: list[DynamicCode]
 
 
+Destination = Annotated[str, Meta(max_length=2000, pattern=_HTTP_URL,
+                                   description="An http or https URL")]
+
+
 class CodeCreate(msgspec.Struct, kw_only=True):
+    """POST /api/v1/dynamic/ (decoded by dynamic.py's own Struct of the same fields)."""
+
     name: Annotated[str, Meta(min_length=1, max_length=120)]
-    destination_url: Annotated[str, Meta(max_length=2000, description="http or https")]
+    destination_url: Destination
 
 
 class CodeUpdate(msgspec.Struct, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=120)] | None = None
-    destination_url: Annotated[str, Meta(max_length=2000)] | None = None
+    destination_url: Destination | None = None
     is_active: bool | None = None
 
 
@@ -174,6 +181,8 @@ def _items(components: dict[str, Json]) -> None:
     for name in _COLOR_FIELDS:
         _strings(fields[name], pattern=_COLOR)
     _strings(fields["background"], pattern=_BACKGROUND)
+    components["DynamicPayload"]["properties"]["destination_url"].update(
+        pattern=_HTTP_URL, description="An http or https URL")
     fields["size_inches"]["description"] = ("0.5 to 15 and at most the plan's maximum; "
                                             "size_inches x dpi is the image's width in pixels")
     fields["frame_label"]["description"] = ("Needs a frame_style; at least one visible "
