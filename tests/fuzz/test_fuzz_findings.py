@@ -30,3 +30,40 @@ def test_a_frame_with_quiet_zone_zero_is_refused_not_rendered_unreadable(server,
     r = post(server, "generate/", key, {**item, "quiet_zone": 1})
     assert r.status_code == 200, r.text
     check_image("png", r.content, "https://example.com/", 2, 300)
+
+
+@pytest.mark.xfail(strict=True, reason="open: the service renders from 2 pixels per module, "
+                   "where the star pattern no longer scans; a per-pattern minimum (or a trial "
+                   "decode) is the render owners' call")
+def test_a_star_pattern_at_two_pixels_per_module_reads_back(server) -> None:  # type: ignore[no-untyped-def]
+    """Hypothesis: text '0' (21 modules) at 0.5 in x 96 dpi, quiet_zone 0: 2 px per module. The
+    star pattern renders (200) but zxing-cpp finds no code even printed on white paper;
+    squares, rounded and dot read back at the same size."""
+    from tests.fuzz.test_render_properties import on_paper
+    from tests.readers import decode_image
+
+    _, key = server.account("pro")
+    item = {"data_type": "text", "data": "0", "size_inches": 0.5, "dpi": 96, "quiet_zone": 0,
+            "background": "white", "pattern": "star"}
+    r = post(server, "generate/", key, item)
+    assert r.status_code == 200, r.text
+    assert decode_image(on_paper(r.content, False)).text == "0"
+
+
+@pytest.mark.xfail(strict=True, reason="open: the contrast rule skips translucent inks, and a "
+                   "half-transparent light eye border on black does not read back in SVG at "
+                   "3 px per module; the render owners' call")
+def test_a_translucent_eye_border_on_a_dark_ground_reads_back_in_svg(server) -> None:  # type: ignore[no-untyped-def]
+    """Hypothesis (shrunk): an inverted code whose eye border is #C8C8C880 on black, 75 px
+    for 25 modules, quiet_zone 0: 200, but zxing-cpp finds no code in the rasterised SVG."""
+    from tests.fuzz.test_render_properties import on_paper
+    from tests.readers import decode_image, rasterise_svg
+
+    _, key = server.account("pro")
+    item = {"data": "https://example.com/", "size_inches": 0.5, "dpi": 150, "format": "svg",
+            "quiet_zone": 0, "color": "white", "background": "black", "eye_color": "white",
+            "eye_border_color": "#C8C8C880"}
+    r = post(server, "generate/", key, item)
+    assert r.status_code == 200, r.text
+    raster = rasterise_svg(r.content, 150)
+    assert decode_image(on_paper(raster, True), inverted=True).text == "https://example.com/"
