@@ -302,6 +302,8 @@ _RESPONSES: dict[str, Json] = {
                        "flight", "DetailBody"),
     "TooLarge": _error("Body over the limit (QRSTUDIO_MAX_BODY_BYTES, default 96 MiB)",
                        "DetailBody"),
+    "BodyTimeout": _error("The body did not arrive within QRSTUDIO_BODY_TIMEOUT_S (default "
+                          "60 s); the connection is closed", "DetailBody"),
     "ItemErrors": _error("Per-item failures (every failing item, one message each); nothing "
                          "rendered or charged", "ItemErrorsBody"),
     "QuotaExceeded": _error("Monthly quota of a plan without overage, or too many batches of "
@@ -315,7 +317,8 @@ _RESPONSES: dict[str, Json] = {
 
 def _errors(*codes: int) -> Json:
     names = {400: "Malformed", 401: "Unauthorized", 402: "PaymentRequired", 403: "Forbidden",
-             404: "NotFound", 409: "Conflict", 413: "TooLarge", 422: "ItemErrors",
+             404: "NotFound", 408: "BodyTimeout", 409: "Conflict", 413: "TooLarge",
+             422: "ItemErrors",
              429: "QuotaExceeded", 431: "HeadersTooLarge", 503: "Unavailable"}
     return {str(c): {"$ref": f"#/components/responses/{names[c]}"} for c in (*codes, 431)}
 
@@ -401,7 +404,7 @@ def _paths() -> Json:
                                          "X-QR-Quota-Remaining", "Idempotent-Replayed",
                                          required=("Content-Disposition",)),
                      "content": {"application/zip": {"schema": binary}}},
-             **_errors(401, 403, 409, 413, 422, 429, 503),
+             **_errors(401, 403, 408, 409, 413, 422, 429, 503),
              "400": {"$ref": "#/components/responses/BulkMalformed"}},
             security=_KEY, params=("IdempotencyKey",),
             body=_json(_ref("BulkRequestBody")), links=_replay("generateBulk"),
@@ -420,7 +423,7 @@ def _paths() -> Json:
                                **{k: v for k, v in _code_links(
                                    "$response.header.X-QR-Short-Id").items()
                                   if k in ("GetCode", "Redirect")}}},
-             **_errors(400, 401, 403, 409, 413, 429, 503)},
+             **_errors(400, 401, 403, 408, 409, 413, 429, 503)},
             security=_KEY, params=("IdempotencyKey",),
             body={**_json(_ref("GenerateRequest")), **item_forms})},
         "/api/v1/validate/": {"post": _op(
@@ -428,7 +431,7 @@ def _paths() -> Json:
             "answers, nothing charged, created or rendered",
             {"200": {"description": "Valid", "headers": _headers(),
                      "content": _json(_ref("ValidateResult"))},
-             **_errors(401, 403, 413, 422, 429, 503),
+             **_errors(401, 403, 408, 413, 422, 429, 503),
              "400": _error("Malformed body, a failing field of a single item, or a "
                                   "bulk body's item count or ceiling", "DetailBody",
                                   "FieldErrors", "ItemsErrorBody")},
