@@ -117,6 +117,9 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
         raise InvalidItem("frame_label needs a frame_style other than 'none'.", "frame_label")
     if item.frame_label is not None:
         _check_label(item.frame_label)
+    if item.frame_style != "none" and item.quiet_zone == 0:  # found by tests/fuzz
+        raise InvalidItem("A frame needs quiet_zone 1 or more: with 0 its line touches the code "
+                          "and scanners cannot find the finder patterns.", "quiet_zone")
     ring_ink = (border_ink or fg) if item.eye_outer_frame_match else None
     style = Style(eye_border=border, eye_center=centre, eye_border_color=border_ink,
                   eye_center_color=centre_ink, outer_frame=item.eye_outer_frame,

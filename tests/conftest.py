@@ -172,3 +172,63 @@ def make_server(redis_server: RedisServer) -> Iterator[object]:
 @pytest.fixture
 def server(backend: str, make_server) -> LiveServer:  # type: ignore[no-untyped-def]
     return make_server(backend)  # type: ignore[no-any-return]
+
+
+# --- A 5xx fails the suite (issue 21) ---------------------------------------------------------
+# LiveServer runs the app in this process: every unhandled exception it logs (errors.py's
+# "unhandled error on ...", a traceback uvicorn logs for an exception that escaped the app, an
+# unexpected asset failure) is collected here and fails the test that caused it, at teardown,
+# even when that test only looked at another request. A test that provokes one on purpose says
+# so with @pytest.mark.allow_server_errors.
+import logging  # noqa: E402
+
+from service.errors import AbortedStreamFilter  # noqa: E402
+
+
+class _Crashes(logging.Filter):
+    """Collects what it sees and lets everything through: a filter on uvicorn.error (uvicorn's
+    dictConfig replaces that logger's handlers, not its filters), and on a sink handler of our
+    own loggers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self._aborted = AbortedStreamFilter()  # a stream cut on purpose is not a crash
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.levelno >= logging.ERROR and self._aborted.filter(record)
+                and (record.exc_info or record.getMessage().startswith("unhandled error"))):
+            self.records.append(record)
+        return True
+
+
+class _Sink(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        pass
+
+
+_crashes, _sink = _Crashes(), _Sink(logging.ERROR)
+_sink.addFilter(_crashes)
+for _name in ("qrstudio", "litestar"):
+    logging.getLogger(_name).addHandler(_sink)
+logging.getLogger("uvicorn.error").addFilter(_crashes)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_server_errors: the test provokes unhandled "
+                            "server errors on purpose; they do not fail it")
+
+
+@pytest.fixture(autouse=True)
+def fail_on_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    _crashes.records.clear()
+    yield
+    found, _crashes.records[:] = list(_crashes.records), []
+    if found and request.node.get_closest_marker("allow_server_errors") is None:
+        pytest.fail(f"the server logged {len(found)} unhandled error(s):\n"
+                    + "\n".join(map(_describe, found)), pytrace=False)
+
+
+def _describe(record: logging.LogRecord) -> str:
+    trace = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
+    return f"{record.name}: {record.getMessage()}\n{trace}"

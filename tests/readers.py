@@ -36,7 +36,9 @@ def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
     pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
     if inverted:
         pixels = 255 - pixels
-    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
+    # Plain: the text as encoded (the default HRI mode spells control characters "<US>")
+    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode,
+                                   text_mode=zxingcpp.TextMode.Plain)
     assert len(found) == 1, f"expected one QR code, zxing-cpp found {len(found)}"
     return found[0]
 
