@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from .openapi_dashboard import (DASHBOARD_PARAMETERS, DASHBOARD_TYPES, dashboard_paths,
+                                dashboard_responses, key_field_errors)
 from .schema import (PAYLOADS, DetailBody, GenerateRequest, ItemErrorsBody, ItemsErrorBody,
                      Manifest)
 
@@ -238,8 +240,10 @@ def _components() -> dict[str, Json]:
                         ItemErrorsBody, ItemsErrorBody, *dict.fromkeys(PAYLOADS.values()),
                         ValidateResult, Usage, DynamicCode, CodePage, CodeCreate, CodeUpdate,
                         Analytics, Health, Status]
-    _, components = msgspec.json.schema_components(types, ref_template=_REF)
+    _, components = msgspec.json.schema_components([*types, *DASHBOARD_TYPES],
+                                                   ref_template=_REF)
     _items(components)
+    components["KeyFieldErrors"] = key_field_errors()
     components["FieldErrors"] = {
         "title": "FieldErrors", "type": "object", "minProperties": 1,
         "description": "A failing field and its message: {\"<field>\": [\"<message>\"]}.",
@@ -367,6 +371,14 @@ def _op(op_id: str, summary: str, responses: Json, *, security: list[Json] | Non
         first = next(k for k in responses if k.startswith("2"))
         responses[first]["links"] = links
     return op
+
+
+def _ok(status: str, description: str, schema: str | None) -> Json:
+    """A success answer: its schema (None: no body) and the headers every answer has."""
+    answer: Json = {"description": description, "headers": _headers()}
+    if schema is not None:
+        answer["content"] = _json(_ref(schema))
+    return {status: answer}
 
 
 def _code_links(short_id: str) -> Json:
@@ -522,17 +534,19 @@ def openapi_dict() -> Json:
         "info": {"title": "QR Studio render service", "version": "1",
                  "description": "Bulk and single QR rendering, dynamic QR codes, usage. See "
                                 "the README for the contract and its limits."},
-        "paths": _paths(),
+        "paths": {**_paths(), **dashboard_paths(_op, _ok, _errors, _ref, _json,
+                                                 _KEY_OR_BEARER)},
         "components": {
             "schemas": _components(),
-            "responses": _RESPONSES,
-            "parameters": _PARAMETERS,
+            "responses": {**_RESPONSES, **dashboard_responses(_error)},
+            "parameters": {**_PARAMETERS, **DASHBOARD_PARAMETERS},
             "headers": _HEADERS,
             "securitySchemes": {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
                 "Bearer": {"type": "http", "scheme": "bearer",
-                           "description": "The same API key as a bearer token (dynamic QR "
-                                          "routes)"}}},
+                           "description": "The same API key as a bearer token, or a JWT of "
+                                          "the gateway's application when QRSTUDIO_JWT_* is "
+                                          "set (dynamic QR and dashboard routes)"}}},
     }
 
 
