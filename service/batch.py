@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from typing import Any, TypeVar
 
 import anyio
+from concurrent.futures.process import BrokenProcessPool
 import msgspec
 
 from .errors import StreamAborted
@@ -299,7 +300,10 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
         index = 0
         while pending:
             chunk, future = pending.popleft()
-            results = await future
+            try:
+                results = await future
+            except BrokenProcessPool:  # a render worker died: this stream is cut, not a 500
+                raise StreamAborted("a render worker died mid-stream") from None
             queued -= len(chunk)
             refill()
             for item, (result, hit) in zip(chunk, results):

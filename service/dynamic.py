@@ -25,7 +25,7 @@ from .intake import authenticate
 from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
-from .limits.store import Caller, CodeRecord, NewCode, Scan
+from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
 from .requestid import new_ulid
 from .schema import Str2000
 from .schema import DynamicName as Name
@@ -112,14 +112,6 @@ def _recent(entry: str) -> dict[str, Any]:
     scan: dict[str, Any] = msgspec.json.decode(entry)
     scan["at"] = utc_z(scan.get("at"))
     return scan
-
-
-def utc_z(stamp: str | None) -> str | None:
-    """A stored UTC timestamp as the product writes them: ``...T12:00:00Z``. (Records written
-    before this carry ``+00:00``; they are shown the same way.)"""
-    if stamp and stamp.endswith("+00:00"):
-        return stamp[:-6] + "Z"
-    return stamp
 
 
 async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:

@@ -139,19 +139,24 @@ def test_openapi_describes_every_field_with_limits_and_defaults(server) -> None:
     assert body["content"]["application/json"]["schema"]["$ref"].endswith("BulkRequestBody")
     schemas = doc["components"]["schemas"]
     assert schemas["BulkRequestBody"]["properties"]["items"]["maxItems"] == 5000
+    # an item is one variant per data_type (the payload each needs); the fields are shared
     item = schemas["GenerateRequest"]
-    assert item["required"] == ["size_inches"]
-    props = item["properties"]
+    variants = {v["$ref"].rsplit("/", 1)[1] for v in item["oneOf"]}
+    assert len(variants) == 11 and {"TextItem", "VcardItem", "DynamicItem"} <= variants
+    text = schemas["TextItem"]
+    assert text["required"] == ["data", "size_inches"]
+    props = text["properties"]
     from service.schema import GenerateRequest
 
-    assert set(props) == set(GenerateRequest.__struct_fields__)
-    assert props["size_inches"] == {"type": "number", "minimum": 0.5, "maximum": 15}
+    assert set(props) == set(GenerateRequest.__struct_fields__) - {"payload"}
+    assert {k: v for k, v in props["size_inches"].items() if k != "description"} == {
+        "type": "number", "minimum": 0.5, "maximum": 15}
     assert props["dpi"]["default"] == 300 and props["dpi"]["maximum"] == 600
     assert props["quiet_zone"] == {"type": "integer", "minimum": 0, "maximum": 16, "default": 4}
     assert props["logo_size_ratio"]["default"] == 0.24
     assert props["frame_label"]["anyOf"][0]["maxLength"] == 40
     assert len(props["pattern"]["enum"]) == 11 and props["pattern"]["default"] == "rounded"
-    assert len(props["payload"]["oneOf"]) == 9  # vcard and mecard share one
+    assert schemas["VcardItem"]["properties"]["payload"]["$ref"].endswith("VCardPayload")
     assert schemas["DynamicPayload"]["properties"]["name"]["maxLength"] == 120
 
 

@@ -22,7 +22,7 @@ from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
 from ..webhooks import events
 from ..webhooks.memory_hooks import MemoryHooks
 from .store import (Account, Caller, CodeRecord, KeyInfo, NewCode, RawRecords, Scan,
-                    code_record, parse_account)
+                    code_record, parse_account, utc_z)
 
 __all__ = ["MemoryStore"]
 
@@ -81,7 +81,7 @@ class MemoryStore(AdminBase):
                                                active=active)
             if result.status == "ok":
                 self._usage[(account, month)] = result.used
-                now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                now = utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds"))
                 for c in codes:
                     self._seq[account] = self._seq.get(account, 0) + 1
                     self._codes[c.short_id] = {
@@ -263,7 +263,7 @@ class MemoryStore(AdminBase):
                 code["destination_url"] = destination
                 code["destination_changes_count"] = str(edits + 1)
                 changed.append("destination_url")
-            code["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            code["updated_at"] = utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds"))
             if changed:
                 self.hooks.enqueue(account, "dynamic_qr.updated", code["updated_at"],
                                    events.code_updated(code, changed), if_wanted=True)

@@ -46,7 +46,7 @@ from .redis_conn import again, as_redis_error, async_client, sync_client
 from .shortid import code_key, slot_of
 from ..webhooks.queue import RedisHooks, event_keys
 from .store import (ACCOUNT_FIELDS, Account, BadRecord, Caller, CodeRecord, KeyInfo, NewCode,
-                    RawRecords, Scan, code_record, parse_account, parse_key)
+                    RawRecords, Scan, code_record, parse_account, parse_key, utc_z)
 
 __all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
            "usage_key"]
@@ -150,7 +150,7 @@ class RedisStore:
                      codes: Sequence[NewCode] = ()) -> ChargeResult:
         now = datetime.now(timezone.utc)
         args: list[Any] = [n, self._plans, usage_ttl_s(), ATTEMPT_TTL_S, "1" if bulk else "0",
-                           account, now.isoformat(timespec="seconds"),
+                           account, utc_z(now.isoformat(timespec="seconds")),
                            int(now.timestamp() * 1000)]
         for c in codes:
             args += [c.name, c.destination_url]
@@ -265,7 +265,7 @@ class RedisStore:
         if not self._ours(account, short_id):
             return "missing", 0
         flag = "" if is_active is None else ("1" if is_active else "0")
-        args = [account, datetime.now(timezone.utc).isoformat(timespec="seconds"), name,
+        args = [account, utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds")), name,
                 destination, flag, edit_limit, max_active]
         keys = [code_key(short_id), account_key(account), *event_keys(account)]
         raw = await self._once(  # counts an edit: sent once

@@ -283,3 +283,11 @@ class Admin(Protocol):
     def rotate_key(self, key_or_prefix: str) -> str: ...
 
     def usage(self, account: str) -> int: ...
+
+
+def utc_z(stamp: str | None) -> str | None:
+    """A stored UTC timestamp as the product writes them: ``...T12:00:00Z``. (Records written
+    before this carry ``+00:00``; they are shown the same way, in the API and in events.)"""
+    if stamp and stamp.endswith("+00:00"):
+        return stamp[:-6] + "Z"
+    return stamp

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from ..limits.store import Scan
+from ..limits.store import Scan, utc_z
 
 __all__ = ["code_created", "code_updated", "scan_created", "thresholds"]
 
@@ -17,7 +17,7 @@ def code_created(code: dict[str, str]) -> str:
     return msgspec.json.encode({
         "id": int(code["id"]), "short_id": code["short_id"], "name": code["name"],
         "destination_url": code["destination_url"], "is_active": code["is_active"] == "1",
-        "created_at": code["created_at"]}).decode()
+        "created_at": utc_z(code["created_at"])}).decode()
 
 
 def code_updated(code: dict[str, str], changes: list[str]) -> str:
@@ -25,7 +25,7 @@ def code_updated(code: dict[str, str], changes: list[str]) -> str:
         "id": int(code["id"]), "short_id": code["short_id"], "name": code["name"],
         "destination_url": code["destination_url"], "is_active": code["is_active"] == "1",
         "destination_changes_count": int(code["destination_changes_count"]),
-        "updated_at": code["updated_at"], "changes": changes}).decode()
+        "updated_at": utc_z(code["updated_at"]), "changes": changes}).decode()
 
 
 def scan_created(code: dict[str, str], scan: Scan) -> str:
