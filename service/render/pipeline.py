@@ -25,7 +25,7 @@ from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, l
                       logo_dimensions, logo_patch, svg_layers, write_png_layers)
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .png import AA_LEVELS, Written, index_image, index_region, palette, write_png
-from .readback import decodes, png_grey, rows_grey, sampling
+from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
 from .svg import write_svg
 
 __all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
@@ -177,7 +177,7 @@ def _draw_and_read(job: RenderJob, compression: int,
             or job.pattern not in FAST_PATTERNS):
         data = draw(job, compression, assets)
         return data, reads_back(job, data, assets)
-    written = Written(sampling(job.layout.ppm))
+    written = Written(sampling(job.layout.ppm, PLAIN_READ_PPM))
     dark = encode(job.content, job.level, job.version, job.mask)
     data = write_png(shape(dark, job.pattern), job.layout, job.fg, job.bg, job.dpi,
                      compression, written)

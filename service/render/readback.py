@@ -23,9 +23,11 @@ import zxingcpp
 from isal import isal_zlib
 
 
-__all__ = ["READ_PPM", "decodes", "grey_pixels", "png_grey", "rows_grey", "sampling"]
+__all__ = ["PLAIN_READ_PPM", "READ_PPM", "decodes", "grey_pixels", "png_grey", "rows_grey", "sampling"]
 
 READ_PPM = 8  # modules wider than this are sampled down to it before reading
+# the plain squares and rounded modules (no logo, no style) are whole at any scale: read at 4
+PLAIN_READ_PPM = 4
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -112,9 +114,10 @@ def png_grey(data: bytes, inverted: bool, step: int = 1) -> np.ndarray:
     return grey_pixels(rgba[step // 2::step, step // 2::step], inverted)
 
 
-def sampling(ppm: int) -> int:
-    """Every how many pixels to read an image of ``ppm`` pixels per module."""
-    return max(1, ppm // READ_PPM)
+def sampling(ppm: int, target: int = READ_PPM) -> int:
+    """Every how many pixels to read an image of ``ppm`` pixels per module, to read it at
+    about ``target`` pixels per module."""
+    return max(1, ppm // target)
 
 
 def decodes(grey: np.ndarray, content: str | bytes, inverted: bool) -> bool:
