@@ -18,7 +18,9 @@ Plan = Literal["free", "starter", "pro", "agency", "enterprise"]
 Event = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
 
-class ApiKey(msgspec.Struct, kw_only=True):
+class KeyUsage(msgspec.Struct, kw_only=True):
+    """A key as ``/usage/me/`` lists it."""
+
     id: str
     name: str
     key_prefix: str
@@ -26,6 +28,9 @@ class ApiKey(msgspec.Struct, kw_only=True):
     is_active: bool
     created_at: str
     last_used_at: str | None
+
+
+class ApiKey(KeyUsage, kw_only=True):
     revoked_at: str | None
 
 
@@ -47,14 +52,6 @@ class ApiKeyCreate(msgspec.Struct, kw_only=True):
     plan: Plan | None = None  # at most the account's own; default: the account's
 
 
-class KeyUsage(msgspec.Struct, kw_only=True):
-    id: str
-    name: str
-    key_prefix: str
-    plan: Plan
-    is_active: bool
-    created_at: str
-    last_used_at: str | None
 
 
 class UsageMe(msgspec.Struct, kw_only=True):
