@@ -82,13 +82,19 @@ async def list_keys(request: Request[Any, Any, Any], svc: Services) -> dict[str,
     return {"keys": [key_object(r, account) for r in await _rows(svc, account.id)]}
 
 
-def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
+def json_object(body: bytes) -> dict[str, Any]:
+    """A dashboard route's body: a JSON object (empty for an empty body), else 400."""
     try:
         data = msgspec.json.decode(body) if body.strip() else {}
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise MalformedBody("The body must be a JSON object.")
+    return data
+
+
+def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
+    data = json_object(body)
     name, plan = data.get("name"), data.get("plan")
     if name is None or (isinstance(name, str) and not name.strip()):
         raise KeyFieldError("name", "Required.")

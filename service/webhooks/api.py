@@ -17,7 +17,7 @@ from litestar import Request
 
 from ..errors import MalformedBody, NotFound, PlanForbidden
 from ..intake import authenticate, read_body
-from ..keys_api import BODY_LIMIT, KeyFieldError
+from ..keys_api import BODY_LIMIT, KeyFieldError, json_object
 from ..limits.store import Caller
 from ..services import Services
 from .model import EVENT_TYPES, TEST_EVENT, WEBHOOK_PLANS, Subscription
@@ -60,16 +60,6 @@ async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
         raise PlanForbidden(f"Plan '{caller.account.plan}' doesn't include webhooks. "
                             "Upgrade to Pro or higher.")
     return caller
-
-
-def _body(raw: bytes) -> dict[str, Any]:
-    try:
-        data = msgspec.json.decode(raw) if raw.strip() else {}
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
-        raise MalformedBody(f"Malformed JSON body: {exc}") from None
-    if not isinstance(data, dict):
-        raise MalformedBody("The body must be a JSON object.")
-    return data
 
 
 async def _fields(request: Request[Any, Any, Any], data: dict[str, Any],
@@ -120,7 +110,7 @@ async def list_hooks(request: Request[Any, Any, Any], svc: Services) -> dict[str
 
 async def create(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await _caller(request, svc)
-    fields = await _fields(request, _body(await read_body(request, BODY_LIMIT)), partial=False)
+    fields = await _fields(request, json_object(await read_body(request, BODY_LIMIT)), partial=False)
     hooks = _hooks(svc)
     if len(await hooks.list(caller.account.id)) >= MAX_WEBHOOKS:
         raise MalformedBody(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one "
@@ -144,7 +134,7 @@ async def _owned(request: Request[Any, Any, Any], svc: Services,
 
 async def patch(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, hook)
-    fields = await _fields(request, _body(await read_body(request, BODY_LIMIT)), partial=True)
+    fields = await _fields(request, json_object(await read_body(request, BODY_LIMIT)), partial=True)
     sub = await _hooks(svc).patch(caller.account.id, hook, fields) if fields else \
         await _hooks(svc).get(caller.account.id, hook)
     if sub is None:
