@@ -46,14 +46,19 @@ def native_png(content: str, pixels: int = 900, dpi: int = 300) -> bytes:
     raw += blank * off
     for row in matrix:
         line = np.zeros(pixels, dtype=bool)
-        line[off:off + n * ppm] = np.repeat(row, ppm)
+        line[off : off + n * ppm] = np.repeat(row, ppm)
         packed = b"\x00" + np.packbits(~line).tobytes()
         raw += packed * ppm
     raw += blank * (pixels - off - n * ppm)
     ihdr = struct.pack(">IIBBBBB", pixels, pixels, 1, 0, 0, 0, 0)
     phys = struct.pack(">IIB", round(dpi / 0.0254), round(dpi / 0.0254), 1)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"pHYs", phys)
-            + _chunk(b"IDAT", zlib.compress(bytes(raw), 1)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"pHYs", phys)
+        + _chunk(b"IDAT", zlib.compress(bytes(raw), 1))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def native_floor_zip(contents: list[str]) -> bytes:

@@ -40,7 +40,12 @@ class Service:
         env.update({f"QRSTUDIO_{k.upper()}": v for k, v in settings.items()})
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
-            stdout=subprocess.PIPE, stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+            stdout=subprocess.PIPE,
+            stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         self.keys: dict[str, str] = {}
         assert self.proc.stdout is not None
         while len(self.keys) < 5:
@@ -79,8 +84,13 @@ def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
     start = time.perf_counter()
     size = 0
     ttfb = 0.0
-    with httpx.stream("POST", svc.url + "/api/v1/generate/bulk/", json={"items": items},
-                      headers={"X-Api-Key": svc.keys["agency"]}, timeout=600) as r:
+    with httpx.stream(
+        "POST",
+        svc.url + "/api/v1/generate/bulk/",
+        json={"items": items},
+        headers={"X-Api-Key": svc.keys["agency"]},
+        timeout=600,
+    ) as r:
         assert r.status_code == 200, r.read()
         for chunk in r.iter_raw():
             if not ttfb:
@@ -89,15 +99,26 @@ def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
     total = time.perf_counter() - start
     stop.set()
     sampler.join()
-    return {"total_s": total, "ttfb_ms": ttfb * 1000, "items_per_s": len(items) / total,
-            "rss_growth_mib": (peak[0] - base) / 1024, "zip_mib": size / 2**20}
+    return {
+        "total_s": total,
+        "ttfb_ms": ttfb * 1000,
+        "items_per_s": len(items) / total,
+        "rss_growth_mib": (peak[0] - base) / 1024,
+        "zip_mib": size / 2**20,
+    }
 
 
-def items_for(n: int, pattern: str, background: str,
-              letter: str = "c") -> list[dict[str, object]]:
+def items_for(n: int, pattern: str, background: str, letter: str = "c") -> list[dict[str, object]]:
     """28-character URLs; ``letter`` keeps runs apart so the render cache serves none of them."""
-    return [{"data": f"https://yourbrand.com/{letter}/{i:04d}", "size_inches": 3,
-             "pattern": pattern, "background": background} for i in range(n)]
+    return [
+        {
+            "data": f"https://yourbrand.com/{letter}/{i:04d}",
+            "size_inches": 3,
+            "pattern": pattern,
+            "background": background,
+        }
+        for i in range(n)
+    ]
 
 
 def main() -> None:
@@ -110,13 +131,18 @@ def main() -> None:
     svc = Service()
     rows = []
     try:
-        for label, pattern, bg in (("squares, black on white", "squares", "white"),
-                                   ("rounded, transparent (default)", "rounded", "transparent")):
+        for label, pattern, bg in (
+            ("squares, black on white", "squares", "white"),
+            ("rounded, transparent (default)", "rounded", "transparent"),
+        ):
             for row, n in enumerate(sizes):
                 items = items_for(n, pattern, bg)
-                runs = [run_batch(svc, items_for(n, pattern, bg,
-                                                 "abdefghijklmnopqrstuvwxyz"[row * 5 + r % 5]))
-                        for r in range(args.runs)]
+                runs = [
+                    run_batch(
+                        svc, items_for(n, pattern, bg, "abdefghijklmnopqrstuvwxyz"[row * 5 + r % 5])
+                    )
+                    for r in range(args.runs)
+                ]
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 contents = [str(i["data"]) for i in items]
                 t = time.perf_counter()
@@ -126,47 +152,67 @@ def main() -> None:
                 native_floor_zip(contents)
                 floor = time.perf_counter() - t
                 rows.append((label, n, med, obvious, floor))
-                print(f"{label:32} n={n:5} total {med['total_s']:.2f}s  ttfb "
-                      f"{med['ttfb_ms']:.0f}ms  {med['items_per_s']:.0f} items/s  rss +"
-                      f"{med['rss_growth_mib']:.0f} MiB  | segno->zipfile {obvious:.2f}s "
-                      f"({obvious / med['total_s']:.1f}x)  native floor {floor:.2f}s",
-                      flush=True)
+                print(
+                    f"{label:32} n={n:5} total {med['total_s']:.2f}s  ttfb "
+                    f"{med['ttfb_ms']:.0f}ms  {med['items_per_s']:.0f} items/s  rss +"
+                    f"{med['rss_growth_mib']:.0f} MiB  | segno->zipfile {obvious:.2f}s "
+                    f"({obvious / med['total_s']:.1f}x)  native floor {floor:.2f}s",
+                    flush=True,
+                )
         cache_rows = []
-        for label, pattern, bg in (("squares, black on white", "squares", "white"),
-                                   ("rounded, transparent (default)", "rounded", "transparent")):
-            fresh = [{**item, "data": f"{item['data']}?cache={time.time_ns()}"}
-                     for item in items_for(1000, pattern, bg)]
+        for label, pattern, bg in (
+            ("squares, black on white", "squares", "white"),
+            ("rounded, transparent (default)", "rounded", "transparent"),
+        ):
+            fresh = [
+                {**item, "data": f"{item['data']}?cache={time.time_ns()}"}
+                for item in items_for(1000, pattern, bg)
+            ]
             cold = run_batch(svc, fresh)
             warm = statistics.median(run_batch(svc, fresh)["total_s"] for _ in range(3))
             cache_rows.append((label, cold["total_s"], warm))
-            print(f"cache {label}: uncached {cold['total_s']:.2f}s, cached {warm:.2f}s "
-                  f"({cold['total_s'] / warm:.1f}x)", flush=True)
+            print(
+                f"cache {label}: uncached {cold['total_s']:.2f}s, cached {warm:.2f}s "
+                f"({cold['total_s'] / warm:.1f}x)",
+                flush=True,
+            )
     finally:
         svc.stop()
-    table = ["| items | batch | total (s) | TTFB (ms) | items/s | server RSS growth (MiB) | "
-             "ZIP (MiB) | segno->zipfile (s) | speed-up | native floor (s) | vs floor |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    table = [
+        "| items | batch | total (s) | TTFB (ms) | items/s | server RSS growth (MiB) | "
+        "ZIP (MiB) | segno->zipfile (s) | speed-up | native floor (s) | vs floor |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for label, n, med, obvious, floor in rows:
-        table.append(f"| {label} | {n} | {med['total_s']:.2f} | {med['ttfb_ms']:.0f} | "
-                     f"{med['items_per_s']:.0f} | {med['rss_growth_mib']:.0f} | "
-                     f"{med['zip_mib']:.1f} | {obvious:.2f} | {obvious / med['total_s']:.1f}x | "
-                     f"{floor:.2f} | {med['total_s'] / floor:.1f}x |")
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-               f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
-    table += ["", "| 1 000 items, same batch again | uncached (s) | fully cached (s) | speed-up |",
-              "|---|---|---|---|"]
+        table.append(
+            f"| {label} | {n} | {med['total_s']:.2f} | {med['ttfb_ms']:.0f} | "
+            f"{med['items_per_s']:.0f} | {med['rss_growth_mib']:.0f} | "
+            f"{med['zip_mib']:.1f} | {obvious:.2f} | {obvious / med['total_s']:.1f}x | "
+            f"{floor:.2f} | {med['total_s'] / floor:.1f}x |"
+        )
+    machine = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+    table += [
+        "",
+        "| 1 000 items, same batch again | uncached (s) | fully cached (s) | speed-up |",
+        "|---|---|---|---|",
+    ]
     for label, cold_s, warm_s in cache_rows:
         table.append(f"| {label} | {cold_s:.2f} | {warm_s:.2f} | {cold_s / warm_s:.1f}x |")
     text = "\n".join(table)
     print(text)
     if args.write:
         out = ROOT / "bench" / "RESULTS.md"
-        out.write_text(f"# Bulk end to end\n\n`python -m bench.bulk_e2e --runs {args.runs}` on "
-                       f"{machine}, {time.strftime('%Y-%m-%d')}. Medians of {args.runs} runs "
-                       "per row; the baselines ran once each, in the same process, on the same "
-                       "items (3 in at 300 dpi = 900 px, a 28-character URL). The service runs "
-                       "embedded, one process, default settings; the client shares the "
-                       "machine's 2 cores.\n\n" + text + "\n")
+        out.write_text(
+            f"# Bulk end to end\n\n`python -m bench.bulk_e2e --runs {args.runs}` on "
+            f"{machine}, {time.strftime('%Y-%m-%d')}. Medians of {args.runs} runs "
+            "per row; the baselines ran once each, in the same process, on the same "
+            "items (3 in at 300 dpi = 900 px, a 28-character URL). The service runs "
+            "embedded, one process, default settings; the client shares the "
+            "machine's 2 cores.\n\n" + text + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -25,17 +25,26 @@ def _singles(url: str, key: str, n: int, stop: threading.Event | None = None) ->
             if stop is not None and stop.is_set():
                 break
             start = time.perf_counter()
-            r = client.post(url + "/api/v1/generate/", headers={"X-Api-Key": key},
-                            json={"data": f"https://example.com/single/{time.time_ns()}/{i}",
-                                  "size_inches": 1, "dpi": 300})
+            r = client.post(
+                url + "/api/v1/generate/",
+                headers={"X-Api-Key": key},
+                json={
+                    "data": f"https://example.com/single/{time.time_ns()}/{i}",
+                    "size_inches": 1,
+                    "dpi": 300,
+                },
+            )
             assert r.status_code == 200, r.text
             times.append((time.perf_counter() - start) * 1000)
     return times
 
 
 def _p(values: list[float], q: float) -> float:
-    return (statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-            if len(values) >= 2 else values[0])
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) >= 2
+        else values[0]
+    )
 
 
 def main() -> None:
@@ -47,16 +56,26 @@ def main() -> None:
     service = Service()
     try:
         idle = _singles(service.url, service.keys["pro"], 50)
-        items = [{"data": f"https://example.com/batch/{time.time_ns()}/{i}",
-                  "size_inches": args.size, "pattern": "squares"} for i in range(args.items)]
+        items = [
+            {
+                "data": f"https://example.com/batch/{time.time_ns()}/{i}",
+                "size_inches": args.size,
+                "pattern": "squares",
+            }
+            for i in range(args.items)
+        ]
         done = threading.Event()
         batch: dict[str, float] = {}
 
         def stream() -> None:
             start = time.perf_counter()
-            with httpx.stream("POST", service.url + "/api/v1/generate/bulk/",
-                              json={"items": items}, headers={"X-Api-Key": service.keys["agency"]},
-                              timeout=3600) as r:
+            with httpx.stream(
+                "POST",
+                service.url + "/api/v1/generate/bulk/",
+                json={"items": items},
+                headers={"X-Api-Key": service.keys["agency"]},
+                timeout=3600,
+            ) as r:
                 assert r.status_code == 200, r.read()
                 for _ in r.iter_raw():
                     pass
@@ -71,13 +90,17 @@ def main() -> None:
     finally:
         service.stop()
     per_item = batch["seconds"] * 1000 / args.items
-    print(f"batch: {args.items} items of {args.size:g} in (squares) in {batch['seconds']:.1f} s, "
-          f"{per_item:.1f} ms per item over 2 workers\n")
+    print(
+        f"batch: {args.items} items of {args.size:g} in (squares) in {batch['seconds']:.1f} s, "
+        f"{per_item:.1f} ms per item over 2 workers\n"
+    )
     print("| single render (1 in) | n | p50 ms | p99 ms | max ms |")
     print("|---|---|---|---|---|")
     for label, values in (("idle service", idle), ("while the batch streams", busy)):
-        print(f"| {label} | {len(values)} | {statistics.median(values):.1f} | "
-              f"{_p(values, 99):.1f} | {max(values):.1f} |")
+        print(
+            f"| {label} | {len(values)} | {statistics.median(values):.1f} | "
+            f"{_p(values, 99):.1f} | {max(values):.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -25,27 +25,34 @@ class BulkClient(FastHttpUser):
     short_id = ""
 
     def on_start(self) -> None:
-        r = self.client.post("/api/v1/dynamic/", json={"name": "locust",
-                                                      "destination_url": "https://example.com/"},
-                             headers={"X-Api-Key": KEY}, name="dynamic create")
+        r = self.client.post(
+            "/api/v1/dynamic/",
+            json={"name": "locust", "destination_url": "https://example.com/"},
+            headers={"X-Api-Key": KEY},
+            name="dynamic create",
+        )
         self.short_id = r.json()["short_id"] if r.status_code == 201 else ""
 
     @task(10)
     def redirect(self) -> None:
         if not self.short_id:
             return
-        with self.client.get(f"/q/{self.short_id}/", allow_redirects=False, name="redirect",
-                             catch_response=True) as r:
+        with self.client.get(
+            f"/q/{self.short_id}/", allow_redirects=False, name="redirect", catch_response=True
+        ) as r:
             if r.status_code != 302:
                 r.failure(f"HTTP {r.status_code}")
 
     @task(5)
     def bulk_50(self) -> None:
-        items = [{"data": f"https://yourbrand.com/c/{i:04d}", "size_inches": 3}
-                 for i in range(50)]
-        with self.client.post("/api/v1/generate/bulk/", json={"items": items},
-                              headers={"X-Api-Key": KEY}, name="bulk x50",
-                              catch_response=True) as r:
+        items = [{"data": f"https://yourbrand.com/c/{i:04d}", "size_inches": 3} for i in range(50)]
+        with self.client.post(
+            "/api/v1/generate/bulk/",
+            json={"items": items},
+            headers={"X-Api-Key": KEY},
+            name="bulk x50",
+            catch_response=True,
+        ) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}: {r.text[:200]}")
                 return
@@ -56,8 +63,13 @@ class BulkClient(FastHttpUser):
     @task(5)
     def single(self) -> None:
         body = {"data": "https://yourbrand.com/single", "size_inches": 2}
-        with self.client.post("/api/v1/generate/", json=body, headers={"X-Api-Key": KEY},
-                              name="single render", catch_response=True) as r:
+        with self.client.post(
+            "/api/v1/generate/",
+            json=body,
+            headers={"X-Api-Key": KEY},
+            name="single render",
+            catch_response=True,
+        ) as r:
             if r.status_code != 200 or not r.content.startswith(b"\x89PNG"):
                 r.failure(f"HTTP {r.status_code}")
 

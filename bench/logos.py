@@ -24,8 +24,7 @@ def _logo() -> bytes:
     """A 512 px two-colour mark with a transparent surround, like a typical brand logo."""
     xy = pyvips.Image.xyz(512, 512) - 256
     alpha = ((xy[0] ** 2 + xy[1] ** 2) ** 0.5 < 240).ifthenelse(255, 0)
-    image = (xy[0] > 0).ifthenelse(220, 30).bandjoin([(xy[1] > 0).ifthenelse(40, 90), 160,
-                                                      alpha])
+    image = (xy[0] > 0).ifthenelse(220, 30).bandjoin([(xy[1] > 0).ifthenelse(40, 90), 160, alpha])
     return bytes(image.cast("uchar").copy(interpretation="srgb").pngsave_buffer())
 
 
@@ -77,33 +76,49 @@ def main() -> None:
                 runs = []
                 for _ in range(args.runs):
                     tag = time.time_ns()
-                    items = [{"data": f"https://yourbrand.com/{tag % 10**6}/{i:04d}",
-                              "size_inches": 3, "format": fmt, **extra}
-                             for i in range(args.items)]
+                    items = [
+                        {
+                            "data": f"https://yourbrand.com/{tag % 10**6}/{i:04d}",
+                            "size_inches": 3,
+                            "format": fmt,
+                            **extra,
+                        }
+                        for i in range(args.items)
+                    ]
                     runs.append(run_batch(svc, items))
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 rows.append((fmt, label, med))
-                print(f"{fmt} {label:30} {med['total_s']:.2f}s  {med['items_per_s']:.0f} items/s"
-                      f"  ttfb {med['ttfb_ms']:.0f} ms  zip {med['zip_mib']:.1f} MiB", flush=True)
+                print(
+                    f"{fmt} {label:30} {med['total_s']:.2f}s  {med['items_per_s']:.0f} items/s"
+                    f"  ttfb {med['ttfb_ms']:.0f} ms  zip {med['zip_mib']:.1f} MiB",
+                    flush=True,
+                )
     finally:
         svc.stop()
         httpd.shutdown()
-    table = [f"| {args.items} items, 3 in at 300 dpi | format | total (s) | items/s | "
-             "TTFB (ms) | ZIP (MiB) | vs no logo |", "|---|---|---|---|---|---|---|"]
+    table = [
+        f"| {args.items} items, 3 in at 300 dpi | format | total (s) | items/s | "
+        "TTFB (ms) | ZIP (MiB) | vs no logo |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for fmt, label, med in rows:
         plain = next(m for f, lab, m in rows if f == fmt and lab.startswith("no logo (d"))
-        table.append(f"| {label} | {fmt} | {med['total_s']:.2f} | {med['items_per_s']:.0f} | "
-                     f"{med['ttfb_ms']:.0f} | {med['zip_mib']:.1f} | "
-                     f"{med['total_s'] / plain['total_s']:.2f}x |")
+        table.append(
+            f"| {label} | {fmt} | {med['total_s']:.2f} | {med['items_per_s']:.0f} | "
+            f"{med['ttfb_ms']:.0f} | {med['zip_mib']:.1f} | "
+            f"{med['total_s'] / plain['total_s']:.2f}x |"
+        )
     text = "\n".join(table)
     print(text)
     if args.write:
         with (ROOT / "bench" / "RESULTS.md").open("a") as out:
-            out.write(f"\n# Logos and backgrounds\n\n`python -m bench.logos --runs {args.runs}`, "
-                      f"{time.strftime('%Y-%m-%d')}: the default item (rounded, transparent) "
-                      "with and without a shared 512 px PNG logo or a 1600x1200 JPEG "
-                      "background, fetched by the service from a local server. Medians of "
-                      f"{args.runs} runs, fresh content each run.\n\n{text}\n")
+            out.write(
+                f"\n# Logos and backgrounds\n\n`python -m bench.logos --runs {args.runs}`, "
+                f"{time.strftime('%Y-%m-%d')}: the default item (rounded, transparent) "
+                "with and without a shared 512 px PNG logo or a 1600x1200 JPEG "
+                "background, fetched by the service from a local server. Medians of "
+                f"{args.runs} runs, fresh content each run.\n\n{text}\n"
+            )
 
 
 if __name__ == "__main__":

@@ -22,14 +22,14 @@ from segno import encoder
 
 from bench.baselines import native_png
 from service.limits.plans import PLANS
-from service.render.content import build_content
 from service.render.codewords import final_message
+from service.render.content import build_content
 from service.render.encode import _template, choose_mask, data_bits, encode, place_message
 from service.render.geometry import shape
 from service.render.job import RenderJob
-from service.render.pool import RenderPool, render_chunk
 from service.render.pipeline import draw, reads_back, render
 from service.render.png import write_png
+from service.render.pool import RenderPool, render_chunk
 from service.render.readback import png_grey, sampling
 from service.render.svg import write_svg
 from service.schema import item_decoder
@@ -57,11 +57,15 @@ def median_ms(fn: Callable[[int], object], n: int) -> float:
 def stage_table(n: int) -> list[str]:
     rows = ["| item | stage | median ms per item |", "|---|---|---|"]
     for label, extra in ITEMS.items():
-        bodies = [(f'{{"data": "https://yourbrand.com/c/{i:04d}", '
-                   f'"size_inches": {extra["size_inches"]}, '
-                   f'"pattern": "{extra.get("pattern", "rounded")}", '
-                   f'"background": "{extra.get("background", "transparent")}"}}').encode()
-                  for i in range(n)]
+        bodies = [
+            (
+                f'{{"data": "https://yourbrand.com/c/{i:04d}", '
+                f'"size_inches": {extra["size_inches"]}, '
+                f'"pattern": "{extra.get("pattern", "rounded")}", '
+                f'"background": "{extra.get("background", "transparent")}"}}'
+            ).encode()
+            for i in range(n)
+        ]
         items = [item_decoder.decode(b) for b in bodies]
         plan = PLANS["agency"]
         valid = [check_item(it, plan) for it in items]
@@ -75,28 +79,36 @@ def stage_table(n: int) -> list[str]:
             "validate (decode, checks, version)": lambda i: validate_item(bodies[i], plan),
             "content": lambda i: build_content(items[i]),
             "encode: data codewords (segno)": lambda i: data_bits(
-                jobs[i].content, _error(jobs[i]), jobs[i].version),
+                jobs[i].content, _error(jobs[i]), jobs[i].version
+            ),
             "encode: error correction + interleave (numpy tables)": lambda i: final_message(
-                bits[i], jobs[i].version, _error(jobs[i])),
+                bits[i], jobs[i].version, _error(jobs[i])
+            ),
             "encode: mask choice (8 masks scored at once)": lambda i: choose_mask(
-                placed[i], _template(jobs[i].version).masks),
+                placed[i], _template(jobs[i].version).masks
+            ),
             "encode, whole (ours)": lambda i: encode(
-                jobs[i].content, jobs[i].level, jobs[i].version),
+                jobs[i].content, jobs[i].level, jobs[i].version
+            ),
             "encode (segno.make_qr, for reference)": lambda i: segno.make_qr(
-                jobs[i].content, error="M", boost_error=False),
+                jobs[i].content, error="M", boost_error=False
+            ),
             "geometry": lambda i: shape(mats[i], jobs[i].pattern),
-            "png writer": lambda i: write_png(geoms[i], jobs[i].layout, jobs[i].fg, jobs[i].bg,
-                                              300, 0),
+            "png writer": lambda i: write_png(
+                geoms[i], jobs[i].layout, jobs[i].fg, jobs[i].bg, 300, 0
+            ),
             "svg writer": lambda i: write_svg(geoms[i], jobs[i].layout, jobs[i].fg, jobs[i].bg, 3),
             "read-back: decode our PNG (grey, sampled)": lambda i: png_grey(
-                drawn[i], False, sampling(jobs[i].layout.ppm)),
-            "read-back: whole (decode, zxing-cpp, compare)": lambda i: reads_back(jobs[i],
-                                                                                  drawn[i]),
+                drawn[i], False, sampling(jobs[i].layout.ppm)
+            ),
+            "read-back: whole (decode, zxing-cpp, compare)": lambda i: reads_back(
+                jobs[i], drawn[i]
+            ),
             "whole render, png, without read-back": lambda i: render(jobs[i], 0, verify=False),
             "whole render, png (read back)": lambda i: render_chunk([jobs[i]], 0),
             "segno encode + segno PNG (the obvious script)": lambda i: segno.make(
-                jobs[i].content, error="m").save(io.BytesIO(), kind="png", scale=27, border=4,
-                                                 dpi=300),
+                jobs[i].content, error="m"
+            ).save(io.BytesIO(), kind="png", scale=27, border=4, dpi=300),
             "native floor (zxing-cpp + minimal PNG)": lambda i: native_png(str(jobs[i].content)),
         }
         for stage, fn in stages.items():
@@ -105,10 +117,16 @@ def stage_table(n: int) -> list[str]:
 
 
 def pool_table(n: int) -> list[str]:
-    jobs = [check_item(item_decoder.decode(
-        f'{{"data": "https://yourbrand.com/c/{i:04d}", "size_inches": 3, '
-        f'"pattern": "squares", "background": "white"}}'.encode()), PLANS["agency"]).job
-        for i in range(n)]
+    jobs = [
+        check_item(
+            item_decoder.decode(
+                f'{{"data": "https://yourbrand.com/c/{i:04d}", "size_inches": 3, '
+                f'"pattern": "squares", "background": "white"}}'.encode()
+            ),
+            PLANS["agency"],
+        ).job
+        for i in range(n)
+    ]
     rows = ["| mode | workers | items/s | vs 1 worker |", "|---|---|---|---|"]
     for mode in ("thread", "process"):
         base = 0.0
@@ -116,7 +134,7 @@ def pool_table(n: int) -> list[str]:
             pool = RenderPool(workers, mode)
             pool.start()
             start = time.perf_counter()
-            futures = [pool.submit(jobs[i:i + 16], 0) for i in range(0, n, 16)]
+            futures = [pool.submit(jobs[i : i + 16], 0) for i in range(0, n, 16)]
             for f in futures:
                 f.result()
             rate = n / (time.perf_counter() - start)
@@ -140,10 +158,12 @@ def main() -> None:
 
         out = Path(__file__).resolve().parent / "RESULTS.md"
         previous = out.read_text() if out.exists() else ""
-        out.write_text(previous + f"\n# Render pipeline\n\n`python -m bench.micro --items "
-                       f"{args.items} --pool-items {args.pool_items}`, "
-                       f"{time.strftime('%Y-%m-%d')}: median per item over {args.items} items; "
-                       "the pool renders the squares item in chunks of 16.\n\n" + text + "\n")
+        out.write_text(
+            previous + f"\n# Render pipeline\n\n`python -m bench.micro --items "
+            f"{args.items} --pool-items {args.pool_items}`, "
+            f"{time.strftime('%Y-%m-%d')}: median per item over {args.items} items; "
+            "the pool renders the squares item in chunks of 16.\n\n" + text + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from tests.degrade import DECODERS, DEGRADATIONS, STYLES, contents, rates  # noqa: E402
+from tests.degrade import DEGRADATIONS, STYLES, contents, rates
 
 
 def main() -> None:
@@ -27,8 +27,11 @@ def main() -> None:
     args = ap.parse_args()
     texts = contents(args.contents)
     table = STYLES
-    chosen = ["pattern squares"] + [s for s in (args.styles.split(",") if args.styles
-                                                else table) if s and s != "pattern squares"]
+    chosen = ["pattern squares"] + [
+        s
+        for s in (args.styles.split(",") if args.styles else table)
+        if s and s != "pattern squares"
+    ]
     print("| style | " + " | ".join(DEGRADATIONS) + " |")
     print("|---|" + "---|" * len(DEGRADATIONS))
     for name in chosen:

@@ -53,15 +53,38 @@ class Setup:
 
     def load(self, users: int, seconds: int) -> dict[str, float]:
         prefix = self.rundir / f"locust-{time.monotonic_ns()}"
-        subprocess.run([LOCUST, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                        "-H", self.gateway.url, "-u", str(users), "-r", str(users),
-                        "-t", f"{seconds}s", "--only-summary", "--csv", str(prefix)],
-                       env=dict(os.environ, QRSTUDIO_API_KEY=self.key), check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        subprocess.run(
+            [
+                LOCUST,
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "-H",
+                self.gateway.url,
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{seconds}s",
+                "--only-summary",
+                "--csv",
+                str(prefix),
+            ],
+            env=dict(os.environ, QRSTUDIO_API_KEY=self.key),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         with open(f"{prefix}_stats.csv", newline="") as f:
             row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-        return {"rps": float(row["Requests/s"]), "p99": float(row["99%"]),
-                "requests": float(row["Request Count"]), "failures": float(row["Failure Count"])}
+        return {
+            "rps": float(row["Requests/s"]),
+            "p99": float(row["99%"]),
+            "requests": float(row["Request Count"]),
+            "failures": float(row["Failure Count"]),
+        }
 
     def stop(self) -> None:
         self.gateway.stop()
@@ -85,8 +108,10 @@ def main() -> None:
         single = start_redis(tmp)
         # the same fsync policy as the single redis-server (start_redis: always)
         cluster = start_cluster(tempfile.mkdtemp(prefix="qrstudio-bench-cluster-"), "always")
-        setups = [Setup("1 replica, 1 Redis", single.url, False, 1),
-                  Setup("2 replicas, Redis Cluster (3+3)", cluster.url, True, 2)]
+        setups = [
+            Setup("1 replica, 1 Redis", single.url, False, 1),
+            Setup("2 replicas, Redis Cluster (3+3)", cluster.url, True, 2),
+        ]
         for s in setups:
             s.load(args.users, 5)  # warm-up: render processes, connections, caches
         results: dict[str, list[dict[str, float]]] = {s.name: [] for s in setups}
@@ -105,24 +130,30 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     base = results[setups[0].name]
     base_rps = sum(r["rps"] for r in base) / len(base)
-    lines = ["| setup | round | requests/s | p99 ms | requests | failures "
-             "| vs 1 replica (mean req/s) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| setup | round | requests/s | p99 ms | requests | failures | vs 1 replica (mean req/s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, runs in results.items():
         mean = sum(r["rps"] for r in runs) / len(runs)
         for i, r in enumerate(runs, 1):
-            lines.append(f"| {name} | {i} | {r['rps']:.1f} | {r['p99']:.0f} | "
-                         f"{r['requests']:.0f} | {r['failures']:.0f} | "
-                         f"{mean / base_rps:.2f}x |")
+            lines.append(
+                f"| {name} | {i} | {r['rps']:.1f} | {r['p99']:.0f} | "
+                f"{r['requests']:.0f} | {r['failures']:.0f} | "
+                f"{mean / base_rps:.2f}x |"
+            )
     table = "\n".join(lines)
     print(table)
     if args.write:
         with open(ROOT / "bench" / "RESULTS.md", "a") as f:
-            f.write(f"\n# Scale out: two replicas on a Redis Cluster vs one on one Redis\n\n"
-                    f"`python -m bench.scaleout --users {args.users} --seconds {args.seconds} "
-                    f"--rounds {args.rounds}`, {date.today().isoformat()}, {os.cpu_count()} "
-                    "cores shared by the locust client, nginx, the replicas and their render "
-                    "processes, and every Redis (and other work on this machine). Load: "
-                    "bench/locustfile.py through nginx.\n\n" + table + "\n")
+            f.write(
+                f"\n# Scale out: two replicas on a Redis Cluster vs one on one Redis\n\n"
+                f"`python -m bench.scaleout --users {args.users} --seconds {args.seconds} "
+                f"--rounds {args.rounds}`, {date.today().isoformat()}, {os.cpu_count()} "
+                "cores shared by the locust client, nginx, the replicas and their render "
+                "processes, and every Redis (and other work on this machine). Load: "
+                "bench/locustfile.py through nginx.\n\n" + table + "\n"
+            )
 
 
 if __name__ == "__main__":

@@ -28,16 +28,26 @@ STYLES: dict[str, dict[str, object]] = {
     "rounded + eye_shape circle": {"eye_shape": "circle"},
     "rounded + gradient": {"gradient_from": "#B00020", "gradient_to": "#1A237E"},
     "rounded + outer frame + eye colours": {"eye_outer_frame": True, "eye_color": "#C62828"},
-    "rounded + banner-bottom 'Scan me'": {"frame_style": "banner-bottom",
-                                          "frame_label": "Scan me"},
+    "rounded + banner-bottom 'Scan me'": {"frame_style": "banner-bottom", "frame_label": "Scan me"},
 }
 
 
 def per_item_ms(fields: dict[str, object], fmt: str, n: int, tag: str) -> float:
-    jobs = [check_item(msgspec.convert({"data": f"https://yourbrand.com/{tag}{i:04d}"[:28],
-                                        "size_inches": 3, "format": fmt, **fields},
-                                       GenerateRequest), PLANS["agency"]).job
-            for i in range(n)]
+    jobs = [
+        check_item(
+            msgspec.convert(
+                {
+                    "data": f"https://yourbrand.com/{tag}{i:04d}"[:28],
+                    "size_inches": 3,
+                    "format": fmt,
+                    **fields,
+                },
+                GenerateRequest,
+            ),
+            PLANS["agency"],
+        ).job
+        for i in range(n)
+    ]
     render(jobs[0])  # tiles and caches, as a warm worker has them
     times = []
     for job in jobs:
@@ -52,8 +62,10 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=100)
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    rows = ["| style (3 in x 300 dpi) | PNG ms/item | vs squares | SVG ms/item | vs squares |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| style (3 in x 300 dpi) | PNG ms/item | vs squares | SVG ms/item | vs squares |",
+        "|---|---|---|---|---|",
+    ]
     base: dict[str, float] = {}
     for k, (label, fields) in enumerate(STYLES.items()):
         cells = []
@@ -66,10 +78,12 @@ def main() -> None:
     text = "\n".join(rows)
     if args.write:
         out = Path(__file__).resolve().parent / "RESULTS.md"
-        out.write_text(out.read_text() + f"\n# Styles\n\n`python -m bench.styles --items "
-                       f"{args.items}`, {time.strftime('%Y-%m-%d')}: median full render per "
-                       "item in one thread, distinct 28-character URLs, black on transparent."
-                       "\n\n" + text + "\n")
+        out.write_text(
+            out.read_text() + f"\n# Styles\n\n`python -m bench.styles --items "
+            f"{args.items}`, {time.strftime('%Y-%m-%d')}: median full render per "
+            "item in one thread, distinct 28-character URLs, black on transparent."
+            "\n\n" + text + "\n"
+        )
 
 
 if __name__ == "__main__":

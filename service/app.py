@@ -27,8 +27,8 @@ from .render_cache import RenderCache
 from .requestid import RequestIdMiddleware
 from .routes import ROUTES
 from .services import Services
-from .webhooks.lifecycle import start_delivery, webhook_sender
 from .settings import Settings, load_settings
+from .webhooks.lifecycle import start_delivery, webhook_sender
 
 __all__ = ["create_app", "create_served_app", "make_store"]
 
@@ -37,8 +37,12 @@ log = logging.getLogger("qrstudio")
 
 def make_store(settings: Settings) -> Store:
     if settings.redis_url:
-        return RedisStore(settings.redis_url, enterprise_quota=settings.enterprise_monthly_quota,
-                          timeout_s=settings.redis_timeout_s, cluster=settings.redis_cluster)
+        return RedisStore(
+            settings.redis_url,
+            enterprise_quota=settings.enterprise_monthly_quota,
+            timeout_s=settings.redis_timeout_s,
+            cluster=settings.redis_cluster,
+        )
     return MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
 
 
@@ -53,8 +57,9 @@ async def _sweep_forever(store: Store, settings: Settings) -> None:
             log.warning("sweep failed: %s", exc)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None,
-               resolver: Resolver | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, resolver: Resolver | None = None
+) -> Litestar:
     """The ASGI app. ``store`` lets the embedded mode (and tests) hand in a provisioned store;
     ``resolver`` replaces the system's name resolution for asset URLs (tests)."""
     settings = settings or load_settings()
@@ -69,23 +74,39 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
             problems = await live_store.durability_problems()
             if problems and settings.redis_require_durable:
                 await live_store.close()
-                raise RuntimeError("refusing to start on this Redis: " + "; ".join(problems)
-                                   + " (set QRSTUDIO_REDIS_REQUIRE_DURABLE=false to accept)")
+                raise RuntimeError(
+                    "refusing to start on this Redis: "
+                    + "; ".join(problems)
+                    + " (set QRSTUDIO_REDIS_REQUIRE_DURABLE=false to accept)"
+                )
             for problem in problems:
                 log.warning("Redis durability: %s", problem)
         pool = RenderPool(settings.threads, settings.render_mode)
         await asyncio.to_thread(pool.start)
-        cache = RenderCache(memory_bytes=settings.cache_memory_bytes,
-                            redis_url=settings.cache_redis_url or settings.redis_url,
-                            separate=bool(settings.cache_redis_url),
-                            cluster=settings.redis_cluster and not settings.cache_redis_url,
-                            redis_budget=settings.cache_redis_bytes, ttl_s=settings.cache_ttl_s,
-                            timeout_s=settings.redis_timeout_s)
+        cache = RenderCache(
+            memory_bytes=settings.cache_memory_bytes,
+            redis_url=settings.cache_redis_url or settings.redis_url,
+            separate=bool(settings.cache_redis_url),
+            cluster=settings.redis_cluster and not settings.cache_redis_url,
+            redis_budget=settings.cache_redis_bytes,
+            ttl_s=settings.cache_ttl_s,
+            timeout_s=settings.redis_timeout_s,
+        )
         fetcher = Fetcher(resolver, parse_networks(settings.asset_allowed_networks))
-        assets = AssetLoader(fetcher, cache_bytes=settings.asset_cache_bytes,
-                             ttl_s=settings.asset_cache_ttl_s, metrics=metrics)
-        app.state.services = Services(settings=settings, store=live_store, pool=pool,
-                                      cache=cache, assets=assets, metrics=metrics)
+        assets = AssetLoader(
+            fetcher,
+            cache_bytes=settings.asset_cache_bytes,
+            ttl_s=settings.asset_cache_ttl_s,
+            metrics=metrics,
+        )
+        app.state.services = Services(
+            settings=settings,
+            store=live_store,
+            pool=pool,
+            cache=cache,
+            assets=assets,
+            metrics=metrics,
+        )
         sweeper = asyncio.get_running_loop().create_task(_sweep_forever(live_store, settings))
         deliverer = start_delivery(live_store, app.state.webhook_sender, settings)
         try:
@@ -104,13 +125,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     metrics = Metrics()
     return Litestar(
         route_handlers=ROUTES,
-        state=State({"metrics": metrics, "jwt": build_verifier(settings),
-                     "key_touch": KeyTouch(), "webhook_sender": webhook_sender(settings,
-                                                                               resolver)}),
+        state=State(
+            {
+                "metrics": metrics,
+                "jwt": build_verifier(settings),
+                "key_touch": KeyTouch(),
+                "webhook_sender": webhook_sender(settings, resolver),
+            }
+        ),
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[DefineMiddleware(RequestIdMiddleware, metrics=metrics,
-                                     max_header_bytes=settings.max_header_bytes)],
+        middleware=[
+            DefineMiddleware(
+                RequestIdMiddleware, metrics=metrics, max_header_bytes=settings.max_header_bytes
+            )
+        ],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=None,  # /schema is built from the msgspec Structs (service/openapi.py)
         logging_config=None,  # JSON logs are configured by service/logs.py

@@ -16,12 +16,12 @@ import time
 import weakref
 import zlib
 from collections import deque
-from datetime import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio
-from concurrent.futures.process import BrokenProcessPool
 import msgspec
 
 from .errors import StreamAborted
@@ -53,8 +53,9 @@ def _spawn(coro: Coroutine[Any, Any, Any]) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _keep_trying(call: Callable[[], Awaitable[T]], what: str,
-                       first_delay: float | None = None) -> T | None:
+async def _keep_trying(
+    call: Callable[[], Awaitable[T]], what: str, first_delay: float | None = None
+) -> T | None:
     """Retry a store call that is safe to repeat, backing off; None when it never succeeded."""
     delays = RETRY_DELAYS if first_delay is None else (first_delay, *RETRY_DELAYS)
     for delay in delays:
@@ -67,8 +68,11 @@ async def _keep_trying(call: Callable[[], Awaitable[T]], what: str,
     return None
 
 
-async def _refund_until_done(refund: Callable[[], Awaitable[bool]], on_refund: Callable[[], None],
-                             first_delay: float | None = None) -> None:
+async def _refund_until_done(
+    refund: Callable[[], Awaitable[bool]],
+    on_refund: Callable[[], None],
+    first_delay: float | None = None,
+) -> None:
     refunded = await _keep_trying(refund, "refund (the charge stands)", first_delay)
     if refunded:
         on_refund()
@@ -89,8 +93,11 @@ async def settle_or_retry(settle: Callable[[bool], Awaitable[bool]]) -> None:
         await settle(False)
     except Exception as exc:
         log.warning("settling a delivered charge failed (%s); retrying", exc)
-        _spawn(_keep_trying(lambda: settle(False),
-                            "settling a delivered charge (the sweeper will refund it)"))
+        _spawn(
+            _keep_trying(
+                lambda: settle(False), "settling a delivered charge (the sweeper will refund it)"
+            )
+        )
 
 
 class Settlement:
@@ -104,11 +111,16 @@ class Settlement:
 
     HEARTBEAT_S = 60.0
 
-    def __init__(self, refund: Callable[[], Awaitable[bool]], on_close: Callable[[], None],
-                 registry: Streams, on_refund: Callable[[], None] = lambda: None,
-                 settle: Callable[[bool], Awaitable[bool]] | None = None,
-                 on_complete: Callable[[bytes], Awaitable[None]] | None = None,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        refund: Callable[[], Awaitable[bool]],
+        on_close: Callable[[], None],
+        registry: Streams,
+        on_refund: Callable[[], None] = lambda: None,
+        settle: Callable[[bool], Awaitable[bool]] | None = None,
+        on_complete: Callable[[bytes], Awaitable[None]] | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self._refund = refund
         self._settle = settle
         self._on_complete = on_complete
@@ -156,8 +168,11 @@ class Settlement:
         if ok and self._manifest is not None:
             await self.complete()
         else:
-            await self.release("the archive was produced but did not reach the client"
-                               if self._manifest is not None else "stopped by the consumer")
+            await self.release(
+                "the archive was produced but did not reach the client"
+                if self._manifest is not None
+                else "stopped by the consumer"
+            )
 
     async def complete(self) -> None:
         """The stream completed: the charge stands, and the store is told so; then the
@@ -190,8 +205,9 @@ class Settlement:
         try:
             refunded = await self._refund()
         except Exception as exc:  # the store is down: keep trying, off the request
-            log.warning("refund failed (%s: %s); retrying in the background",
-                        type(exc).__name__, exc)
+            log.warning(
+                "refund failed (%s: %s); retrying in the background", type(exc).__name__, exc
+            )
             _spawn(_refund_until_done(self._refund, self._on_refund))
             return
         if refunded:
@@ -224,25 +240,39 @@ def _size(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _manifest_item(index: int, name: str, item: ValidItem, result: RenderResult,
-                   base: str, hit: bool) -> ManifestItem:
+def _manifest_item(
+    index: int, name: str, item: ValidItem, result: RenderResult, base: str, hit: bool
+) -> ManifestItem:
     job = item.job
     dynamic = None
     if item.code is not None:
         dynamic = ManifestDynamic(item.code.short_id, public_url(base, item.code.short_id))
-    return ManifestItem(dynamic=dynamic,
-        index=index, filename=name, data_type=item.request.data_type, format=job.format,
-        size_inches=_size(job.size_inches), dpi=job.dpi, bytes=len(result.data),
-        cache="HIT" if hit else "MISS", duration_ms=0 if hit else result.duration_ms,
-        has_logo=item.has_logo, sha256=result.sha256,
-        error_correction=job.level, version=job.version, pixels=job.layout.pixels,
-        inverted=item.inverted, verified=result.verified,
+    return ManifestItem(
+        dynamic=dynamic,
+        index=index,
+        filename=name,
+        data_type=item.request.data_type,
+        format=job.format,
+        size_inches=_size(job.size_inches),
+        dpi=job.dpi,
+        bytes=len(result.data),
+        cache="HIT" if hit else "MISS",
+        duration_ms=0 if hit else result.duration_ms,
+        has_logo=item.has_logo,
+        sha256=result.sha256,
+        error_correction=job.level,
+        version=job.version,
+        pixels=job.layout.pixels,
+        inverted=item.inverted,
+        verified=result.verified,
         repaired=", ".join(r for r in (item.repaired, result.repaired) if r) or None,
-        warnings=list(item.warnings))
+        warnings=list(item.warnings),
+    )
 
 
-def chunk_items(items: list[ValidItem], largest: int = _LARGEST_CHUNK,
-                budget: int = _CHUNK_PIXELS) -> Iterator[list[ValidItem]]:
+def chunk_items(
+    items: list[ValidItem], largest: int = _LARGEST_CHUNK, budget: int = _CHUNK_PIXELS
+) -> Iterator[list[ValidItem]]:
     """1, 2, 4, ... items per chunk up to ``largest``, and no more pixels than ``budget`` (a
     few milliseconds of work; one item if it is larger): the first image leaves at once,
     later chunks amortise the hand-over to the render workers, and a chunk never keeps a
@@ -260,11 +290,21 @@ def chunk_items(items: list[ValidItem], largest: int = _LARGEST_CHUNK,
         size = min(size * 2, largest)
 
 
-async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer, base: str,
-                       window: int, ceiling: int, settlement: Settlement, metrics: Metrics,
-                       flow: Flow = ("", ""), ready: dict[str, RenderResult] | None = None,
-                       manifest: bytes | None = None,
-                       modified: datetime | None = None) -> AsyncIterator[bytes]:
+async def stream_batch(
+    items: list[ValidItem],
+    *,
+    plan: str,
+    renderer: Renderer,
+    base: str,
+    window: int,
+    ceiling: int,
+    settlement: Settlement,
+    metrics: Metrics,
+    flow: Flow = ("", ""),
+    ready: dict[str, RenderResult] | None = None,
+    manifest: bytes | None = None,
+    modified: datetime | None = None,
+) -> AsyncIterator[bytes]:
     """``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
     ``modified``: the members' timestamp (a replay's is the first run's, so the archive is
     byte-identical). A generator that yields its last chunk has only *produced* the archive:
@@ -288,8 +328,9 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             chunk = next(chunks, None)
             if chunk is None:
                 return
-            task = asyncio.ensure_future(renderer.render([item.job for item in chunk], inflight,
-                                                         assets, flow, ready))
+            task = asyncio.ensure_future(
+                renderer.render([item.job for item in chunk], inflight, assets, flow, ready)
+            )
             pending.append((chunk, task))
             queued += len(chunk)
 
@@ -308,13 +349,15 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             refill()
             for item, (result, hit) in zip(chunk, results):
                 if not result.verified:  # never ship a code that did not read back
-                    raise StreamAborted(f"item {index} does not read back in any form "
-                                        "(every mask, solid modules)")
+                    raise StreamAborted(
+                        f"item {index} does not read back in any form (every mask, solid modules)"
+                    )
                 name = f"qr-{index + 1:04d}.{item.job.format}"
                 projected += len(result.data) + member_overhead(name)
                 if projected > ceiling:
-                    raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling "
-                                        f"at item {index}")
+                    raise StreamAborted(
+                        f"the archive would exceed the {ceiling} byte ceiling at item {index}"
+                    )
                 writer.add(name, result.data, result.crc32)
                 entries.append(_manifest_item(index, name, item, result, base, hit))
                 metrics.items.labels(item.job.format).inc()
@@ -326,8 +369,13 @@ async def stream_batch(items: list[ValidItem], *, plan: str, renderer: Renderer,
             async for data in writer.written():  # each chunk waits for the client
                 yield data
             await settlement.heartbeat()
-        body = stored if stored is not None else msgspec.json.format(
-            msgspec.json.encode(Manifest(len(entries), plan, entries)), indent=2)
+        body = (
+            stored
+            if stored is not None
+            else msgspec.json.format(
+                msgspec.json.encode(Manifest(len(entries), plan, entries)), indent=2
+            )
+        )
         if projected + len(body) + member_overhead("manifest.json") > ceiling:
             raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling")
         writer.add("manifest.json", body, zlib.crc32(body))

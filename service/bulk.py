@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +20,17 @@ from litestar.response import Stream
 
 from .batch import Settlement, give_back_later, stream_batch
 from .delivery import Delivery
-from .errors import (Conflict, ItemCountError, ItemErrors, MalformedBody, NotAuthenticated,
-                     OutputTooLarge, PlanForbidden, QuotaExceeded, Unavailable)
+from .errors import (
+    Conflict,
+    ItemCountError,
+    ItemErrors,
+    MalformedBody,
+    NotAuthenticated,
+    OutputTooLarge,
+    PlanForbidden,
+    QuotaExceeded,
+    Unavailable,
+)
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
@@ -32,12 +41,28 @@ from .render.job import RenderJob, RenderResult
 from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
-from .validation import (InvalidItem, ItemContext, ValidItem, validate_item,
-                         with_new_short_id, with_short_id)
+from .validation import (
+    InvalidItem,
+    ItemContext,
+    ValidItem,
+    validate_item,
+    with_new_short_id,
+    with_short_id,
+)
 from .zipstream import member_overhead
 
-__all__ = ["MAX_BULK_ITEMS", "asset_hashes", "check_replay_assets", "dynamic_cap_error", "handle_bulk", "minimum_output_bytes",
-           "charge", "refuse", "refuse_bulk", "validate_bulk"]
+__all__ = [
+    "MAX_BULK_ITEMS",
+    "asset_hashes",
+    "charge",
+    "check_replay_assets",
+    "dynamic_cap_error",
+    "handle_bulk",
+    "minimum_output_bytes",
+    "refuse",
+    "refuse_bulk",
+    "validate_bulk",
+]
 
 MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
@@ -48,26 +73,34 @@ def _decode_items(body: bytes) -> list[msgspec.Raw]:
     try:
         body.decode("utf-8")  # msgspec checks strings only where it decodes them, not in Raw
         return bulk_decoder.decode(body).items
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError,
-            UnicodeDecodeError) as exc:
-        raise MalformedBody("Body must be a JSON object with an 'items' array of "
-                            f"GenerateRequest objects ({exc}).") from None
+    except (
+        msgspec.DecodeError,
+        msgspec.ValidationError,
+        RecursionError,
+        UnicodeDecodeError,
+    ) as exc:
+        raise MalformedBody(
+            f"Body must be a JSON object with an 'items' array of GenerateRequest objects ({exc})."
+        ) from None
 
 
 def _check_count(plan: Plan, count: int) -> None:
     if plan.max_bulk_items == 0:
-        raise PlanForbidden(f"Plan '{plan.code}' doesn't include bulk generation. "
-                            "Upgrade to Starter or higher.")
+        raise PlanForbidden(
+            f"Plan '{plan.code}' doesn't include bulk generation. Upgrade to Starter or higher."
+        )
     if count == 0:
         raise ItemCountError("items must contain at least 1 item.")
     cap = min(plan.max_bulk_items, MAX_BULK_ITEMS)
     if count > cap:
-        raise ItemCountError(f"Plan '{plan.code}' caps bulk at {cap} items per request, "
-                             f"got {count}.")
+        raise ItemCountError(
+            f"Plan '{plan.code}' caps bulk at {cap} items per request, got {count}."
+        )
 
 
-def _validate(items: list[msgspec.Raw], plan: Plan,
-              ctx: ItemContext) -> tuple[dict[int, ValidItem], dict[int, str]]:
+def _validate(
+    items: list[msgspec.Raw], plan: Plan, ctx: ItemContext
+) -> tuple[dict[int, ValidItem], dict[int, str]]:
     valid: dict[int, ValidItem] = {}
     errors: dict[int, str] = {}
     for index, raw in enumerate(items):
@@ -84,11 +117,14 @@ def minimum_output_bytes(job: RenderJob, name: str) -> int:
 
 
 def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
-    bound = sum(minimum_output_bytes(v.job, f"qr-{i + 1:04d}.{v.job.format}")
-                for i, v in enumerate(items))
+    bound = sum(
+        minimum_output_bytes(v.job, f"qr-{i + 1:04d}.{v.job.format}") for i, v in enumerate(items)
+    )
     if bound > ceiling:
-        raise OutputTooLarge(f"This batch would produce at least {bound} bytes, over the "
-                             f"{ceiling} byte ZIP ceiling; split it or lower sizes.")
+        raise OutputTooLarge(
+            f"This batch would produce at least {bound} bytes, over the "
+            f"{ceiling} byte ZIP ceiling; split it or lower sizes."
+        )
 
 
 def asset_hashes(items: list[ValidItem]) -> list[str]:
@@ -99,18 +135,23 @@ def check_replay_assets(items: list[ValidItem], recorded: list[str]) -> None:
     """A replay draws the same images or none: if a logo or background at the same URL has
     changed since the first request, its images and manifest could not be the same."""
     if asset_hashes(items) != recorded:
-        raise Conflict("A logo or background image of this request changed since the first "
-                       "request with this Idempotency-Key; its result cannot be replayed. Use "
-                       "a new key to render it again.")
+        raise Conflict(
+            "A logo or background image of this request changed since the first "
+            "request with this Idempotency-Key; its result cannot be replayed. Use "
+            "a new key to render it again."
+        )
 
 
 def dynamic_cap_error(result: ChargeResult, adds: int) -> PlanForbidden:
-    return PlanForbidden(f"Plan '{result.plan}' allows up to {result.max_active} active dynamic "
-                         f"QRs ({result.active} active, this request adds {adds}).")
+    return PlanForbidden(
+        f"Plan '{result.plan}' allows up to {result.max_active} active dynamic "
+        f"QRs ({result.active} active, this request adds {adds})."
+    )
 
 
-def refuse(result: ChargeResult, adds: int, subject: str,
-           recheck: Callable[[], None] | None = None) -> None:
+def refuse(
+    result: ChargeResult, adds: int, subject: str, recheck: Callable[[], None] | None = None
+) -> None:
     """The contract's answer to a charge the store refused (nothing when it is ok).
     ``subject`` names what would pass the quota ("Bulk of 50", "This render"); ``recheck``
     re-runs the bulk count checks when the plan changed since the request was validated."""
@@ -121,8 +162,10 @@ def refuse(result: ChargeResult, adds: int, subject: str,
     if result.status == "dynamic_cap":
         raise dynamic_cap_error(result, adds)
     if result.status == "quota":
-        raise QuotaExceeded(f"{subject} would exceed your monthly quota "
-                            f"({result.used}/{result.quota} used).", seconds_to_reset())
+        raise QuotaExceeded(
+            f"{subject} would exceed your monthly quota ({result.used}/{result.quota} used).",
+            seconds_to_reset(),
+        )
     if result.status == "void":
         raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
     if result.status != "ok":
@@ -130,8 +173,12 @@ def refuse(result: ChargeResult, adds: int, subject: str,
 
 
 def refuse_bulk(result: ChargeResult, count: int, adds: int) -> None:
-    refuse(result, adds, f"Bulk of {count}",
-           lambda: _check_count(PLANS[result.plan], count) if result.plan in PLANS else None)
+    refuse(
+        result,
+        adds,
+        f"Bulk of {count}",
+        lambda: _check_count(PLANS[result.plan], count) if result.plan in PLANS else None,
+    )
 
 
 class Checked(msgspec.Struct):
@@ -169,8 +216,16 @@ async def validate_bulk(body: bytes, caller: Caller, svc: Services) -> Checked:
     return Checked(pre.items, ctx, pre.ready)
 
 
-async def charge(svc: Services, account: str, attempt: str, n: int, *, bulk: bool, month: str,
-                 codes: list[NewCode]) -> ChargeResult:
+async def charge(
+    svc: Services,
+    account: str,
+    attempt: str,
+    n: int,
+    *,
+    bulk: bool,
+    month: str,
+    codes: list[NewCode],
+) -> ChargeResult:
     """The one atomic step; if the store's answer is lost (timeout, connection dropped), the
     charge may or may not have happened: undo it in the background (refund or void) before
     answering 503, so that 'nothing was charged' is true."""
@@ -202,8 +257,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         caller = await authenticate(request, svc.store)
         svc.admission.enter_account(caller.account.id)
         account = caller.account.id
-        body = await read_body(request, svc.settings.max_body_bytes,
-                               svc.settings.body_timeout_s)
+        body = await read_body(request, svc.settings.max_body_bytes, svc.settings.body_timeout_s)
         svc.admission.enter()  # the process slot, once the body is here
         admitted = True
         idem = await Idempotency.begin(request, svc.store, account, "bulk", body)
@@ -211,7 +265,8 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
             record = msgspec.json.decode(idem.replay, type=_Record)
             # the first answer stands, even if the account's plan changed since
             first = msgspec.structs.replace(
-                caller, account=msgspec.structs.replace(caller.account, plan=record.plan))
+                caller, account=msgspec.structs.replace(caller.account, plan=record.plan)
+            )
             checked = await validate_bulk(body, first, svc)
             check_replay_assets(checked.items, record.assets)
             return _replay(request, svc, account, checked, record)
@@ -221,8 +276,9 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         attempt, month = new_ulid(), month_of()
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]
-            result = await charge(svc, account, attempt, len(items), bulk=True, month=month,
-                                  codes=codes)
+            result = await charge(
+                svc, account, attempt, len(items), bulk=True, month=month, codes=codes
+            )
             if result.status != "collision":
                 break
             items = [with_new_short_id(i, ctx) if i.code else i for i in items]
@@ -245,33 +301,58 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
 
     async def done(manifest: bytes) -> None:
         if idem is not None:
-            record = _Record(short_ids, result.plan, result.remaining,
-                             base64.b64encode(zlib.compress(manifest, 6)).decode(),
-                             modified.isoformat(), asset_hashes(items))
+            record = _Record(
+                short_ids,
+                result.plan,
+                result.remaining,
+                base64.b64encode(zlib.compress(manifest, 6)).decode(),
+                modified.isoformat(),
+                asset_hashes(items),
+            )
             await idem.finish(msgspec.json.encode(record).decode())
 
-    settlement = Settlement(undo, lambda: svc.admission.leave(owner), svc.streams,
-                            svc.metrics.refunds.inc,
-                            settle=lambda alive: svc.store.settle(owner, attempt, alive=alive),
-                            on_complete=done, metrics=svc.metrics)
+    settlement = Settlement(
+        undo,
+        lambda: svc.admission.leave(owner),
+        svc.streams,
+        svc.metrics.refunds.inc,
+        settle=lambda alive: svc.store.settle(owner, attempt, alive=alive),
+        on_complete=done,
+        metrics=svc.metrics,
+    )
     checked = msgspec.structs.replace(checked, items=items)  # with their final short ids
-    return _stream(request, svc, checked, result.plan, result.remaining, settlement, None,
-                   modified)
+    return _stream(request, svc, checked, result.plan, result.remaining, settlement, None, modified)
 
 
-def _stream(request: Request[Any, Any, Any], svc: Services, checked: Checked, plan: str,
-            remaining: int, settlement: Settlement, manifest: bytes | None,
-            modified: datetime | None) -> Stream:
+def _stream(
+    request: Request[Any, Any, Any],
+    svc: Services,
+    checked: Checked,
+    plan: str,
+    remaining: int,
+    settlement: Settlement,
+    manifest: bytes | None,
+    modified: datetime | None,
+) -> Stream:
     items, ctx = checked.items, checked.ctx
     count = len(items)
     # the charge stands only once the archive's last byte has left this process
     delivery: Delivery = request.scope["state"].get("delivery") or Delivery(None)
     delivery.arm(settlement.delivered)
-    body_stream = stream_batch(items, plan=plan, renderer=svc.renderer,
-                               base=ctx.public_base_url, window=svc.settings.window,
-                               ceiling=svc.settings.zip_ceiling_bytes, settlement=settlement,
-                               metrics=svc.metrics, manifest=manifest, modified=modified,
-                               flow=(ctx.account, new_ulid()), ready=checked.ready)
+    body_stream = stream_batch(
+        items,
+        plan=plan,
+        renderer=svc.renderer,
+        base=ctx.public_base_url,
+        window=svc.settings.window,
+        ceiling=svc.settings.zip_ceiling_bytes,
+        settlement=settlement,
+        metrics=svc.metrics,
+        manifest=manifest,
+        modified=modified,
+        flow=(ctx.account, new_ulid()),
+        ready=checked.ready,
+    )
     headers = {
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
         "X-QR-Plan": plan,
@@ -283,20 +364,29 @@ def _stream(request: Request[Any, Any, Any], svc: Services, checked: Checked, pl
     return Stream(body_stream, media_type="application/zip", headers=headers)
 
 
-def _replay(request: Request[Any, Any, Any], svc: Services, account: str, checked: Checked,
-            record: _Record) -> Stream:
+def _replay(
+    request: Request[Any, Any, Any], svc: Services, account: str, checked: Checked, record: _Record
+) -> Stream:
     """The stored result again: the same short ids, the same images (rendered again, from the
     cache when it still has them), the same manifest; nothing charged."""
     ids, ctx = iter(record.ids), checked.ctx
-    items = [with_short_id(item, ctx, next(ids)) if item.code else item
-             for item in checked.items]
+    items = [with_short_id(item, ctx, next(ids)) if item.code else item for item in checked.items]
 
     async def nothing() -> bool:
         return False
 
-    settlement = Settlement(nothing, lambda: svc.admission.leave(account), svc.streams,
-                            metrics=svc.metrics)
+    settlement = Settlement(
+        nothing, lambda: svc.admission.leave(account), svc.streams, metrics=svc.metrics
+    )
     manifest = zlib.decompress(base64.b64decode(record.manifest))
     modified = datetime.fromisoformat(record.modified) if record.modified else None
-    return _stream(request, svc, msgspec.structs.replace(checked, items=items, ready={}),
-                   record.plan, record.remaining, settlement, manifest, modified)
+    return _stream(
+        request,
+        svc,
+        msgspec.structs.replace(checked, items=items, ready={}),
+        record.plan,
+        record.remaining,
+        settlement,
+        manifest,
+        modified,
+    )

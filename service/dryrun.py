@@ -17,11 +17,10 @@ from .bulk import refuse_bulk, validate_bulk
 from .intake import authenticate, read_body
 from .limits.plans import PLANS
 from .limits.quota import decide
-from .services import Services
 from .limits.store import Caller
 from .schema import GenerateRequest
-from .single import (FORMS, decode_item, read_item, refuse_single, render_checked,
-                     validate_single)
+from .services import Services
+from .single import FORMS, decode_item, read_item, refuse_single, render_checked, validate_single
 from .validation import ItemContext
 
 __all__ = ["handle_validate"]
@@ -66,17 +65,32 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
         used = await svc.store.used_this_month(account.id)
         active = await svc.store.active_codes(account.id)
         adds = sum(1 for i in items if i.code is not None)
-        result = decide(account.plan, account.monthly_quota, account.overage, used, len(items),
-                        True, svc.settings.enterprise_monthly_quota, active=active,
-                        new_codes=adds)
+        result = decide(
+            account.plan,
+            account.monthly_quota,
+            account.overage,
+            used,
+            len(items),
+            True,
+            svc.settings.enterprise_monthly_quota,
+            active=active,
+            new_codes=adds,
+        )
         refuse_bulk(result, len(items), adds)
-        return {"valid": True, "kind": "bulk", "count": len(items), "credits": len(items),
-                "dynamic": adds, "quota_remaining_after": result.remaining}
+        return {
+            "valid": True,
+            "kind": "bulk",
+            "count": len(items),
+            "credits": len(items),
+            "dynamic": adds,
+            "quota_remaining_after": result.remaining,
+        }
     return await _single(decode_item(body), caller, svc)
 
 
-async def _single(item: GenerateRequest, caller: Caller, svc: Services,
-                  uploads: Uploads | None = None) -> dict[str, Any]:
+async def _single(
+    item: GenerateRequest, caller: Caller, svc: Services, uploads: Uploads | None = None
+) -> dict[str, Any]:
     account = caller.account
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
@@ -84,10 +98,27 @@ async def _single(item: GenerateRequest, caller: Caller, svc: Services,
     valid = await validate_single(item, PLANS[account.plan], ctx, svc, uploads)
     await render_checked(valid, svc, account.id)  # read back, as the real call does first
     adds = 1 if valid.code else 0
-    result = decide(account.plan, account.monthly_quota, account.overage, used, 1, False,
-                    svc.settings.enterprise_monthly_quota, active=active, new_codes=adds)
+    result = decide(
+        account.plan,
+        account.monthly_quota,
+        account.overage,
+        used,
+        1,
+        False,
+        svc.settings.enterprise_monthly_quota,
+        active=active,
+        new_codes=adds,
+    )
     refuse_single(result)
-    return {"valid": True, "kind": "single", "count": 1, "credits": 1, "dynamic": adds,
-            "quota_remaining_after": result.remaining, "format": valid.job.format,
-            "pixels": valid.job.layout.pixels, "version": valid.job.version,
-            "error_correction": valid.job.level}
+    return {
+        "valid": True,
+        "kind": "single",
+        "count": 1,
+        "credits": 1,
+        "dynamic": adds,
+        "quota_remaining_after": result.remaining,
+        "format": valid.job.format,
+        "pixels": valid.job.layout.pixels,
+        "version": valid.job.version,
+        "error_correction": valid.job.level,
+    }

@@ -8,7 +8,7 @@ both resolves the code and counts the scan in bounded storage.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,8 +17,15 @@ from litestar import Request, Response
 
 from .batch import give_back_later, settle_or_retry
 from .bulk import charge, dynamic_cap_error
-from .errors import (FieldError, FieldErrors, MalformedBody, NotAuthenticated, NotFound, PaymentRequired,
-                     PlanForbidden)
+from .errors import (
+    FieldError,
+    FieldErrors,
+    MalformedBody,
+    NotAuthenticated,
+    NotFound,
+    PaymentRequired,
+    PlanForbidden,
+)
 from .fields import coerce_struct
 from .idempotency import Idempotency
 from .intake import authenticate
@@ -27,24 +34,40 @@ from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
 from .requestid import new_ulid
-from .schema import Str2000
 from .schema import DynamicName as Name
+from .schema import Str2000
 from .services import Services
 from .validation import InvalidItem, normalize_destination, public_url
 
-__all__ = ["PAUSED_PAGE", "agent_family", "analytics", "code_object", "create_code",
-           "delete_code", "get_code", "list_codes", "redirect", "update_code"]
+__all__ = [
+    "PAUSED_PAGE",
+    "agent_family",
+    "analytics",
+    "code_object",
+    "create_code",
+    "delete_code",
+    "get_code",
+    "list_codes",
+    "redirect",
+    "update_code",
+]
 
-PAUSED_PAGE = ("<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
-               "content='width=device-width'><title>Paused</title></head><body style='font:18px "
-               "system-ui;margin:20vh auto;max-width:28em;text-align:center'><h1>This QR code "
-               "is paused</h1><p>Its owner has paused it for now. Please try again later."
-               "</p></body></html>")
+PAUSED_PAGE = (
+    "<!doctype html><html><head><meta charset=utf-8><meta name=viewport "
+    "content='width=device-width'><title>Paused</title></head><body style='font:18px "
+    "system-ui;margin:20vh auto;max-width:28em;text-align:center'><h1>This QR code "
+    "is paused</h1><p>Its owner has paused it for now. Please try again later."
+    "</p></body></html>"
+)
 FREE_MONTHLY_SCANS = 50
-_AGENTS = [("bot", re.compile(r"bot|crawl|spider|slurp|preview", re.I)),
-           ("ios", re.compile(r"iPhone|iPad|iPod")), ("android", re.compile(r"Android")),
-           ("windows", re.compile(r"Windows")), ("macos", re.compile(r"Macintosh|Mac OS X")),
-           ("linux", re.compile(r"Linux|X11"))]
+_AGENTS = [
+    ("bot", re.compile(r"bot|crawl|spider|slurp|preview", re.I)),
+    ("ios", re.compile(r"iPhone|iPad|iPod")),
+    ("android", re.compile(r"Android")),
+    ("windows", re.compile(r"Windows")),
+    ("macos", re.compile(r"Macintosh|Mac OS X")),
+    ("linux", re.compile(r"Linux|X11")),
+]
 
 
 class CodeCreate(msgspec.Struct, kw_only=True):
@@ -58,14 +81,12 @@ class CodeUpdate(msgspec.Struct, kw_only=True):
     is_active: bool | None = None
 
 
-
-
 def agent_family(ua: str) -> str:
     return next((name for name, pattern in _AGENTS if pattern.search(ua)), "other")
 
 
 def _scan(request: Request[Any, Any, Any]) -> Scan:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     agent = agent_family(request.headers.get("user-agent", ""))
     referer = request.headers.get("referer", "")
@@ -74,12 +95,17 @@ def _scan(request: Request[Any, Any, Any]) -> Scan:
     except ValueError:  # a malformed Referer is the scanner's problem, never a failed redirect
         host = ""
     entry = msgspec.json.encode({"at": at, "agent": agent, "referrer": host}).decode()
-    return Scan(at=at, day=now.strftime("%Y-%m-%d"), month=month_of(now), agent=agent,
-                referrer=host, entry=entry)
+    return Scan(
+        at=at,
+        day=now.strftime("%Y-%m-%d"),
+        month=month_of(now),
+        agent=agent,
+        referrer=host,
+        entry=entry,
+    )
 
 
-async def redirect(request: Request[Any, Any, Any], short_id: str,
-                   svc: Services) -> Response[Any]:
+async def redirect(request: Request[Any, Any, Any], short_id: str, svc: Services) -> Response[Any]:
     """GET, and HEAD (link checkers, crawlers): the same answer, but HEAD counts no scan."""
     headers = {"Cache-Control": "no-store"}
     if not SHORT_ID_RE.fullmatch(short_id):
@@ -89,23 +115,30 @@ async def redirect(request: Request[Any, Any, Any], short_id: str,
     else:
         state, destination = await svc.store.resolve(short_id, _scan(request))
     if state == "ok":
-        return Response(content=b"", status_code=302,
-                        headers={**headers, "Location": destination})
+        return Response(content=b"", status_code=302, headers={**headers, "Location": destination})
     if state == "paused":
-        return Response(content=PAUSED_PAGE, status_code=200, media_type="text/html",
-                        headers=headers)
+        return Response(
+            content=PAUSED_PAGE, status_code=200, media_type="text/html", headers=headers
+        )
     return Response(content={"detail": "Not found."}, status_code=404, headers=headers)
 
 
 def code_object(code: CodeRecord, base: str) -> dict[str, Any]:
     """The product's dynamic QR object (variants is always empty here)."""
-    return {"id": code.id, "short_id": code.short_id, "name": code.name,
-            "destination_url": code.destination_url, "variants": [],
-            "is_active": code.is_active, "scan_count": code.scan_count,
-            "last_scanned_at": utc_z(code.last_scanned_at),
-            "destination_changes_count": code.destination_changes_count,
-            "public_url": public_url(base, code.short_id), "created_at": utc_z(code.created_at),
-            "updated_at": utc_z(code.updated_at)}
+    return {
+        "id": code.id,
+        "short_id": code.short_id,
+        "name": code.name,
+        "destination_url": code.destination_url,
+        "variants": [],
+        "is_active": code.is_active,
+        "scan_count": code.scan_count,
+        "last_scanned_at": utc_z(code.last_scanned_at),
+        "destination_changes_count": code.destination_changes_count,
+        "public_url": public_url(base, code.short_id),
+        "created_at": utc_z(code.created_at),
+        "updated_at": utc_z(code.updated_at),
+    }
 
 
 def _recent(entry: str) -> dict[str, Any]:
@@ -151,8 +184,7 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
     caller = await _caller(request, svc)
     page = _int_param(request, "page", 1)
     page_size = min(_int_param(request, "page_size", 25), 100)
-    count, codes = await svc.store.list_codes(caller.account.id, (page - 1) * page_size,
-                                              page_size)
+    count, codes = await svc.store.list_codes(caller.account.id, (page - 1) * page_size, page_size)
     if page > 1 and (page - 1) * page_size >= count:  # the product's paginator: 404
         raise NotFound("Invalid page.")
     # Litestar strips the trailing slash from the path; the product's links keep it
@@ -163,8 +195,12 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
             return None
         return f"{base}?{urlencode({'page': p, 'page_size': page_size})}"
 
-    return {"count": count, "next": link(page + 1), "previous": link(page - 1),
-            "results": [code_object(c, svc.settings.public_base_url) for c in codes]}
+    return {
+        "count": count,
+        "next": link(page + 1),
+        "previous": link(page - 1),
+        "results": [code_object(c, svc.settings.public_base_url) for c in codes],
+    }
 
 
 async def create_code(request: Request[Any, Any, Any], svc: Services) -> Response[Any]:
@@ -173,8 +209,11 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> Respons
     idem = await Idempotency.begin(request, svc.store, caller.account.id, "dynamic", body)
     try:
         if idem is not None and idem.replay is not None:  # the original answer, as it was
-            return Response(content=msgspec.json.decode(idem.replay), status_code=201,
-                            headers={"Idempotent-Replayed": "true"})
+            return Response(
+                content=msgspec.json.decode(idem.replay),
+                status_code=201,
+                headers={"Idempotent-Replayed": "true"},
+            )
         return Response(content=await _create_code(body, caller, svc, idem), status_code=201)
     except BaseException:
         if idem is not None:
@@ -182,16 +221,24 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> Respons
         raise
 
 
-async def _create_code(body: bytes, caller: Caller, svc: Services,
-                       idem: Idempotency | None) -> dict[str, Any]:
+async def _create_code(
+    body: bytes, caller: Caller, svc: Services, idem: Idempotency | None
+) -> dict[str, Any]:
     data: CodeCreate = _decode(CodeCreate, body)
     destination = _destination(data.destination_url)
     account = caller.account.id
     month = month_of()
     for _ in range(5):
         short_id, attempt = new_short_id(account), new_ulid()
-        result = await charge(svc, account, attempt, 0, bulk=False, month=month,
-                              codes=[NewCode(short_id, data.name, destination)])
+        result = await charge(
+            svc,
+            account,
+            attempt,
+            0,
+            bulk=False,
+            month=month,
+            codes=[NewCode(short_id, data.name, destination)],
+        )
         if result.status != "collision":
             break
     if result.status == "dynamic_cap":
@@ -208,28 +255,33 @@ async def _create_code(body: bytes, caller: Caller, svc: Services,
         give_back_later(lambda: svc.store.refund(account, attempt, month, [short_id]))
         raise
     await settle_or_retry(  # created for good: never swept
-        lambda alive: svc.store.settle(account, attempt, alive=alive))
+        lambda alive: svc.store.settle(account, attempt, alive=alive)
+    )
     return made
 
 
-async def _owned(request: Request[Any, Any, Any], svc: Services,
-                 short_id: str) -> tuple[Caller, CodeRecord]:
+async def _owned(
+    request: Request[Any, Any, Any], svc: Services, short_id: str
+) -> tuple[Caller, CodeRecord]:
     caller = await _caller(request, svc)
-    code = await svc.store.get_code(caller.account.id, short_id) \
-        if SHORT_ID_RE.fullmatch(short_id) else None
+    code = (
+        await svc.store.get_code(caller.account.id, short_id)
+        if SHORT_ID_RE.fullmatch(short_id)
+        else None
+    )
     if code is None:
         raise NotFound("Not found.")
     return caller, code
 
 
-async def get_code(request: Request[Any, Any, Any], svc: Services,
-                   short_id: str) -> dict[str, Any]:
+async def get_code(request: Request[Any, Any, Any], svc: Services, short_id: str) -> dict[str, Any]:
     _, code = await _owned(request, svc, short_id)
     return code_object(code, svc.settings.public_base_url)
 
 
-async def update_code(request: Request[Any, Any, Any], svc: Services,
-                      short_id: str) -> dict[str, Any]:
+async def update_code(
+    request: Request[Any, Any, Any], svc: Services, short_id: str
+) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, short_id)
     data: CodeUpdate = _decode(CodeUpdate, await request.body())
     destination = _destination(data.destination_url) if data.destination_url is not None else ""
@@ -237,18 +289,26 @@ async def update_code(request: Request[Any, Any, Any], svc: Services,
         raise FieldError("name", "This field may not be blank.")
     plan = PLANS[caller.account.plan]
     status, n = await svc.store.update_code(
-        caller.account.id, short_id, name=data.name or "",
-        destination=destination, is_active=data.is_active,
+        caller.account.id,
+        short_id,
+        name=data.name or "",
+        destination=destination,
+        is_active=data.is_active,
         edit_limit=-1 if plan.dynamic_edit_limit is None else plan.dynamic_edit_limit,
-        max_active=-1 if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs)
+        max_active=-1 if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs,
+    )
     if status == "missing":
         raise NotFound("Not found.")
     if status == "edit_limit":
-        raise PaymentRequired(f"Plan '{plan.code}' allows {plan.dynamic_edit_limit} destination "
-                              "edit per dynamic QR. Upgrade to edit it again.")
+        raise PaymentRequired(
+            f"Plan '{plan.code}' allows {plan.dynamic_edit_limit} destination "
+            "edit per dynamic QR. Upgrade to edit it again."
+        )
     if status == "dynamic_cap":
-        raise PlanForbidden(f"Plan '{plan.code}' allows up to {plan.max_active_dynamic_qrs} "
-                            f"active dynamic QRs ({n} active, this request adds 1).")
+        raise PlanForbidden(
+            f"Plan '{plan.code}' allows up to {plan.max_active_dynamic_qrs} "
+            f"active dynamic QRs ({n} active, this request adds 1)."
+        )
     code = await svc.store.get_code(caller.account.id, short_id)
     assert code is not None
     return code_object(code, svc.settings.public_base_url)
@@ -260,18 +320,21 @@ async def delete_code(request: Request[Any, Any, Any], svc: Services, short_id: 
         raise NotFound("Not found.")
 
 
-async def analytics(request: Request[Any, Any, Any], svc: Services,
-                    short_id: str) -> dict[str, Any]:
+async def analytics(
+    request: Request[Any, Any, Any], svc: Services, short_id: str
+) -> dict[str, Any]:
     caller, code = await _owned(request, svc, short_id)
     free = caller.account.plan == "free"
     return {
-        "short_id": code.short_id, "total": code.scan_count,
+        "short_id": code.short_id,
+        "total": code.scan_count,
         "last_scanned_at": utc_z(code.last_scanned_at),
         "by_day": dict(sorted(code.days.items())),
         "by_user_agent": dict(sorted(code.agents.items(), key=lambda kv: -kv[1])),
         "by_referrer": dict(sorted(code.referrers.items(), key=lambda kv: -kv[1])),
         "recent": [_recent(e) for e in code.recent],
         "monthly_scan_cap": FREE_MONTHLY_SCANS if free else None,
-        "months_over_cap": sorted(m for m, n in code.months.items()
-                                  if free and n > FREE_MONTHLY_SCANS),
+        "months_over_cap": sorted(
+            m for m, n in code.months.items() if free and n > FREE_MONTHLY_SCANS
+        ),
     }

@@ -20,9 +20,26 @@ from .limits.store import BadRecord
 from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 
 __all__ = [
-    "BodyTimeout", "BodyTooLarge", "ItemCountError", "ItemErrors", "MalformedBody", "NotAuthenticated",
-    "OutputTooLarge", "Overloaded", "PlanForbidden", "QRStudioError", "QuotaExceeded",
-    "AbortedStreamFilter", "Conflict", "FieldError", "FieldErrors", "NotFound", "PaymentRequired", "StreamAborted", "Throttled", "Unavailable",
+    "AbortedStreamFilter",
+    "BodyTimeout",
+    "BodyTooLarge",
+    "Conflict",
+    "FieldError",
+    "FieldErrors",
+    "ItemCountError",
+    "ItemErrors",
+    "MalformedBody",
+    "NotAuthenticated",
+    "NotFound",
+    "OutputTooLarge",
+    "Overloaded",
+    "PaymentRequired",
+    "PlanForbidden",
+    "QRStudioError",
+    "QuotaExceeded",
+    "StreamAborted",
+    "Throttled",
+    "Unavailable",
     "exception_handlers",
 ]
 
@@ -61,8 +78,10 @@ class BodyTimeout(QRStudioError):
     headers = {"Connection": "close"}
 
     def __init__(self, deadline_s: float, received: int) -> None:
-        super().__init__(f"The request body did not arrive within {deadline_s:g} s "
-                         f"({received} bytes received); send it faster or in smaller batches.")
+        super().__init__(
+            f"The request body did not arrive within {deadline_s:g} s "
+            f"({received} bytes received); send it faster or in smaller batches."
+        )
 
 
 class MalformedBody(QRStudioError):
@@ -136,8 +155,10 @@ class ItemErrors(QRStudioError):
         self.errors = dict(sorted(errors.items()))
 
     def body(self) -> msgspec.Struct:
-        return ItemErrorsBody(errors={str(i): m for i, m in self.errors.items()},
-                              rendered_before_failure=min(self.errors))
+        return ItemErrorsBody(
+            errors={str(i): m for i, m in self.errors.items()},
+            rendered_before_failure=min(self.errors),
+        )
 
 
 class OutputTooLarge(QRStudioError):
@@ -158,8 +179,11 @@ class Throttled(QuotaExceeded):
 
     def __init__(self, retry_after: int) -> None:
         unit = "second" if retry_after == 1 else "seconds"
-        super().__init__(f"Request was throttled. Expected available in {retry_after} {unit}.",
-                         retry_after, reason="rate")
+        super().__init__(
+            f"Request was throttled. Expected available in {retry_after} {unit}.",
+            retry_after,
+            reason="rate",
+        )
 
 
 class Overloaded(QRStudioError):
@@ -202,8 +226,12 @@ class AbortedStreamFilter(logging.Filter):
 
 
 def _respond(exc: QRStudioError) -> Response[Any]:
-    return Response(content=exc.body(), status_code=exc.status, headers=exc.headers,
-                    media_type="application/json")
+    return Response(
+        content=exc.body(),
+        status_code=exc.status,
+        headers=exc.headers,
+        media_type="application/json",
+    )
 
 
 def _domain(request: Request[Any, Any, Any], exc: QRStudioError) -> Response[Any]:
@@ -216,8 +244,9 @@ def _domain(request: Request[Any, Any, Any], exc: QRStudioError) -> Response[Any
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    return Response(content=DetailBody(detail), status_code=exc.status_code,
-                    headers=exc.headers or None)
+    return Response(
+        content=DetailBody(detail), status_code=exc.status_code, headers=exc.headers or None
+    )
 
 
 def _decode(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -226,8 +255,12 @@ def _decode(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 
 def _store_down(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.warning("store unavailable: %s: %s", type(exc).__name__, exc)
-    return _domain(request, Unavailable("The service's store is unavailable; nothing was "
-                                        "charged. Retry shortly.", retry_after=5))
+    return _domain(
+        request,
+        Unavailable(
+            "The service's store is unavailable; nothing was charged. Retry shortly.", retry_after=5
+        ),
+    )
 
 
 _reported: set[str] = set()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import msgspec
@@ -32,8 +32,16 @@ _TRUE = {"t", "y", "yes", "true", "on", "1"}
 _FALSE = {"f", "n", "no", "false", "off", "0"}
 _INT_TEXT = re.compile(r"\s*[+-]?[0-9]{1,30}(\.0*)?\s*")  # DRF: "300", "300.0", " 300 "
 _FLOAT_TEXT = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
-_COLOURS = {"color", "background", "gradient_from", "gradient_to", "eye_color", "eye_border_color",
-            "eye_center_color", "frame_color"}
+_COLOURS = {
+    "color",
+    "background",
+    "gradient_from",
+    "gradient_to",
+    "eye_color",
+    "eye_border_color",
+    "eye_center_color",
+    "frame_color",
+}
 _NEEDS_DATA = ("url", "text")
 
 
@@ -158,15 +166,16 @@ def _value(value: Any, t: mi.Type, colour: str | None = None) -> Any:
     raise TypeError(f"fields.py cannot read a {type(t).__name__} yet")  # a schema addition
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fields(struct: type[msgspec.Struct]) -> tuple[mi.Field, ...]:
     info = mi.type_info(struct)
     assert isinstance(info, mi.StructType)
     return info.fields
 
 
-def coerce_struct(obj: Any, struct: type[msgspec.Struct],
-                  colours: frozenset[str] = frozenset()) -> tuple[dict[str, Any], Problems]:
+def coerce_struct(
+    obj: Any, struct: type[msgspec.Struct], colours: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], Problems]:
     """The fields of ``struct`` read from the object ``obj``: (clean values, problems).
     Unknown fields are ignored, as the product does."""
     if not isinstance(obj, dict):
@@ -195,8 +204,9 @@ def _payload(value: Any, data_type: str) -> tuple[Any, list[str]]:
         except msgspec.DecodeError:
             return None, ["Value must be valid JSON."]
     clean, problems = coerce_struct(value, PAYLOADS[data_type])
-    return clean, [m if f == "non_field_errors" else f"{f}: {m}"
-                   for f, ms in problems.items() for m in ms]
+    return clean, [
+        m if f == "non_field_errors" else f"{f}: {m}" for f, ms in problems.items() for m in ms
+    ]
 
 
 def check_fields(obj: Any) -> GenerateRequest:
@@ -221,8 +231,13 @@ def check_fields(obj: Any) -> GenerateRequest:
         clean.pop("payload")  # url and text ignore it
     if problems:
         order = [f.encode_name for f in _fields(GenerateRequest)]
-        raise FieldProblems(dict(sorted(problems.items(), key=lambda kv: (
-            order.index(kv[0]) if kv[0] in order else -1))))
+        raise FieldProblems(
+            dict(
+                sorted(
+                    problems.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else -1
+                )
+            )
+        )
     return msgspec.convert(clean, GenerateRequest)
 
 
@@ -238,8 +253,10 @@ def read_item(raw: bytes | msgspec.Raw) -> GenerateRequest:
         return check_fields(msgspec.json.decode(raw))  # the product's message for data
     if item.data_type in PAYLOADS:
         try:  # the payload as its type's strict decoder reads it (content.py decodes it again)
-            if item.payload is msgspec.UNSET or payload_decoders[item.data_type].decode(
-                    item.payload) is None:
+            if (
+                item.payload is msgspec.UNSET
+                or payload_decoders[item.data_type].decode(item.payload) is None
+            ):
                 raise msgspec.ValidationError("missing")
         except msgspec.ValidationError:
             return check_fields(msgspec.json.decode(raw))  # coerced, or every problem

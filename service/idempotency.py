@@ -31,8 +31,9 @@ class Idempotency:
         self._open = True
 
     @classmethod
-    async def begin(cls, request: Request[Any, Any, Any], store: Store, account: str,
-                    route: str, body: bytes) -> Idempotency | None:
+    async def begin(
+        cls, request: Request[Any, Any, Any], store: Store, account: str, route: str, body: bytes
+    ) -> Idempotency | None:
         header = request.headers.get("idempotency-key")
         if header is None:
             return None
@@ -45,8 +46,10 @@ class Idempotency:
         if state == "mismatch":
             raise Conflict("This Idempotency-Key was already used with another request body.")
         if state == "inflight":
-            raise Conflict("A request with this Idempotency-Key is still in progress; retry "
-                           "when it has completed.")
+            raise Conflict(
+                "A request with this Idempotency-Key is still in progress; retry "
+                "when it has completed."
+            )
         if state == "done":
             idem.replay = record
             idem._open = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
@@ -37,7 +37,7 @@ class KeyTouch:
         if len(self._last) > 100_000:
             self._last.clear()
         self._last[sha] = now
-        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        at = datetime.now(UTC).isoformat(timespec="seconds")
         task = asyncio.get_running_loop().create_task(self._write(store, account, sha, at))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -55,17 +55,26 @@ def _key_plan(caller: Caller, request: Request[Any, Any, Any]) -> Caller:
     overage rule and the account-wide caps stay the account's."""
     account, plan = caller.account, caller.key.plan
     order = list(PLANS)
-    if not plan or plan not in PLANS or account.plan not in PLANS \
-            or order.index(plan) >= order.index(account.plan):
+    if (
+        not plan
+        or plan not in PLANS
+        or account.plan not in PLANS
+        or order.index(plan) >= order.index(account.plan)
+    ):
         return caller
     real = PLANS[account.plan]
     svc = getattr(request.app.state, "services", None)
     enterprise = svc.settings.enterprise_monthly_quota if svc is not None else real.monthly_quota
-    quota = account.monthly_quota if account.monthly_quota is not None else (
-        enterprise if real.code == "enterprise" else real.monthly_quota)
+    quota = (
+        account.monthly_quota
+        if account.monthly_quota is not None
+        else (enterprise if real.code == "enterprise" else real.monthly_quota)
+    )
     overage = real.overage if account.overage is None else account.overage
-    return msgspec.structs.replace(caller, account=msgspec.structs.replace(
-        account, plan=plan, monthly_quota=quota, overage=overage))
+    return msgspec.structs.replace(
+        caller,
+        account=msgspec.structs.replace(account, plan=plan, monthly_quota=quota, overage=overage),
+    )
 
 
 async def _jwt_caller(verifier: JwtVerifier, token: str, store: Store) -> Caller:
@@ -73,12 +82,14 @@ async def _jwt_caller(verifier: JwtVerifier, token: str, store: Store) -> Caller
     account = await cast(KeyRing, store).account_of(account_id) if account_id else None
     if account is None:
         raise NotAuthenticated()
-    return Caller(key=KeyInfo(account=account.id, prefix="", name="dashboard token"),
-                  account=account)
+    return Caller(
+        key=KeyInfo(account=account.id, prefix="", name="dashboard token"), account=account
+    )
 
 
-async def authenticate(request: Request[Any, Any, Any], store: Store, *,
-                       bearer: bool = False) -> Caller:
+async def authenticate(
+    request: Request[Any, Any, Any], store: Store, *, bearer: bool = False
+) -> Caller:
     """The caller of ``X-Api-Key`` (or ``Authorization: Bearer`` where ``bearer``: an API key,
     or a JWT of the gateway's application when one is configured); one 401 for every cause
     (missing, unknown, revoked, forged, expired)."""
@@ -108,18 +119,26 @@ async def _throttle(store: Store, caller: Caller) -> None:
     """The plan's requests per second for this key (one store round trip, a one-second
     window); over it, the product's 429 with Retry-After."""
     second = int(time.time())
-    if await store.hit(caller.account.id, caller.key.prefix, second) > \
-            PLANS[caller.account.plan].requests_per_second:
+    if (
+        await store.hit(caller.account.id, caller.key.prefix, second)
+        > PLANS[caller.account.plan].requests_per_second
+    ):
         raise Throttled(1)
 
 
-async def read_body(request: Request[Any, Any, Any], limit: int,
-                    deadline_s: float | None = None) -> bytes:
+async def read_body(
+    request: Request[Any, Any, Any], limit: int, deadline_s: float | None = None
+) -> bytes:
     """The raw body, refused with 413 as soon as it is known to exceed ``limit``, and with
     408 when it has not all arrived within ``deadline_s`` (a trickling upload)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isascii() and declared.isdigit() and len(declared) < 20 \
-            and int(declared) > limit:
+    if (
+        declared
+        and declared.isascii()
+        and declared.isdigit()
+        and len(declared) < 20
+        and int(declared) > limit
+    ):
         raise BodyTooLarge(limit)
     chunks: list[bytes] = []
     size = 0

@@ -9,7 +9,7 @@ that plan's limits, never more than the caller's own.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
@@ -62,14 +62,20 @@ def revoked_at(row: KeyRow) -> str | None:
 
 def key_object(row: KeyRow, account: Account) -> dict[str, Any]:
     revoked = revoked_at(row)
-    return {"id": key_id(row.sha), "name": row.info.name, "key_prefix": row.info.prefix,
-            "plan": row.info.plan or account.plan, "is_active": revoked is None,
-            "created_at": row.info.created_at, "last_used_at": row.last_used_at,
-            "revoked_at": revoked}
+    return {
+        "id": key_id(row.sha),
+        "name": row.info.name,
+        "key_prefix": row.info.prefix,
+        "plan": row.info.plan or account.plan,
+        "is_active": revoked is None,
+        "created_at": row.info.created_at,
+        "last_used_at": row.last_used_at,
+        "revoked_at": revoked,
+    }
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 async def _rows(svc: Services, account: str) -> list[KeyRow]:
@@ -101,13 +107,12 @@ def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
     if not isinstance(name, str):
         raise KeyFieldError("name", "Not a valid string.")
     if len(name) > NAME_MAX:
-        raise KeyFieldError("name", f"Ensure this field has no more than {NAME_MAX} "
-                            "characters.")
+        raise KeyFieldError("name", f"Ensure this field has no more than {NAME_MAX} characters.")
     tier = caller.account.plan
     if plan is None:
         return name, tier
     if not isinstance(plan, str) or plan not in PLANS:
-        raise KeyFieldError("plan", f"\"{plan}\" is not a valid choice.")
+        raise KeyFieldError("plan", f'"{plan}" is not a valid choice.')
     order = list(PLANS)
     if order.index(plan) > order.index(tier):
         raise KeyFieldError("plan", f"Plan '{plan}' exceeds your subscription tier '{tier}'.")
@@ -117,11 +122,22 @@ def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
 async def _issue(svc: Services, account: Account, name: str, plan: str) -> dict[str, Any]:
     raw = generate_key()
     sha = hash_key(raw)
-    info = KeyInfo(account=account.id, prefix=key_prefix(raw), name=name, created_at=_now(),
-                   plan="" if plan == account.plan else plan)
+    info = KeyInfo(
+        account=account.id,
+        prefix=key_prefix(raw),
+        name=name,
+        created_at=_now(),
+        plan="" if plan == account.plan else plan,
+    )
     await _ring(svc).add_key(sha, info)
-    return {"id": key_id(sha), "name": name, "raw_key": raw, "key_prefix": info.prefix,
-            "plan": plan, "warning": WARNING}
+    return {
+        "id": key_id(sha),
+        "name": name,
+        "raw_key": raw,
+        "key_prefix": info.prefix,
+        "plan": plan,
+        "warning": WARNING,
+    }
 
 
 async def create_key(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
@@ -158,15 +174,25 @@ async def usage_me(request: Request[Any, Any, Any], svc: Services) -> dict[str, 
     last use), not per-key counts."""
     _, account = await _caller(request, svc)
     plan = PLANS[account.plan]
-    default = (svc.settings.enterprise_monthly_quota if plan.code == "enterprise"
-               else plan.monthly_quota)
+    default = (
+        svc.settings.enterprise_monthly_quota if plan.code == "enterprise" else plan.monthly_quota
+    )
     quota = account.monthly_quota if account.monthly_quota is not None else default
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
     remaining = max(0, quota - used)
-    by_key = [{k: v for k, v in key_object(r, account).items() if k != "revoked_at"}
-              for r in await _rows(svc, account.id) if revoked_at(r) is None]
-    return {"plan": plan.code, "monthly_quota": quota, "used_this_month": used,
-            "remaining": remaining, "credits_remaining": remaining,
-            "active_dynamic_qrs": active, "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
-            "by_key": by_key}
+    by_key = [
+        {k: v for k, v in key_object(r, account).items() if k != "revoked_at"}
+        for r in await _rows(svc, account.id)
+        if revoked_at(r) is None
+    ]
+    return {
+        "plan": plan.code,
+        "monthly_quota": quota,
+        "used_this_month": used,
+        "remaining": remaining,
+        "credits_remaining": remaining,
+        "active_dynamic_qrs": active,
+        "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
+        "by_key": by_key,
+    }

@@ -46,10 +46,13 @@ def _drawing(job: RenderJob) -> RenderJob:
 
 def unreadable(item: ValidItem) -> InvalidItem:
     hint = (" " + " ".join(item.warnings)) if item.warnings else ""
-    return InvalidItem("This code does not read back as drawn: it was rendered and decoded "
-                       "with every data mask and with solid square modules, and never gave "
-                       f"back its content.{hint} Raise the contrast, size or dpi, lower the "
-                       "logo's size, or choose another pattern.", "non_field_errors")
+    return InvalidItem(
+        "This code does not read back as drawn: it was rendered and decoded "
+        "with every data mask and with solid square modules, and never gave "
+        f"back its content.{hint} Raise the contrast, size or dpi, lower the "
+        "logo's size, or choose another pattern.",
+        "non_field_errors",
+    )
 
 
 class Preflight(msgspec.Struct):
@@ -59,16 +62,22 @@ class Preflight(msgspec.Struct):
     estimate: int  # bytes of the archive's members (without the manifest)
 
 
-async def preflight(items: dict[int, ValidItem], renderer: Renderer, flow: Flow,
-                    assets: dict[str, bytes] | None = None) -> Preflight:
+async def preflight(
+    items: dict[int, ValidItem],
+    renderer: Renderer,
+    flow: Flow,
+    assets: dict[str, bytes] | None = None,
+) -> Preflight:
     groups: dict[RenderJob, list[int]] = {}
     for index, item in items.items():
         groups.setdefault(_drawing(item.job), []).append(index)
     tried = list(groups.items())[:MAX_DRAWINGS]
     firsts = [items[indices[0]].job for _, indices in tried]
     results: list[tuple[RenderResult, bool]] = []
-    renders = [renderer.render(firsts[i:i + _CHUNK], {}, assets, flow)
-               for i in range(0, len(firsts), _CHUNK)]
+    renders = [
+        renderer.render(firsts[i : i + _CHUNK], {}, assets, flow)
+        for i in range(0, len(firsts), _CHUNK)
+    ]
     for rendered in await asyncio.gather(*renders):
         results.extend(rendered)
     out = dict(items)
@@ -98,9 +107,11 @@ async def preflight(items: dict[int, ValidItem], renderer: Renderer, flow: Flow,
 
 def check_estimate(estimate: int, ceiling: int) -> None:
     if estimate > ceiling:
-        raise OutputTooLarge(f"This batch would produce about {estimate} bytes (each distinct "
-                             "drawing was rendered to measure it), over the "
-                             f"{ceiling} byte ZIP ceiling; split it or lower sizes.")
+        raise OutputTooLarge(
+            f"This batch would produce about {estimate} bytes (each distinct "
+            "drawing was rendered to measure it), over the "
+            f"{ceiling} byte ZIP ceiling; split it or lower sizes."
+        )
 
 
 _PNG_FIXED = 8 + 25 + 12 + 21 + 12 + 12  # signature, IHDR, PLTE (2 colours), pHYs, IDAT, IEND

@@ -71,14 +71,24 @@ class _Memory:
 
 
 class RenderCache:
-    def __init__(self, *, memory_bytes: int, redis_url: str | None, separate: bool,
-                 redis_budget: int, ttl_s: int, timeout_s: float, cluster: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        memory_bytes: int,
+        redis_url: str | None,
+        separate: bool,
+        redis_budget: int,
+        ttl_s: int,
+        timeout_s: float,
+        cluster: bool = False,
+    ) -> None:
         self._memory = _Memory(memory_bytes)
         self._ttl = ttl_s
         self._separate = separate
         self._budget = redis_budget
-        self._redis = (async_client(redis_url, timeout_s=timeout_s, cluster=cluster)
-                       if redis_url else None)
+        self._redis = (
+            async_client(redis_url, timeout_s=timeout_s, cluster=cluster) if redis_url else None
+        )
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def get_many(self, keys: Sequence[str]) -> list[RenderResult | None]:
@@ -114,8 +124,7 @@ class RenderCache:
             return True
         hour = int(time.time() // 3600)
         assert self._redis is not None
-        counts = await mget(self._redis, [_written(h)
-                                          for h in range(hour - 24, hour + 1)])
+        counts = await mget(self._redis, [_written(h) for h in range(hour - 24, hour + 1)])
         return sum(int(c) for c in counts if c) < self._budget
 
     async def _write(self, entries: list[tuple[str, RenderResult]]) -> None:

@@ -22,11 +22,14 @@ class Renderer:
         self.cache = cache
         self.compression = compression
 
-    async def render(self, jobs: Sequence[RenderJob],
-                     inflight: dict[str, asyncio.Future[RenderResult]],
-                     assets: Mapping[str, bytes] | None = None,
-                     flow: Flow = ("", ""),
-                     ready: dict[str, RenderResult] | None = None) -> list[Rendered]:
+    async def render(
+        self,
+        jobs: Sequence[RenderJob],
+        inflight: dict[str, asyncio.Future[RenderResult]],
+        assets: Mapping[str, bytes] | None = None,
+        flow: Flow = ("", ""),
+        ready: dict[str, RenderResult] | None = None,
+    ) -> list[Rendered]:
         """``inflight`` is one batch's map of keys being rendered now: a duplicate waits for
         its first occurrence instead of rendering again (and is a hit). ``assets``: the
         normalised images the jobs' overlays name, by content hash; ``flow``: (account,
@@ -59,8 +62,7 @@ class Renderer:
                 fresh = await asyncio.wrap_future(future)
                 for i, result in zip(misses, fresh):
                     out[i] = (result, False)
-                self.cache.put_many([(keys[i], r) for i, r in zip(misses, fresh)
-                                     if r.verified])
+                self.cache.put_many([(keys[i], r) for i, r in zip(misses, fresh) if r.verified])
             for i in lookup:
                 rendered = out[i]
                 assert rendered is not None
@@ -68,8 +70,9 @@ class Renderer:
         except BaseException as exc:
             for future in mine.values():
                 if not future.done():
-                    future.set_exception(exc if isinstance(exc, Exception)
-                                         else RuntimeError("render cancelled"))
+                    future.set_exception(
+                        exc if isinstance(exc, Exception) else RuntimeError("render cancelled")
+                    )
                     future.exception()  # retrieved: no "never retrieved" warning
             raise
         finally:

@@ -36,8 +36,9 @@ class RequestIdMiddleware:
     """Pure ASGI: sets the id before anything else runs, adds it to every response, counts
     the request by route template and status, and logs one access line."""
 
-    def __init__(self, app: Any, metrics: Metrics | None = None,
-                 max_header_bytes: int = 32 * 1024) -> None:
+    def __init__(
+        self, app: Any, metrics: Metrics | None = None, max_header_bytes: int = 32 * 1024
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_header_bytes = max_header_bytes
@@ -76,17 +77,33 @@ class RequestIdMiddleware:
             route = scope.get("path_template") or "unmatched"
             if self.metrics is not None:
                 self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            access.info("%s %s %s", scope["method"], scope["path"], status,
-                        extra={"status": status, "route": route,
-                               "duration_ms": round((time.perf_counter() - start) * 1000, 1)})
+            access.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                extra={
+                    "status": status,
+                    "route": route,
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+                },
+            )
             request_id_var.reset(token)
 
 
 async def _too_large(send: Any, limit: int) -> None:
     """431 for request headers over the limit (name, value and separators, all lines)."""
-    body = msgspec.json.encode(DetailBody(f"Request headers are larger than the limit of "
-                                          f"{limit} bytes."))
-    await send({"type": "http.response.start", "status": 431,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    body = msgspec.json.encode(
+        DetailBody(f"Request headers are larger than the limit of {limit} bytes.")
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 431,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

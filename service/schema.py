@@ -13,10 +13,30 @@ import msgspec
 from msgspec import Meta
 
 __all__ = [
-    "BulkRequest", "DataType", "DetailBody", "DynamicPayload", "EmailPayload", "EpcPayload",
-    "EventPayload", "GenerateRequest", "GeoPayload", "ItemErrorsBody", "ItemsErrorBody",
-    "Manifest", "ManifestDynamic", "UNLIMITED", "UsageBody", "ManifestItem", "PAYLOADS", "PhonePayload", "SmsPayload",
-    "VCardPayload", "WifiPayload", "bulk_decoder", "field_message", "item_decoder",
+    "PAYLOADS",
+    "UNLIMITED",
+    "BulkRequest",
+    "DataType",
+    "DetailBody",
+    "DynamicPayload",
+    "EmailPayload",
+    "EpcPayload",
+    "EventPayload",
+    "GenerateRequest",
+    "GeoPayload",
+    "ItemErrorsBody",
+    "ItemsErrorBody",
+    "Manifest",
+    "ManifestDynamic",
+    "ManifestItem",
+    "PhonePayload",
+    "SmsPayload",
+    "UsageBody",
+    "VCardPayload",
+    "WifiPayload",
+    "bulk_decoder",
+    "field_message",
+    "item_decoder",
 ]
 
 # Reusable constrained types.
@@ -29,15 +49,40 @@ Str2048 = Annotated[str, Meta(max_length=2048)]
 Color = Annotated[str, Meta(max_length=16)]
 StrList = Annotated[list[Str256], Meta(max_length=8)]
 
-DataType = Literal["url", "text", "vcard", "wifi", "email", "sms", "geo", "dynamic",
-                   "mecard", "phone", "epc", "event"]
-Pattern = Literal["rounded", "squares", "dot", "diamond", "liquid", "connected-h",
-                  "connected-v", "hexagon", "star", "halftone", "frame"]
+DataType = Literal[
+    "url",
+    "text",
+    "vcard",
+    "wifi",
+    "email",
+    "sms",
+    "geo",
+    "dynamic",
+    "mecard",
+    "phone",
+    "epc",
+    "event",
+]
+Pattern = Literal[
+    "rounded",
+    "squares",
+    "dot",
+    "diamond",
+    "liquid",
+    "connected-h",
+    "connected-v",
+    "hexagon",
+    "star",
+    "halftone",
+    "frame",
+]
 EyeShape = Literal["square", "rounded", "circle", "frame"]
-EyeBorderShape = Literal["square", "rounded", "circle", "leaf-tl", "leaf-tr", "leaf-br",
-                         "leaf-bl", "frame"]
-EyeCenterShape = Literal["square", "rounded", "circle", "leaf-tl", "sunburst", "star",
-                         "diamond", "cross"]
+EyeBorderShape = Literal[
+    "square", "rounded", "circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl", "frame"
+]
+EyeCenterShape = Literal[
+    "square", "rounded", "circle", "leaf-tl", "sunburst", "star", "diamond", "cross"
+]
 FrameStyle = Literal["none", "box", "banner-bottom", "banner-top", "rounded"]
 ErrorCorrection = Literal["L", "M", "Q", "H", "auto"]
 ImageFormat = Literal["png", "svg"]
@@ -145,9 +190,16 @@ class EventPayload(msgspec.Struct, kw_only=True):
 
 # data_type -> payload schema (url and text carry ``data`` instead).
 PAYLOADS: dict[str, type[msgspec.Struct]] = {
-    "vcard": VCardPayload, "mecard": VCardPayload, "wifi": WifiPayload, "email": EmailPayload,
-    "sms": SmsPayload, "geo": GeoPayload, "dynamic": DynamicPayload, "phone": PhonePayload,
-    "epc": EpcPayload, "event": EventPayload,
+    "vcard": VCardPayload,
+    "mecard": VCardPayload,
+    "wifi": WifiPayload,
+    "email": EmailPayload,
+    "sms": SmsPayload,
+    "geo": GeoPayload,
+    "dynamic": DynamicPayload,
+    "phone": PhonePayload,
+    "epc": EpcPayload,
+    "event": EventPayload,
 }
 payload_decoders = {t: msgspec.json.Decoder(s) for t, s in PAYLOADS.items()}
 

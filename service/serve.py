@@ -22,8 +22,9 @@ from .settings import Settings
 
 __all__ = ["START_REDIS", "CliError", "redis_down", "serve"]
 
-START_REDIS = ("redis-server --appendonly yes --maxmemory-policy noeviction --port 6380 "
-               "--daemonize yes")
+START_REDIS = (
+    "redis-server --appendonly yes --maxmemory-policy noeviction --port 6380 --daemonize yes"
+)
 
 
 class CliError(Exception):
@@ -34,14 +35,17 @@ def _redacted(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         netloc = f"{parts.username or ''}:***@{parts.hostname}" + (
-            f":{parts.port}" if parts.port else "")
+            f":{parts.port}" if parts.port else ""
+        )
         return urlunsplit(parts._replace(netloc=netloc))
     return url
 
 
 def redis_down(url: str, exc: Exception) -> CliError:
-    return CliError(f"cannot reach Redis at {_redacted(url)} ({exc}); start one (e.g. "
-                    f"'{START_REDIS}') or fix QRSTUDIO_REDIS_URL")
+    return CliError(
+        f"cannot reach Redis at {_redacted(url)} ({exc}); start one (e.g. "
+        f"'{START_REDIS}') or fix QRSTUDIO_REDIS_URL"
+    )
 
 
 def _check_redis(settings: Settings) -> str:
@@ -58,8 +62,12 @@ def _check_redis(settings: Settings) -> str:
             info: dict[str, str] = {}
             try:
                 config = await store._redis.config_get("appendfsync")  # for the banner only
-                info = {k.decode() if isinstance(k, bytes) else k:
-                        v.decode() if isinstance(v, bytes) else v for k, v in config.items()}
+                info = {
+                    k.decode() if isinstance(k, bytes) else k: v.decode()
+                    if isinstance(v, bytes)
+                    else v
+                    for k, v in config.items()
+                }
                 server = await store._redis.info("server")
                 info["version"] = str(server.get("redis_version", "?"))
             except redis.RedisError:
@@ -73,13 +81,17 @@ def _check_redis(settings: Settings) -> str:
     except (redis.RedisError, OSError) as exc:
         raise redis_down(url, exc) from None
     if problems and settings.redis_require_durable:
-        raise CliError("refusing to start on this Redis: " + "; ".join(problems) + ". Restart "
-                       "it with '--appendonly yes --maxmemory-policy noeviction' (e.g. "
-                       f"'{START_REDIS}'), or set QRSTUDIO_REDIS_REQUIRE_DURABLE=false for a "
-                       "throwaway instance")
-    durability = ("durable: appendonly yes, appendfsync "
-                  f"{info.get('appendfsync', '?')}, noeviction") if not problems else \
-        "NOT durable: " + "; ".join(problems)
+        raise CliError(
+            "refusing to start on this Redis: " + "; ".join(problems) + ". Restart "
+            "it with '--appendonly yes --maxmemory-policy noeviction' (e.g. "
+            f"'{START_REDIS}'), or set QRSTUDIO_REDIS_REQUIRE_DURABLE=false for a "
+            "throwaway instance"
+        )
+    durability = (
+        (f"durable: appendonly yes, appendfsync {info.get('appendfsync', '?')}, noeviction")
+        if not problems
+        else "NOT durable: " + "; ".join(problems)
+    )
     return f"Redis {info.get('version', '?')} at {_redacted(url)} ({durability})"
 
 
@@ -91,10 +103,14 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            todo = ("stop what uses it or choose another --port" if exc.errno == errno.EADDRINUSE
-                    else "check --host (an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)")
-            raise CliError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
-                           f"{todo}") from None
+            todo = (
+                "stop what uses it or choose another --port"
+                if exc.errno == errno.EADDRINUSE
+                else "check --host (an address of this machine, e.g. 127.0.0.1 or 0.0.0.0)"
+            )
+            raise CliError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); {todo}"
+            ) from None
 
 
 def _render_workers(settings: Settings) -> str:
@@ -123,34 +139,45 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     if workers < 1:
         raise CliError("--workers must be 1 or more")
     if settings.embedded and workers != 1:
-        raise CliError("the embedded store lives in one process; --workers must be 1 without "
-                       "QRSTUDIO_REDIS_URL (set it to run several workers)")
+        raise CliError(
+            "the embedded store lives in one process; --workers must be 1 without "
+            "QRSTUDIO_REDIS_URL (set it to run several workers)"
+        )
     described = None if settings.embedded else _check_redis(settings)
     _check_port(host, port)
     configure_logging(settings.log_level)
-    common = dict(host=host, port=port, log_level=settings.log_level, log_config=None,
-                  proxy_headers=True, server_header=False, access_log=False,
-                  timeout_graceful_shutdown=settings.shutdown_grace_s)
+    common = dict(
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+    )
     if settings.embedded:
         from .app import create_app
         from .limits.memory import MemoryStore
 
         store = MemoryStore(enterprise_quota=settings.enterprise_monthly_quota)
-        demo = [(code, store.create_key(f"demo-{code}", plan=code, name="demo"))
-                for code in PLANS]
+        demo = [(code, store.create_key(f"demo-{code}", plan=code, name="demo")) for code in PLANS]
 
         def listening() -> None:  # only now: a port that could not be bound shows no keys
-            print(f"QR Studio on http://{host}:{port}, embedded store (state is lost at exit), "
-                  f"{_render_workers(settings)}. Demo keys:")
+            print(
+                f"QR Studio on http://{host}:{port}, embedded store (state is lost at exit), "
+                f"{_render_workers(settings)}. Demo keys:"
+            )
             for code, key in demo:
                 print(f"  {code:<10} {key}")
             sys.stdout.flush()
 
         _run_uvicorn(create_app(settings, store), listening, **common)
         return 0
-    print(f"QR Studio on http://{host}:{port}: {described}; {workers} worker"
-          f"{'s' if workers > 1 else ''}, each with {_render_workers(settings)}")
+    print(
+        f"QR Studio on http://{host}:{port}: {described}; {workers} worker"
+        f"{'s' if workers > 1 else ''}, each with {_render_workers(settings)}"
+    )
     sys.stdout.flush()
-    uvicorn.run("service.app:create_served_app", factory=True, workers=workers,
-                **common)  # type: ignore[arg-type]
+    uvicorn.run("service.app:create_served_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
     return 0

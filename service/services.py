@@ -15,7 +15,6 @@ from .render_cache import RenderCache
 from .rendering import Renderer
 from .settings import Settings
 
-
 __all__ = ["Admission", "Services"]
 
 
@@ -34,8 +33,10 @@ class Admission:
         the contract's order, but takes its slot only once its body has arrived, so slow
         uploads cannot hold the slots every other account needs."""
         if self.in_flight >= self.limit:
-            raise Overloaded(f"This instance is streaming {self.in_flight} batches, its limit; "
-                             "retry shortly.", retry_after=2)
+            raise Overloaded(
+                f"This instance is streaming {self.in_flight} batches, its limit; retry shortly.",
+                retry_after=2,
+            )
 
     def enter(self) -> None:
         self.check()
@@ -45,9 +46,12 @@ class Admission:
         """The account's slot (it covers its uploads too: a slow upload holds only its own
         account's); on refusal, slots already taken are the caller's to give back."""
         if self.accounts[account] >= self.per_account:
-            raise QuotaExceeded(f"Your account already has {self.accounts[account]} batches "
-                                "streaming, the most at once; retry when one completes.", 2,
-                                reason="account_busy")
+            raise QuotaExceeded(
+                f"Your account already has {self.accounts[account]} batches "
+                "streaming, the most at once; retry when one completes.",
+                2,
+                reason="account_busy",
+            )
         self.accounts[account] += 1
 
     def leave(self, account: str | None, process: bool = True) -> None:
@@ -73,6 +77,7 @@ class Services:
     renderer: Renderer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.admission = Admission(self.settings.max_batches_in_flight,
-                                   self.settings.max_batches_per_account)
+        self.admission = Admission(
+            self.settings.max_batches_in_flight, self.settings.max_batches_per_account
+        )
         self.renderer = Renderer(self.pool, self.cache, self.settings.png_compression)

@@ -149,7 +149,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raise SettingsError(f"invalid setting: {exc}") from exc
     if not settings.public_base_url.startswith(("http://", "https://")):
         raise SettingsError("QRSTUDIO_PUBLIC_BASE_URL must start with http:// or https://")
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise SettingsError("QRSTUDIO_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     try:
         parse_networks(settings.asset_allowed_networks)

@@ -25,16 +25,30 @@ from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
 from .limits.quota import ChargeResult, month_of
 from .limits.store import Caller
+from .preflight import unreadable
 from .render.job import RenderResult
 from .requestid import new_ulid
 from .schema import UNLIMITED, GenerateRequest, UsageBody
 from .services import Services
-from .preflight import unreadable
-from .validation import (InvalidItem, ItemContext, ValidItem, check_decoded, public_url,
-                         with_short_id)
+from .validation import (
+    InvalidItem,
+    ItemContext,
+    ValidItem,
+    check_decoded,
+    public_url,
+    with_short_id,
+)
 
-__all__ = ["FORMS", "decode_item", "fingerprint", "handle_generate", "read_item", "refuse_single", "usage",
-           "validate_single"]
+__all__ = [
+    "FORMS",
+    "decode_item",
+    "fingerprint",
+    "handle_generate",
+    "read_item",
+    "refuse_single",
+    "usage",
+    "validate_single",
+]
 
 _MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 _UPLOADS = {"logo_file": "logo", "bg_image_file": "background"}
@@ -52,8 +66,9 @@ def decode_item(body: bytes) -> GenerateRequest:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 
-async def read_item(request: Request[Any, Any, Any],
-                    svc: Services) -> tuple[GenerateRequest, Uploads]:
+async def read_item(
+    request: Request[Any, Any, Any], svc: Services
+) -> tuple[GenerateRequest, Uploads]:
     """The item of a single render: JSON, or form fields (multipart or urlencoded) with the
     ``logo_file`` and ``bg_image_file`` uploads, whose bytes are read up to their limit."""
     uploads: dict[str, bytes] = {}
@@ -71,8 +86,9 @@ async def read_item(request: Request[Any, Any, Any],
             return check_fields(fields), uploads
         except FieldProblems as exc:
             raise FieldErrors(exc.problems) from None
-    return decode_item(await read_body(request, svc.settings.max_body_bytes,
-                                       svc.settings.body_timeout_s)), uploads
+    return decode_item(
+        await read_body(request, svc.settings.max_body_bytes, svc.settings.body_timeout_s)
+    ), uploads
 
 
 async def _read_upload(name: str, value: Any) -> bytes:
@@ -81,13 +97,21 @@ async def _read_upload(name: str, value: Any) -> bytes:
     limit = KINDS[_UPLOADS[name]].max_bytes
     data = await value.read(limit + 1)
     if len(data) > limit:
-        raise FieldError(name, f"{name} is larger than the {limit / 1_000_000:g} MB limit for "
-                               f"a {KINDS[_UPLOADS[name]].what}")
+        raise FieldError(
+            name,
+            f"{name} is larger than the {limit / 1_000_000:g} MB limit for "
+            f"a {KINDS[_UPLOADS[name]].what}",
+        )
     return bytes(data)
 
 
-async def validate_single(item: GenerateRequest, plan: Plan, ctx: ItemContext, svc: Services,
-                          uploads: Uploads | None = None) -> ValidItem:
+async def validate_single(
+    item: GenerateRequest,
+    plan: Plan,
+    ctx: ItemContext,
+    svc: Services,
+    uploads: Uploads | None = None,
+) -> ValidItem:
     """The checks of one item, its assets fetched (or its uploads read) and trial-decoded."""
     try:
         valid = check_decoded(item, plan, ctx, frozenset(uploads or ()))
@@ -130,8 +154,9 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     caller = await authenticate(request, svc.store)
     item, uploads = await read_item(request, svc)
     account = caller.account.id
-    idem = await Idempotency.begin(request, svc.store, account, "generate",
-                                   fingerprint(item, uploads))
+    idem = await Idempotency.begin(
+        request, svc.store, account, "generate", fingerprint(item, uploads)
+    )
     try:
         response = await _generate(item, uploads, caller, svc, idem)
     except BaseException:
@@ -141,8 +166,9 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     return response
 
 
-async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc: Services,
-                    idem: Idempotency | None) -> Response[bytes]:
+async def _generate(
+    item: GenerateRequest, uploads: Uploads, caller: Caller, svc: Services, idem: Idempotency | None
+) -> Response[bytes]:
     ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
     if idem is not None and idem.replay is not None:
         record = msgspec.json.decode(idem.replay, type=_Record)
@@ -164,17 +190,21 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
         raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
     try:
-        record = _Record(valid.code.short_id if valid.code else "", result.plan,
-                         result.remaining, "HIT" if hit else "MISS",
-                         "0" if hit else str(image.duration_ms), asset_hashes([valid]))
+        record = _Record(
+            valid.code.short_id if valid.code else "",
+            result.plan,
+            result.remaining,
+            "HIT" if hit else "MISS",
+            "0" if hit else str(image.duration_ms),
+            asset_hashes([valid]),
+        )
         if idem is not None:
             await idem.finish(msgspec.json.encode(record).decode())
     except BaseException:
         short_ids = [c.short_id for c in codes]
         give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
         raise
-    await settle_or_retry(
-        lambda alive: svc.store.settle(account, attempt, alive=alive))
+    await settle_or_retry(lambda alive: svc.store.settle(account, attempt, alive=alive))
     svc.metrics.items.labels(valid.job.format).inc()
     if hit:
         svc.metrics.cache_hits.inc()
@@ -183,23 +213,31 @@ async def _generate(item: GenerateRequest, uploads: Uploads, caller: Caller, svc
     return _response(valid, image, ctx, record, replayed=False)
 
 
-async def render_checked(valid: ValidItem, svc: Services,
-                         account: str) -> tuple[RenderResult, bool]:
+async def render_checked(
+    valid: ValidItem, svc: Services, account: str
+) -> tuple[RenderResult, bool]:
     """The item's image, read back (and repaired if it had to be: ``render.pipeline``), and
     whether it came from the cache; 400 if it reads back in no form."""
-    ((image, hit),) = await svc.renderer.render([valid.job], {}, valid.assets,
-                                                (account, new_ulid()))
+    ((image, hit),) = await svc.renderer.render(
+        [valid.job], {}, valid.assets, (account, new_ulid())
+    )
     if not image.verified:
         exc = unreadable(valid)
         raise FieldError(exc.field, str(exc))
     return image, hit
 
 
-def _response(valid: ValidItem, image: RenderResult, ctx: ItemContext, record: _Record,
-              replayed: bool) -> Response[bytes]:
-    headers = {"X-QR-Cache": record.cache, "X-QR-Duration-Ms": record.ms,
-               "X-QR-Plan": record.plan, "X-QR-Quota-Remaining": str(record.remaining),
-               "Cache-Control": "no-store", "X-QR-Verified": "true"}
+def _response(
+    valid: ValidItem, image: RenderResult, ctx: ItemContext, record: _Record, replayed: bool
+) -> Response[bytes]:
+    headers = {
+        "X-QR-Cache": record.cache,
+        "X-QR-Duration-Ms": record.ms,
+        "X-QR-Plan": record.plan,
+        "X-QR-Quota-Remaining": str(record.remaining),
+        "Cache-Control": "no-store",
+        "X-QR-Verified": "true",
+    }
     if image.repaired:
         headers["X-QR-Repaired"] = image.repaired
     if valid.warnings:
@@ -216,25 +254,46 @@ async def usage(request: Request[Any, Any, Any], svc: Services) -> UsageBody:
     caller: Caller = await authenticate(request, svc.store)
     account = caller.account
     plan = PLANS[account.plan]
-    default = (svc.settings.enterprise_monthly_quota if plan.code == "enterprise"
-               else plan.monthly_quota)
+    default = (
+        svc.settings.enterprise_monthly_quota if plan.code == "enterprise" else plan.monthly_quota
+    )
     quota = account.monthly_quota if account.monthly_quota is not None else default
     overage = plan.overage if account.overage is None else account.overage
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
     cap = UNLIMITED if plan.max_active_dynamic_qrs is None else plan.max_active_dynamic_qrs
-    note = (f"{quota} renders a month"
-            + (" (this account's own quota)" if account.monthly_quota is not None
-               else " (the plan's)" if plan.code != "enterprise" else
-               " (the enterprise default; the product calls enterprise unlimited)")
-            + ("; renders past it are allowed and billed as overage" if overage
-               else "; past it renders are refused (429) until the 1st, 00:00 UTC")
-            + (f"; {UNLIMITED} means no cap" if cap == UNLIMITED else "") + ".")
+    note = (
+        f"{quota} renders a month"
+        + (
+            " (this account's own quota)"
+            if account.monthly_quota is not None
+            else " (the plan's)"
+            if plan.code != "enterprise"
+            else " (the enterprise default; the product calls enterprise unlimited)"
+        )
+        + (
+            "; renders past it are allowed and billed as overage"
+            if overage
+            else "; past it renders are refused (429) until the 1st, 00:00 UTC"
+        )
+        + (f"; {UNLIMITED} means no cap" if cap == UNLIMITED else "")
+        + "."
+    )
     return UsageBody(
-        key_prefix=caller.key.prefix, plan=plan.code, monthly_quota=quota,
-        used_this_month=used, remaining=max(0, quota - used),
-        max_size_inches=int(plan.max_size_inches) if float(plan.max_size_inches).is_integer()
-        else plan.max_size_inches, max_dpi=plan.max_dpi,
-        allow_custom_logo=plan.allow_custom_logo, max_active_dynamic_qrs=cap,
-        max_bulk_items=plan.max_bulk_items, active_dynamic_qrs=active, credits_remaining=0,
-        overage=overage, limits_note=note)
+        key_prefix=caller.key.prefix,
+        plan=plan.code,
+        monthly_quota=quota,
+        used_this_month=used,
+        remaining=max(0, quota - used),
+        max_size_inches=int(plan.max_size_inches)
+        if float(plan.max_size_inches).is_integer()
+        else plan.max_size_inches,
+        max_dpi=plan.max_dpi,
+        allow_custom_logo=plan.allow_custom_logo,
+        max_active_dynamic_qrs=cap,
+        max_bulk_items=plan.max_bulk_items,
+        active_dynamic_qrs=active,
+        credits_remaining=0,
+        overage=overage,
+        limits_note=note,
+    )

@@ -15,22 +15,37 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
+from .fields import FieldProblems, read_item
 from .limits.plans import Plan
 from .limits.shortid import new_short_id
 from .limits.store import NewCode
-from .render.color import (MIN_CONTRAST, RGBA, contrast_ratio, is_inverted, parse_background,
-                           parse_color)
+from .render.color import (
+    MIN_CONTRAST,
+    RGBA,
+    contrast_ratio,
+    is_inverted,
+    parse_background,
+    parse_color,
+)
 from .render.content import ContentError, build_content, decode_payload
 from .render.encode import CapacityError, plan_version, symbol_size
 from .render.eyes import EYE_DEFAULTS
 from .render.job import RenderJob, Style
 from .render.layout import LayoutError, frame_box, pixels_for, plan_layout
-from .fields import FieldProblems, read_item
 from .schema import DynamicPayload, GenerateRequest
 
-__all__ = ["InvalidItem", "ItemContext", "ValidItem", "check_decoded", "check_item",
-           "normalize_destination", "with_short_id",
-           "public_url", "validate_item", "with_new_short_id"]
+__all__ = [
+    "InvalidItem",
+    "ItemContext",
+    "ValidItem",
+    "check_decoded",
+    "check_item",
+    "normalize_destination",
+    "public_url",
+    "validate_item",
+    "with_new_short_id",
+    "with_short_id",
+]
 
 
 class InvalidItem(ValueError):
@@ -38,8 +53,9 @@ class InvalidItem(ValueError):
     field it is about (single render answers per field), ``forbidden`` the product's 403
     message when it is a plan gate (single render answers those with 403)."""
 
-    def __init__(self, message: str, field: str = "non_field_errors",
-                 forbidden: str | None = None) -> None:
+    def __init__(
+        self, message: str, field: str = "non_field_errors", forbidden: str | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.forbidden = forbidden
@@ -97,19 +113,24 @@ def _optional_color(value: str | None, field: str, default: RGBA | None) -> RGBA
 def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     """The style fields resolved (defaults and colours); None for a plain code."""
     if (item.gradient_from is None) != (item.gradient_to is None):
-        raise InvalidItem("gradient_from and gradient_to go together: give both or neither.",
-                          "gradient_to" if item.gradient_to is None else "gradient_from")
+        raise InvalidItem(
+            "gradient_from and gradient_to go together: give both or neither.",
+            "gradient_to" if item.gradient_to is None else "gradient_from",
+        )
     gradient = None
     if item.gradient_from is not None and item.gradient_to is not None:
-        gradient = (_color(item.gradient_from, "gradient_from"),
-                    _color(item.gradient_to, "gradient_to"))
+        gradient = (
+            _color(item.gradient_from, "gradient_from"),
+            _color(item.gradient_to, "gradient_to"),
+        )
     eye = _optional_color(item.eye_color, "eye_color", None)
     border_default, centre_default = EYE_DEFAULTS[item.eye_shape]
     border = item.eye_border_shape or border_default
     # a border given alone gets a centre that keeps the finder's proportions with it (a
     # square centre's corners break them inside a circle); the read-back decides the rest
-    centre = item.eye_center_shape or (_MATCHING_CENTRE.get(border, centre_default)
-                                       if item.eye_border_shape else centre_default)
+    centre = item.eye_center_shape or (
+        _MATCHING_CENTRE.get(border, centre_default) if item.eye_border_shape else centre_default
+    )
     border_ink = _optional_color(item.eye_border_color, "eye_border_color", eye)
     centre_ink = _optional_color(item.eye_center_color, "eye_center_color", eye)
     frame_ink = _optional_color(item.frame_color, "frame_color", None)
@@ -118,13 +139,24 @@ def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
     if item.frame_label is not None:
         _check_label(item.frame_label)
     if item.frame_style != "none" and item.quiet_zone == 0:  # found by tests/fuzz
-        raise InvalidItem("A frame needs quiet_zone 1 or more: with 0 its line touches the code "
-                          "and scanners cannot find the finder patterns.", "quiet_zone")
+        raise InvalidItem(
+            "A frame needs quiet_zone 1 or more: with 0 its line touches the code "
+            "and scanners cannot find the finder patterns.",
+            "quiet_zone",
+        )
     ring_ink = (border_ink or fg) if item.eye_outer_frame_match else None
-    style = Style(eye_border=border, eye_center=centre, eye_border_color=border_ink,
-                  eye_center_color=centre_ink, outer_frame=item.eye_outer_frame,
-                  outer_frame_color=ring_ink, gradient=gradient, frame_style=item.frame_style,
-                  frame_color=frame_ink, frame_label=item.frame_label)
+    style = Style(
+        eye_border=border,
+        eye_center=centre,
+        eye_border_color=border_ink,
+        eye_center_color=centre_ink,
+        outer_frame=item.eye_outer_frame,
+        outer_frame_color=ring_ink,
+        gradient=gradient,
+        frame_style=item.frame_style,
+        frame_color=frame_ink,
+        frame_label=item.frame_label,
+    )
     return None if style == _PLAIN else style
 
 
@@ -141,8 +173,11 @@ def _check_label(label: str) -> None:
     if "Cc" in categories:
         raise InvalidItem("frame_label must not contain control characters.", "frame_label")
     if all(cat in _INVISIBLE for cat in categories):
-        raise InvalidItem("frame_label must contain at least one visible character (spaces, "
-                          "zero-width and direction marks draw nothing).", "frame_label")
+        raise InvalidItem(
+            "frame_label must contain at least one visible character (spaces, "
+            "zero-width and direction marks draw nothing).",
+            "frame_label",
+        )
 
 
 def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) -> list[str]:
@@ -153,14 +188,26 @@ def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) ->
     inks = [("color", item.color, fg)]
     if style is not None:
         if style.gradient is not None:
-            inks = [("gradient_from", item.gradient_from, style.gradient[0]),
-                    ("gradient_to", item.gradient_to, style.gradient[1])]
+            inks = [
+                ("gradient_from", item.gradient_from, style.gradient[0]),
+                ("gradient_to", item.gradient_to, style.gradient[1]),
+            ]
         if style.eye_border_color is not None:
-            inks.append(("eye_border_color", item.eye_border_color or item.eye_color,
-                         style.eye_border_color))
+            inks.append(
+                (
+                    "eye_border_color",
+                    item.eye_border_color or item.eye_color,
+                    style.eye_border_color,
+                )
+            )
         if style.eye_center_color is not None:
-            inks.append(("eye_center_color", item.eye_center_color or item.eye_color,
-                         style.eye_center_color))
+            inks.append(
+                (
+                    "eye_center_color",
+                    item.eye_center_color or item.eye_color,
+                    style.eye_center_color,
+                )
+            )
     if bg[3] != 255:
         return warnings
     light = is_inverted(fg, bg)
@@ -169,12 +216,14 @@ def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) ->
             continue
         ratio = contrast_ratio(ink, bg)
         if ratio < MIN_CONTRAST or is_inverted(ink, bg) != light:
-            reason = (f"is {ratio:.2f}:1, below the {MIN_CONTRAST:g}:1 that every scanner "
-                      "reads; test it with the phones that will scan it."
-                      if ratio < MIN_CONTRAST else
-                      f"is {ratio:.2f}:1 but on the other side of the background than color "
-                      f"{item.color}: every part of a code must be darker (or every part "
-                      "lighter) than its background.")
+            reason = (
+                f"is {ratio:.2f}:1, below the {MIN_CONTRAST:g}:1 that every scanner "
+                "reads; test it with the phones that will scan it."
+                if ratio < MIN_CONTRAST
+                else f"is {ratio:.2f}:1 but on the other side of the background than color "
+                f"{item.color}: every part of a code must be darker (or every part "
+                "lighter) than its background."
+            )
             name = "Contrast between color" if field == "color" else f"Contrast between {field}"
             warnings.append(f"{name} {spelled} and background {item.background} {reason}")
     return warnings
@@ -183,8 +232,9 @@ def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) ->
 _ASSET_FIELDS = (("logo", "logo_url", "logo_file"), ("background", "bg_image_url", "bg_image_file"))
 
 
-def _asset_checks(item: GenerateRequest, plan: Plan,
-                  uploads: frozenset[str]) -> tuple[tuple[str, str | None], ...]:
+def _asset_checks(
+    item: GenerateRequest, plan: Plan, uploads: frozenset[str]
+) -> tuple[tuple[str, str | None], ...]:
     """What the item needs fetched (or has uploaded), after the plan gate. The URLs are
     checked by the fetcher, which has the final word."""
     wants: list[tuple[str, str | None]] = []
@@ -195,17 +245,23 @@ def _asset_checks(item: GenerateRequest, plan: Plan,
             continue
         field = upload_field if uploaded else url_field
         if not plan.allow_custom_logo:
-            raise InvalidItem(f"Plan '{plan.code}' doesn't include custom logos or background "
-                              "images. Upgrade to Starter or higher.", field,
-                              forbidden=f"Plan '{plan.code}' doesn't include custom logos. "
-                              "Upgrade to Starter or higher.")
+            raise InvalidItem(
+                f"Plan '{plan.code}' doesn't include custom logos or background "
+                "images. Upgrade to Starter or higher.",
+                field,
+                forbidden=f"Plan '{plan.code}' doesn't include custom logos. "
+                "Upgrade to Starter or higher.",
+            )
         if uploaded:
             wants.append((kind, None))
             continue
         scheme = url.split(":", 1)[0].lower() if ":" in url else ""
         if scheme not in ("http", "https") or len(url) > 2048:
-            raise InvalidItem(f"{url_field} must be an http or https URL of at most 2048 "
-                              f"characters, got {url[:80]!r}", url_field)
+            raise InvalidItem(
+                f"{url_field} must be an http or https URL of at most 2048 "
+                f"characters, got {url[:80]!r}",
+                url_field,
+            )
         wants.append((kind, url))
     return tuple(wants)
 
@@ -217,8 +273,7 @@ def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCo
     if ctx is None:
         raise InvalidItem("data_type 'dynamic' needs an account", "data_type")
     short_id = new_short_id(ctx.account)
-    return (public_url(ctx.public_base_url, short_id),
-            NewCode(short_id, payload.name, destination))
+    return (public_url(ctx.public_base_url, short_id), NewCode(short_id, payload.name, destination))
 
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
@@ -227,8 +282,9 @@ _UNSAFE = re.compile(r"[\x00-\x20\x7f]")
 def normalize_destination(url: str) -> str:
     """An http(s) URL safe to send as a Location header for years: no control characters or
     spaces, the host IDNA-encoded, everything else outside ASCII percent-encoded."""
-    refused = InvalidItem(f"payload.destination_url must be an http or https URL, got {url!r}",
-                          "payload")
+    refused = InvalidItem(
+        f"payload.destination_url must be an http or https URL, got {url!r}", "payload"
+    )
     if _UNSAFE.search(url):
         raise refused
     try:
@@ -246,15 +302,29 @@ def normalize_destination(url: str) -> str:
     if ":" in ascii_host:  # IPv6 literal
         ascii_host = f"[{ascii_host}]"
     userinfo = parts.netloc.rpartition("@")[0]
-    netloc = (f"{quote(userinfo, safe=':%')}@" if userinfo else "") + ascii_host + (
-        f":{port}" if port is not None else "")
+    netloc = (
+        (f"{quote(userinfo, safe=':%')}@" if userinfo else "")
+        + ascii_host
+        + (f":{port}" if port is not None else "")
+    )
     safe = "/?#[]@!$&'()*+,;=:%~-._"
-    return urlunsplit((parts.scheme.lower(), netloc, quote(parts.path, safe=safe),
-                       quote(parts.query, safe=safe), quote(parts.fragment, safe=safe)))
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            netloc,
+            quote(parts.path, safe=safe),
+            quote(parts.query, safe=safe),
+            quote(parts.fragment, safe=safe),
+        )
+    )
 
 
-def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None,
-               uploads: frozenset[str] = frozenset()) -> ValidItem:
+def check_item(
+    item: GenerateRequest,
+    plan: Plan,
+    ctx: ItemContext | None = None,
+    uploads: frozenset[str] = frozenset(),
+) -> ValidItem:
     """``uploads``: the asset kinds ("logo", "background") sent as files with the item."""
     code = None
     if item.data_type == "dynamic":
@@ -263,13 +333,19 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
     else:
         content = build_content(item)  # data, data_type, payload
     if item.size_inches > plan.max_size_inches:
-        raise InvalidItem(f"size_inches > plan max ({plan.max_size_inches:g})", "size_inches",
-                          forbidden=f"Plan '{plan.code}' allows up to "
-                          f"{plan.max_size_inches:g}\". Upgrade for larger sizes.")
+        raise InvalidItem(
+            f"size_inches > plan max ({plan.max_size_inches:g})",
+            "size_inches",
+            forbidden=f"Plan '{plan.code}' allows up to "
+            f'{plan.max_size_inches:g}". Upgrade for larger sizes.',
+        )
     if item.dpi > plan.max_dpi:
-        raise InvalidItem(f"dpi > plan max ({plan.max_dpi})", "dpi",
-                          forbidden=f"Plan '{plan.code}' allows up to {plan.max_dpi} dpi. "
-                          "Upgrade for higher resolution.")
+        raise InvalidItem(
+            f"dpi > plan max ({plan.max_dpi})",
+            "dpi",
+            forbidden=f"Plan '{plan.code}' allows up to {plan.max_dpi} dpi. "
+            "Upgrade for higher resolution.",
+        )
     fg = _color(item.color, "color")
     bg = _color(item.background, "background", background=True)
     style = _style(item, fg)
@@ -281,24 +357,43 @@ def check_item(item: GenerateRequest, plan: Plan, ctx: ItemContext | None = None
     warnings = _contrast(item, fg, bg, style)
     try:
         version = plan_version(content, level)
-        frame = frame_box(pixels_for(item.size_inches, item.dpi), item.frame_style,
-                          item.frame_label is not None)
-        layout = plan_layout(item.size_inches, item.dpi, symbol_size(version), item.quiet_zone,
-                             frame)
+        frame = frame_box(
+            pixels_for(item.size_inches, item.dpi), item.frame_style, item.frame_label is not None
+        )
+        layout = plan_layout(
+            item.size_inches, item.dpi, symbol_size(version), item.quiet_zone, frame
+        )
     except CapacityError as exc:
         raise InvalidItem(str(exc), "data") from None
     except LayoutError as exc:
         raise InvalidItem(str(exc), "size_inches") from None
-    job = RenderJob(content=content, level=level, version=version, layout=layout,
-                    pattern=item.pattern, fg=fg, bg=bg, format=item.format,
-                    size_inches=item.size_inches, dpi=item.dpi, style=style)
-    return ValidItem(item, job, is_inverted(fg, bg), code=code,
-                     has_logo=any(kind == "logo" for kind, _ in wants), wants=wants,
-                     warnings=tuple(warnings))
+    job = RenderJob(
+        content=content,
+        level=level,
+        version=version,
+        layout=layout,
+        pattern=item.pattern,
+        fg=fg,
+        bg=bg,
+        format=item.format,
+        size_inches=item.size_inches,
+        dpi=item.dpi,
+        style=style,
+    )
+    return ValidItem(
+        item,
+        job,
+        is_inverted(fg, bg),
+        code=code,
+        has_logo=any(kind == "logo" for kind, _ in wants),
+        wants=wants,
+        warnings=tuple(warnings),
+    )
 
 
-def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
-                  ctx: ItemContext | None = None) -> ValidItem:
+def validate_item(
+    raw: msgspec.Raw | bytes, plan: Plan, ctx: ItemContext | None = None
+) -> ValidItem:
     try:
         item = read_item(raw)  # every field's problems; the item's message is the first
     except FieldProblems as exc:
@@ -308,8 +403,12 @@ def validate_item(raw: msgspec.Raw | bytes, plan: Plan,
     return check_decoded(item, plan, ctx)
 
 
-def check_decoded(item: GenerateRequest, plan: Plan, ctx: ItemContext | None,
-                  uploads: frozenset[str] = frozenset()) -> ValidItem:
+def check_decoded(
+    item: GenerateRequest,
+    plan: Plan,
+    ctx: ItemContext | None,
+    uploads: frozenset[str] = frozenset(),
+) -> ValidItem:
     try:
         return check_item(item, plan, ctx, uploads)
     except ContentError as exc:

@@ -63,8 +63,9 @@ class ZipWriter:
     def _run(self) -> None:
         put = self._chunks.put_nowait
         try:
-            for chunk in stream_zip(self._source(), chunk_size=CHUNK_SIZE,
-                                    extended_timestamps=False):
+            for chunk in stream_zip(
+                self._source(), chunk_size=CHUNK_SIZE, extended_timestamps=False
+            ):
                 self._loop.call_soon_threadsafe(put, chunk)
             self._loop.call_soon_threadsafe(put, _END)
         except _Aborted:
@@ -74,8 +75,9 @@ class ZipWriter:
 
     def add(self, name: str, data: bytes, crc32: int) -> None:
         self._added += 1
-        self._members.put((name, self._modified, _MODE, NO_COMPRESSION_32(len(data), crc32),
-                           (data,)))
+        self._members.put(
+            (name, self._modified, _MODE, NO_COMPRESSION_32(len(data), crc32), (data,))
+        )
 
     async def written(self) -> AsyncIterator[bytes]:
         """The chunks of every member added so far, waiting for the writer thread until it

@@ -23,11 +23,11 @@ import redis
 import uvicorn
 
 from service.app import create_app
-from tests.assetserver import AssetServer, TestResolver
 from service.limits.memory import MemoryStore
 from service.limits.redis_store import RedisAdmin
 from service.limits.store import Admin
 from service.settings import load_settings
+from tests.assetserver import AssetServer, TestResolver
 
 
 def free_port() -> int:
@@ -52,10 +52,27 @@ def start_redis(data_dir: str, port: int | None = None, appendonly: bool = True)
     exe = shutil.which("redis-server")
     if exe is None:
         raise RuntimeError("redis-server is not installed (.ci/run installs it)")
-    args = [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", data_dir, "--save", "",
-            "--appendonly", "yes" if appendonly else "no", "--appendfsync", "always",
-            "--maxmemory-policy", "noeviction", "--daemonize", "no", "--logfile",
-            os.path.join(data_dir, "redis.log")]
+    args = [
+        exe,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        data_dir,
+        "--save",
+        "",
+        "--appendonly",
+        "yes" if appendonly else "no",
+        "--appendfsync",
+        "always",
+        "--maxmemory-policy",
+        "noeviction",
+        "--daemonize",
+        "no",
+        "--logfile",
+        os.path.join(data_dir, "redis.log"),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
@@ -97,8 +114,9 @@ class LiveServer:
         settings.setdefault("redis_require_durable", not os.environ.get("REDIS_URL"))
         # Tests send requests faster than a plan's rate; the rate tests turn it on.
         settings.setdefault("rate_limit", False)
-        self.settings = load_settings({}, redis_url=redis_url if backend == "redis" else None,
-                                      **settings)
+        self.settings = load_settings(
+            {}, redis_url=redis_url if backend == "redis" else None, **settings
+        )
         if backend == "redis":
             assert redis_url
             self.admin: Admin = RedisAdmin(redis_url)
@@ -109,10 +127,14 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(self.settings, store, resolver=TestResolver())
-        grace = ({"timeout_graceful_shutdown": self.settings.shutdown_grace_s}
-                 if "shutdown_grace_s" in settings else {})
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="on", **grace)
+        grace = (
+            {"timeout_graceful_shutdown": self.settings.shutdown_grace_s}
+            if "shutdown_grace_s" in settings
+            else {}
+        )
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **grace
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -122,8 +144,9 @@ class LiveServer:
                 raise RuntimeError("the app did not start")
             time.sleep(0.02)
 
-    def account(self, plan: str, *, monthly_quota: int | None = None,
-                overage: bool | None = None) -> tuple[str, str]:
+    def account(
+        self, plan: str, *, monthly_quota: int | None = None, overage: bool | None = None
+    ) -> tuple[str, str]:
         """A fresh account on ``plan`` and a key for it: (account id, raw key)."""
         account = f"t-{plan}-{uuid.uuid4().hex[:12]}"
         self.admin.set_account(account, plan=plan, monthly_quota=monthly_quota, overage=overage)
@@ -196,8 +219,11 @@ class _Crashes(logging.Filter):
         self._aborted = AbortedStreamFilter()  # a stream cut on purpose is not a crash
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if (record.levelno >= logging.ERROR and self._aborted.filter(record)
-                and (record.exc_info or record.getMessage().startswith("unhandled error"))):
+        if (
+            record.levelno >= logging.ERROR
+            and self._aborted.filter(record)
+            and (record.exc_info or record.getMessage().startswith("unhandled error"))
+        ):
             self.records.append(record)
         return True
 
@@ -215,8 +241,11 @@ logging.getLogger("uvicorn.error").addFilter(_crashes)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "allow_server_errors: the test provokes unhandled "
-                            "server errors on purpose; they do not fail it")
+    config.addinivalue_line(
+        "markers",
+        "allow_server_errors: the test provokes unhandled "
+        "server errors on purpose; they do not fail it",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -225,8 +254,11 @@ def fail_on_server_errors(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     found, _crashes.records[:] = list(_crashes.records), []
     if found and request.node.get_closest_marker("allow_server_errors") is None:
-        pytest.fail(f"the server logged {len(found)} unhandled error(s):\n"
-                    + "\n".join(map(_describe, found)), pytrace=False)
+        pytest.fail(
+            f"the server logged {len(found)} unhandled error(s):\n"
+            + "\n".join(map(_describe, found)),
+            pytrace=False,
+        )
 
 
 def _describe(record: logging.LogRecord) -> str:

@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from functools import lru_cache
 
-import numpy as np
 import msgspec
+import numpy as np
 import pyvips
 import zxingcpp
 from pyzbar import pyzbar
@@ -26,8 +26,19 @@ from service.schema import GenerateRequest
 from service.validation import check_item
 from tests.readers import rasterise_svg
 
-__all__ = ["DECODERS", "DEGRADATIONS", "STYLES", "Transform", "contents", "grey", "rates",
-           "read_zbar", "read_zxing", "reads", "render_grey"]
+__all__ = [
+    "DECODERS",
+    "DEGRADATIONS",
+    "STYLES",
+    "Transform",
+    "contents",
+    "grey",
+    "rates",
+    "read_zbar",
+    "read_zxing",
+    "reads",
+    "render_grey",
+]
 
 Transform = Callable[[np.ndarray, float], np.ndarray]
 
@@ -43,8 +54,9 @@ def grey(data: bytes, *, inverted: bool = False) -> np.ndarray:
 
 
 def _array(image: pyvips.Image) -> np.ndarray:
-    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
-                      shape=(image.height, image.width))
+    return np.ndarray(
+        buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width)
+    )
 
 
 def _vips(pixels: np.ndarray) -> pyvips.Image:
@@ -78,10 +90,12 @@ def _resample(pixels: np.ndarray, scale: float, kernel: str) -> np.ndarray:
 
 def down_and_up(kernel: str, target_ppm: float = 3.0) -> Transform:
     """Downscale to ~3 px per module and back to the original size (a low-resolution copy)."""
+
     def run(pixels: np.ndarray, ppm: float) -> np.ndarray:
         small = _resample(pixels, target_ppm / ppm, kernel)
         back = _resample(small, pixels.shape[1] / small.shape[1], kernel)
-        return back[:pixels.shape[0], :pixels.shape[1]]
+        return back[: pixels.shape[0], : pixels.shape[1]]
+
     return run
 
 
@@ -123,7 +137,7 @@ def _tilt_map(h: int, w: int, degrees: float, keystone: float) -> tuple[int, pyv
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     dst = (dst - c) @ rot.T + c
     inverse = _homography(dst, src)
-    ys, xs = np.mgrid[0:h + 2 * pad, 0:size].astype(np.float64) + 0.5
+    ys, xs = np.mgrid[0 : h + 2 * pad, 0:size].astype(np.float64) + 0.5
     den = inverse[2, 0] * xs + inverse[2, 1] * ys + inverse[2, 2]
     mx = (inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]) / den - 0.5
     my = (inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]) / den - 0.5
@@ -132,16 +146,18 @@ def _tilt_map(h: int, w: int, degrees: float, keystone: float) -> tuple[int, pyv
     return pad, image
 
 
-def tilt(pixels: np.ndarray, ppm: float, degrees: float = 7.0,
-         keystone: float = 0.08) -> np.ndarray:
+def tilt(
+    pixels: np.ndarray, ppm: float, degrees: float = 7.0, keystone: float = 0.08
+) -> np.ndarray:
     """Rotated by ``degrees`` with the top edge ``keystone`` narrower than the bottom (a phone
     held at an angle), on a white margin so no corner is cut."""
     h, w = pixels.shape
     pad, index = _tilt_map(h, w, degrees, keystone)
     canvas = np.full((h + 2 * pad, w + 2 * pad), 255, dtype=np.uint8)
-    canvas[pad:pad + h, pad:pad + w] = pixels
-    out = _vips(canvas).mapim(index, interpolate=pyvips.Interpolate.new("bilinear"),
-                              background=[255], extend="background")
+    canvas[pad : pad + h, pad : pad + w] = pixels
+    out = _vips(canvas).mapim(
+        index, interpolate=pyvips.Interpolate.new("bilinear"), background=[255], extend="background"
+    )
     return _array(out.cast("uchar"))
 
 
@@ -174,8 +190,9 @@ def read_zxing(pixels: np.ndarray) -> list[str]:
 def read_zbar(pixels: np.ndarray) -> list[str]:
     """What zbar reads. zbar does not look for light-on-dark codes: invert those first."""
     h, w = pixels.shape
-    found = pyzbar.decode((np.ascontiguousarray(pixels).tobytes(), w, h),
-                          symbols=[pyzbar.ZBarSymbol.QRCODE])
+    found = pyzbar.decode(
+        (np.ascontiguousarray(pixels).tobytes(), w, h), symbols=[pyzbar.ZBarSymbol.QRCODE]
+    )
     return [f.data.decode("utf-8", "replace") for f in found]
 
 
@@ -192,11 +209,16 @@ DECODERS = ("zxing", "zbar")
 def contents(n: int) -> list[str]:
     """``n`` contents of varied length (versions 1 to 5 at M): words, URLs of 20-90
     characters, Wi-Fi and vCard texts; past the first eight, numbered variants."""
-    base = ["hello", "https://qr.example/a1", "https://example.com/a1",
-            "WIFI:T:WPA;S:home-net;P:correct horse battery;;",
-            "https://shop.example.com/products/12345?utm_source=print&utm_medium=qr",
-            "tel:+15551234567", "https://qr.example/" + "x" * 60,
-            "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nTEL:+441234567890\nEND:VCARD"]
+    base = [
+        "hello",
+        "https://qr.example/a1",
+        "https://example.com/a1",
+        "WIFI:T:WPA;S:home-net;P:correct horse battery;;",
+        "https://shop.example.com/products/12345?utm_source=print&utm_medium=qr",
+        "tel:+15551234567",
+        "https://qr.example/" + "x" * 60,
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nTEL:+441234567890\nEND:VCARD",
+    ]
     return [base[i % len(base)] + (f"#{i}" if i >= len(base) else "") for i in range(n)]
 
 
@@ -205,38 +227,58 @@ def _styles() -> dict[str, dict[str, object]]:
     the inks that matter."""
     out: dict[str, dict[str, object]] = {f"pattern {p}": {"pattern": p} for p in PATTERN_NAMES}
     for b in BORDERS:
-        out[f"border {b}"] = {"pattern": "squares", "eye_border_shape": b,
-                              "eye_center_shape": "circle" if b == "circle" else "square"}
+        out[f"border {b}"] = {
+            "pattern": "squares",
+            "eye_border_shape": b,
+            "eye_center_shape": "circle" if b == "circle" else "square",
+        }
     for c in CENTRES:
-        out[f"centre {c}"] = {"pattern": "squares", "eye_border_shape": "square",
-                              "eye_center_shape": c}
+        out[f"centre {c}"] = {
+            "pattern": "squares",
+            "eye_border_shape": "square",
+            "eye_center_shape": c,
+        }
     out["eye_shape circle"] = {"pattern": "squares", "eye_shape": "circle"}
     out["eye_shape frame"] = {"pattern": "squares", "eye_shape": "frame"}
     out["ink #E53935"] = {"pattern": "squares", "color": "#E53935"}
-    out["inverted white on #0D47A1"] = {"pattern": "squares", "color": "#FFFFFF",
-                                        "background": "#0D47A1"}
+    out["inverted white on #0D47A1"] = {
+        "pattern": "squares",
+        "color": "#FFFFFF",
+        "background": "#0D47A1",
+    }
     return out
 
 
 STYLES = _styles()
 
 
-def render_grey(fields: dict[str, object], data: str, fmt: str = "png", size: float = 3,
-                dpi: int = 300) -> tuple[np.ndarray, float, bool]:
+def render_grey(
+    fields: dict[str, object], data: str, fmt: str = "png", size: float = 3, dpi: int = 300
+) -> tuple[np.ndarray, float, bool]:
     """One item through validation and the pipeline, in-process, as a grey image (an SVG
     rasterised by resvg at its pixel size); with its pixels per module and whether it is an
     inverted code."""
-    item = msgspec.convert({"data": data, "size_inches": size, "dpi": dpi,
-                            "background": "white", "error_correction": "M", **fields,
-                            "format": fmt}, GenerateRequest)
+    item = msgspec.convert(
+        {
+            "data": data,
+            "size_inches": size,
+            "dpi": dpi,
+            "background": "white",
+            "error_correction": "M",
+            **fields,
+            "format": fmt,
+        },
+        GenerateRequest,
+    )
     valid = check_item(item, PLANS["agency"])
     out = draw(valid.job)  # the style as designed: no read-back, so no repaired variant
     raster = out if fmt == "png" else rasterise_svg(out, dpi)
     return grey(raster, inverted=valid.inverted), float(valid.job.layout.ppm), valid.inverted
 
 
-def rates(fields: dict[str, object], texts: list[str], fmt: str = "png", size: float = 3,
-          dpi: int = 300) -> dict[tuple[str, str], int]:
+def rates(
+    fields: dict[str, object], texts: list[str], fmt: str = "png", size: float = 3, dpi: int = 300
+) -> dict[tuple[str, str], int]:
     """How many of ``texts`` read back exactly, per (degradation, decoder)."""
     counts = {(d, dec): 0 for d in DEGRADATIONS for dec in DECODERS}
     for text in texts:

@@ -24,9 +24,13 @@ class ServeProcess:
         full = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
         full.update({f"QRSTUDIO_{k.upper()}": v for k, v in env.items()})
         self.log = tempfile.NamedTemporaryFile(prefix="qrstudio-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen([QRSTUDIO, "serve", "--port", str(self.port)],
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
-                                     env=full)
+        self.proc = subprocess.Popen(
+            [QRSTUDIO, "serve", "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=full,
+        )
         self.demo_keys: dict[str, str] = {}
         deadline = time.monotonic() + 60
         while True:

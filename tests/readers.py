@@ -27,8 +27,9 @@ def _flatten(image: pyvips.Image, inverted: bool) -> np.ndarray:
     if image.bands > 1:
         image = image[0]
     image = image.cast("uchar")
-    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
-                      shape=[image.height, image.width])
+    return np.ndarray(
+        buffer=image.write_to_memory(), dtype=np.uint8, shape=[image.height, image.width]
+    )
 
 
 def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
@@ -37,8 +38,9 @@ def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
     if inverted:
         pixels = 255 - pixels
     # Plain: the text as encoded (the default HRI mode spells control characters "<US>")
-    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode,
-                                   text_mode=zxingcpp.TextMode.Plain)
+    found = zxingcpp.read_barcodes(
+        pixels, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
+    )
     assert len(found) == 1, f"expected one QR code, zxing-cpp found {len(found)}"
     return found[0]
 
@@ -58,8 +60,9 @@ def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
     margin = max(8, pixels.shape[1] // 8)  # zbar needs paper around the code (quiet_zone 0)
     pixels = np.pad(pixels, margin, constant_values=255)
     h, w = pixels.shape
-    found = pyzbar.decode((np.ascontiguousarray(pixels).tobytes(), w, h),
-                          symbols=[pyzbar.ZBarSymbol.QRCODE])
+    found = pyzbar.decode(
+        (np.ascontiguousarray(pixels).tobytes(), w, h), symbols=[pyzbar.ZBarSymbol.QRCODE]
+    )
     return [f.data for f in found]
 
 
@@ -92,9 +95,9 @@ def png_chunks(data: bytes) -> dict[bytes, bytes]:
     chunks: dict[bytes, bytes] = {}
     pos = 8
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        chunks.setdefault(kind, data[pos + 8:pos + 8 + length])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        chunks.setdefault(kind, data[pos + 8 : pos + 8 + length])
         pos += 12 + length
     return chunks
 
@@ -122,8 +125,16 @@ def open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
     return archive, json.loads(archive.read("manifest.json"))
 
 
-def check_image(fmt: str, data: bytes, expected: str | bytes, size_inches: float, dpi: int,
-                *, inverted: bool = False, zbar: bool = True) -> None:
+def check_image(
+    fmt: str,
+    data: bytes,
+    expected: str | bytes,
+    size_inches: float,
+    dpi: int,
+    *,
+    inverted: bool = False,
+    zbar: bool = True,
+) -> None:
     """Size, resolution and content of one rendered image, by independent readers (zxing-cpp
     and, unless ``zbar`` is False, zbar both read exactly the content)."""
     pixels = round(size_inches * dpi)

@@ -15,9 +15,14 @@ from tests.readers import check_image, open_zip
 def _trickle(port: int, key: str, length: int = 5000) -> socket.socket:
     """A bulk request whose headers arrive, then its body one byte at a time."""
     sock = socket.create_connection(("127.0.0.1", port))
-    sock.sendall(b"POST /api/v1/generate/bulk/ HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                 b"application/json\r\nX-Api-Key: " + key.encode() + b"\r\nContent-Length: "
-                 + str(length).encode() + b"\r\n\r\n{")
+    sock.sendall(
+        b"POST /api/v1/generate/bulk/ HTTP/1.1\r\nHost: t\r\nContent-Type: "
+        b"application/json\r\nX-Api-Key: "
+        + key.encode()
+        + b"\r\nContent-Length: "
+        + str(length).encode()
+        + b"\r\n\r\n{"
+    )
     return sock
 
 
@@ -29,13 +34,19 @@ def test_slow_uploads_hold_no_batch_slot_of_other_accounts(make_server) -> None:
     try:
         deadline = time.monotonic() + 3
         _, key = server.account("pro")
-        items = [{"data": f"https://example.com/free/{i}", "size_inches": 1, "dpi": 150}
-                 for i in range(3)]
+        items = [
+            {"data": f"https://example.com/free/{i}", "size_inches": 1, "dpi": 150}
+            for i in range(3)
+        ]
         while time.monotonic() < deadline:  # every other account is served meanwhile
             for sock in slow:
                 sock.sendall(b" ")
-            r = httpx.post(server.url + "/api/v1/generate/bulk/", json={"items": items},
-                           headers={"X-Api-Key": key}, timeout=30)
+            r = httpx.post(
+                server.url + "/api/v1/generate/bulk/",
+                json={"items": items},
+                headers={"X-Api-Key": key},
+                timeout=30,
+            )
             assert r.status_code == 200, r.text
             archive, manifest = open_zip(r.content)
             for item, entry in zip(items, manifest["items"]):
@@ -54,8 +65,12 @@ def test_an_account_cannot_trickle_more_uploads_than_its_own_slots(make_server) 
     slow = [_trickle(server.port, key) for _ in range(2)]
     try:
         time.sleep(0.3)
-        r = httpx.post(server.url + "/api/v1/generate/bulk/", headers={"X-Api-Key": key},
-                       json={"items": [{"data": "x", "size_inches": 1}]}, timeout=30)
+        r = httpx.post(
+            server.url + "/api/v1/generate/bulk/",
+            headers={"X-Api-Key": key},
+            json={"items": [{"data": "x", "size_inches": 1}]},
+            timeout=30,
+        )
         assert r.status_code == 429 and "Retry-After" in r.headers, r.text
     finally:
         for sock in slow:

@@ -14,55 +14,152 @@ from tests.readers import check_image, open_zip
 # (item, the exact content its code must carry)
 EVERY_TYPE: list[tuple[dict[str, object], str | bytes]] = [
     ({"data": "https://example.com/1", "size_inches": 3}, "https://example.com/1"),
-    ({"data_type": "text", "data": "Grüße aus Köln", "size_inches": 2, "format": "svg"},
-     "Grüße aus Köln"),
-    ({"data_type": "vcard", "payload": {"name": "Alice", "phone": "+15145550001"},
-      "size_inches": 2},
-     "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Alice\r\nFN:Alice\r\nTEL:+15145550001\r\nEND:VCARD\r\n"),
-    ({"data_type": "vcard", "payload": {"name": "Bob Stone", "org": "ACME, Inc.",
-                                        "email": "bob@example.com", "url": "https://acme.test"},
-      "size_inches": 2.5, "format": "svg", "pattern": "squares"},
-     "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Stone;Bob\r\nFN:Bob Stone\r\nORG:ACME\\, Inc.\r\n"
-     "EMAIL:bob@example.com\r\nURL:https://acme.test\r\nEND:VCARD\r\n"),
-    ({"data_type": "wifi", "payload": {"ssid": "Cafe;Net", "password": "s3cr:et"},
-      "size_inches": 1.5, "dpi": 200},
-     "WIFI:T:WPA;S:Cafe\\;Net;P:s3cr\\:et;;"),
-    ({"data_type": "wifi", "payload": {"ssid": "Guest", "security": "nopass", "hidden": True},
-      "size_inches": 1, "dpi": 300, "pattern": "squares"},
-     "WIFI:T:nopass;S:Guest;H:true;;"),
-    ({"data_type": "email", "payload": {"to": "hello@example.com", "subject": "Hi there",
-                                        "body": "A&B"}, "size_inches": 2},
-     "mailto:hello@example.com?subject=Hi%20there&body=A%26B"),
-    ({"data_type": "sms", "payload": {"number": "+1 514 555 0001", "message": "See you"},
-      "size_inches": 2, "format": "svg"},
-     "SMSTO:+15145550001:See you"),
-    ({"data_type": "geo", "payload": {"lat": 45.5017, "lng": -73.5673}, "size_inches": 2},
-     "geo:45.5017,-73.5673"),
-    ({"data_type": "mecard", "payload": {"name": "Alice", "phone": "+15145550001"},
-      "size_inches": 2}, "MECARD:N:Alice;TEL:+15145550001;;"),
-    ({"data_type": "phone", "payload": {"number": "+15145550001"}, "size_inches": 1,
-      "format": "svg"}, "tel:+15145550001"),
-    ({"data_type": "epc", "payload": {"name": "Red Cross", "iban": "BE72 0000 0000 1616",
-                                      "amount": 10.5, "text": "Donation"}, "size_inches": 2},
-     b"BCD\n002\n2\nSCT\n\nRed Cross\nBE72000000001616\nEUR10.5\n\n\nDonation"),
-    ({"data_type": "event", "payload": {"summary": "Launch, party",
-                                        "start": "2026-12-01T18:00:00+01:00",
-                                        "end": "2026-12-01T20:00:00+01:00",
-                                        "location": "Montréal"}, "size_inches": 2.5},
-     "BEGIN:VEVENT\r\nSUMMARY:Launch\\, party\r\nDTSTART:20261201T170000Z\r\n"
-     "DTEND:20261201T190000Z\r\nLOCATION:Montréal\r\nEND:VEVENT"),
-    ({"data": "https://example.com/hi-res", "size_inches": 4, "dpi": 600,
-      "error_correction": "H", "quiet_zone": 2, "color": "#1A237E", "background": "#FFFFFF"},
-     "https://example.com/hi-res"),
-    ({"data": "https://example.com/alpha", "size_inches": 1.2, "dpi": 250,
-      "color": "#00000099", "background": "transparent", "quiet_zone": 0, "format": "svg"},
-     "https://example.com/alpha"),
+    (
+        {"data_type": "text", "data": "Grüße aus Köln", "size_inches": 2, "format": "svg"},
+        "Grüße aus Köln",
+    ),
+    (
+        {
+            "data_type": "vcard",
+            "payload": {"name": "Alice", "phone": "+15145550001"},
+            "size_inches": 2,
+        },
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Alice\r\nFN:Alice\r\nTEL:+15145550001\r\nEND:VCARD\r\n",
+    ),
+    (
+        {
+            "data_type": "vcard",
+            "payload": {
+                "name": "Bob Stone",
+                "org": "ACME, Inc.",
+                "email": "bob@example.com",
+                "url": "https://acme.test",
+            },
+            "size_inches": 2.5,
+            "format": "svg",
+            "pattern": "squares",
+        },
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Stone;Bob\r\nFN:Bob Stone\r\nORG:ACME\\, Inc.\r\n"
+        "EMAIL:bob@example.com\r\nURL:https://acme.test\r\nEND:VCARD\r\n",
+    ),
+    (
+        {
+            "data_type": "wifi",
+            "payload": {"ssid": "Cafe;Net", "password": "s3cr:et"},
+            "size_inches": 1.5,
+            "dpi": 200,
+        },
+        "WIFI:T:WPA;S:Cafe\\;Net;P:s3cr\\:et;;",
+    ),
+    (
+        {
+            "data_type": "wifi",
+            "payload": {"ssid": "Guest", "security": "nopass", "hidden": True},
+            "size_inches": 1,
+            "dpi": 300,
+            "pattern": "squares",
+        },
+        "WIFI:T:nopass;S:Guest;H:true;;",
+    ),
+    (
+        {
+            "data_type": "email",
+            "payload": {"to": "hello@example.com", "subject": "Hi there", "body": "A&B"},
+            "size_inches": 2,
+        },
+        "mailto:hello@example.com?subject=Hi%20there&body=A%26B",
+    ),
+    (
+        {
+            "data_type": "sms",
+            "payload": {"number": "+1 514 555 0001", "message": "See you"},
+            "size_inches": 2,
+            "format": "svg",
+        },
+        "SMSTO:+15145550001:See you",
+    ),
+    (
+        {"data_type": "geo", "payload": {"lat": 45.5017, "lng": -73.5673}, "size_inches": 2},
+        "geo:45.5017,-73.5673",
+    ),
+    (
+        {
+            "data_type": "mecard",
+            "payload": {"name": "Alice", "phone": "+15145550001"},
+            "size_inches": 2,
+        },
+        "MECARD:N:Alice;TEL:+15145550001;;",
+    ),
+    (
+        {
+            "data_type": "phone",
+            "payload": {"number": "+15145550001"},
+            "size_inches": 1,
+            "format": "svg",
+        },
+        "tel:+15145550001",
+    ),
+    (
+        {
+            "data_type": "epc",
+            "payload": {
+                "name": "Red Cross",
+                "iban": "BE72 0000 0000 1616",
+                "amount": 10.5,
+                "text": "Donation",
+            },
+            "size_inches": 2,
+        },
+        b"BCD\n002\n2\nSCT\n\nRed Cross\nBE72000000001616\nEUR10.5\n\n\nDonation",
+    ),
+    (
+        {
+            "data_type": "event",
+            "payload": {
+                "summary": "Launch, party",
+                "start": "2026-12-01T18:00:00+01:00",
+                "end": "2026-12-01T20:00:00+01:00",
+                "location": "Montréal",
+            },
+            "size_inches": 2.5,
+        },
+        "BEGIN:VEVENT\r\nSUMMARY:Launch\\, party\r\nDTSTART:20261201T170000Z\r\n"
+        "DTEND:20261201T190000Z\r\nLOCATION:Montréal\r\nEND:VEVENT",
+    ),
+    (
+        {
+            "data": "https://example.com/hi-res",
+            "size_inches": 4,
+            "dpi": 600,
+            "error_correction": "H",
+            "quiet_zone": 2,
+            "color": "#1A237E",
+            "background": "#FFFFFF",
+        },
+        "https://example.com/hi-res",
+    ),
+    (
+        {
+            "data": "https://example.com/alpha",
+            "size_inches": 1.2,
+            "dpi": 250,
+            "color": "#00000099",
+            "background": "transparent",
+            "quiet_zone": 0,
+            "format": "svg",
+        },
+        "https://example.com/alpha",
+    ),
 ]
 
 
 def _post(server, key: str, items: list[dict[str, object]], **headers: str) -> httpx.Response:
-    return httpx.post(f"{server.url}/api/v1/generate/bulk/", json={"items": items},
-                      headers={"X-Api-Key": key, **headers}, timeout=120)
+    return httpx.post(
+        f"{server.url}/api/v1/generate/bulk/",
+        json={"items": items},
+        headers={"X-Api-Key": key, **headers},
+        timeout=120,
+    )
 
 
 def test_seed_python_client_example(server) -> None:
@@ -98,11 +195,22 @@ def test_seed_python_client_example(server) -> None:
     for i, entry in enumerate(manifest["items"]):
         data = archive.read(entry["filename"])
         assert entry == {
-            "index": i, "filename": f"qr-{i + 1:04d}.png", "data_type": "url", "format": "png",
-            "size_inches": 3, "dpi": 300, "bytes": len(data), "cache": "MISS",
-            "duration_ms": entry["duration_ms"], "has_logo": False,
-            "sha256": hashlib.sha256(data).hexdigest(), "error_correction": "M",
-            "version": entry["version"], "pixels": 900, "inverted": False, "verified": True,
+            "index": i,
+            "filename": f"qr-{i + 1:04d}.png",
+            "data_type": "url",
+            "format": "png",
+            "size_inches": 3,
+            "dpi": 300,
+            "bytes": len(data),
+            "cache": "MISS",
+            "duration_ms": entry["duration_ms"],
+            "has_logo": False,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "error_correction": "M",
+            "version": entry["version"],
+            "pixels": 900,
+            "inverted": False,
+            "verified": True,
         }
         assert isinstance(entry["duration_ms"], int) and entry["duration_ms"] >= 0
         check_image("png", data, f"https://yourbrand.com/c/{i:04d}", 3, 300)
@@ -159,8 +267,11 @@ def test_gateway_request_id_is_kept_and_a_bad_one_replaced(server) -> None:
 
 def test_trailing_slash_is_optional(server) -> None:
     _, key = server.account("starter")
-    r = httpx.post(f"{server.url}/api/v1/generate/bulk", json={"items": [
-        {"data": "a", "size_inches": 1}]}, headers={"X-Api-Key": key})
+    r = httpx.post(
+        f"{server.url}/api/v1/generate/bulk",
+        json={"items": [{"data": "a", "size_inches": 1}]},
+        headers={"X-Api-Key": key},
+    )
     assert r.status_code == 200
     archive, _ = open_zip(r.content)
     check_image("png", archive.read("qr-0001.png"), "a", 1, 300)
@@ -171,18 +282,30 @@ def test_trailing_slash_is_optional(server) -> None:
 def test_inverted_codes_are_allowed_and_marked(server, pattern: str, fmt: str) -> None:
     _, key = server.account("starter")
     items = [
-        {"data": "light on dark", "size_inches": 1.5, "color": "#FFFFFF",
-         "background": "#101010", "pattern": pattern, "format": fmt},
-        {"data": "white on nothing", "size_inches": 1.5, "color": "white", "pattern": pattern,
-         "format": fmt},
+        {
+            "data": "light on dark",
+            "size_inches": 1.5,
+            "color": "#FFFFFF",
+            "background": "#101010",
+            "pattern": pattern,
+            "format": fmt,
+        },
+        {
+            "data": "white on nothing",
+            "size_inches": 1.5,
+            "color": "white",
+            "pattern": pattern,
+            "format": fmt,
+        },
     ]
     r = _post(server, key, items)
     assert r.status_code == 200, r.text
     archive, manifest = open_zip(r.content)
     for item, entry in zip(items, manifest["items"]):
         assert entry["inverted"] is True
-        check_image(fmt, archive.read(entry["filename"]), str(item["data"]), 1.5, 300,
-                    inverted=True)
+        check_image(
+            fmt, archive.read(entry["filename"]), str(item["data"]), 1.5, 300, inverted=True
+        )
 
 
 def test_seed_node_client_example(server, tmp_path) -> None:
@@ -211,11 +334,18 @@ if (r.status === 422) console.error("Errors:", await r.json());
 else if (!r.ok) throw new Error(`HTTP ${{r.status}}`);
 else fs.writeFileSync("batch.zip", Buffer.from(await r.arrayBuffer()));
 """)
-    done = subprocess.run([node, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env={"QRSTUDIO_API_KEY": key, "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [node, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"QRSTUDIO_API_KEY": key, "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode == 0, done.stderr
     archive, manifest = open_zip((tmp_path / "batch.zip").read_bytes())
     assert isinstance(archive, zipfile.ZipFile) and manifest["count"] == 50
     for i in range(50):
-        check_image("png", archive.read(f"qr-{i + 1:04d}.png"),
-                    f"https://yourbrand.com/c/{i:04d}", 3, 300)
+        check_image(
+            "png", archive.read(f"qr-{i + 1:04d}.png"), f"https://yourbrand.com/c/{i:04d}", 3, 300
+        )

@@ -13,8 +13,14 @@ OK_ITEM = {"data": "https://example.com/ok", "size_inches": 1}
 UNAUTHORISED = {"detail": "Missing or invalid X-Api-Key."}
 
 
-def post(server, key: str | None, body: object = None, *, content: bytes | None = None,
-         headers: dict[str, str] | None = None) -> httpx.Response:
+def post(
+    server,
+    key: str | None,
+    body: object = None,
+    *,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     if key is not None:
         hdrs["X-Api-Key"] = key
@@ -23,8 +29,9 @@ def post(server, key: str | None, body: object = None, *, content: bytes | None 
     return httpx.post(server.url + URL, content=content, headers=hdrs, timeout=60)
 
 
-@pytest.mark.parametrize("key", [None, "", "smk_short", "Bearer smk_" + "a" * 36,
-                                 "smk_" + "A" * 36, "pk_" + "a" * 37])
+@pytest.mark.parametrize(
+    "key", [None, "", "smk_short", "Bearer smk_" + "a" * 36, "smk_" + "A" * 36, "pk_" + "a" * 37]
+)
 def test_missing_or_unknown_key_is_401_with_one_body(server, key) -> None:
     r = post(server, key, {"items": [OK_ITEM]})
     assert r.status_code == 401 and r.json() == UNAUTHORISED
@@ -51,7 +58,7 @@ def test_body_over_the_limit_is_413_after_authentication(make_server, backend) -
     # 401 comes before 413
     assert post(small, None, big).status_code == 401
     # a chunked body (no Content-Length) is cut as it crosses the limit
-    chunks = (b'{"items": [' + b'{"data": "x", "size_inches": 1},' * 200 + b'{}]}',)
+    chunks = (b'{"items": [' + b'{"data": "x", "size_inches": 1},' * 200 + b"{}]}",)
     r = httpx.post(small.url + URL, content=iter(chunks), headers={"X-Api-Key": key})
     assert r.status_code == 413
     assert small.admin.usage(account) == 0
@@ -63,18 +70,48 @@ def test_default_body_limit_admits_the_largest_valid_batch() -> None:
     from service.settings import Settings
 
     s = "x"
-    longest = {"name": s * 256, "org": s * 256, "title": s * 256, "phone": s * 256,
-               "phones": [s * 256] * 8, "email": s * 256, "emails": [s * 256] * 8,
-               "url": s * 2048, "address": s * 256, "note": s * 2048}
-    item = {"data": s * 2048, "data_type": "mecard", "payload": longest, "format": "png",
-            "size_inches": 14.999, "dpi": 600, "error_correction": "auto", "quiet_zone": 16,
-            "color": s * 16, "background": s * 16, "pattern": "connected-h",
-            "gradient_from": s * 16, "gradient_to": s * 16, "eye_shape": "rounded",
-            "eye_color": s * 16, "eye_border_shape": "leaf-tl", "eye_center_shape": "sunburst",
-            "eye_border_color": s * 16, "eye_center_color": s * 16, "eye_outer_frame": False,
-            "eye_outer_frame_match": False, "frame_style": "banner-bottom",
-            "frame_color": s * 16, "frame_label": s * 40, "logo_url": s * 2048,
-            "logo_size_ratio": 0.123456789, "logo_clear_zone": False, "bg_image_url": s * 2048}
+    longest = {
+        "name": s * 256,
+        "org": s * 256,
+        "title": s * 256,
+        "phone": s * 256,
+        "phones": [s * 256] * 8,
+        "email": s * 256,
+        "emails": [s * 256] * 8,
+        "url": s * 2048,
+        "address": s * 256,
+        "note": s * 2048,
+    }
+    item = {
+        "data": s * 2048,
+        "data_type": "mecard",
+        "payload": longest,
+        "format": "png",
+        "size_inches": 14.999,
+        "dpi": 600,
+        "error_correction": "auto",
+        "quiet_zone": 16,
+        "color": s * 16,
+        "background": s * 16,
+        "pattern": "connected-h",
+        "gradient_from": s * 16,
+        "gradient_to": s * 16,
+        "eye_shape": "rounded",
+        "eye_color": s * 16,
+        "eye_border_shape": "leaf-tl",
+        "eye_center_shape": "sunburst",
+        "eye_border_color": s * 16,
+        "eye_center_color": s * 16,
+        "eye_outer_frame": False,
+        "eye_outer_frame_match": False,
+        "frame_style": "banner-bottom",
+        "frame_color": s * 16,
+        "frame_label": s * 40,
+        "logo_url": s * 2048,
+        "logo_size_ratio": 0.123456789,
+        "logo_clear_zone": False,
+        "bg_image_url": s * 2048,
+    }
     import json
 
     pretty = len(json.dumps({"items": [item] * 5000}, indent=1).encode())
@@ -82,16 +119,19 @@ def test_default_body_limit_admits_the_largest_valid_batch() -> None:
     assert Settings().max_body_bytes >= max(pretty, compact)
 
 
-@pytest.mark.parametrize("content,why", [
-    (b"{not json", "Malformed"),
-    (b"", "Malformed"),
-    (b"[]", "object"),
-    (b'{"items": {}}', "items"),
-    (b'{"item": []}', "items"),
-    (b'{"items": [' * 2000 + b"]" * 2000 + b"}", "items"),
-    (b'{"items": [{"data": "\xff\xfe", "size_inches": 1}]}', "Malformed"),
-    (b'"just a string"', "object"),
-])
+@pytest.mark.parametrize(
+    "content,why",
+    [
+        (b"{not json", "Malformed"),
+        (b"", "Malformed"),
+        (b"[]", "object"),
+        (b'{"items": {}}', "items"),
+        (b'{"item": []}', "items"),
+        (b'{"items": [' * 2000 + b"]" * 2000 + b"}", "items"),
+        (b'{"items": [{"data": "\xff\xfe", "size_inches": 1}]}', "Malformed"),
+        (b'"just a string"', "object"),
+    ],
+)
 def test_malformed_body_is_400_detail(server, content: bytes, why: str) -> None:
     account, key = server.account("starter")
     r = post(server, key, content=content)
@@ -105,20 +145,24 @@ def test_free_plan_is_403_before_counting_or_validating(server) -> None:
     for items in ([OK_ITEM], [], [{"size_inches": 99}] * 3):
         r = post(server, key, {"items": items})
         assert r.status_code == 403
-        assert r.json() == {"detail": "Plan 'free' doesn't include bulk generation. "
-                                      "Upgrade to Starter or higher."}
+        assert r.json() == {
+            "detail": "Plan 'free' doesn't include bulk generation. Upgrade to Starter or higher."
+        }
     # a malformed body answers first
     assert post(server, key, content=b"{").status_code == 400
     assert server.admin.usage(account) == 0
 
 
-@pytest.mark.parametrize("plan,count,message", [
-    ("starter", 0, "items must contain at least 1 item."),
-    ("starter", 51, "Plan 'starter' caps bulk at 50 items per request, got 51."),
-    ("starter", 200, "Plan 'starter' caps bulk at 50 items per request, got 200."),
-    ("pro", 1001, "Plan 'pro' caps bulk at 1000 items per request, got 1001."),
-    ("agency", 5001, "Plan 'agency' caps bulk at 5000 items per request, got 5001."),
-])
+@pytest.mark.parametrize(
+    "plan,count,message",
+    [
+        ("starter", 0, "items must contain at least 1 item."),
+        ("starter", 51, "Plan 'starter' caps bulk at 50 items per request, got 51."),
+        ("starter", 200, "Plan 'starter' caps bulk at 50 items per request, got 200."),
+        ("pro", 1001, "Plan 'pro' caps bulk at 1000 items per request, got 1001."),
+        ("agency", 5001, "Plan 'agency' caps bulk at 5000 items per request, got 5001."),
+    ],
+)
 def test_item_count_is_400_with_an_items_message(server, plan, count, message) -> None:
     account, key = server.account(plan)
     # invalid items too: the count answers before per-item validation
@@ -140,8 +184,14 @@ def test_every_failing_item_is_reported_and_nothing_is_charged(server) -> None:
     items[11] = {"data": "a"}
     items[12] = {"data": "a", "size_inches": "3"}  # accepted as the product does (17.2)
     items[13] = 42
-    items[14] = {"data": "a", "size_inches": 2, "pattern": "dot", "background": "white",
-                 "gradient_from": "#000000", "gradient_to": "#EEEEEE"}
+    items[14] = {
+        "data": "a",
+        "size_inches": 2,
+        "pattern": "dot",
+        "background": "white",
+        "gradient_from": "#000000",
+        "gradient_to": "#EEEEEE",
+    }
     items[15] = {"data": "a", "size_inches": 2, "pattern": "plaid"}
     items[16] = {"size_inches": 2}
     items[17] = {"data": "Invalid color first", "size_inches": 99, "color": "rouge"}
@@ -157,7 +207,7 @@ def test_every_failing_item_is_reported_and_nothing_is_charged(server) -> None:
             "10": "payload.name: This field is required.",
             "11": "size_inches: This field is required.",
             "13": "Invalid data. Expected a dictionary, but got int.",
-            "15": "pattern: \"plaid\" is not a valid choice.",
+            "15": 'pattern: "plaid" is not a valid choice.',
             "16": "data: This field is required.",
             "17": "size_inches: Ensure this value is less than or equal to 15.",
         },
@@ -172,8 +222,11 @@ def test_content_that_cannot_be_a_qr_code_is_422(server) -> None:
     account, key = server.account("pro")
     items = [
         {"data": "x" * 1300, "size_inches": 8, "error_correction": "H"},
-        {"data": "https://example.com/a-rather-long-url/for-a-tiny-code", "size_inches": 0.5,
-         "dpi": 72},
+        {
+            "data": "https://example.com/a-rather-long-url/for-a-tiny-code",
+            "size_inches": 0.5,
+            "dpi": 72,
+        },
         {"data": "x" * 1200, "size_inches": 8, "error_correction": "H"},
         {"data": "dark", "size_inches": 2, "color": "#777777", "background": "#888888"},
         {"data": "x" * 2049, "size_inches": 2},
@@ -181,11 +234,15 @@ def test_content_that_cannot_be_a_qr_code_is_422(server) -> None:
     r = post(server, key, {"items": items})
     assert r.status_code == 422
     errors = r.json()["errors"]
-    assert errors["0"] == ("Content of 1300 bytes does not fit in a QR code at error correction "
-                           "H (at most 1273 bytes of binary data); shorten it or choose a lower "
-                           "error_correction.")
-    assert errors["1"].startswith("A 33x33 symbol with a quiet zone of 4 needs at least 41 px, "
-                                  "but 0.5 in at 72 dpi is 36 px (0.88 px per module)")
+    assert errors["0"] == (
+        "Content of 1300 bytes does not fit in a QR code at error correction "
+        "H (at most 1273 bytes of binary data); shorten it or choose a lower "
+        "error_correction."
+    )
+    assert errors["1"].startswith(
+        "A 33x33 symbol with a quiet zone of 4 needs at least 41 px, "
+        "but 0.5 in at 72 dpi is 36 px (0.88 px per module)"
+    )
     assert "raise size_inches or dpi" in errors["1"]
     assert "2" not in errors
     assert "3" not in errors  # 1.26:1 reads back: a warning, not a refusal
@@ -196,12 +253,14 @@ def test_content_that_cannot_be_a_qr_code_is_422(server) -> None:
 
 def test_style_fields_are_checked_not_ignored(server) -> None:
     _, key = server.account("starter")
-    fields = [{"gradient_from": "#000000"},
-              {"frame_label": "Scan me"},
-              {"eye_color": "vert"},
-              {"background": "#101010", "color": "#FFFFFF", "eye_color": "#000000"},
-              {"bg_image_url": "file:///etc/passwd"},
-              {"eye_center_shape": "heart"}]
+    fields = [
+        {"gradient_from": "#000000"},
+        {"frame_label": "Scan me"},
+        {"eye_color": "vert"},
+        {"background": "#101010", "color": "#FFFFFF", "eye_color": "#000000"},
+        {"bg_image_url": "file:///etc/passwd"},
+        {"eye_center_shape": "heart"},
+    ]
     r = post(server, key, {"items": [{"data": "a", "size_inches": 2, **f} for f in fields]})
     assert r.status_code == 422
     errors = r.json()["errors"]
@@ -211,7 +270,7 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
         "2": "Invalid color 'vert'. Use 'black', 'white', or hex like #RRGGBB.",
         "3": errors["3"],
         "4": "bg_image_url must be an http or https URL of at most 2048 characters, got "
-             "'file:///etc/passwd'",
+        "'file:///etc/passwd'",
         "5": errors["5"],
     }
     assert errors["5"] == 'eye_center_shape: "heart" is not a valid choice.'
@@ -223,8 +282,9 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
     from service.validation import InvalidItem, validate_item
 
     with pytest.raises(InvalidItem, match="Plan 'free' doesn't include custom logos"):
-        validate_item(b'{"data": "a", "size_inches": 2, "logo_url": "https://x/l.png"}',
-                      PLANS["free"])
+        validate_item(
+            b'{"data": "a", "size_inches": 2, "logo_url": "https://x/l.png"}', PLANS["free"]
+        )
 
 
 def test_quota_without_overage_is_429_with_retry_after(server) -> None:

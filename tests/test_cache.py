@@ -15,8 +15,9 @@ BULK = "/api/v1/generate/bulk/"
 
 
 def bulk(server, key: str, items: list[dict[str, object]]) -> httpx.Response:
-    r = httpx.post(server.url + BULK, json={"items": items}, headers={"X-Api-Key": key},
-                   timeout=120)
+    r = httpx.post(
+        server.url + BULK, json={"items": items}, headers={"X-Api-Key": key}, timeout=120
+    )
     assert r.status_code == 200, r.text
     return r
 
@@ -27,11 +28,22 @@ def unpack(r: httpx.Response, items: list[dict[str, object]]) -> list[tuple[dict
     for item, entry in zip(items, manifest["items"]):
         data = archive.read(entry["filename"])
         if item.get("data_type") != "dynamic":
-            check_image(entry["format"], data, str(item["data"]), float(item["size_inches"]),
-                        300, inverted=False)
+            check_image(
+                entry["format"],
+                data,
+                str(item["data"]),
+                float(item["size_inches"]),
+                300,
+                inverted=False,
+            )
         else:
-            check_image(entry["format"], data, entry["dynamic"]["public_url"],
-                        float(item["size_inches"]), 300)
+            check_image(
+                entry["format"],
+                data,
+                entry["dynamic"]["public_url"],
+                float(item["size_inches"]),
+                300,
+            )
         out.append((entry, data))
     return out
 
@@ -55,8 +67,11 @@ def test_duplicates_and_repeats_are_hits_and_changes_miss(server) -> None:
 
 def test_dynamic_codes_never_share_a_render(server) -> None:
     _, key = server.account("pro")
-    dyn = {"data_type": "dynamic", "size_inches": 1.5,
-           "payload": {"name": "same", "destination_url": "https://example.com/same"}}
+    dyn = {
+        "data_type": "dynamic",
+        "size_inches": 1.5,
+        "payload": {"name": "same", "destination_url": "https://example.com/same"},
+    }
     got = unpack(bulk(server, key, [dyn, dyn]), [dyn, dyn])
     assert [e["cache"] for e, _ in got] == ["MISS", "MISS"]
     assert got[0][1] != got[1][1]
@@ -81,8 +96,7 @@ def test_redis_shares_the_cache_between_processes_and_bounds_it(tmp_path) -> Non
     budgeted = LiveServer("redis", redis.url, cache_redis_bytes=1)
     try:
         _, key = first.account("pro")
-        items = [{"data": f"https://example.com/shared/{i}", "size_inches": 1}
-                 for i in range(20)]
+        items = [{"data": f"https://example.com/shared/{i}", "size_inches": 1} for i in range(20)]
         assert all(e["cache"] == "MISS" for e, _ in unpack(bulk(first, key, items), items))
         client = redis.client()
         deadline = time.monotonic() + 10

@@ -23,13 +23,16 @@ def qrstudio(*args: str, redis_url: str | None = None) -> subprocess.CompletedPr
     env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
     if redis_url:
         env["QRSTUDIO_REDIS_URL"] = redis_url
-    return subprocess.run([QRSTUDIO, *args], capture_output=True, text=True, env=env,
-                          timeout=60)
+    return subprocess.run([QRSTUDIO, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
 def bulk(url: str, key: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/v1/generate/bulk/", json={"items": [ITEM]},
-                      headers={"X-Api-Key": key}, timeout=60)
+    return httpx.post(
+        f"{url}/api/v1/generate/bulk/",
+        json={"items": [ITEM]},
+        headers={"X-Api-Key": key},
+        timeout=60,
+    )
 
 
 def test_operator_manages_accounts_and_keys(make_server, redis_server) -> None:
@@ -38,8 +41,9 @@ def test_operator_manages_accounts_and_keys(make_server, redis_server) -> None:
     account = f"cli-{uuid.uuid4().hex[:8]}"
     done = qrstudio("keys", "create", "--account", account, redis_url=url)
     assert done.returncode == 2 and "give it a --plan" in done.stderr
-    done = qrstudio("keys", "create", "--account", account, "--plan", "starter", "--name", "ci",
-                    redis_url=url)
+    done = qrstudio(
+        "keys", "create", "--account", account, "--plan", "starter", "--name", "ci", redis_url=url
+    )
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"smk_[A-Za-z0-9_-]{36}", key)
@@ -49,8 +53,18 @@ def test_operator_manages_accounts_and_keys(make_server, redis_server) -> None:
 
     done = qrstudio("keys", "create", "--account", account, "--plan", "pro", redis_url=url)
     assert done.returncode == 2 and "is on plan 'starter'" in done.stderr
-    done = qrstudio("accounts", "set", account, "--plan", "enterprise", "--monthly-quota", "1",
-                    "--overage", "off", redis_url=url)
+    done = qrstudio(
+        "accounts",
+        "set",
+        account,
+        "--plan",
+        "enterprise",
+        "--monthly-quota",
+        "1",
+        "--overage",
+        "off",
+        redis_url=url,
+    )
     assert done.returncode == 0, done.stderr
     r = bulk(srv.url, key)
     assert r.status_code == 429  # 1 used already, quota 1, no overage
@@ -78,8 +92,13 @@ def test_serve_embedded_prints_demo_keys_and_refuses_workers() -> None:
     assert done.returncode == 2 and "--workers must be 1" in done.stderr
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
-    proc = subprocess.Popen([QRSTUDIO, "serve", "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(
+        [QRSTUDIO, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     try:
         keys: dict[str, str] = {}
         assert proc.stdout is not None
@@ -117,8 +136,13 @@ def test_serve_refuses_a_redis_that_could_lose_keys(tmp_path) -> None:
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
         env["QRSTUDIO_REDIS_URL"] = volatile.url
-        done = subprocess.run([QRSTUDIO, "serve", "--port", str(free_port())],
-                              capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run(
+            [QRSTUDIO, "serve", "--port", str(free_port())],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert done.returncode != 0
         assert "refusing to start on this Redis: appendonly is not 'yes'" in done.stderr
     finally:
@@ -140,8 +164,10 @@ def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
     import redis as redis_py
 
     url = _own_db(redis_server, 7)
-    assert qrstudio("keys", "create", "--account", "good", "--plan", "pro",
-                    redis_url=url).returncode == 0
+    assert (
+        qrstudio("keys", "create", "--account", "good", "--plan", "pro", redis_url=url).returncode
+        == 0
+    )
     done = qrstudio("accounts", "check", redis_url=url)
     assert done.returncode == 0 and "every account and key record is usable" in done.stdout
     client = redis_py.Redis.from_url(url)
@@ -163,11 +189,15 @@ def test_accounts_check_reports_every_unusable_record(redis_server) -> None:
     listing = qrstudio("accounts", "list", redis_url=url)
     assert listing.returncode == 0, listing.stderr
     assert "UNUSABLE: account 'gold': plan is 'platinum'" in listing.stdout
-    _one_line_failure(qrstudio("keys", "create", "--account", "gold", redis_url=url),
-                      "plan is 'platinum'", "qrstudio accounts set")
+    _one_line_failure(
+        qrstudio("keys", "create", "--account", "gold", redis_url=url),
+        "plan is 'platinum'",
+        "qrstudio accounts set",
+    )
     done = qrstudio("accounts", "set", "gold", "--plan", "pro", redis_url=url)
-    assert done.stdout.strip() == ("account gold: plan=pro monthly_quota=5000 (plan default) "
-                                   "overage=on (plan default)")
+    assert done.stdout.strip() == (
+        "account gold: plan=pro monthly_quota=5000 (plan default) overage=on (plan default)"
+    )
     client.flushdb()
 
 
@@ -187,16 +217,25 @@ def test_every_failure_is_one_line_with_what_to_do(tmp_path) -> None:
     from tests.conftest import start_redis
 
     down = f"redis://127.0.0.1:{free_port()}/0"
-    _one_line_failure(qrstudio("keys", "list", redis_url=down), "cannot reach Redis",
-                      "redis-server --appendonly yes")
+    _one_line_failure(
+        qrstudio("keys", "list", redis_url=down),
+        "cannot reach Redis",
+        "redis-server --appendonly yes",
+    )
     _one_line_failure(qrstudio("accounts", "check", redis_url=down), "cannot reach Redis")
-    _one_line_failure(qrstudio("serve", "--port", str(free_port()), redis_url=down),
-                      "cannot reach Redis", "QRSTUDIO_REDIS_URL")
+    _one_line_failure(
+        qrstudio("serve", "--port", str(free_port()), redis_url=down),
+        "cannot reach Redis",
+        "QRSTUDIO_REDIS_URL",
+    )
     stock = start_redis(str(tmp_path), appendonly=False)
     try:
-        _one_line_failure(qrstudio("serve", "--port", str(free_port()), redis_url=stock.url),
-                          "refusing to start on this Redis: appendonly is not 'yes'",
-                          "--appendonly yes", "QRSTUDIO_REDIS_REQUIRE_DURABLE=false")
+        _one_line_failure(
+            qrstudio("serve", "--port", str(free_port()), redis_url=stock.url),
+            "refusing to start on this Redis: appendonly is not 'yes'",
+            "--appendonly yes",
+            "QRSTUDIO_REDIS_REQUIRE_DURABLE=false",
+        )
     finally:
         assert stock.process is not None
         stock.process.terminate()
@@ -209,8 +248,9 @@ def test_every_failure_is_one_line_with_what_to_do(tmp_path) -> None:
     assert "smk_" not in done.stdout
     env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
     env["QRSTUDIO_RENDER_THREADS"] = "many"
-    done = subprocess.run([QRSTUDIO, "keys", "list"], capture_output=True, text=True, env=env,
-                          timeout=60)
+    done = subprocess.run(
+        [QRSTUDIO, "keys", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
     _one_line_failure(done, "QRSTUDIO_RENDER_THREADS", "fix or unset it")
     _one_line_failure(qrstudio("serve", "--workers", "0"), "--workers must be 1 or more")
     _one_line_failure(qrstudio("serve", "--port", "70000"), "from 1 to 65535", "--help")
@@ -225,14 +265,20 @@ def test_serve_in_redis_mode_prints_a_banner(redis_server) -> None:
     if os.environ.get("REDIS_URL"):
         env["QRSTUDIO_REDIS_REQUIRE_DURABLE"] = "false"
     port = free_port()
-    proc = subprocess.Popen([QRSTUDIO, "serve", "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [QRSTUDIO, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
         assert banner.startswith(f"QR Studio on http://127.0.0.1:{port}: Redis ")
-        assert f"at {redis_server.url}" in banner and "1 worker, each with 1 render process" \
-            in banner
+        assert (
+            f"at {redis_server.url}" in banner and "1 worker, each with 1 render process" in banner
+        )
         if not os.environ.get("REDIS_URL"):
             assert "durable: appendonly yes, appendfsync always, noeviction" in banner
         deadline = time.monotonic() + 30
@@ -250,7 +296,7 @@ def test_serve_in_redis_mode_prints_a_banner(redis_server) -> None:
 
 def _readme_block(after: str) -> list[str]:
     text = (Path(__file__).parent.parent / "README.md").read_text()
-    block = text[text.index(after):].split("```sh\n", 1)[1].split("```", 1)[0]
+    block = text[text.index(after) :].split("```sh\n", 1)[1].split("```", 1)[0]
     return [line for line in block.splitlines() if line.strip()]
 
 
@@ -283,8 +329,10 @@ def test_readme_redis_commands_run_in_order_as_written(redis_server) -> None:
     said = dict((tuple(a), out) for a, out in outputs)
     assert "already revoked" in said[("keys", "revoke")]
     assert "overage=off" in outputs[1][1] and "monthly_quota=200000" in outputs[1][1]
-    assert outputs[-2][1].strip() == ("account acme: plan=enterprise monthly_quota=1000000 (plan "
-                                      "default) overage=off (plan default)")
+    assert outputs[-2][1].strip() == (
+        "account acme: plan=enterprise monthly_quota=1000000 (plan "
+        "default) overage=off (plan default)"
+    )
     assert said[("accounts", "check")].strip() == "every account and key record is usable"
 
 
@@ -293,18 +341,30 @@ def test_listings_show_everything_and_say_when_empty(redis_server) -> None:
     url = _own_db(redis_server, 9)
     assert qrstudio("keys", "list", redis_url=url).stdout.startswith("no keys yet")
     assert qrstudio("accounts", "list", redis_url=url).stdout.startswith("no accounts yet")
-    done = qrstudio("accounts", "set", "keyless", "--plan", "starter", "--overage", "off",
-                    redis_url=url)
-    assert done.stdout.strip() == ("account keyless: plan=starter monthly_quota=500 (plan "
-                                   "default) overage=off")
+    done = qrstudio(
+        "accounts", "set", "keyless", "--plan", "starter", "--overage", "off", redis_url=url
+    )
+    assert done.stdout.strip() == (
+        "account keyless: plan=starter monthly_quota=500 (plan default) overage=off"
+    )
     listing = qrstudio("accounts", "list", redis_url=url).stdout.splitlines()
     assert listing[0].split() == ["ACCOUNT", "KEYS", "USED", "SETTINGS"]
     assert listing[1].split()[:3] == ["keyless", "0", "0"]
     done = qrstudio("accounts", "set", "keyless", "--monthly-quota", "lots", redis_url=url)
     _one_line_failure(done, "--monthly-quota must be a whole number")
-    for args in ([], ["serve"], ["accounts"], ["accounts", "set"], ["accounts", "list"],
-                 ["accounts", "check"], ["keys"], ["keys", "create"], ["keys", "list"],
-                 ["keys", "revoke"], ["keys", "rotate"]):
+    for args in (
+        [],
+        ["serve"],
+        ["accounts"],
+        ["accounts", "set"],
+        ["accounts", "list"],
+        ["accounts", "check"],
+        ["keys"],
+        ["keys", "create"],
+        ["keys", "list"],
+        ["keys", "revoke"],
+        ["keys", "rotate"],
+    ):
         text = qrstudio(*args, "--help").stdout
         assert "``" not in text and "usage: qrstudio" in text, args
     assert "(default: 8000)" in qrstudio("serve", "--help").stdout
@@ -318,5 +378,6 @@ def test_pyproject_license_is_an_spdx_string() -> None:
 
     meta = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert meta["project"]["license"] == "Apache-2.0"
-    assert any(r.replace(" ", "").startswith("setuptools>=77")
-               for r in meta["build-system"]["requires"])
+    assert any(
+        r.replace(" ", "").startswith("setuptools>=77") for r in meta["build-system"]["requires"]
+    )

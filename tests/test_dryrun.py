@@ -11,8 +11,16 @@ BULK_BODIES: list[object] = [
     {"items": [{"data": "a", "size_inches": 1}] * 51},
     {"items": []},
     {"items": [{"data": "a", "size_inches": 9}, {"data": "a", "size_inches": 1, "color": "x"}]},
-    {"items": [{"data_type": "dynamic", "size_inches": 1,
-                "payload": {"name": "n", "destination_url": "https://e.co"}}] * 11},
+    {
+        "items": [
+            {
+                "data_type": "dynamic",
+                "size_inches": 1,
+                "payload": {"name": "n", "destination_url": "https://e.co"},
+            }
+        ]
+        * 11
+    },
     {"items": [{"data": "a", "size_inches": 1}] * 41},  # over this account's quota
     {"items": "nope"},
 ]
@@ -38,8 +46,9 @@ def test_validate_agrees_with_the_real_endpoints_and_spends_nothing(server) -> N
         answer = httpx.post(server.url + "/api/v1/validate/", json=body, headers=headers)
         assert (server.admin.usage(account), codes()) == (used, made)  # nothing spent
         target = "bulk/" if isinstance(body, dict) and "items" in body else ""
-        real = httpx.post(f"{server.url}/api/v1/generate/{target}", json=body, headers=headers,
-                          timeout=60)
+        real = httpx.post(
+            f"{server.url}/api/v1/generate/{target}", json=body, headers=headers, timeout=60
+        )
         assert real.status_code == answer.status_code, (body, real.text, answer.text)
         if real.status_code == 200:
             assert answer.json()["valid"] is True
@@ -54,8 +63,10 @@ def test_validate_agrees_with_the_real_endpoints_and_spends_nothing(server) -> N
             assert ("Retry-After" in real.headers) == ("Retry-After" in answer.headers)
     assert server.admin.usage(account) == 2  # the two valid bodies, nothing else
     assert httpx.post(server.url + "/api/v1/validate/", json={}).status_code == 401
-    assert httpx.post(server.url + "/api/v1/validate/", content=b"{",
-                      headers=headers).status_code == 400
+    assert (
+        httpx.post(server.url + "/api/v1/validate/", content=b"{", headers=headers).status_code
+        == 400
+    )
 
 
 def test_validate_reads_form_items_and_items_with_stray_fields_like_the_real_call(server) -> None:

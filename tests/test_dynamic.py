@@ -18,19 +18,24 @@ BASE = "http://localhost:8000"  # the servers' QRSTUDIO_PUBLIC_BASE_URL
 
 
 def dyn(i: int, **extra: object) -> dict[str, object]:
-    return {"data_type": "dynamic", "payload": {"name": f"Promo card {i:03d}",
-                                                "destination_url": f"https://example.com/p/{i}"},
-            "size_inches": 2, **extra}
+    return {
+        "data_type": "dynamic",
+        "payload": {"name": f"Promo card {i:03d}", "destination_url": f"https://example.com/p/{i}"},
+        "size_inches": 2,
+        **extra,
+    }
 
 
 def bulk(server, key: str, items: list[dict[str, object]]) -> httpx.Response:
-    return httpx.post(server.url + BULK, json={"items": items}, headers={"X-Api-Key": key},
-                      timeout=120)
+    return httpx.post(
+        server.url + BULK, json={"items": items}, headers={"X-Api-Key": key}, timeout=120
+    )
 
 
 def api(server, key: str, method: str, path: str, **kw: object) -> httpx.Response:
-    return httpx.request(method, f"{server.url}/api/v1/dynamic/{path}",
-                         headers={"X-Api-Key": key}, timeout=30, **kw)  # type: ignore[arg-type]
+    return httpx.request(
+        method, f"{server.url}/api/v1/dynamic/{path}", headers={"X-Api-Key": key}, timeout=30, **kw
+    )  # type: ignore[arg-type]
 
 
 def follow(server, short_id: str, **headers: str) -> httpx.Response:
@@ -58,16 +63,21 @@ def check_dynamic_zip(r: httpx.Response, items: list[dict[str, object]]) -> list
 
 def test_bulk_with_dynamic_items_redirects_edits_pauses_and_deletes(server) -> None:
     _, key = server.account("starter")
-    items = [dyn(1), {"data": "https://example.com/static", "size_inches": 2}, dyn(2),
-             dyn(3, format="svg")]
+    items = [
+        dyn(1),
+        {"data": "https://example.com/static", "size_inches": 2},
+        dyn(2),
+        dyn(3, format="svg"),
+    ]
     ids = check_dynamic_zip(bulk(server, key, items), items)
     assert len(set(ids)) == 3
     for i, short_id in zip((1, 2, 3), ids):
         r = follow(server, short_id)
         assert r.status_code == 302 and r.headers["Location"] == f"https://example.com/p/{i}"
         assert r.headers["Cache-Control"] == "no-store"
-    edited = api(server, key, "PATCH", f"{ids[0]}/",
-                 json={"destination_url": "https://example.com/new"})
+    edited = api(
+        server, key, "PATCH", f"{ids[0]}/", json={"destination_url": "https://example.com/new"}
+    )
     assert edited.status_code == 200 and edited.json()["destination_changes_count"] == 1
     assert follow(server, ids[0]).headers["Location"] == "https://example.com/new"
     assert api(server, key, "PATCH", f"{ids[1]}/", json={"is_active": False}).status_code == 200
@@ -79,9 +89,20 @@ def test_bulk_with_dynamic_items_redirects_edits_pauses_and_deletes(server) -> N
     assert follow(server, "AAAAAAAA").status_code == 404
     assert follow(server, "bad id!").status_code == 404
     obj = api(server, key, "GET", f"{ids[0]}/").json()
-    assert set(obj) == {"id", "short_id", "name", "destination_url", "variants", "is_active",
-                        "scan_count", "last_scanned_at", "destination_changes_count",
-                        "public_url", "created_at", "updated_at"}
+    assert set(obj) == {
+        "id",
+        "short_id",
+        "name",
+        "destination_url",
+        "variants",
+        "is_active",
+        "scan_count",
+        "last_scanned_at",
+        "destination_changes_count",
+        "public_url",
+        "created_at",
+        "updated_at",
+    }
     assert obj["variants"] == [] and obj["scan_count"] == 2 and obj["name"] == "Promo card 001"
     assert obj["public_url"] == f"{BASE}/q/{ids[0]}/" and isinstance(obj["id"], int)
 
@@ -95,21 +116,32 @@ def test_failed_and_cut_batches_leave_no_code_behind(server) -> None:
     r = bulk(server, key, [dyn(i) for i in range(31)])
     assert r.status_code == 429
     # a destination that is not http(s) is a 422 for that item
-    r = bulk(server, key, [dyn(1), {"data_type": "dynamic", "size_inches": 2, "payload": {
-        "name": "x", "destination_url": "javascript:alert(1)"}}])
+    r = bulk(
+        server,
+        key,
+        [
+            dyn(1),
+            {
+                "data_type": "dynamic",
+                "size_inches": 2,
+                "payload": {"name": "x", "destination_url": "javascript:alert(1)"},
+            },
+        ],
+    )
     assert r.status_code == 422
     assert "payload.destination_url must be an http or https URL" in r.json()["errors"]["1"]
     # a stream the client cuts
     big = [dyn(i, size_inches=4) for i in range(25)] + [
-        {"data": f"https://example.com/{i}", "size_inches": 6} for i in range(400)]
+        {"data": f"https://example.com/{i}", "size_inches": 6} for i in range(400)
+    ]
     server.admin.set_account(account, monthly_quota=10_000)
-    with httpx.Client(timeout=60) as client:
-        with client.stream("POST", server.url + BULK, json={"items": big},
-                           headers={"X-Api-Key": key}) as s:
-            chunks = s.iter_raw()
-            next(chunks)
-            time.sleep(0.2)
-            assert api(server, key, "GET", "").json()["count"] == 25
+    with httpx.Client(timeout=60) as client, client.stream(
+        "POST", server.url + BULK, json={"items": big}, headers={"X-Api-Key": key}
+    ) as s:
+        chunks = s.iter_raw()
+        next(chunks)
+        time.sleep(0.2)
+        assert api(server, key, "GET", "").json()["count"] == 25
     deadline = time.monotonic() + 20
     while api(server, key, "GET", "").json()["count"]:
         assert time.monotonic() < deadline
@@ -127,14 +159,25 @@ def test_active_cap_is_403_and_holds_under_concurrent_batches(make_server, backe
     account, key = srv.account("starter")  # 10 active dynamic QRs
     r = bulk(srv, key, [dyn(i) for i in range(11)])
     assert r.status_code == 403
-    assert r.json() == {"detail": "Plan 'starter' allows up to 10 active dynamic QRs "
-                                  "(0 active, this request adds 11)."}
+    assert r.json() == {
+        "detail": "Plan 'starter' allows up to 10 active dynamic QRs "
+        "(0 active, this request adds 11)."
+    }
 
     async def race() -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=120) as client:
-            return list(await asyncio.gather(*(
-                client.post(srv.url + BULK, json={"items": [dyn(i), dyn(i + 1), dyn(i + 2)]},
-                            headers={"X-Api-Key": key}) for i in range(0, 24, 3))))
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post(
+                            srv.url + BULK,
+                            json={"items": [dyn(i), dyn(i + 1), dyn(i + 2)]},
+                            headers={"X-Api-Key": key},
+                        )
+                        for i in range(0, 24, 3)
+                    )
+                )
+            )
 
     responses = asyncio.run(race())
     ok = [x for x in responses if x.status_code == 200]
@@ -157,9 +200,10 @@ def test_active_cap_is_403_and_holds_under_concurrent_batches(make_server, backe
 def test_management_api_lists_creates_and_guards_accounts(server) -> None:
     _, key = server.account("pro")
     _, other = server.account("pro")
-    made = [api(server, key, "POST", "", json={"name": f"c{i}",
-                                               "destination_url": f"https://e.co/{i}"})
-            for i in range(5)]
+    made = [
+        api(server, key, "POST", "", json={"name": f"c{i}", "destination_url": f"https://e.co/{i}"})
+        for i in range(5)
+    ]
     assert all(m.status_code == 201 for m in made)
     page = api(server, key, "GET", "?page=1&page_size=2").json()
     assert page["count"] == 5 and len(page["results"]) == 2
@@ -169,20 +213,23 @@ def test_management_api_lists_creates_and_guards_accounts(server) -> None:
     assert last["previous"].endswith("?page=2&page_size=2")
     assert api(server, key, "GET", "?page_size=500").json()["results"].__len__() == 5
     assert api(server, key, "GET", "?page=0").status_code == 400
-    bearer = httpx.get(f"{server.url}/api/v1/dynamic/",
-                       headers={"Authorization": f"Bearer {key}"})
+    bearer = httpx.get(f"{server.url}/api/v1/dynamic/", headers={"Authorization": f"Bearer {key}"})
     assert bearer.status_code == 200 and bearer.json()["count"] == 5
     short_id = made[0].json()["short_id"]
-    for method, path, body in (("GET", f"{short_id}/", None), ("PATCH", f"{short_id}/",
-                                {"name": "stolen"}), ("DELETE", f"{short_id}/", None),
-                               ("GET", f"{short_id}/analytics/", None)):
+    for method, path, body in (
+        ("GET", f"{short_id}/", None),
+        ("PATCH", f"{short_id}/", {"name": "stolen"}),
+        ("DELETE", f"{short_id}/", None),
+        ("GET", f"{short_id}/analytics/", None),
+    ):
         r = api(server, other, method, path, json=body)
         assert r.status_code == 404, (method, path)
     assert api(server, other, "GET", "").json()["count"] == 0
     assert api(server, key, "GET", f"{short_id}/").json()["name"] == "c0"
     bad = api(server, key, "POST", "", json={"name": "x", "destination_url": "ftp://e.co"})
     assert bad.status_code == 400 and bad.json() == {
-        "destination_url": ["Enter an http or https URL."]}
+        "destination_url": ["Enter an http or https URL."]
+    }
     missing = api(server, key, "POST", "", json={"destination_url": "https://e.co"})
     assert missing.status_code == 400 and "name" in missing.text
     assert httpx.get(f"{server.url}/api/v1/dynamic/").status_code == 401
@@ -195,8 +242,12 @@ def test_free_plan_gets_one_destination_edit_then_402(server) -> None:
     short_id = code.json()["short_id"]
     second = api(server, key, "POST", "", json={"name": "g", "destination_url": "https://b.co"})
     assert second.status_code == 403  # one active code on free
-    assert api(server, key, "PATCH", f"{short_id}/",
-               json={"destination_url": "https://c.co"}).status_code == 200
+    assert (
+        api(
+            server, key, "PATCH", f"{short_id}/", json={"destination_url": "https://c.co"}
+        ).status_code
+        == 200
+    )
     r = api(server, key, "PATCH", f"{short_id}/", json={"destination_url": "https://d.co"})
     assert r.status_code == 402 and "Upgrade" in r.json()["detail"]
     assert api(server, key, "PATCH", f"{short_id}/", json={"name": "renamed"}).status_code == 200
@@ -209,8 +260,12 @@ def test_scans_are_counted_into_analytics(server) -> None:
     short_id = code.json()["short_id"]
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15"
     android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile"
-    for ua, ref in ((iphone, "https://news.example.com/a"), (iphone, ""), (android, ""),
-                    ("Googlebot/2.1", "https://news.example.com/b")):
+    for ua, ref in (
+        (iphone, "https://news.example.com/a"),
+        (iphone, ""),
+        (android, ""),
+        ("Googlebot/2.1", "https://news.example.com/b"),
+    ):
         headers = {"User-Agent": ua, **({"Referer": ref} if ref else {})}
         assert follow(server, short_id, **headers).status_code == 302
     stats = api(server, key, "GET", f"{short_id}/analytics/").json()
@@ -234,8 +289,9 @@ def test_redirect_is_one_redis_round_trip(tmp_path) -> None:
     srv = LiveServer("redis", redis.url, webhook_workers=0)
     try:
         _, key = srv.account("starter")
-        short_id = api(srv, key, "POST", "", json={
-            "name": "a", "destination_url": "https://a.co"}).json()["short_id"]
+        short_id = api(
+            srv, key, "POST", "", json={"name": "a", "destination_url": "https://a.co"}
+        ).json()["short_id"]
         follow(srv, short_id)  # the first call may load the script
         seen: list[tuple[str, str]] = []
         ready, done = threading.Event(), threading.Event()
@@ -295,11 +351,17 @@ def test_dynamic_codes_survive_a_redis_crash(tmp_path) -> None:
             redis.process.wait(10)
 
 
-@pytest.mark.parametrize("ua,family", [
-    ("Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X)", "ios"),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "windows"),
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)", "macos"),
-    ("Mozilla/5.0 (X11; Linux x86_64)", "linux"), ("curl/8.0", "other"), ("", "other")])
+@pytest.mark.parametrize(
+    "ua,family",
+    [
+        ("Mozilla/5.0 (iPad; CPU OS 16_0 like Mac OS X)", "ios"),
+        ("Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "windows"),
+        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)", "macos"),
+        ("Mozilla/5.0 (X11; Linux x86_64)", "linux"),
+        ("curl/8.0", "other"),
+        ("", "other"),
+    ],
+)
 def test_user_agent_families(ua: str, family: str) -> None:
     from service.dynamic import agent_family
 
@@ -308,8 +370,9 @@ def test_user_agent_families(ua: str, family: str) -> None:
 
 def test_a_malformed_referer_never_fails_a_redirect(server) -> None:
     _, key = server.account("starter")
-    short_id = api(server, key, "POST", "", json={"name": "r", "destination_url":
-                                                  "https://a.co"}).json()["short_id"]
+    short_id = api(
+        server, key, "POST", "", json={"name": "r", "destination_url": "https://a.co"}
+    ).json()["short_id"]
     r = follow(server, short_id, Referer="http://[abc")
     assert r.status_code == 302 and r.headers["Location"] == "https://a.co"
 
@@ -318,21 +381,35 @@ def test_destinations_are_stored_as_safe_ascii_urls(server) -> None:
     """Regression: a non-Latin-1 destination made every later scan a 500 (the Location header)
     and 'http://[x' a 500 on create, PATCH and bulk."""
     _, key = server.account("starter")
-    made = api(server, key, "POST", "", json={"name": "u",
-                                              "destination_url": "https://例え.jp/パス?q=€"})
+    made = api(
+        server, key, "POST", "", json={"name": "u", "destination_url": "https://例え.jp/パス?q=€"}
+    )
     assert made.status_code == 201
     want = "https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9?q=%E2%82%AC"
     assert made.json()["destination_url"] == want
     assert follow(server, made.json()["short_id"]).headers["Location"] == want
-    for bad in ("http://[x", "https://e.co/a\r\nSet-Cookie: x=1", "https://e.co/a b",
-                "mailto:a@b.co", "https://"):
+    for bad in (
+        "http://[x",
+        "https://e.co/a\r\nSet-Cookie: x=1",
+        "https://e.co/a b",
+        "mailto:a@b.co",
+        "https://",
+    ):
         r = api(server, key, "POST", "", json={"name": "u", "destination_url": bad})
         assert r.status_code == 400, bad
-        r = api(server, key, "PATCH", f"{made.json()['short_id']}/",
-                json={"destination_url": bad})
+        r = api(server, key, "PATCH", f"{made.json()['short_id']}/", json={"destination_url": bad})
         assert r.status_code == 400, bad
-        r = bulk(server, key, [{"data_type": "dynamic", "size_inches": 1, "payload": {
-            "name": "u", "destination_url": bad}}])
+        r = bulk(
+            server,
+            key,
+            [
+                {
+                    "data_type": "dynamic",
+                    "size_inches": 1,
+                    "payload": {"name": "u", "destination_url": bad},
+                }
+            ],
+        )
         assert r.status_code == 422, bad
     empty = api(server, key, "POST", "", json={"name": "", "destination_url": "https://a.co"})
     assert empty.status_code == 400 and list(empty.json()) == ["name"]
@@ -348,9 +425,9 @@ def test_page_parameters_out_of_range_are_400(server) -> None:
 def test_head_answers_like_get_without_counting_a_scan(server) -> None:
     """Issue 17.5: link checkers and crawlers send HEAD (it was a 405)."""
     _, key = server.account("starter")
-    short_id = api(server, key, "POST", "", json={"name": "h",
-                                                  "destination_url": "https://a.co/x"}).json()[
-        "short_id"]
+    short_id = api(
+        server, key, "POST", "", json={"name": "h", "destination_url": "https://a.co/x"}
+    ).json()["short_id"]
     for _ in range(2):
         r = httpx.head(f"{server.url}/q/{short_id}/")
         assert r.status_code == 302 and r.headers["Location"] == "https://a.co/x"
@@ -372,9 +449,12 @@ def test_timestamps_links_and_a_page_past_the_end_as_the_product(server) -> None
     """Issue 17.6: timestamps end in Z; next/previous keep the trailing slash; a page past the
     end is the product's 404."""
     _, key = server.account("pro")
-    made = [api(server, key, "POST", "", json={"name": f"t{i}",
-                                               "destination_url": f"https://e.co/{i}"}).json()
-            for i in range(3)]
+    made = [
+        api(
+            server, key, "POST", "", json={"name": f"t{i}", "destination_url": f"https://e.co/{i}"}
+        ).json()
+        for i in range(3)
+    ]
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
     import re
 
@@ -401,11 +481,16 @@ def test_create_and_update_bodies_read_as_the_product_reads_them(server) -> None
     _, key = server.account("starter")
     r = api(server, key, "POST", "", json={"name": "", "destination_url": 5})
     assert r.status_code == 400 and r.json() == {
-        "name": ["This field may not be blank."], "destination_url": ["Not a valid string."]}
+        "name": ["This field may not be blank."],
+        "destination_url": ["Not a valid string."],
+    }
     assert api(server, key, "POST", "", json={}).json() == {
-        "name": ["This field is required."], "destination_url": ["This field is required."]}
-    short_id = api(server, key, "POST", "", json={"name": "s", "destination_url":
-                                                  "https://a.co"}).json()["short_id"]
+        "name": ["This field is required."],
+        "destination_url": ["This field is required."],
+    }
+    short_id = api(
+        server, key, "POST", "", json={"name": "s", "destination_url": "https://a.co"}
+    ).json()["short_id"]
     r = api(server, key, "PATCH", f"{short_id}/", json={"is_active": "false"})
     assert r.status_code == 200 and r.json()["is_active"] is False
     r = api(server, key, "PATCH", f"{short_id}/", json={"is_active": "maybe"})

@@ -23,12 +23,19 @@ def gateway(make_server, tmp_path):  # type: ignore[no-untyped-def]
     assert Path(nginx).exists(), "nginx is installed by .ci/run (Debian's nginx)"
     upstream = make_server("embedded")
     port = free_port()
-    text = (CONF.read_text().replace("@RUNDIR@", str(tmp_path))
-            .replace("@UPSTREAM_PORT@", str(upstream.port)).replace("@LISTEN_PORT@", str(port)))
+    text = (
+        CONF.read_text()
+        .replace("@RUNDIR@", str(tmp_path))
+        .replace("@UPSTREAM_PORT@", str(upstream.port))
+        .replace("@LISTEN_PORT@", str(port))
+    )
     conf = tmp_path / "nginx.conf"
     conf.write_text(text)
-    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(tmp_path), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -52,9 +59,13 @@ def test_bulk_streams_through_nginx_unbuffered(gateway) -> None:
     start = time.perf_counter()
     first_at = 0.0
     body = bytearray()
-    with httpx.stream("POST", url + "/api/v1/generate/bulk/", json={"items": items},
-                      headers={"X-Api-Key": key, "X-Request-Id": "gw-trace-1"},
-                      timeout=120) as r:
+    with httpx.stream(
+        "POST",
+        url + "/api/v1/generate/bulk/",
+        json={"items": items},
+        headers={"X-Api-Key": key, "X-Request-Id": "gw-trace-1"},
+        timeout=120,
+    ) as r:
         assert r.status_code == 200
         assert r.headers["X-Request-Id"] == "gw-trace-1"
         assert r.headers["Content-Disposition"] == 'attachment; filename="qrstudio-bulk-1000.zip"'
@@ -77,6 +88,9 @@ def test_gateway_makes_a_request_id_and_passes_errors_through(gateway) -> None:
     assert r.status_code == 401 and r.json() == {"detail": "Missing or invalid X-Api-Key."}
     assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"])  # nginx's $request_id
     _, key = upstream.account("starter")
-    r = httpx.post(url + "/api/v1/generate/bulk/", json={"items": [{"size_inches": 99}]},
-                   headers={"X-Api-Key": key})
+    r = httpx.post(
+        url + "/api/v1/generate/bulk/",
+        json={"items": [{"size_inches": 99}]},
+        headers={"X-Api-Key": key},
+    )
     assert r.status_code == 422 and r.json()["rendered_before_failure"] == 0

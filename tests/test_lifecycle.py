@@ -45,11 +45,13 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-unty
 def test_sigterm_lets_a_stream_finish_within_the_grace(redis_server) -> None:
     admin, account, key = _provision(redis_server.url)
     LONG = long_items()
-    server = ServeProcess(redis_url=redis_server.url, shutdown_grace_s="60",
-                          redis_require_durable="true")
+    server = ServeProcess(
+        redis_url=redis_server.url, shutdown_grace_s="60", redis_require_durable="true"
+    )
     try:
-        with httpx.stream("POST", server.url + BULK, json={"items": LONG},
-                          headers={"X-Api-Key": key}, timeout=120) as r:
+        with httpx.stream(
+            "POST", server.url + BULK, json={"items": LONG}, headers={"X-Api-Key": key}, timeout=120
+        ) as r:
             assert r.status_code == 200
             chunks = r.iter_raw()
             body = bytearray(next(chunks))
@@ -75,16 +77,20 @@ def test_sigterm_past_the_grace_cuts_the_stream_and_refunds_once(redis_server) -
     server = ServeProcess(redis_url=redis_server.url, shutdown_grace_s="0.3")
     try:
         received = bytearray()
-        with pytest.raises(httpx.RemoteProtocolError):
-            with httpx.stream("POST", server.url + BULK, json={"items": LONG},
-                              headers={"X-Api-Key": key}, timeout=120) as r:
-                assert r.status_code == 200
-                chunks = r.iter_raw()
-                received += next(chunks)
-                assert admin.usage(account) == len(LONG)
-                server.terminate()
-                for chunk in chunks:
-                    received += chunk
+        with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
+            "POST",
+            server.url + BULK,
+            json={"items": LONG},
+            headers={"X-Api-Key": key},
+            timeout=120,
+        ) as r:
+            assert r.status_code == 200
+            chunks = r.iter_raw()
+            received += next(chunks)
+            assert admin.usage(account) == len(LONG)
+            server.terminate()
+            for chunk in chunks:
+                received += chunk
         server.wait()
         import io
         import zipfile
@@ -113,8 +119,9 @@ def test_redis_outage_is_503_charges_nothing_and_recovers(tmp_path) -> None:
         redis.process.terminate()
         redis.process.wait(10)
         start = time.monotonic()
-        down = httpx.post(srv.url + BULK, json={"items": LONG[:5]}, headers={"X-Api-Key": key},
-                          timeout=30)
+        down = httpx.post(
+            srv.url + BULK, json={"items": LONG[:5]}, headers={"X-Api-Key": key}, timeout=30
+        )
         assert time.monotonic() - start < 10
         assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0
         assert "nothing was charged" in down.json()["detail"]
@@ -123,20 +130,32 @@ def test_redis_outage_is_503_charges_nothing_and_recovers(tmp_path) -> None:
 
         # back, on the same data (AOF)
         redis = start_redis(str(tmp_path), port=redis.port)
-        _wait_for(lambda: httpx.post(srv.url + BULK, json={"items": LONG[:3]},
-                                     headers={"X-Api-Key": key}).status_code == 200)
+        _wait_for(
+            lambda: (
+                httpx.post(
+                    srv.url + BULK, json={"items": LONG[:3]}, headers={"X-Api-Key": key}
+                ).status_code
+                == 200
+            )
+        )
         assert admin.usage(account) == 8
 
         # stopped during a batch: the batch already charged completes; new ones get 503
-        with httpx.stream("POST", srv.url + BULK, json={"items": LONG[:400]},
-                          headers={"X-Api-Key": key}, timeout=120) as r:
+        with httpx.stream(
+            "POST",
+            srv.url + BULK,
+            json={"items": LONG[:400]},
+            headers={"X-Api-Key": key},
+            timeout=120,
+        ) as r:
             assert r.status_code == 200
             chunks = r.iter_raw()
             body = bytearray(next(chunks))
             redis.process.terminate()
             redis.process.wait(10)
-            during = httpx.post(srv.url + BULK, json={"items": LONG[:2]},
-                                headers={"X-Api-Key": key}, timeout=30)
+            during = httpx.post(
+                srv.url + BULK, json={"items": LONG[:2]}, headers={"X-Api-Key": key}, timeout=30
+            )
             assert during.status_code == 503
             for chunk in chunks:
                 body += chunk
@@ -160,9 +179,15 @@ def _raw_bulk(port: int, key: str, items: list[dict[str, object]]) -> socket.soc
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port))
-    sock.sendall(b"POST /api/v1/generate/bulk/ HTTP/1.1\r\nHost: test\r\n"
-                 b"Content-Type: application/json\r\nX-Api-Key: " + key.encode() +
-                 b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    sock.sendall(
+        b"POST /api/v1/generate/bulk/ HTTP/1.1\r\nHost: test\r\n"
+        b"Content-Type: application/json\r\nX-Api-Key: "
+        + key.encode()
+        + b"\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
     return sock
 
 
@@ -198,8 +223,9 @@ uvicorn.run("service.app:create_served_app", factory=True, fd=sock.fileno(),
 
 def _metric(port: int, name: str) -> float:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).text
-    return float(next(line.split()[-1] for line in text.splitlines()
-                      if line.startswith(name + " ")))
+    return float(
+        next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " "))
+    )
 
 
 def test_shutdown_charges_only_an_archive_that_left_the_process(redis_server) -> None:
@@ -211,14 +237,25 @@ def test_shutdown_charges_only_an_archive_that_left_the_process(redis_server) ->
     admin, account, key = _provision(redis_server.url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("QRSTUDIO_")}
     env.update(QRSTUDIO_REDIS_URL=redis_server.url, QRSTUDIO_RENDER_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_NETWORK, "0.5"], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_NETWORK, "0.5"],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
         _wait_for(lambda: _metric(port, "qrstudio_batches_in_flight") == 0, timeout=60)
-        items = [{"data": f"https://example.com/tail/{uuid.uuid4().hex[:8]}/{i}",
-                  "size_inches": 3, "pattern": "squares"} for i in range(300)]
+        items = [
+            {
+                "data": f"https://example.com/tail/{uuid.uuid4().hex[:8]}/{i}",
+                "size_inches": 3,
+                "pattern": "squares",
+            }
+            for i in range(300)
+        ]
         sock = _raw_bulk(port, key, items)
         received = bytearray()
         # quickly up to the last member (manifest.json, ~100 KB with the central directory:

@@ -25,8 +25,9 @@ def live(backend: str, make_server):  # type: ignore[no-untyped-def]
 
 
 def bulk(server, key: str, items: list[dict[str, object]], path: str = BULK) -> httpx.Response:
-    return httpx.post(server.url + path, json={"items": items}, headers={"X-Api-Key": key},
-                      timeout=120)
+    return httpx.post(
+        server.url + path, json={"items": items}, headers={"X-Api-Key": key}, timeout=120
+    )
 
 
 def _pixel(fmt: str, data: bytes, dpi: int, x: int, y: int) -> tuple[int, ...]:
@@ -43,31 +44,93 @@ def test_composited_renders_decode_to_their_exact_content(live, asset_server) ->
     for pattern in ("rounded", "squares"):
         for fmt in ("png", "svg"):
             for ratio in (0.05, 0.12, 0.2, 0.24, 0.3):
-                items.append({"data": f"https://example.com/{pattern}/{fmt}/{ratio}",
-                              "logo_url": logo, "logo_size_ratio": ratio, "format": fmt,
-                              "pattern": pattern, "size_inches": 2, "dpi": 200})
+                items.append(
+                    {
+                        "data": f"https://example.com/{pattern}/{fmt}/{ratio}",
+                        "logo_url": logo,
+                        "logo_size_ratio": ratio,
+                        "format": fmt,
+                        "pattern": pattern,
+                        "size_inches": 2,
+                        "dpi": 200,
+                    }
+                )
     for name in ("logo.jpg", "logo.webp", "logo.gif", "wide.png", "hop2"):
-        items.append({"data": f"https://example.com/{name}", "size_inches": 1.5,
-                      "logo_url": asset_server.url(f"{name}?{tag}"), "dpi": 300})
+        items.append(
+            {
+                "data": f"https://example.com/{name}",
+                "size_inches": 1.5,
+                "logo_url": asset_server.url(f"{name}?{tag}"),
+                "dpi": 300,
+            }
+        )
     photo = asset_server.url(f"photo.jpg?{tag}")
     for fmt in ("png", "svg"):
-        items.append({"data": f"https://example.com/bg/{fmt}", "bg_image_url": photo,
-                      "format": fmt, "size_inches": 2, "dpi": 150})
-        items.append({"data": f"https://example.com/bg+logo/{fmt}", "bg_image_url": photo,
-                      "logo_url": logo, "format": fmt, "size_inches": 2, "dpi": 150,
-                      "pattern": "squares", "background": "#FFF8E7", "color": "#1A237E"})
+        items.append(
+            {
+                "data": f"https://example.com/bg/{fmt}",
+                "bg_image_url": photo,
+                "format": fmt,
+                "size_inches": 2,
+                "dpi": 150,
+            }
+        )
+        items.append(
+            {
+                "data": f"https://example.com/bg+logo/{fmt}",
+                "bg_image_url": photo,
+                "logo_url": logo,
+                "format": fmt,
+                "size_inches": 2,
+                "dpi": 150,
+                "pattern": "squares",
+                "background": "#FFF8E7",
+                "color": "#1A237E",
+            }
+        )
     for fmt in ("png", "svg"):  # halftone draws over the image; styled patterns take logos
-        items.append({"data": f"https://example.com/halftone/{fmt}", "bg_image_url": photo,
-                      "pattern": "halftone", "format": fmt, "size_inches": 2, "dpi": 200})
-        items.append({"data": f"https://example.com/dot-logo/{fmt}", "logo_url": logo,
-                      "pattern": "dot", "eye_shape": "circle", "format": fmt,
-                      "frame_style": "banner-bottom", "frame_label": "Scan me",
-                      "size_inches": 2, "dpi": 200})
+        items.append(
+            {
+                "data": f"https://example.com/halftone/{fmt}",
+                "bg_image_url": photo,
+                "pattern": "halftone",
+                "format": fmt,
+                "size_inches": 2,
+                "dpi": 200,
+            }
+        )
+        items.append(
+            {
+                "data": f"https://example.com/dot-logo/{fmt}",
+                "logo_url": logo,
+                "pattern": "dot",
+                "eye_shape": "circle",
+                "format": fmt,
+                "frame_style": "banner-bottom",
+                "frame_label": "Scan me",
+                "size_inches": 2,
+                "dpi": 200,
+            }
+        )
     for pattern in ("rounded", "squares"):  # large: the modules are drawn in several blocks
-        items.append({"data": f"https://example.com/large/{pattern}", "logo_url": logo,
-                      "pattern": pattern, "size_inches": 10, "dpi": 300})
-    items.append({"data": "https://example.com/no-clear", "logo_url": logo,
-                  "logo_clear_zone": False, "logo_size_ratio": 0.15, "size_inches": 2})
+        items.append(
+            {
+                "data": f"https://example.com/large/{pattern}",
+                "logo_url": logo,
+                "pattern": pattern,
+                "size_inches": 10,
+                "dpi": 300,
+            }
+        )
+    items.append(
+        {
+            "data": "https://example.com/no-clear",
+            "logo_url": logo,
+            "logo_clear_zone": False,
+            "logo_size_ratio": 0.15,
+            "size_inches": 2,
+        }
+    )
     r = bulk(live, key, items)
     assert r.status_code == 200, r.text[:500]
     archive, manifest = open_zip(r.content)
@@ -77,20 +140,29 @@ def test_composited_renders_decode_to_their_exact_content(live, asset_server) ->
         # zbar finds no code in the logo over a background image (a photo under a 60 % veil,
         # then the logo) that zxing-cpp and the service's read-back read exactly; it reads
         # every other composite here
-        check_image(str(item.get("format", "png")), data, str(item["data"]),
-                    float(item["size_inches"]), int(item.get("dpi", 300)),  # type: ignore
-                    zbar=not ("logo_url" in item and "bg_image_url" in item))
+        check_image(
+            str(item.get("format", "png")),
+            data,
+            str(item["data"]),
+            float(item["size_inches"]),
+            int(item.get("dpi", 300)),  # type: ignore
+            zbar=not ("logo_url" in item and "bg_image_url" in item),
+        )
         assert entry["has_logo"] == ("logo_url" in item)
         assert entry["error_correction"] == "H"  # auto becomes H with a logo or background
     # the logo is really there: right of and below the centre is its red quadrant
     for item, entry in zip(items, manifest["items"]):
-        if (item.get("logo_url") == logo and "frame_style" not in item
-                and float(item.get("logo_size_ratio", 0.24)) >= 0.12):  # type: ignore[arg-type]
+        if (
+            item.get("logo_url") == logo
+            and "frame_style" not in item
+            and float(item.get("logo_size_ratio", 0.24)) >= 0.12
+        ):  # type: ignore[arg-type]
             fmt, dpi = str(item.get("format", "png")), int(item.get("dpi", 300))  # type: ignore
             centre = round(float(item["size_inches"]) * dpi) // 2  # type: ignore[arg-type]
             off = max(2, round(float(item.get("logo_size_ratio", 0.24)) * centre / 3))  # type: ignore
-            r_, g_, *_ = _pixel(fmt, archive.read(entry["filename"]), dpi, centre + off,
-                                centre + off)
+            r_, g_, *_ = _pixel(
+                fmt, archive.read(entry["filename"]), dpi, centre + off, centre + off
+            )
             assert r_ > 150 and g_ < 100, (item, r_, g_)
     # one fetch per distinct URL for the whole batch
     assert asset_server.hits[f"/logo.png?{tag}"] == 1
@@ -118,10 +190,16 @@ HOSTILE: list[tuple[str, str, str]] = [  # (field, path, what the message says)
     ("logo_url", "text.png", "is not a PNG, JPEG, WebP or GIF image"),
     ("logo_url", "loop", "more than 3 redirects"),
     ("logo_url", "hop4", "more than 3 redirects"),
-    ("logo_url", "to-metadata",
-     "refusing to fetch 169.254.169.254: resolves to private/internal IP 169.254.169.254"),
-    ("logo_url", "to-internal-name",
-     "refusing to fetch internal-host: resolves to private/internal IP 10.0.0.5"),
+    (
+        "logo_url",
+        "to-metadata",
+        "refusing to fetch 169.254.169.254: resolves to private/internal IP 169.254.169.254",
+    ),
+    (
+        "logo_url",
+        "to-internal-name",
+        "refusing to fetch internal-host: resolves to private/internal IP 10.0.0.5",
+    ),
 ]
 
 
@@ -133,8 +211,13 @@ def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server, h
     cases = HOSTILE[half::2]
     items: list[dict[str, object]] = [{"data": "https://example.com/fine", "size_inches": 1}]
     for field, path, _ in cases:
-        items.append({"data": f"https://example.com/{path}", "size_inches": 1,
-                      field: asset_server.url(f"{path}?{tag}")})
+        items.append(
+            {
+                "data": f"https://example.com/{path}",
+                "size_inches": 1,
+                field: asset_server.url(f"{path}?{tag}"),
+            }
+        )
     items.append({"data": "x", "size_inches": 1, "logo_url": "http://internal-host/l.png"})
     items.append({"data": "x", "size_inches": 1, "logo_url": "http://nowhere.test/l.png"})
     started = time.monotonic()
@@ -150,15 +233,25 @@ def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server, h
         if "refusing" not in says and "could not fetch" not in errors[str(i)]:
             assert errors[str(i)].startswith(f"{field} {asset_server.url(path)}"), errors[str(i)]
     n = len(cases)
-    assert errors[str(n + 1)] == ("refusing to fetch internal-host: resolves to "
-                                  "private/internal IP 10.0.0.5")
+    assert errors[str(n + 1)] == (
+        "refusing to fetch internal-host: resolves to private/internal IP 10.0.0.5"
+    )
     assert errors[str(n + 2)] == "could not fetch nowhere.test: the name does not resolve"
     assert elapsed < 30  # the slow ones ran at once, each cut at 5 s
     assert live.admin.usage(account) == 0
     # nothing is stuck: the same server renders at once
-    ok = bulk(live, key, [{"data": "https://example.com/after", "size_inches": 1,
-                           "logo_size_ratio": 0.15,
-                           "logo_url": asset_server.url(f"logo.png?{tag}")}])
+    ok = bulk(
+        live,
+        key,
+        [
+            {
+                "data": "https://example.com/after",
+                "size_inches": 1,
+                "logo_size_ratio": 0.15,
+                "logo_url": asset_server.url(f"logo.png?{tag}"),
+            }
+        ],
+    )
     assert ok.status_code == 200, ok.text
     archive, manifest = open_zip(ok.content)
     check_image("png", archive.read("qr-0001.png"), "https://example.com/after", 1, 300)
@@ -166,8 +259,10 @@ def test_hostile_assets_are_per_item_422s_and_cost_nothing(live, asset_server, h
 
 def test_the_dry_run_gives_the_same_asset_errors(live, asset_server) -> None:
     account, key = live.account("pro")
-    items = [{"data": "a", "size_inches": 1, "logo_url": asset_server.url("scan.tiff")},
-             {"data": "b", "size_inches": 1, "logo_url": asset_server.url("logo.png")}]
+    items = [
+        {"data": "a", "size_inches": 1, "logo_url": asset_server.url("scan.tiff")},
+        {"data": "b", "size_inches": 1, "logo_url": asset_server.url("logo.png")},
+    ]
     dry = bulk(live, key, items, "/api/v1/validate/")
     real = bulk(live, key, items)
     assert dry.status_code == real.status_code == 422
@@ -175,19 +270,35 @@ def test_the_dry_run_gives_the_same_asset_errors(live, asset_server) -> None:
     assert live.admin.usage(account) == 0
 
 
-def test_a_logo_too_large_for_the_level_is_refused_before_the_first_byte(live,
-                                                                          asset_server) -> None:
+def test_a_logo_too_large_for_the_level_is_refused_before_the_first_byte(
+    live, asset_server
+) -> None:
     account, key = live.account("pro")
     square = asset_server.url("logo.webp")  # opaque: hides everything under it
-    items = [{"data": "https://example.com/too-much", "size_inches": 2, "logo_url": square,
-              "logo_size_ratio": 0.3, "error_correction": "L"},
-             {"data": "https://example.com/fine", "size_inches": 2, "logo_url": square,
-              "logo_size_ratio": 0.24, "error_correction": "H"}]
+    items = [
+        {
+            "data": "https://example.com/too-much",
+            "size_inches": 2,
+            "logo_url": square,
+            "logo_size_ratio": 0.3,
+            "error_correction": "L",
+        },
+        {
+            "data": "https://example.com/fine",
+            "size_inches": 2,
+            "logo_url": square,
+            "logo_size_ratio": 0.24,
+            "error_correction": "H",
+        },
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 422
-    assert r.json()["errors"] == {"0": (
-        "The logo makes this code unreadable: a trial render at error correction L did not "
-        "decode; lower logo_size_ratio (now 0.3) or use error_correction H.")}
+    assert r.json()["errors"] == {
+        "0": (
+            "The logo makes this code unreadable: a trial render at error correction L did not "
+            "decode; lower logo_size_ratio (now 0.3) or use error_correction H."
+        )
+    }
     assert live.admin.usage(account) == 0
     single = httpx.post(live.url + GEN, json=items[0], headers={"X-Api-Key": key}, timeout=60)
     assert single.status_code == 400
@@ -199,27 +310,47 @@ def test_a_logo_too_large_for_the_level_is_refused_before_the_first_byte(live,
 
 def test_single_render_takes_uploads_through_the_same_checks(live) -> None:
     account, key = live.account("starter")
-    fields = {"data": "https://example.com/upload", "size_inches": "2", "dpi": "150",
-              "format": "svg", "logo_size_ratio": "0.25"}
-    files = {"logo_file": ("whatever.bin", IMAGES["logo.png"], "application/octet-stream"),
-             "bg_image_file": ("bg.jpg", IMAGES["photo.jpg"], "image/jpeg")}
-    r = httpx.post(live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key},
-                   timeout=60)
+    fields = {
+        "data": "https://example.com/upload",
+        "size_inches": "2",
+        "dpi": "150",
+        "format": "svg",
+        "logo_size_ratio": "0.25",
+    }
+    files = {
+        "logo_file": ("whatever.bin", IMAGES["logo.png"], "application/octet-stream"),
+        "bg_image_file": ("bg.jpg", IMAGES["photo.jpg"], "image/jpeg"),
+    }
+    r = httpx.post(live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key}, timeout=60)
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith("image/svg+xml")
     assert r.headers["X-QR-Cache"] == "MISS"
     check_image("svg", r.content, "https://example.com/upload", 2, 150)
-    again = httpx.post(live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key},
-                       timeout=60)
+    again = httpx.post(
+        live.url + GEN, data=fields, files=files, headers={"X-Api-Key": key}, timeout=60
+    )
     assert again.headers["X-QR-Cache"] == "HIT" and again.content == r.content
-    bad = httpx.post(live.url + GEN, data=fields, headers={"X-Api-Key": key}, timeout=60,
-                     files={"logo_file": ("logo.png", IMAGES["scan.tiff"], "image/png")})
+    bad = httpx.post(
+        live.url + GEN,
+        data=fields,
+        headers={"X-Api-Key": key},
+        timeout=60,
+        files={"logo_file": ("logo.png", IMAGES["scan.tiff"], "image/png")},
+    )
     assert bad.status_code == 400
-    assert bad.json() == {"logo_file": [
-        "logo_file is TIFF, which this service does not accept (libvips' TIFF loader is not "
-        "hardened for untrusted input); use PNG, JPEG, WebP or GIF"]}
-    big = httpx.post(live.url + GEN, data=fields, headers={"X-Api-Key": key}, timeout=60,
-                     files={"logo_file": ("l.png", b"\x89PNG" + b"\0" * 2_100_000, "image/png")})
+    assert bad.json() == {
+        "logo_file": [
+            "logo_file is TIFF, which this service does not accept (libvips' TIFF loader is not "
+            "hardened for untrusted input); use PNG, JPEG, WebP or GIF"
+        ]
+    }
+    big = httpx.post(
+        live.url + GEN,
+        data=fields,
+        headers={"X-Api-Key": key},
+        timeout=60,
+        files={"logo_file": ("l.png", b"\x89PNG" + b"\0" * 2_100_000, "image/png")},
+    )
     assert big.status_code == 400
     assert "larger than the 2 MB limit" in big.json()["logo_file"][0]
     assert live.admin.usage(account) == 2
@@ -227,14 +358,24 @@ def test_single_render_takes_uploads_through_the_same_checks(live) -> None:
 
 def test_logos_are_a_plan_gate(live, asset_server) -> None:
     account, key = live.account("free")
-    r = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
-                   json={"data": "a", "size_inches": 2, "logo_url": asset_server.url("logo.png")})
+    r = httpx.post(
+        live.url + GEN,
+        headers={"X-Api-Key": key},
+        timeout=60,
+        json={"data": "a", "size_inches": 2, "logo_url": asset_server.url("logo.png")},
+    )
     assert r.status_code == 403
-    assert r.json() == {"detail": "Plan 'free' doesn't include custom logos. "
-                                  "Upgrade to Starter or higher."}
+    assert r.json() == {
+        "detail": "Plan 'free' doesn't include custom logos. Upgrade to Starter or higher."
+    }
     files = {"logo_file": ("l.png", IMAGES["logo.png"], "image/png")}
-    r = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
-                   data={"data": "a", "size_inches": "2"}, files=files)
+    r = httpx.post(
+        live.url + GEN,
+        headers={"X-Api-Key": key},
+        timeout=60,
+        data={"data": "a", "size_inches": "2"},
+        files=files,
+    )
     assert r.status_code == 403
     assert live.admin.usage(account) == 0
 
@@ -243,10 +384,12 @@ def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
     _, key = live.account("pro")
     tag = uuid.uuid4().hex
     base = {"data": f"https://example.com/{tag}", "size_inches": 1.5}
-    items = [{**base, "logo_url": asset_server.url(f"logo.png?{tag}")},
-             {**base, "logo_url": asset_server.url(f"logo.png?{tag}-again")},  # same bytes
-             {**base, "logo_url": asset_server.url(f"logo.webp?{tag}")},
-             {**base}]
+    items = [
+        {**base, "logo_url": asset_server.url(f"logo.png?{tag}")},
+        {**base, "logo_url": asset_server.url(f"logo.png?{tag}-again")},  # same bytes
+        {**base, "logo_url": asset_server.url(f"logo.webp?{tag}")},
+        {**base},
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 200
     archive, manifest = open_zip(r.content)
@@ -255,8 +398,7 @@ def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
     digests = [e["sha256"] for e in manifest["items"]]
     assert digests[0] == digests[1] and len(set(digests)) == 3
     for entry in manifest["items"]:
-        check_image("png", archive.read(entry["filename"]), f"https://example.com/{tag}", 1.5,
-                    300)
+        check_image("png", archive.read(entry["filename"]), f"https://example.com/{tag}", 1.5, 300)
     second = bulk(live, key, items)  # the assets come from the fetcher's cache now
     assert [e["cache"] for e in open_zip(second.content)[1]["items"]] == ["HIT"] * 4
     assert asset_server.hits[f"/logo.png?{tag}"] == 1
@@ -264,9 +406,14 @@ def test_the_logo_bytes_are_part_of_the_cache_key(live, asset_server) -> None:
 
 def test_bad_urls_are_per_item_422s_never_500s(live, asset_server) -> None:
     account, key = live.account("pro")
-    urls = ["http://exämple.invalid/l.png", "http://example.com:99999/x",
-            "http://example.com:abc/x", "http://[::1/x", "http://a＃b/x",
-            "http://assets.test/with space.png"]
+    urls = [
+        "http://exämple.invalid/l.png",
+        "http://example.com:99999/x",
+        "http://example.com:abc/x",
+        "http://[::1/x",
+        "http://a＃b/x",
+        "http://assets.test/with space.png",
+    ]
     items = [{"data": f"bad-{i}", "size_inches": 1, "logo_url": u} for i, u in enumerate(urls)]
     r = bulk(live, key, items)
     assert r.status_code == 422, r.text[:300]
@@ -274,8 +421,12 @@ def test_bad_urls_are_per_item_422s_never_500s(live, asset_server) -> None:
     assert sorted(errors, key=int) == [str(i) for i in range(len(urls))]
     for message in errors.values():
         assert message.startswith(("refusing to fetch", "could not fetch")), message
-    single = httpx.post(live.url + GEN, headers={"X-Api-Key": key}, timeout=60,
-                        json={"data": "x", "size_inches": 1, "logo_url": urls[1]})
+    single = httpx.post(
+        live.url + GEN,
+        headers={"X-Api-Key": key},
+        timeout=60,
+        json={"data": "x", "size_inches": 1, "logo_url": urls[1]},
+    )
     assert single.status_code == 400 and "not a valid URL" in single.json()["logo_url"][0]
     assert live.admin.usage(account) == 0
 
@@ -283,13 +434,22 @@ def test_bad_urls_are_per_item_422s_never_500s(live, asset_server) -> None:
 def test_a_batch_uses_at_most_16_distinct_asset_urls(live, asset_server) -> None:
     _, key = live.account("pro")
     tag = uuid.uuid4().hex
-    items = [{"data": f"https://example.com/many/{i}", "size_inches": 1, "logo_size_ratio": 0.1,
-              "logo_url": asset_server.url(f"logo.png?{tag}-{i}")} for i in range(18)]
+    items = [
+        {
+            "data": f"https://example.com/many/{i}",
+            "size_inches": 1,
+            "logo_size_ratio": 0.1,
+            "logo_url": asset_server.url(f"logo.png?{tag}-{i}"),
+        }
+        for i in range(18)
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 422
-    assert r.json()["errors"] == {str(i): "A batch may use at most 16 distinct logo and "
-                                          "background URLs; split it or share the images."
-                                  for i in (16, 17)}
+    assert r.json()["errors"] == {
+        str(i): "A batch may use at most 16 distinct logo and "
+        "background URLs; split it or share the images."
+        for i in (16, 17)
+    }
     assert r.json()["rendered_before_failure"] == 16
 
 
@@ -299,9 +459,17 @@ def test_every_item_with_a_logo_is_trial_decoded(live, asset_server) -> None:
     accepted decodes."""
     account, key = live.account("pro")
     square = asset_server.url("logo.webp")
-    items = [{"data": f"https://example.com/item/{i:05d}", "size_inches": 1.5, "dpi": 200,
-              "logo_url": square, "logo_size_ratio": 0.2, "error_correction": "M"}
-             for i in range(12)]
+    items = [
+        {
+            "data": f"https://example.com/item/{i:05d}",
+            "size_inches": 1.5,
+            "dpi": 200,
+            "logo_url": square,
+            "logo_size_ratio": 0.2,
+            "error_correction": "M",
+        }
+        for i in range(12)
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 422
     refused = {int(i) for i in r.json()["errors"]}
@@ -314,14 +482,16 @@ def test_every_item_with_a_logo_is_trial_decoded(live, asset_server) -> None:
         check_image("png", archive.read(entry["filename"]), str(item["data"]), 1.5, 200)
 
 
-def test_a_logo_and_a_background_from_the_same_file_are_different_images(live,
-                                                                         asset_server) -> None:
+def test_a_logo_and_a_background_from_the_same_file_are_different_images(
+    live, asset_server
+) -> None:
     _, key = live.account("pro")
     photo = asset_server.url(f"photo.jpg?{uuid.uuid4().hex}")
-    items = [{"data": "same-file", "size_inches": 2, "logo_url": photo},
-             {"data": "same-file", "size_inches": 2, "bg_image_url": photo},
-             {"data": "same-file", "size_inches": 2, "bg_image_url": photo,
-              "logo_url": photo}]
+    items = [
+        {"data": "same-file", "size_inches": 2, "logo_url": photo},
+        {"data": "same-file", "size_inches": 2, "bg_image_url": photo},
+        {"data": "same-file", "size_inches": 2, "bg_image_url": photo, "logo_url": photo},
+    ]
     archive, manifest = open_zip(bulk(live, key, items).content)
     assert len({e["sha256"] for e in manifest["items"]}) == 3
     assert [e["cache"] for e in manifest["items"]] == ["MISS"] * 3
@@ -332,8 +502,15 @@ def test_a_logo_and_a_background_from_the_same_file_are_different_images(live,
 def test_a_replay_whose_logo_changed_is_a_409(backend, make_server, asset_server) -> None:
     server = make_server(backend, asset_cache_ttl_s=0, **ASSETS_ALLOWED)
     account, key = server.account("pro")
-    body = {"items": [{"data": "flip", "size_inches": 1,
-                       "logo_url": asset_server.url(f"flip?{uuid.uuid4().hex}")}]}
+    body = {
+        "items": [
+            {
+                "data": "flip",
+                "size_inches": 1,
+                "logo_url": asset_server.url(f"flip?{uuid.uuid4().hex}"),
+            }
+        ]
+    }
     headers = {"X-Api-Key": key, "Idempotency-Key": uuid.uuid4().hex}
     first = httpx.post(server.url + BULK, json=body, headers=headers, timeout=60)
     assert first.status_code == 200
@@ -348,8 +525,10 @@ def test_auto_error_correction_grows_the_symbol_until_the_logo_reads(live, asset
     """Short content makes a version 1 code, where a default logo hides too much of some
     contents: with error_correction auto the service takes a slightly larger version."""
     _, key = live.account("pro")
-    items = [{"data": f"x{i}", "size_inches": 1.5, "dpi": 200,
-              "logo_url": asset_server.url("logo.webp")} for i in range(30)]
+    items = [
+        {"data": f"x{i}", "size_inches": 1.5, "dpi": 200, "logo_url": asset_server.url("logo.webp")}
+        for i in range(30)
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 200, r.text[:300]
     archive, manifest = open_zip(r.content)
@@ -366,14 +545,22 @@ def test_a_logo_that_reads_at_full_size_is_no_longer_refused(live, asset_server)
     account, key = live.account("pro")
     tag = uuid.uuid4().hex[:8]
     url = f"https://example.com/{tag}/" + "x" * (300 - 29)
-    items = [{"data": url, "size_inches": size, "logo_url": asset_server.url(f"logo.png?{tag}"),
-              "logo_size_ratio": 0.3, "logo_clear_zone": False, "error_correction": "M",
-              "background": "#FFFFFF"} for size in (2, 3, 5)]
+    items = [
+        {
+            "data": url,
+            "size_inches": size,
+            "logo_url": asset_server.url(f"logo.png?{tag}"),
+            "logo_size_ratio": 0.3,
+            "logo_clear_zone": False,
+            "error_correction": "M",
+            "background": "#FFFFFF",
+        }
+        for size in (2, 3, 5)
+    ]
     r = bulk(live, key, items)
     assert r.status_code == 200, r.text[:400]
     archive, manifest = open_zip(r.content)
     for item, entry in zip(items, manifest["items"]):
         assert entry["verified"] is True and entry["has_logo"] is True
-        check_image("png", archive.read(entry["filename"]), url, float(item["size_inches"]),
-                    300)
+        check_image("png", archive.read(entry["filename"]), url, float(item["size_inches"]), 300)
     assert live.admin.usage(account) == len(items)

@@ -30,8 +30,12 @@ def _metric(text: str, name: str, **labels: str) -> float:
 def test_metrics_count_a_known_sequence(make_server, backend) -> None:
     srv = make_server(backend, max_batches_per_account=3)  # a server of this test's own
     _, key = srv.account("enterprise", monthly_quota=6)
-    post = lambda items, k=key: httpx.post(srv.url + BULK, json={"items": items},  # noqa: E731
-                                           headers={"X-Api-Key": k}, timeout=60)
+    post = lambda items, k=key: httpx.post(
+        srv.url + BULK,
+        json={"items": items},
+        headers={"X-Api-Key": k},
+        timeout=60,
+    )
     r1 = post([{"data": "m1", "size_inches": 1}, {"data": "m2", "size_inches": 1}])
     r2 = post([{"data": "m3", "size_inches": 1, "format": "svg"}] * 3)
     assert post([{"data": "x", "size_inches": 1}] * 2).status_code == 429
@@ -66,36 +70,49 @@ def test_overload_is_refused_at_once_while_admitted_batches_complete(make_server
         async with httpx.AsyncClient(timeout=60) as client:
             held = []
             for key in keys[:2]:  # two long batches hold both process slots
-                req = client.build_request("POST", srv.url + BULK, json={"items": items},
-                                           headers={"X-Api-Key": key})
+                req = client.build_request(
+                    "POST", srv.url + BULK, json={"items": items}, headers={"X-Api-Key": key}
+                )
                 held.append(await client.send(req, stream=True))
             assert [r.status_code for r in held] == [200, 200]
             loop = asyncio.get_running_loop()
             start = loop.time()
-            busy = await client.post(srv.url + BULK, json={"items": items[:1]},
-                                     headers={"X-Api-Key": keys[2]})
-            same_account = await client.post(srv.url + BULK, json={"items": items[:1]},
-                                             headers={"X-Api-Key": keys[0]})
+            busy = await client.post(
+                srv.url + BULK, json={"items": items[:1]}, headers={"X-Api-Key": keys[2]}
+            )
+            same_account = await client.post(
+                srv.url + BULK, json={"items": items[:1]}, headers={"X-Api-Key": keys[0]}
+            )
             assert loop.time() - start < 2.0  # refused at once, not queued
             assert busy.status_code == 503 and busy.headers["Retry-After"]
             assert "limit" in busy.json()["detail"]
             assert same_account.status_code == 503  # the process bound answers first
-            dry = await client.post(srv.url + "/api/v1/validate/", json={"items": items[:1]},
-                                    headers={"X-Api-Key": keys[2]})
+            dry = await client.post(
+                srv.url + "/api/v1/validate/",
+                json={"items": items[:1]},
+                headers={"X-Api-Key": keys[2]},
+            )
             assert dry.status_code == 503  # a bulk dry run takes a slot like the real call
             for r in held:
                 body = await r.aread()
                 archive, manifest = open_zip(body)
                 assert manifest["count"] == 400
                 for i in range(400):
-                    check_image("png", archive.read(f"qr-{i + 1:04d}.png"),
-                                f"https://example.com/o/{i}", 3, 300)
+                    check_image(
+                        "png",
+                        archive.read(f"qr-{i + 1:04d}.png"),
+                        f"https://example.com/o/{i}",
+                        3,
+                        300,
+                    )
             # one slot per account: a second batch of the same account is a 429
-            req = client.build_request("POST", srv.url + BULK, json={"items": items},
-                                       headers={"X-Api-Key": keys[0]})
+            req = client.build_request(
+                "POST", srv.url + BULK, json={"items": items}, headers={"X-Api-Key": keys[0]}
+            )
             first = await client.send(req, stream=True)
-            second = await client.post(srv.url + BULK, json={"items": items[:1]},
-                                       headers={"X-Api-Key": keys[0]})
+            second = await client.post(
+                srv.url + BULK, json={"items": items[:1]}, headers={"X-Api-Key": keys[0]}
+            )
             assert second.status_code == 429 and second.headers["Retry-After"] == "2"
             assert "batches streaming" in second.json()["detail"]
             assert open_zip(await first.aread())[1]["count"] == 400
@@ -110,8 +127,12 @@ def test_logs_are_json_with_the_request_id_and_never_a_key() -> None:
     server = ServeProcess()
     try:
         key = server.demo_keys["starter"]
-        r = httpx.post(server.url + BULK, json={"items": [{"data": "log me", "size_inches": 1}]},
-                       headers={"X-Api-Key": key, "X-Request-Id": "trace-42"}, timeout=60)
+        r = httpx.post(
+            server.url + BULK,
+            json={"items": [{"data": "log me", "size_inches": 1}]},
+            headers={"X-Api-Key": key, "X-Request-Id": "trace-42"},
+            timeout=60,
+        )
         assert r.status_code == 200
         check_image("png", open_zip(r.content)[0].read("qr-0001.png"), "log me", 1, 300)
         bad = httpx.post(server.url + BULK, json={}, headers={"X-Api-Key": key[:-1] + "x"})
@@ -150,7 +171,10 @@ def test_openapi_describes_every_field_with_limits_and_defaults(server) -> None:
 
     assert set(props) == set(GenerateRequest.__struct_fields__) - {"payload"}
     assert {k: v for k, v in props["size_inches"].items() if k != "description"} == {
-        "type": "number", "minimum": 0.5, "maximum": 15}
+        "type": "number",
+        "minimum": 0.5,
+        "maximum": 15,
+    }
     assert props["dpi"]["default"] == 300 and props["dpi"]["maximum"] == 600
     assert props["quiet_zone"] == {"type": "integer", "minimum": 0, "maximum": 16, "default": 4}
     assert props["logo_size_ratio"]["default"] == 0.24
@@ -175,8 +199,15 @@ def test_a_burst_beyond_the_bounds_keeps_server_memory_bounded() -> None:
 
     async def burst() -> list[httpx.Response]:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=64)) as c:
-            jobs = [c.post(server.url + BULK, json={"items": items[:50] if k == keys[0] else items},
-                           headers={"X-Api-Key": k}) for k in keys for _ in range(10)]
+            jobs = [
+                c.post(
+                    server.url + BULK,
+                    json={"items": items[:50] if k == keys[0] else items},
+                    headers={"X-Api-Key": k},
+                )
+                for k in keys
+                for _ in range(10)
+            ]
             return list(await asyncio.gather(*jobs))
 
     try:
@@ -190,8 +221,9 @@ def test_a_burst_beyond_the_bounds_keeps_server_memory_bounded() -> None:
             if r.status_code == 200:
                 archive, manifest = open_zip(r.content)
                 for i, entry in enumerate(manifest["items"]):
-                    check_image("png", archive.read(entry["filename"]),
-                                f"https://example.com/b/{i}", 2, 300)
+                    check_image(
+                        "png", archive.read(entry["filename"]), f"https://example.com/b/{i}", 2, 300
+                    )
             else:
                 assert int(r.headers["Retry-After"]) > 0
         assert after - before < 60, (before, after)

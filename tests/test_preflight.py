@@ -15,11 +15,19 @@ def test_a_batch_its_own_sizes_would_cut_is_400_before_it_starts(make_server) ->
     streamed and was cut at the ceiling. The lower bound cannot see it; the real sizes do."""
     server = make_server("embedded", zip_ceiling_bytes=400_000)
     account, key = server.account("agency")
-    items = [{"data": f"https://example.com/big/{i}", "size_inches": 4, "pattern": "star",
-              "background": "#FFFFFF"} for i in range(60)]
+    items = [
+        {
+            "data": f"https://example.com/big/{i}",
+            "size_inches": 4,
+            "pattern": "star",
+            "background": "#FFFFFF",
+        }
+        for i in range(60)
+    ]
     for path in ("/api/v1/validate/", BULK):
-        r = httpx.post(server.url + path, json={"items": items}, timeout=120,
-                       headers={"X-Api-Key": key})
+        r = httpx.post(
+            server.url + path, json={"items": items}, timeout=120, headers={"X-Api-Key": key}
+        )
         assert r.status_code == 400, r.text[:300]
         detail = r.json()["detail"]
         assert detail.startswith("This batch would produce about ") and "400000" in detail
@@ -28,8 +36,7 @@ def test_a_batch_its_own_sizes_would_cut_is_400_before_it_starts(make_server) ->
     assert server.admin.usage(account) == 0
     # a tenth of it fits, and streams whole
     few = items[:6]
-    r = httpx.post(server.url + BULK, json={"items": few}, timeout=120,
-                   headers={"X-Api-Key": key})
+    r = httpx.post(server.url + BULK, json={"items": few}, timeout=120, headers={"X-Api-Key": key})
     assert r.status_code == 200, r.text[:300]
     archive, manifest = open_zip(r.content)
     assert sum(e["bytes"] for e in manifest["items"]) * 10 > 400_000  # 60 would have crossed
@@ -43,12 +50,18 @@ def test_a_drawing_repaired_before_the_stream_is_drawn_so_for_every_item(server)
     module example reads as drawn since its geometry was fixed): every item drawn that way
     gets solid modules, and says so."""
     _, key = server.account("pro")
-    frame = {"pattern": "frame", "size_inches": 0.5, "dpi": 72, "background": "#FFFFFF",
-             "error_correction": "M"}
+    frame = {
+        "pattern": "frame",
+        "size_inches": 0.5,
+        "dpi": 72,
+        "background": "#FFFFFF",
+        "error_correction": "M",
+    }
     items = [{"data": f"https://example.com/a{i}", **frame} for i in range(1, 5)]
     items.append({"data": "https://example.com/plain", "size_inches": 1.25})
-    r = httpx.post(server.url + BULK, json={"items": items}, timeout=120,
-                   headers={"X-Api-Key": key})
+    r = httpx.post(
+        server.url + BULK, json={"items": items}, timeout=120, headers={"X-Api-Key": key}
+    )
     assert r.status_code == 200, r.text[:300]
     archive, manifest = open_zip(r.content)
     entries = manifest["items"]
@@ -56,9 +69,15 @@ def test_a_drawing_repaired_before_the_stream_is_drawn_so_for_every_item(server)
     assert [e.get("repaired") for e in entries[:4]] == ["solid modules"] * 4
     assert "repaired" not in entries[4]
     for item, entry in zip(items, entries):
-        check_image("png", archive.read(entry["filename"]), item["data"], item["size_inches"],
-                    item.get("dpi", 300))
-    single = httpx.post(server.url + "/api/v1/generate/", json=items[0], timeout=60,
-                        headers={"X-Api-Key": key})
+        check_image(
+            "png",
+            archive.read(entry["filename"]),
+            item["data"],
+            item["size_inches"],
+            item.get("dpi", 300),
+        )
+    single = httpx.post(
+        server.url + "/api/v1/generate/", json=items[0], timeout=60, headers={"X-Api-Key": key}
+    )
     assert single.status_code == 200 and single.headers["X-QR-Repaired"] == "solid modules"
     check_image("png", single.content, items[0]["data"], 0.5, 72)

@@ -23,9 +23,16 @@ def test_a_burst_of_50_single_renders(backend, make_server) -> None:
     async def burst() -> tuple[list[httpx.Response], float]:
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=50)) as c:
             start = time.monotonic()
-            answers = await asyncio.gather(*(
-                c.post(f"{server.url}/api/v1/generate/", headers={"X-Api-Key": key},
-                       json={"data": DATA, "size_inches": 1}) for _ in range(50)))
+            answers = await asyncio.gather(
+                *(
+                    c.post(
+                        f"{server.url}/api/v1/generate/",
+                        headers={"X-Api-Key": key},
+                        json={"data": DATA, "size_inches": 1},
+                    )
+                    for _ in range(50)
+                )
+            )
             return list(answers), time.monotonic() - start
 
     answers, elapsed = asyncio.run(burst())
@@ -50,5 +57,4 @@ def test_a_burst_of_50_single_renders(backend, make_server) -> None:
         time.sleep(0.3)
     assert r.status_code == 200
     _, other = server.account("starter")
-    assert httpx.get(f"{server.url}/api/v1/usage/",
-                     headers={"X-Api-Key": other}).status_code == 200
+    assert httpx.get(f"{server.url}/api/v1/usage/", headers={"X-Api-Key": other}).status_code == 200

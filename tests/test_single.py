@@ -14,15 +14,17 @@ GEN = "/api/v1/generate/"
 
 def gen(server, key: str | None, body: dict[str, object] | None = None, **kw: object):
     headers = {"X-Api-Key": key} if key else {}
-    return httpx.post(server.url + GEN, json=body, headers=headers, timeout=60,
-                      **kw)  # type: ignore[arg-type]
+    return httpx.post(server.url + GEN, json=body, headers=headers, timeout=60, **kw)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fmt,media", [("png", "image/png"), ("svg", "image/svg+xml")])
 def test_json_render_returns_the_image_with_its_headers(server, fmt: str, media: str) -> None:
     account, key = server.account("starter")
-    r = gen(server, key, {"data": "https://example.com/single", "size_inches": 2,
-                          "format": fmt, "dpi": 150})
+    r = gen(
+        server,
+        key,
+        {"data": "https://example.com/single", "size_inches": 2, "format": fmt, "dpi": 150},
+    )
     assert r.status_code == 200, r.text
     assert r.headers["Content-Type"].startswith(media)
     assert r.headers["X-QR-Cache"] == "MISS" and int(r.headers["X-QR-Duration-Ms"]) >= 0
@@ -34,29 +36,54 @@ def test_json_render_returns_the_image_with_its_headers(server, fmt: str, media:
 
 def test_multipart_form_fields_render_the_same(server) -> None:
     _, key = server.account("pro")
-    form = {"data_type": "wifi", "payload": '{"ssid": "Cafe", "password": "pw"}',
-            "size_inches": "1.5", "dpi": "300", "pattern": "squares", "format": "png"}
-    r = httpx.post(server.url + GEN, data={**form, "data": "ignored"},
-                   files={"note": ("note.txt", b"abc", "text/plain")},
-                   headers={"X-Api-Key": key})
+    form = {
+        "data_type": "wifi",
+        "payload": '{"ssid": "Cafe", "password": "pw"}',
+        "size_inches": "1.5",
+        "dpi": "300",
+        "pattern": "squares",
+        "format": "png",
+    }
+    r = httpx.post(
+        server.url + GEN,
+        data={**form, "data": "ignored"},
+        files={"note": ("note.txt", b"abc", "text/plain")},
+        headers={"X-Api-Key": key},
+    )
     assert r.status_code == 400 and r.json() == {"note": ["Expected a text field."]}
-    r = httpx.post(server.url + GEN, data={**form, "unknown_field": "ignored"},
-                   headers={"X-Api-Key": key})
+    r = httpx.post(
+        server.url + GEN, data={**form, "unknown_field": "ignored"}, headers={"X-Api-Key": key}
+    )
     assert r.status_code == 200, r.text
     check_image("png", r.content, "WIFI:T:WPA;S:Cafe;P:pw;;", 1.5, 300)
-    svg = httpx.post(server.url + GEN, data={**form, "format": "svg"},
-                     files={"format": (None, "svg")}, headers={"X-Api-Key": key})
+    svg = httpx.post(
+        server.url + GEN,
+        data={**form, "format": "svg"},
+        files={"format": (None, "svg")},
+        headers={"X-Api-Key": key},
+    )
     assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
     check_image("svg", svg.content, "WIFI:T:WPA;S:Cafe;P:pw;;", 1.5, 300)
-    r = httpx.post(server.url + GEN, data=form, headers={"X-Api-Key": key},
-                   files={"logo_file": ("logo.png", b"\x89PNG", "image/png")})
+    r = httpx.post(
+        server.url + GEN,
+        data=form,
+        headers={"X-Api-Key": key},
+        files={"logo_file": ("logo.png", b"\x89PNG", "image/png")},
+    )
     assert r.status_code == 400 and list(r.json()) == ["logo_file"]
 
 
 def test_single_dynamic_code_redirects(server) -> None:
     _, key = server.account("starter")
-    r = gen(server, key, {"data_type": "dynamic", "size_inches": 2, "payload": {
-        "name": "card", "destination_url": "https://example.com/dest"}})
+    r = gen(
+        server,
+        key,
+        {
+            "data_type": "dynamic",
+            "size_inches": 2,
+            "payload": {"name": "card", "destination_url": "https://example.com/dest"},
+        },
+    )
     assert r.status_code == 200, r.text
     short_id, url = r.headers["X-QR-Short-Id"], r.headers["X-QR-Public-Url"]
     assert url == f"http://localhost:8000/q/{short_id}/"
@@ -69,18 +96,29 @@ def test_every_error_class_and_nothing_charged(server) -> None:
     account, key = server.account("free")
     assert gen(server, None, {"data": "a", "size_inches": 1}).status_code == 401
     cases = [
-        ({"data": "a", "size_inches": 1, "color": "rouge"}, 400,
-         {"color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]}),
+        (
+            {"data": "a", "size_inches": 1, "color": "rouge"},
+            400,
+            {"color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]},
+        ),
         ({"data": "a"}, 400, {"size_inches": ["This field is required."]}),
-        ({"data": "a", "size_inches": "x"}, 400,
-         {"size_inches": ["A valid number is required."]}),
+        ({"data": "a", "size_inches": "x"}, 400, {"size_inches": ["A valid number is required."]}),
         ({"size_inches": 1}, 400, {"data": ["This field is required."]}),
-        ({"data": "a", "size_inches": 4}, 403,
-         {"detail": "Plan 'free' allows up to 3\". Upgrade for larger sizes."}),
-        ({"data": "a", "size_inches": 1, "dpi": 600}, 403,
-         {"detail": "Plan 'free' allows up to 300 dpi. Upgrade for higher resolution."}),
-        ({"data": "a", "size_inches": 1, "logo_url": "https://cdn.example.com/l.png"}, 403,
-         {"detail": "Plan 'free' doesn't include custom logos. Upgrade to Starter or higher."}),
+        (
+            {"data": "a", "size_inches": 4},
+            403,
+            {"detail": "Plan 'free' allows up to 3\". Upgrade for larger sizes."},
+        ),
+        (
+            {"data": "a", "size_inches": 1, "dpi": 600},
+            403,
+            {"detail": "Plan 'free' allows up to 300 dpi. Upgrade for higher resolution."},
+        ),
+        (
+            {"data": "a", "size_inches": 1, "logo_url": "https://cdn.example.com/l.png"},
+            403,
+            {"detail": "Plan 'free' doesn't include custom logos. Upgrade to Starter or higher."},
+        ),
         ({"data": "x" * 2000, "size_inches": 3, "error_correction": "H"}, 400, None),
     ]
     for body, status, expected in cases:
@@ -110,28 +148,52 @@ def test_usage_follows_renders_failures_and_refunds(server) -> None:
         return r.json()
 
     first = usage()
-    assert first == {"key_prefix": key[:12], "plan": "pro", "monthly_quota": 5000,
-                     "used_this_month": 0, "remaining": 5000, "max_size_inches": 15,
-                     "max_dpi": 600, "allow_custom_logo": True, "max_active_dynamic_qrs": 200,
-                     "max_bulk_items": 1000, "active_dynamic_qrs": 0, "credits_remaining": 0,
-                     "overage": True, "limits_note": "5000 renders a month (the plan's); renders "
-                     "past it are allowed and billed as overage."}
+    assert first == {
+        "key_prefix": key[:12],
+        "plan": "pro",
+        "monthly_quota": 5000,
+        "used_this_month": 0,
+        "remaining": 5000,
+        "max_size_inches": 15,
+        "max_dpi": 600,
+        "allow_custom_logo": True,
+        "max_active_dynamic_qrs": 200,
+        "max_bulk_items": 1000,
+        "active_dynamic_qrs": 0,
+        "credits_remaining": 0,
+        "overage": True,
+        "limits_note": "5000 renders a month (the plan's); renders "
+        "past it are allowed and billed as overage.",
+    }
     ok = gen(server, key, {"data": "u", "size_inches": 1})
     check_image("png", ok.content, "u", 1, 300)
     assert gen(server, key, {"data": "u", "size_inches": 99}).status_code == 400
-    bulk = httpx.post(server.url + "/api/v1/generate/bulk/", headers={"X-Api-Key": key},
-                      json={"items": [{"data": "b", "size_inches": 1}] * 3 + [{
-                          "data_type": "dynamic", "size_inches": 1,
-                          "payload": {"name": "d", "destination_url": "https://e.co"}}]})
+    bulk = httpx.post(
+        server.url + "/api/v1/generate/bulk/",
+        headers={"X-Api-Key": key},
+        json={
+            "items": [{"data": "b", "size_inches": 1}] * 3
+            + [
+                {
+                    "data_type": "dynamic",
+                    "size_inches": 1,
+                    "payload": {"name": "d", "destination_url": "https://e.co"},
+                }
+            ]
+        },
+    )
     assert bulk.status_code == 200
     cut = [{"data": f"https://example.com/{i}", "size_inches": 6} for i in range(600)]
-    with httpx.Client(timeout=60) as client:
-        with client.stream("POST", server.url + "/api/v1/generate/bulk/", json={"items": cut},
-                           headers={"X-Api-Key": key}) as s:
-            chunks = s.iter_raw()
-            next(chunks)
-            time.sleep(0.2)
-            assert usage()["used_this_month"] == 1 + 4 + 600
+    with httpx.Client(timeout=60) as client, client.stream(
+        "POST",
+        server.url + "/api/v1/generate/bulk/",
+        json={"items": cut},
+        headers={"X-Api-Key": key},
+    ) as s:
+        chunks = s.iter_raw()
+        next(chunks)
+        time.sleep(0.2)
+        assert usage()["used_this_month"] == 1 + 4 + 600
     deadline = time.monotonic() + 20
     while usage()["used_this_month"] != 5:
         assert time.monotonic() < deadline
@@ -149,10 +211,22 @@ def test_every_failing_field_in_the_products_words(server) -> None:
     assert r.status_code == 400
     assert r.json() == {
         "size_inches": ["Ensure this value is less than or equal to 15."],
-        "color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."]}
-    r = gen(server, key, {"data_type": "wifi", "size_inches": 0.1, "dpi": 50, "quiet_zone": 2.5,
-                          "pattern": "zigzag", "background": "nope", "frame_label": "x" * 41,
-                          "eye_outer_frame": "maybe"})
+        "color": ["Invalid color 'rouge'. Use 'black', 'white', or hex like #RRGGBB."],
+    }
+    r = gen(
+        server,
+        key,
+        {
+            "data_type": "wifi",
+            "size_inches": 0.1,
+            "dpi": 50,
+            "quiet_zone": 2.5,
+            "pattern": "zigzag",
+            "background": "nope",
+            "frame_label": "x" * 41,
+            "eye_outer_frame": "maybe",
+        },
+    )
     assert r.status_code == 400
     assert r.json() == {
         "payload": ["This field is required."],
@@ -162,14 +236,22 @@ def test_every_failing_field_in_the_products_words(server) -> None:
         "background": ["Invalid color 'nope'. Use 'black', 'white', or hex like #RRGGBB."],
         "pattern": ['"zigzag" is not a valid choice.'],
         "eye_outer_frame": ["Must be a valid boolean."],
-        "frame_label": ["Ensure this field has no more than 40 characters."]}
-    r = gen(server, key, {"data_type": "geo", "size_inches": 1,
-                          "payload": {"lat": 91, "lng": "east"}})
-    assert r.json() == {"payload": ["lat: Ensure this value is less than or equal to 90.",
-                                    "lng: A valid number is required."]}
+        "frame_label": ["Ensure this field has no more than 40 characters."],
+    }
+    r = gen(
+        server, key, {"data_type": "geo", "size_inches": 1, "payload": {"lat": 91, "lng": "east"}}
+    )
+    assert r.json() == {
+        "payload": [
+            "lat: Ensure this value is less than or equal to 90.",
+            "lng: A valid number is required.",
+        ]
+    }
     r = gen(server, key, {"data_type": "vcard"})
-    assert r.json() == {"payload": ["This field is required."],
-                        "size_inches": ["This field is required."]}
+    assert r.json() == {
+        "payload": ["This field is required."],
+        "size_inches": ["This field is required."],
+    }
 
 
 def test_numbers_and_booleans_as_strings_or_whole_floats(server) -> None:
@@ -177,22 +259,32 @@ def test_numbers_and_booleans_as_strings_or_whole_floats(server) -> None:
     400 on that field."""
     _, key = server.account("pro")
     data = "https://example.com/lenient"
-    for extra, size, dpi in [({"size_inches": "3"}, 3, 300), ({"size_inches": 1, "dpi": "300"}, 1, 300),
-                             ({"size_inches": 1, "dpi": 150.0}, 1, 150),
-                             ({"size_inches": "1.5", "dpi": "200.0"}, 1.5, 200),
-                             ({"size_inches": 1, "eye_outer_frame": "true",
-                               "logo_clear_zone": "false"}, 1, 300),
-                             ({"size_inches": 1, "eye_outer_frame": "yes"}, 1, 300)]:
+    for extra, size, dpi in [
+        ({"size_inches": "3"}, 3, 300),
+        ({"size_inches": 1, "dpi": "300"}, 1, 300),
+        ({"size_inches": 1, "dpi": 150.0}, 1, 150),
+        ({"size_inches": "1.5", "dpi": "200.0"}, 1.5, 200),
+        ({"size_inches": 1, "eye_outer_frame": "true", "logo_clear_zone": "false"}, 1, 300),
+        ({"size_inches": 1, "eye_outer_frame": "yes"}, 1, 300),
+    ]:
         r = gen(server, key, {"data": data, **extra})
         assert r.status_code == 200, (extra, r.text)
         check_image("png", r.content, data, size, dpi)
-    r = gen(server, key, {"data_type": "geo", "size_inches": 1,
-                          "payload": {"lat": "45.5", "lng": "-73.25"}})
+    r = gen(
+        server,
+        key,
+        {"data_type": "geo", "size_inches": 1, "payload": {"lat": "45.5", "lng": "-73.25"}},
+    )
     assert r.status_code == 200, r.text
     check_image("png", r.content, "geo:45.5,-73.25", 1, 300)
-    refused = {"3abc": "A valid number is required.", "": "A valid number is required.",
-               "1e999": "A valid number is required.", "NaN": "A valid number is required.",
-               "inf": "A valid number is required.", True: "A valid number is required."}
+    refused = {
+        "3abc": "A valid number is required.",
+        "": "A valid number is required.",
+        "1e999": "A valid number is required.",
+        "NaN": "A valid number is required.",
+        "inf": "A valid number is required.",
+        True: "A valid number is required.",
+    }
     for value, message in refused.items():
         r = gen(server, key, {"data": data, "size_inches": value})
         assert r.status_code == 400 and r.json() == {"size_inches": [message]}, (value, r.text)
@@ -213,11 +305,25 @@ def test_usage_of_enterprise_says_what_unlimited_means(server) -> None:
     assert body["monthly_quota"] == 1_000_000 and body["remaining"] == 1_000_000
     assert body["credits_remaining"] == 0 and body["overage"] is False
     assert body["max_active_dynamic_qrs"] == 2_147_483_647
-    assert all(isinstance(body[k], int) for k in (
-        "monthly_quota", "used_this_month", "remaining", "max_size_inches", "max_dpi",
-        "max_active_dynamic_qrs", "max_bulk_items", "active_dynamic_qrs", "credits_remaining"))
-    assert "enterprise default" in body["limits_note"] and "2147483647 means no cap" in \
-        body["limits_note"] and "refused (429)" in body["limits_note"]
+    assert all(
+        isinstance(body[k], int)
+        for k in (
+            "monthly_quota",
+            "used_this_month",
+            "remaining",
+            "max_size_inches",
+            "max_dpi",
+            "max_active_dynamic_qrs",
+            "max_bulk_items",
+            "active_dynamic_qrs",
+            "credits_remaining",
+        )
+    )
+    assert (
+        "enterprise default" in body["limits_note"]
+        and "2147483647 means no cap" in body["limits_note"]
+        and "refused (429)" in body["limits_note"]
+    )
     account, key = server.account("enterprise", monthly_quota=42, overage=True)
     body = httpx.get(server.url + "/api/v1/usage/", headers={"X-Api-Key": key}).json()
     assert (body["monthly_quota"], body["overage"]) == (42, True)
@@ -235,11 +341,14 @@ def test_the_default_png_is_black_on_transparent_and_the_readme_says_so(server) 
     r = gen(server, key, {"data": "https://example.com/1", "size_inches": 1})
     check_image("png", r.content, "https://example.com/1", 1, 300)
     image = pyvips.Image.new_from_buffer(r.content, "").colourspace("srgb")
-    pixels = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
-                        shape=[image.height, image.width, image.bands])
+    pixels = np.ndarray(
+        buffer=image.write_to_memory(),
+        dtype=np.uint8,
+        shape=[image.height, image.width, image.bands],
+    )
     assert image.bands == 4 and pixels[0, 0, 3] == 0  # the margin: transparent
     opaque = pixels[pixels[:, :, 3] == 255]
     assert len(opaque) and (opaque[:, :3] == 0).all()  # every opaque pixel: black
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    try_it = readme[readme.index("## Try it"):readme.index("With Redis (production)")]
+    try_it = readme[readme.index("## Try it") : readme.index("With Redis (production)")]
     assert "black on transparent" in try_it and '"background": "white"' in try_it

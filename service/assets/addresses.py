@@ -22,22 +22,26 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_WRAPPERS = tuple(ipaddress.ip_network(n) for n in (
-    "::ffff:0:0/96",     # IPv4-mapped
-    "::/96",             # IPv4-compatible (deprecated), includes :: and ::1
-    "2002::/16",         # 6to4
-    "64:ff9b::/96",      # NAT64, well-known prefix
-    "64:ff9b:1::/48",    # NAT64, local-use prefix
-    "2001::/32",         # Teredo
-    "::ffff:0:0:0/96",   # IPv4-translated (SIIT)
-))
+_WRAPPERS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::/96",  # IPv4-compatible (deprecated), includes :: and ::1
+        "2002::/16",  # 6to4
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local-use prefix
+        "2001::/32",  # Teredo
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
+    )
+)
 _NUMERIC = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
 
 
 def parse_networks(text: str) -> tuple[Network, ...]:
     """``"10.1.0.0/16, 127.0.0.1/32"`` -> networks; raises ValueError on a bad entry."""
-    return tuple(ipaddress.ip_network(part.strip(), strict=False)
-                 for part in text.split(",") if part.strip())
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
 
 
 def literal_address(host: str) -> Address | None:
@@ -64,9 +68,16 @@ def blocked(address: Address, allowed: Sequence[Network] = ()) -> bool:
             return True
         if address.is_site_local:
             return True
-    return (not address.is_global or address.is_multicast or address.is_reserved
-            or address.is_loopback or address.is_link_local or address.is_unspecified
-            or address.is_private or (address.version == 4 and address in _CGNAT))
+    return (
+        not address.is_global
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_private
+        or (address.version == 4 and address in _CGNAT)
+    )
 
 
 def first_blocked(addresses: Iterable[Address], allowed: Sequence[Network]) -> Address | None:

@@ -17,7 +17,7 @@ import threading
 import msgspec
 import pyvips
 
-__all__ = ["Asset", "AssetError", "KINDS", "Kind", "harden", "load_asset"]
+__all__ = ["KINDS", "Asset", "AssetError", "Kind", "harden", "load_asset"]
 
 MAX_PIXELS = 50_000_000
 MAX_SIDE = 16_384
@@ -102,15 +102,19 @@ def sniff(data: bytes) -> str:
     for magics, name in _REFUSED:
         if data.startswith(magics):
             why = _WHY.get(name, "it is not one of the accepted formats")
-            raise AssetError(f"is {name}, which this service does not accept ({why}); "
-                             "use PNG, JPEG, WebP or GIF")
+            raise AssetError(
+                f"is {name}, which this service does not accept ({why}); use PNG, JPEG, WebP or GIF"
+            )
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<svg", b"<?xml", b"<!doctype svg")) or b"<svg" in head:
-        raise AssetError("is SVG, which this service does not accept (vector images can "
-                         "reference other resources); use PNG, JPEG, WebP or GIF")
+        raise AssetError(
+            "is SVG, which this service does not accept (vector images can "
+            "reference other resources); use PNG, JPEG, WebP or GIF"
+        )
     if data[4:8] == b"ftyp":
-        raise AssetError("is HEIF/AVIF, which this service does not accept; "
-                         "use PNG, JPEG, WebP or GIF")
+        raise AssetError(
+            "is HEIF/AVIF, which this service does not accept; use PNG, JPEG, WebP or GIF"
+        )
     if not data:
         raise AssetError("is empty")
     raise AssetError("is not a PNG, JPEG, WebP or GIF image")
@@ -121,24 +125,26 @@ def load_asset(data: bytes, kind: Kind) -> Asset:
     and URL). CPU work in libvips: call from a thread."""
     harden()
     if len(data) > kind.max_bytes:
-        raise AssetError(f"is larger than the {kind.max_bytes / 1_000_000:g} MB limit for a "
-                         f"{kind.what}")
+        raise AssetError(
+            f"is larger than the {kind.max_bytes / 1_000_000:g} MB limit for a {kind.what}"
+        )
     fmt = sniff(data)
     loader = getattr(pyvips.Image, _LOADERS[fmt][0])
     try:
         image = loader(data, access="sequential", fail_on="error")
         width, height = image.width, image.height  # from the header: nothing decoded yet
         if width * height > MAX_PIXELS:
-            raise AssetError(f"is {width} x {height} px, over the limit of "
-                             f"{MAX_PIXELS // 1_000_000} megapixels")
+            raise AssetError(
+                f"is {width} x {height} px, over the limit of {MAX_PIXELS // 1_000_000} megapixels"
+            )
         if width < 1 or height < 1:
             raise AssetError("has no pixels")
         if max(width, height) > MAX_SIDE:
-            raise AssetError(f"is {width} x {height} px, over the limit of {MAX_SIDE} px a "
-                             "side")
+            raise AssetError(f"is {width} x {height} px, over the limit of {MAX_SIDE} px a side")
         if max(width, height) > MAX_ASPECT * min(width, height):
-            raise AssetError(f"is {width} x {height} px, more than {MAX_ASPECT} times longer "
-                             "than it is wide")
+            raise AssetError(
+                f"is {width} x {height} px, more than {MAX_ASPECT} times longer than it is wide"
+            )
         if kind.square:  # a background is covered to the (square) symbol: keep its centre
             side = min(width, height)
             image = image.crop((width - side) // 2, (height - side) // 2, side, side)
@@ -155,10 +161,12 @@ def load_asset(data: bytes, kind: Kind) -> Asset:
             out = image.pngsave_buffer(compression=1, keep="none")
     except pyvips.Error as exc:
         detail = str(exc).strip().splitlines()
-        reason = next((line for line in detail[1:] if line.strip()), detail[0] if detail
-                      else "unknown error")
-        raise AssetError(f"could not be decoded as {fmt.upper()} ({reason.strip()[:160]})") \
-            from None
+        reason = next(
+            (line for line in detail[1:] if line.strip()), detail[0] if detail else "unknown error"
+        )
+        raise AssetError(
+            f"could not be decoded as {fmt.upper()} ({reason.strip()[:160]})"
+        ) from None
     # the hash names the bytes and what they are used as (a logo and a background made from
     # the same file are different images)
     digest = hashlib.sha256(kind.field.encode() + b"\0" + data).hexdigest()

@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
@@ -31,8 +31,11 @@ __all__ = ["FetchError", "Fetcher", "Resolver", "SystemResolver", "ascii_url"]
 
 MAX_REDIRECTS = 3
 _REDIRECTS = {301, 302, 303, 307, 308}
-_HEADERS = [(b"User-Agent", b"qrstudio-asset-fetcher/1"), (b"Accept", b"image/*"),
-            (b"Accept-Encoding", b"identity")]
+_HEADERS = [
+    (b"User-Agent", b"qrstudio-asset-fetcher/1"),
+    (b"Accept", b"image/*"),
+    (b"Accept-Encoding", b"identity"),
+]
 
 
 class FetchError(Exception):
@@ -59,7 +62,8 @@ class SystemResolver:
             raise OSError("too many name lookups in flight")
         self._pending += 1
         future = asyncio.get_running_loop().run_in_executor(
-            self._executor, socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+            self._executor, socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM
+        )
         future.add_done_callback(self._done)
         infos = await asyncio.shield(future)
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -88,19 +92,26 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
                 raise FetchError(f"could not fetch {host}: the name does not resolve")
         for address in addresses:
             if blocked(address, self._allowed):
-                raise FetchError(f"refusing to fetch {host}: resolves to private/internal "
-                                 f"IP {address}")
+                raise FetchError(
+                    f"refusing to fetch {host}: resolves to private/internal IP {address}"
+                )
         return [str(a) for a in addresses]
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
         addresses = await self.checked_addresses(host, port)
         failure: Exception | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address,
-                                                     socket_options)
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
                 failure = exc
         raise FetchError(f"could not fetch {host}: connection failed ({failure})")
@@ -118,8 +129,7 @@ def ascii_url(url: str) -> str:
     except ValueError:
         raise FetchError(f"refusing to fetch {url[:200]}: not a valid URL") from None
     if parts.scheme.lower() not in ("http", "https") or not host:
-        raise FetchError(f"refusing to fetch {url[:200]}: only http and https URLs are "
-                         "fetched")
+        raise FetchError(f"refusing to fetch {url[:200]}: only http and https URLs are fetched")
     if any(c in url for c in "\x00\r\n\t "):
         raise FetchError(f"refusing to fetch {url[:200]}: not a valid URL")
     try:
@@ -143,8 +153,12 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 class Fetcher:
-    def __init__(self, resolver: Resolver | None = None, allowed: Sequence[Network] = (),
-                 timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        resolver: Resolver | None = None,
+        allowed: Sequence[Network] = (),
+        timeout_s: float = 5.0,
+    ) -> None:
         self.resolver = resolver or SystemResolver()
         self.allowed = tuple(allowed)
         self.timeout_s = timeout_s
@@ -157,22 +171,37 @@ class Fetcher:
         try:
             async with asyncio.timeout(self.timeout_s):
                 async with httpcore.AsyncConnectionPool(
-                        ssl_context=self._ssl, network_backend=backend, retries=0,
-                        max_connections=1, keepalive_expiry=0) as pool:
+                    ssl_context=self._ssl,
+                    network_backend=backend,
+                    retries=0,
+                    max_connections=1,
+                    keepalive_expiry=0,
+                ) as pool:
                     return await self._follow(pool, url, limit, what, field)
         except TimeoutError:
-            raise FetchError(f"could not fetch {url}: no complete answer within "
-                             f"{self.timeout_s:g} s") from None
+            raise FetchError(
+                f"could not fetch {url}: no complete answer within {self.timeout_s:g} s"
+            ) from None
         except httpcore.TimeoutException:
-            raise FetchError(f"could not fetch {url}: no complete answer within "
-                             f"{self.timeout_s:g} s") from None
-        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol,
-                httpcore.LocalProtocolError, ssl.SSLError, OSError, ValueError,
-                TypeError, UnicodeError) as exc:
+            raise FetchError(
+                f"could not fetch {url}: no complete answer within {self.timeout_s:g} s"
+            ) from None
+        except (
+            httpcore.ProtocolError,
+            httpcore.NetworkError,
+            httpcore.UnsupportedProtocol,
+            httpcore.LocalProtocolError,
+            ssl.SSLError,
+            OSError,
+            ValueError,
+            TypeError,
+            UnicodeError,
+        ) as exc:
             raise FetchError(f"could not fetch {url}: {type(exc).__name__}: {exc}") from None
 
-    async def _follow(self, pool: httpcore.AsyncConnectionPool, url: str, limit: int,
-                      what: str, field: str) -> bytes:
+    async def _follow(
+        self, pool: httpcore.AsyncConnectionPool, url: str, limit: int, what: str, field: str
+    ) -> bytes:
         current = url
         for hop in range(MAX_REDIRECTS + 1):
             current = ascii_url(current)
@@ -184,18 +213,22 @@ class Fetcher:
                     if not location:
                         raise FetchError(f"could not fetch {url}: a redirect without Location")
                     if hop == MAX_REDIRECTS:
-                        raise FetchError(f"could not fetch {url}: more than {MAX_REDIRECTS} "
-                                         "redirects")
+                        raise FetchError(
+                            f"could not fetch {url}: more than {MAX_REDIRECTS} redirects"
+                        )
                     current = urljoin(current, location)
                     continue
                 if status != 200:
                     raise FetchError(f"could not fetch {url}: the server answered HTTP {status}")
                 encoding = _header(headers, b"content-encoding")
                 if encoding and encoding.lower() != "identity":
-                    raise FetchError(f"could not fetch {url}: served with Content-Encoding "
-                                     f"{encoding}; serve the image uncompressed")
-                too_big = FetchError(f"{field} {url} is larger than the "
-                                     f"{limit / 1_000_000:g} MB limit for a {what}")
+                    raise FetchError(
+                        f"could not fetch {url}: served with Content-Encoding "
+                        f"{encoding}; serve the image uncompressed"
+                    )
+                too_big = FetchError(
+                    f"{field} {url} is larger than the {limit / 1_000_000:g} MB limit for a {what}"
+                )
                 declared = _header(headers, b"content-length")
                 if declared and declared.isdigit() and int(declared) > limit:
                     raise too_big

@@ -26,7 +26,7 @@ from ..render.pool import RenderPool
 from ..render.trial import TRIAL_PPM
 from ..validation import InvalidItem, ValidItem
 from .decode import KINDS, Asset, AssetError, load_asset
-from .fetch import FetchError, Fetcher
+from .fetch import Fetcher, FetchError
 
 __all__ = ["AssetLoader", "Uploads"]
 
@@ -42,8 +42,9 @@ _VERSION_BUMPS = 3
 
 
 class AssetLoader:
-    def __init__(self, fetcher: Fetcher, *, cache_bytes: int, ttl_s: float,
-                 metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, fetcher: Fetcher, *, cache_bytes: int, ttl_s: float, metrics: Metrics | None = None
+    ) -> None:
         self.fetcher = fetcher
         self.cache_bytes = cache_bytes
         self.ttl_s = ttl_s
@@ -124,17 +125,22 @@ class AssetLoader:
 
     # -- a batch ---------------------------------------------------------------------------
 
-    async def attach(self, items: dict[int, ValidItem], pool: RenderPool,
-                     uploads: Uploads | None = None,
-                     flow: Flow = ("", "")) -> tuple[dict[int, ValidItem],
-                                                              dict[int, InvalidItem]]:
+    async def attach(
+        self,
+        items: dict[int, ValidItem],
+        pool: RenderPool,
+        uploads: Uploads | None = None,
+        flow: Flow = ("", ""),
+    ) -> tuple[dict[int, ValidItem], dict[int, InvalidItem]]:
         """``items`` (by request index) with their assets attached and trial-decoded; the
         items that cannot have them become messages."""
-        wanted = dict.fromkeys((kind, url) for item in items.values()
-                               for kind, url in item.wants if url is not None)
+        wanted = dict.fromkeys(
+            (kind, url) for item in items.values() for kind, url in item.wants if url is not None
+        )
         keys = list(wanted)[:MAX_URLS_PER_BATCH]
-        results = await asyncio.gather(*(self.fetch(url, kind) for kind, url in keys),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            *(self.fetch(url, kind) for kind, url in keys), return_exceptions=True
+        )
         found: dict[tuple[str, str | None], Asset | BaseException] = dict(zip(keys, results))
         for kind, data in (uploads or {}).items():
             field = "logo_file" if kind == "logo" else "bg_image_file"
@@ -144,8 +150,10 @@ class AssetLoader:
                 found[(kind, None)] = exc
         out: dict[int, ValidItem] = {}
         errors: dict[int, InvalidItem] = {}
-        too_many = AssetError(f"A batch may use at most {MAX_URLS_PER_BATCH} distinct logo and "
-                              "background URLs; split it or share the images.")
+        too_many = AssetError(
+            f"A batch may use at most {MAX_URLS_PER_BATCH} distinct logo and "
+            "background URLs; split it or share the images."
+        )
         for index, item in items.items():
             if not item.wants:
                 out[index] = item
@@ -180,8 +188,9 @@ class AssetLoader:
             errors[index] = _unreadable(out.pop(index))
         return out, errors
 
-    async def _trial(self, items: dict[int, ValidItem], pool: RenderPool,
-                     flow: Flow = ("", "")) -> list[int]:
+    async def _trial(
+        self, items: dict[int, ValidItem], pool: RenderPool, flow: Flow = ("", "")
+    ) -> list[int]:
         """Indexes of the items whose trial render does not decode. Every item is tried: how
         much a logo may hide depends on the content too (measured: at M, a 0.2 logo on
         version 3 reads for 6 contents in 40), so a verdict per drawing is not enough."""
@@ -190,22 +199,34 @@ class AssetLoader:
             job = item.job
             if job.overlay is None:
                 continue
-            keys[index] = (job.content, job.overlay, job.level, job.version, job.pattern,
-                           job.style, job.fg, job.bg, job.layout.offset // job.layout.ppm,
-                           min(job.layout.ppm, TRIAL_PPM), item.inverted)
-        unknown = list({key: index for index, key in keys.items()
-                        if key not in self._trials}.items())
+            keys[index] = (
+                job.content,
+                job.overlay,
+                job.level,
+                job.version,
+                job.pattern,
+                job.style,
+                job.fg,
+                job.bg,
+                job.layout.offset // job.layout.ppm,
+                min(job.layout.ppm, TRIAL_PPM),
+                item.inverted,
+            )
+        unknown = list(
+            {key: index for index, key in keys.items() if key not in self._trials}.items()
+        )
         futures = []
         for start in range(0, len(unknown), _TRIAL_CHUNK):
-            chunk = unknown[start:start + _TRIAL_CHUNK]
+            chunk = unknown[start : start + _TRIAL_CHUNK]
             assets: dict[str, bytes] = {}
             for _, index in chunk:
                 assets.update(items[index].assets or {})
             pairs = [(items[index].job, items[index].inverted) for _, index in chunk]
             futures.append(asyncio.wrap_future(pool.trials(pairs, assets, flow)))
-        for start, verdicts in zip(range(0, len(unknown), _TRIAL_CHUNK),
-                                   await asyncio.gather(*futures)):
-            for (key, _), ok in zip(unknown[start:start + _TRIAL_CHUNK], verdicts):
+        for start, verdicts in zip(
+            range(0, len(unknown), _TRIAL_CHUNK), await asyncio.gather(*futures)
+        ):
+            for (key, _), ok in zip(unknown[start : start + _TRIAL_CHUNK], verdicts):
                 self._trials[key] = ok
                 while len(self._trials) > _TRIALS_KEPT:
                     self._trials.popitem(last=False)
@@ -215,9 +236,12 @@ class AssetLoader:
 def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
     logo, background = assets.get("logo"), assets.get("background")
     request = item.request
-    overlay = Overlay(logo=logo.sha256 if logo else None, logo_ratio=request.logo_size_ratio,
-                      clear_zone=request.logo_clear_zone,
-                      background=background.sha256 if background else None)
+    overlay = Overlay(
+        logo=logo.sha256 if logo else None,
+        logo_ratio=request.logo_size_ratio,
+        clear_zone=request.logo_clear_zone,
+        background=background.sha256 if background else None,
+    )
     job = msgspec.structs.replace(item.job, overlay=overlay)
     data = {a.sha256: a.data for a in assets.values()}
     return msgspec.structs.replace(item, job=job, assets=data)
@@ -232,12 +256,14 @@ def _bumped(item: ValidItem, bump: int) -> ValidItem | None:
         return None
     frame = frame_box(job.layout.pixels, request.frame_style, request.frame_label is not None)
     try:
-        layout = plan_layout(request.size_inches, request.dpi, symbol_size(version),
-                             request.quiet_zone, frame)
+        layout = plan_layout(
+            request.size_inches, request.dpi, symbol_size(version), request.quiet_zone, frame
+        )
     except LayoutError:
         return None
     return msgspec.structs.replace(
-        item, job=msgspec.structs.replace(job, version=version, layout=layout))
+        item, job=msgspec.structs.replace(job, version=version, layout=layout)
+    )
 
 
 def _unreadable(item: ValidItem) -> InvalidItem:
@@ -249,8 +275,14 @@ def _unreadable(item: ValidItem) -> InvalidItem:
             advice += " or use error_correction H"
         if job.overlay.background is not None:
             advice += ", or use a lighter background image"
-        return InvalidItem(f"The logo makes this code unreadable: a trial render at error "
-                           f"correction {job.level} did not decode; {advice}.", "logo_size_ratio")
+        return InvalidItem(
+            f"The logo makes this code unreadable: a trial render at error "
+            f"correction {job.level} did not decode; {advice}.",
+            "logo_size_ratio",
+        )
     field = "bg_image_url" if item.request.bg_image_url else "bg_image_file"
-    return InvalidItem("The background image makes this code unreadable: a trial render did "
-                       "not decode; use a lighter, less busy image or a plain background.", field)
+    return InvalidItem(
+        "The background image makes this code unreadable: a trial render did "
+        "not decode; use a lighter, less busy image or a plain background.",
+        field,
+    )

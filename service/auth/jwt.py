@@ -25,9 +25,17 @@ _ASYMMETRIC = ["RS256", "ES256"]
 
 
 class JwtVerifier:
-    def __init__(self, *, key: Any = None, jwks: jwt.PyJWKSet | None = None,
-                 algorithms: list[str], issuer: str, audience: str, claim: str,
-                 leeway_s: float) -> None:
+    def __init__(
+        self,
+        *,
+        key: Any = None,
+        jwks: jwt.PyJWKSet | None = None,
+        algorithms: list[str],
+        issuer: str,
+        audience: str,
+        claim: str,
+        leeway_s: float,
+    ) -> None:
         self._key = key
         self._jwks = jwks
         self._algorithms = algorithms
@@ -48,10 +56,15 @@ class JwtVerifier:
     def account(self, token: str) -> str | None:
         """The account a valid token names, or None (forged, expired, wrong issuer, ...)."""
         try:
-            claims = jwt.decode(token, self._key_for(token), algorithms=self._algorithms,
-                                issuer=self._issuer, audience=self._audience,
-                                leeway=self._leeway,
-                                options={"require": ["exp", "iss", "aud", self._claim]})
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=self._algorithms,
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=self._leeway,
+                options={"require": ["exp", "iss", "aud", self._claim]},
+            )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError):
             return None
         account = claims.get(self._claim)
@@ -63,19 +76,28 @@ class JwtVerifier:
 def build_verifier(settings: Settings) -> JwtVerifier | None:
     """The verifier the settings describe, None when no key is configured; ValueError when the
     settings are inconsistent or the key cannot be read (the service refuses to start)."""
-    sources = [name for name in ("jwt_secret", "jwt_public_key_file", "jwt_jwks_file")
-               if getattr(settings, name)]
+    sources = [
+        name
+        for name in ("jwt_secret", "jwt_public_key_file", "jwt_jwks_file")
+        if getattr(settings, name)
+    ]
     if not sources:
         return None
     if len(sources) > 1:
-        raise ValueError("set only one of QRSTUDIO_JWT_SECRET, QRSTUDIO_JWT_PUBLIC_KEY_FILE, "
-                         "QRSTUDIO_JWT_JWKS_FILE")
+        raise ValueError(
+            "set only one of QRSTUDIO_JWT_SECRET, QRSTUDIO_JWT_PUBLIC_KEY_FILE, "
+            "QRSTUDIO_JWT_JWKS_FILE"
+        )
     if not settings.jwt_issuer or not settings.jwt_audience:
-        raise ValueError("QRSTUDIO_JWT_ISSUER and QRSTUDIO_JWT_AUDIENCE are required with a "
-                         "JWT key")
-    common: dict[str, Any] = {"issuer": settings.jwt_issuer, "audience": settings.jwt_audience,
-                              "claim": settings.jwt_account_claim,
-                              "leeway_s": settings.jwt_leeway_s}
+        raise ValueError(
+            "QRSTUDIO_JWT_ISSUER and QRSTUDIO_JWT_AUDIENCE are required with a JWT key"
+        )
+    common: dict[str, Any] = {
+        "issuer": settings.jwt_issuer,
+        "audience": settings.jwt_audience,
+        "claim": settings.jwt_account_claim,
+        "leeway_s": settings.jwt_leeway_s,
+    }
     if settings.jwt_secret:
         if len(settings.jwt_secret.encode()) < 32:
             raise ValueError("QRSTUDIO_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")

@@ -7,17 +7,25 @@ itself or by an unambiguous prefix, ...) live here once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
 from .check import check_records
 from .keys import ACCOUNT_RE, generate_key, hash_key, key_prefix, looks_like_key
 from .plans import PLANS
-from .store import (Account, AdminError, BadRecord, KeyInfo, RawRecords, account_problems,
-                    parse_account, parse_key)
+from .store import (
+    Account,
+    AdminError,
+    BadRecord,
+    KeyInfo,
+    RawRecords,
+    account_problems,
+    parse_account,
+    parse_key,
+)
 
-__all__ = ["AdminBase", "DEFAULT"]
+__all__ = ["DEFAULT", "AdminBase"]
 
 DEFAULT = "default"  # set_account(monthly_quota=DEFAULT): back to the plan's
 
@@ -51,8 +59,9 @@ class AdminBase(ABC):
             fields.pop(problem.field, None)
         plan = fields.get("plan") or ""
         kept = parse_account(account, {**fields, "plan": plan or "free"})
-        return kept and Account(id=account, plan=plan, monthly_quota=kept.monthly_quota,
-                                overage=kept.overage)
+        return kept and Account(
+            id=account, plan=plan, monthly_quota=kept.monthly_quota, overage=kept.overage
+        )
 
     def check_records(self) -> list[str]:
         """Every problem of every account and key record (empty: all usable)."""
@@ -70,9 +79,14 @@ class AdminBase(ABC):
                 out.append((account, exc))
         return out
 
-    def set_account(self, account: str, *, plan: str | None = None,
-                    monthly_quota: int | str | None = None,
-                    overage: bool | str | None = None) -> Account:
+    def set_account(
+        self,
+        account: str,
+        *,
+        plan: str | None = None,
+        monthly_quota: int | str | None = None,
+        overage: bool | str | None = None,
+    ) -> Account:
         """Create or change an account; what is not given is kept, and ``DEFAULT`` puts the
         quota or the overage rule back to the plan's."""
         if not ACCOUNT_RE.fullmatch(account):
@@ -105,12 +119,16 @@ class AdminBase(ABC):
                 raise AdminError(f"account {account!r} does not exist: give it a --plan")
             self.set_account(account, plan=plan)
         elif plan is not None and plan != current.plan:
-            raise AdminError(f"account {account!r} is on plan {current.plan!r}, not {plan!r}; "
-                             "change it with 'qrstudio accounts set'")
+            raise AdminError(
+                f"account {account!r} is on plan {current.plan!r}, not {plan!r}; "
+                "change it with 'qrstudio accounts set'"
+            )
         raw = generate_key()
         created = _now()
-        self._put_key(hash_key(raw), KeyInfo(account=account, prefix=key_prefix(raw),
-                                             name=name, created_at=created))
+        self._put_key(
+            hash_key(raw),
+            KeyInfo(account=account, prefix=key_prefix(raw), name=name, created_at=created),
+        )
         return raw
 
     def _key_rows(self) -> list[tuple[str, KeyInfo]]:
@@ -130,8 +148,10 @@ class AdminBase(ABC):
         return out
 
     def list_keys(self) -> list[KeyInfo]:
-        return sorted((info for _, info in self._key_rows()),
-                      key=lambda k: (k.account, k.created_at, k.prefix))
+        return sorted(
+            (info for _, info in self._key_rows()),
+            key=lambda k: (k.account, k.created_at, k.prefix),
+        )
 
     def _find(self, key_or_prefix: str) -> tuple[str, KeyInfo]:
         keys = self._key_rows()
@@ -139,8 +159,10 @@ class AdminBase(ABC):
             sha = hash_key(key_or_prefix)
             hits = [(s, i) for s, i in keys if s == sha]
         elif len(key_or_prefix) < 8:
-            raise AdminError("name a key by itself or by at least 8 characters of its prefix "
-                             "(as 'qrstudio keys list' prints it)")
+            raise AdminError(
+                "name a key by itself or by at least 8 characters of its prefix "
+                "(as 'qrstudio keys list' prints it)"
+            )
         else:
             hits = [(s, i) for s, i in keys if i.prefix.startswith(key_or_prefix)]
         if len(hits) > 1:  # a revoked key sharing a prefix with a live one: the live one
@@ -167,13 +189,16 @@ class AdminBase(ABC):
         """A new key for the same account and name; the old one stops working at once."""
         sha, info = self._find(key_or_prefix)
         if info.revoked_at:
-            raise AdminError(f"key {info.prefix} was revoked at {info.revoked_at}"
-                             + (f" (replaced by {info.replaced_by})" if info.replaced_by else "")
-                             + f"; make a new one with 'qrstudio keys create --account "
-                             f"{info.account}'")
+            raise AdminError(
+                f"key {info.prefix} was revoked at {info.revoked_at}"
+                + (f" (replaced by {info.replaced_by})" if info.replaced_by else "")
+                + f"; make a new one with 'qrstudio keys create --account "
+                f"{info.account}'"
+            )
         raw = self.create_key(info.account, name=info.name)
-        self._revoke(sha, msgspec.structs.replace(info, revoked_at=_now(),
-                                                  replaced_by=key_prefix(raw)))
+        self._revoke(
+            sha, msgspec.structs.replace(info, revoked_at=_now(), replaced_by=key_prefix(raw))
+        )
         return raw
 
 
@@ -185,4 +210,4 @@ def _keep(value: object, current: object) -> object:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

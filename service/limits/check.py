@@ -18,11 +18,15 @@ def check_records(raw: RawRecords) -> list[str]:
     for account in sorted(raw.accounts):
         problems += [str(p) for p in account_problems(account, raw.accounts[account])]
         if account not in raw.registered:
-            problems.append(f"account {account!r}: not in the set qs:accounts, so listings miss "
-                            f"it (SADD qs:accounts {account})")
+            problems.append(
+                f"account {account!r}: not in the set qs:accounts, so listings miss "
+                f"it (SADD qs:accounts {account})"
+            )
     for account in sorted(raw.registered - set(raw.accounts)):
-        problems.append(f"account {account!r}: in qs:accounts but has no record "
-                        f"(qs:{{{account}}}:account): its keys answer 401")
+        problems.append(
+            f"account {account!r}: in qs:accounts but has no record "
+            f"(qs:{{{account}}}:account): its keys answer 401"
+        )
     for sha, blob in sorted(raw.index.items()):
         try:
             info = parse_key(sha, blob)
@@ -33,8 +37,10 @@ def check_records(raw: RawRecords) -> list[str]:
         if info.account not in raw.accounts:
             problems.append(f"{where}: its account has no record: the key answers 401")
         elif sha not in raw.listed.get(info.account, {}):
-            problems.append(f"{where}: missing from qs:{{{info.account}}}:keys, so 'keys list', "
-                            "'revoke' and 'rotate' cannot see it")
+            problems.append(
+                f"{where}: missing from qs:{{{info.account}}}:keys, so 'keys list', "
+                "'revoke' and 'rotate' cannot see it"
+            )
     for account, keys in sorted(raw.listed.items()):
         for sha, blob in sorted(keys.items()):
             try:
@@ -43,10 +49,14 @@ def check_records(raw: RawRecords) -> list[str]:
                 problems.append(f"{exc} (in qs:{{{account}}}:keys)")
                 continue
             if info.account != account:
-                problems.append(f"key {info.prefix} (sha256 {sha[:12]}): listed under account "
-                                f"{account!r} but its record names {info.account!r}")
+                problems.append(
+                    f"key {info.prefix} (sha256 {sha[:12]}): listed under account "
+                    f"{account!r} but its record names {info.account!r}"
+                )
             elif sha not in raw.index and not info.revoked_at:
-                problems.append(f"key {info.prefix} (sha256 {sha[:12]}, account {account!r}): "
-                                "listed but revoked (no qs:apikey record); "
-                                f"HDEL qs:{{{account}}}:keys {sha}")
+                problems.append(
+                    f"key {info.prefix} (sha256 {sha[:12]}, account {account!r}): "
+                    "listed but revoked (no qs:apikey record); "
+                    f"HDEL qs:{{{account}}}:keys {sha}"
+                )
     return problems

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 
-__all__ = ["KEY_RE", "ACCOUNT_RE", "generate_key", "hash_key", "key_prefix", "looks_like_key"]
+__all__ = ["ACCOUNT_RE", "KEY_RE", "generate_key", "hash_key", "key_prefix", "looks_like_key"]
 
 KEY_RE = re.compile(r"smk_[A-Za-z0-9_-]{36}")
 ACCOUNT_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")

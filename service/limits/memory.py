@@ -10,19 +10,29 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
+from ..webhooks import events
+from ..webhooks.memory_hooks import MemoryHooks
 from .admin import AdminBase
 from .keyring import KeyRow
 from .keys import hash_key
 from .quota import ATTEMPT_TTL_S, ChargeResult, decide, month_of
 from .redis_store import IDEM_TTL_S, RECENT_SCANS, REFERRER_HOSTS
-from ..webhooks import events
-from ..webhooks.memory_hooks import MemoryHooks
-from .store import (Account, Caller, CodeRecord, KeyInfo, NewCode, RawRecords, Scan,
-                    code_record, parse_account, utc_z)
+from .store import (
+    Account,
+    Caller,
+    CodeRecord,
+    KeyInfo,
+    NewCode,
+    RawRecords,
+    Scan,
+    code_record,
+    parse_account,
+    utc_z,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -48,8 +58,10 @@ class MemoryStore(AdminBase):
         self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
         self._key_used: dict[str, str] = {}  # sha -> last used at
-        self.hooks = MemoryHooks(self._attempt_state,  # webhooks: subscriptions, queue, jobs
-                                 lambda a: (acct.plan if (acct := self.get_account(a)) else None))
+        self.hooks = MemoryHooks(
+            self._attempt_state,  # webhooks: subscriptions, queue, jobs
+            lambda a: acct.plan if (acct := self.get_account(a)) else None,
+        )
         self._marks: dict[tuple[str, int], str] = {}  # (account, 75|100) -> month decided
 
     # -- Store (request path) ------------------------------------------------------------
@@ -61,8 +73,16 @@ class MemoryStore(AdminBase):
             account = parse_account(info.account, self._account_row(info.account))
             return Caller(key=info, account=account) if account else None
 
-    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
-                     codes: Sequence[NewCode] = ()) -> ChargeResult:
+    async def charge(
+        self,
+        account: str,
+        attempt: str,
+        n: int,
+        *,
+        bulk: bool,
+        month: str,
+        codes: Sequence[NewCode] = (),
+    ) -> ChargeResult:
         with self._lock:
             self._expire_attempts()
             prior = self._attempts.get((account, attempt))
@@ -73,55 +93,93 @@ class MemoryStore(AdminBase):
             acct = parse_account(account, self._account_row(account))  # BadRecord: refused
             used = self._usage.get((account, month), 0)
             active = self._active.get(account, 0)
-            result = decide(acct.plan if acct else None, acct.monthly_quota if acct else None,
-                            acct.overage if acct else None, used, n, bulk,
-                            self._enterprise_quota, active=active, new_codes=len(codes))
+            result = decide(
+                acct.plan if acct else None,
+                acct.monthly_quota if acct else None,
+                acct.overage if acct else None,
+                used,
+                n,
+                bulk,
+                self._enterprise_quota,
+                active=active,
+                new_codes=len(codes),
+            )
             if result.status == "ok" and any(c.short_id in self._codes for c in codes):
-                return msgspec.structs.replace(result, status="collision", used=used,
-                                               active=active)
+                return msgspec.structs.replace(result, status="collision", used=used, active=active)
             if result.status == "ok":
                 self._usage[(account, month)] = result.used
-                now = utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                now = utc_z(datetime.now(UTC).isoformat(timespec="seconds"))
                 for c in codes:
                     self._seq[account] = self._seq.get(account, 0) + 1
                     self._codes[c.short_id] = {
-                        "account": account, "id": str(self._seq[account]),
-                        "short_id": c.short_id, "name": c.name,
-                        "destination_url": c.destination_url, "is_active": "1",
-                        "scan_count": "0", "destination_changes_count": "0",
-                        "created_at": now, "updated_at": now}
+                        "account": account,
+                        "id": str(self._seq[account]),
+                        "short_id": c.short_id,
+                        "name": c.name,
+                        "destination_url": c.destination_url,
+                        "is_active": "1",
+                        "scan_count": "0",
+                        "destination_changes_count": "0",
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                     self._index.setdefault(account, {})[c.short_id] = time.time()
                 self._active[account] = result.active
                 self._emit_charge(account, attempt, month, n, result, codes, now)
                 self._attempts[(account, attempt)] = [
-                    time.monotonic() + ATTEMPT_TTL_S, "charged", n, result, time.time(), month,
-                    [c.short_id for c in codes]]
+                    time.monotonic() + ATTEMPT_TTL_S,
+                    "charged",
+                    n,
+                    result,
+                    time.time(),
+                    month,
+                    [c.short_id for c in codes],
+                ]
             return result
 
-    def _emit_charge(self, account: str, attempt: str, month: str, n: int,
-                     result: ChargeResult, codes: Sequence[NewCode], now: str) -> None:
+    def _emit_charge(
+        self,
+        account: str,
+        attempt: str,
+        month: str,
+        n: int,
+        result: ChargeResult,
+        codes: Sequence[NewCode],
+        now: str,
+    ) -> None:
         """charge.lua's events (under the lock): quota thresholds, then the codes created."""
         if n > 0:
-            for kind, data in events.thresholds(self._marks, account, result.plan,
-                                                result.quota, result.used, month):
+            for kind, data in events.thresholds(
+                self._marks, account, result.plan, result.quota, result.used, month
+            ):
                 self.hooks.enqueue(account, kind, now, data, if_wanted=True)
         for c in codes:
-            self.hooks.enqueue(account, "dynamic_qr.created", now,
-                               events.code_created(self._codes[c.short_id]), attempt=attempt,
-                               if_wanted=True)
+            self.hooks.enqueue(
+                account,
+                "dynamic_qr.created",
+                now,
+                events.code_created(self._codes[c.short_id]),
+                attempt=attempt,
+                if_wanted=True,
+            )
 
     def _attempt_state(self, account: str, attempt: str) -> str | None:
         with self._lock:
             rec = self._attempts.get((account, attempt))
             return str(rec[1]) if rec else None
 
-    async def refund(self, account: str, attempt: str, month: str,
-                     codes: Sequence[str] = ()) -> bool:
+    async def refund(
+        self, account: str, attempt: str, month: str, codes: Sequence[str] = ()
+    ) -> bool:
         with self._lock:
             rec = self._attempts.get((account, attempt))
             if rec is None:  # void it: a charge arriving late changes nothing
-                self._attempts[(account, attempt)] = [time.monotonic() + ATTEMPT_TTL_S, "void", 0,
-                                                      None]
+                self._attempts[(account, attempt)] = [
+                    time.monotonic() + ATTEMPT_TTL_S,
+                    "void",
+                    0,
+                    None,
+                ]
                 return False
             if rec[1] != "charged":
                 return False
@@ -146,8 +204,11 @@ class MemoryStore(AdminBase):
     async def sweep(self, older_than_s: float) -> int:
         cutoff = time.time() - older_than_s
         with self._lock:
-            stale = [(key, rec) for key, rec in self._attempts.items()
-                     if rec[1] == "charged" and len(rec) > 4 and rec[4] <= cutoff]  # type: ignore[operator]
+            stale = [
+                (key, rec)
+                for key, rec in self._attempts.items()
+                if rec[1] == "charged" and len(rec) > 4 and rec[4] <= cutoff
+            ]  # type: ignore[operator]
         swept = 0
         for (account, attempt), rec in stale:
             swept += await self.refund(account, attempt, str(rec[5]), list(rec[6]))  # type: ignore[call-overload]
@@ -176,12 +237,20 @@ class MemoryStore(AdminBase):
                 code[field] = str(int(code.get(field, "0")) + 1)
             if scan.referrer:
                 refs = self._refs.setdefault(short_id, {})
-                host = scan.referrer if scan.referrer in refs or len(refs) < REFERRER_HOSTS \
+                host = (
+                    scan.referrer
+                    if scan.referrer in refs or len(refs) < REFERRER_HOSTS
                     else "(other)"
+                )
                 refs[host] = refs.get(host, 0) + 1
             self._recent.setdefault(short_id, deque(maxlen=RECENT_SCANS)).appendleft(scan.entry)
-            self.hooks.enqueue(code["account"], "scan.created", scan.at,
-                               events.scan_created(code, scan), if_wanted=True)
+            self.hooks.enqueue(
+                code["account"],
+                "scan.created",
+                scan.at,
+                events.scan_created(code, scan),
+                if_wanted=True,
+            )
             return ("ok" if code["is_active"] == "1" else "paused"), code["destination_url"]
 
     async def peek(self, short_id: str) -> tuple[str, str]:
@@ -217,24 +286,36 @@ class MemoryStore(AdminBase):
             self._idem.pop((account, key), None)
 
     def _record(self, short_id: str) -> CodeRecord:
-        return code_record(dict(self._codes[short_id]), dict(self._refs.get(short_id, {})),
-                           list(self._recent.get(short_id, ())))
+        return code_record(
+            dict(self._codes[short_id]),
+            dict(self._refs.get(short_id, {})),
+            list(self._recent.get(short_id, ())),
+        )
 
-    async def list_codes(self, account: str, offset: int,
-                         limit: int) -> tuple[int, list[CodeRecord]]:
+    async def list_codes(
+        self, account: str, offset: int, limit: int
+    ) -> tuple[int, list[CodeRecord]]:
         with self._lock:
             index = self._index.get(account, {})
             ids = sorted(index, key=index.__getitem__, reverse=True)
-            return len(ids), [self._record(i) for i in ids[offset:offset + limit]]
+            return len(ids), [self._record(i) for i in ids[offset : offset + limit]]
 
     async def get_code(self, account: str, short_id: str) -> CodeRecord | None:
         with self._lock:
             code = self._codes.get(short_id)
             return self._record(short_id) if code and code["account"] == account else None
 
-    async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
-                          is_active: bool | None, edit_limit: int,
-                          max_active: int) -> tuple[str, int]:
+    async def update_code(
+        self,
+        account: str,
+        short_id: str,
+        *,
+        name: str,
+        destination: str,
+        is_active: bool | None,
+        edit_limit: int,
+        max_active: int,
+    ) -> tuple[str, int]:
         with self._lock:
             code = self._codes.get(short_id)
             if code is None or code["account"] != account:
@@ -263,10 +344,15 @@ class MemoryStore(AdminBase):
                 code["destination_url"] = destination
                 code["destination_changes_count"] = str(edits + 1)
                 changed.append("destination_url")
-            code["updated_at"] = utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            code["updated_at"] = utc_z(datetime.now(UTC).isoformat(timespec="seconds"))
             if changed:
-                self.hooks.enqueue(account, "dynamic_qr.updated", code["updated_at"],
-                                   events.code_updated(code, changed), if_wanted=True)
+                self.hooks.enqueue(
+                    account,
+                    "dynamic_qr.updated",
+                    code["updated_at"],
+                    events.code_updated(code, changed),
+                    if_wanted=True,
+                )
             return "ok", 0
 
     async def delete_code(self, account: str, short_id: str) -> bool:
@@ -294,11 +380,16 @@ class MemoryStore(AdminBase):
 
     async def account_keys(self, account: str) -> list[KeyRow]:
         with self._lock:
-            rows = [KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha))
-                    for sha, info in self._keys.items() if info.account == account]
-            rows += [KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha),
-                            revoked_at=at)
-                     for sha, (info, at) in self._revoked.items() if info.account == account]
+            rows = [
+                KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha))
+                for sha, info in self._keys.items()
+                if info.account == account
+            ]
+            rows += [
+                KeyRow(sha=sha, info=info, last_used_at=self._key_used.get(sha), revoked_at=at)
+                for sha, (info, at) in self._revoked.items()
+                if info.account == account
+            ]
             return rows
 
     async def add_key(self, sha: str, info: KeyInfo) -> None:
@@ -352,10 +443,12 @@ class MemoryStore(AdminBase):
             listed: dict[str, dict[str, bytes]] = {}
             for sha, info in self._listed.items():
                 listed.setdefault(info.account, {})[sha] = msgspec.json.encode(info)
-            return RawRecords(registered=set(self._accounts),
-                              accounts={a: self._account_row(a) for a in self._accounts},
-                              index={sha: msgspec.json.encode(i) for sha, i in self._keys.items()},
-                              listed=listed)
+            return RawRecords(
+                registered=set(self._accounts),
+                accounts={a: self._account_row(a) for a in self._accounts},
+                index={sha: msgspec.json.encode(i) for sha, i in self._keys.items()},
+                listed=listed,
+            )
 
     def usage(self, account: str) -> int:
         with self._lock:
@@ -366,7 +459,8 @@ class MemoryStore(AdminBase):
             self._accounts.setdefault(account.id, {}).update(
                 plan=account.plan,
                 monthly_quota="" if account.monthly_quota is None else str(account.monthly_quota),
-                overage="" if account.overage is None else ("1" if account.overage else "0"))
+                overage="" if account.overage is None else ("1" if account.overage else "0"),
+            )
 
     def _put_key(self, sha: str, info: KeyInfo) -> None:
         with self._lock:

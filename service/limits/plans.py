@@ -37,21 +37,66 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
 PLANS: dict[str, Plan] = {
     p.code: p
     for p in (
-        Plan(code="free", monthly_quota=5, overage=False, max_size_inches=3, max_dpi=300,
-             allow_custom_logo=False, max_active_dynamic_qrs=1, dynamic_edit_limit=1,
-             max_bulk_items=0, requests_per_second=5),
-        Plan(code="starter", monthly_quota=500, overage=True, max_size_inches=8, max_dpi=300,
-             allow_custom_logo=True, max_active_dynamic_qrs=10, dynamic_edit_limit=None,
-             max_bulk_items=50, requests_per_second=10),
-        Plan(code="pro", monthly_quota=5_000, overage=True, max_size_inches=15, max_dpi=600,
-             allow_custom_logo=True, max_active_dynamic_qrs=200, dynamic_edit_limit=None,
-             max_bulk_items=1_000, requests_per_second=20),
-        Plan(code="agency", monthly_quota=25_000, overage=True, max_size_inches=15, max_dpi=600,
-             allow_custom_logo=True, max_active_dynamic_qrs=1_000, dynamic_edit_limit=None,
-             max_bulk_items=5_000, requests_per_second=50),
-        Plan(code="enterprise", monthly_quota=1_000_000, overage=False, max_size_inches=15,
-             max_dpi=600, allow_custom_logo=True, max_active_dynamic_qrs=None,
-             dynamic_edit_limit=None, max_bulk_items=5_000, requests_per_second=100),
+        Plan(
+            code="free",
+            monthly_quota=5,
+            overage=False,
+            max_size_inches=3,
+            max_dpi=300,
+            allow_custom_logo=False,
+            max_active_dynamic_qrs=1,
+            dynamic_edit_limit=1,
+            max_bulk_items=0,
+            requests_per_second=5,
+        ),
+        Plan(
+            code="starter",
+            monthly_quota=500,
+            overage=True,
+            max_size_inches=8,
+            max_dpi=300,
+            allow_custom_logo=True,
+            max_active_dynamic_qrs=10,
+            dynamic_edit_limit=None,
+            max_bulk_items=50,
+            requests_per_second=10,
+        ),
+        Plan(
+            code="pro",
+            monthly_quota=5_000,
+            overage=True,
+            max_size_inches=15,
+            max_dpi=600,
+            allow_custom_logo=True,
+            max_active_dynamic_qrs=200,
+            dynamic_edit_limit=None,
+            max_bulk_items=1_000,
+            requests_per_second=20,
+        ),
+        Plan(
+            code="agency",
+            monthly_quota=25_000,
+            overage=True,
+            max_size_inches=15,
+            max_dpi=600,
+            allow_custom_logo=True,
+            max_active_dynamic_qrs=1_000,
+            dynamic_edit_limit=None,
+            max_bulk_items=5_000,
+            requests_per_second=50,
+        ),
+        Plan(
+            code="enterprise",
+            monthly_quota=1_000_000,
+            overage=False,
+            max_size_inches=15,
+            max_dpi=600,
+            allow_custom_logo=True,
+            max_active_dynamic_qrs=None,
+            dynamic_edit_limit=None,
+            max_bulk_items=5_000,
+            requests_per_second=100,
+        ),
     )
 }
 
@@ -60,10 +105,13 @@ def plan_table_json(enterprise_quota: int) -> bytes:
     """What the scripts need: {code: [quota, overage, max_bulk, max_active, edits]} (-1: no
     limit)."""
     table = {
-        code: [enterprise_quota if code == "enterprise" else p.monthly_quota,
-               1 if p.overage else 0, p.max_bulk_items,
-               -1 if p.max_active_dynamic_qrs is None else p.max_active_dynamic_qrs,
-               -1 if p.dynamic_edit_limit is None else p.dynamic_edit_limit]
+        code: [
+            enterprise_quota if code == "enterprise" else p.monthly_quota,
+            1 if p.overage else 0,
+            p.max_bulk_items,
+            -1 if p.max_active_dynamic_qrs is None else p.max_active_dynamic_qrs,
+            -1 if p.dynamic_edit_limit is None else p.dynamic_edit_limit,
+        ]
         for code, p in PLANS.items()
     }
     return msgspec.json.encode(table)

@@ -6,18 +6,34 @@ store runs the Lua twin atomically. Tests hold both to the same contract.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
 
 from .plans import PLANS
 
-__all__ = ["ATTEMPT_TTL_S", "ChargeResult", "Status", "decide", "month_of", "seconds_to_reset",
-           "usage_ttl_s"]
+__all__ = [
+    "ATTEMPT_TTL_S",
+    "ChargeResult",
+    "Status",
+    "decide",
+    "month_of",
+    "seconds_to_reset",
+    "usage_ttl_s",
+]
 
-Status = Literal["ok", "quota", "bulk_disabled", "bulk_cap", "no_account", "dynamic_cap",
-                 "collision", "void", "bad_account"]
+Status = Literal[
+    "ok",
+    "quota",
+    "bulk_disabled",
+    "bulk_cap",
+    "no_account",
+    "dynamic_cap",
+    "collision",
+    "void",
+    "bad_account",
+]
 ATTEMPT_TTL_S = 2 * 24 * 3600
 
 
@@ -35,15 +51,15 @@ class ChargeResult(msgspec.Struct, frozen=True, array_like=True):
 
 
 def month_of(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now.year:04d}{now.month:02d}"
 
 
 def seconds_to_reset(now: datetime | None = None) -> int:
     """Seconds until the 1st of next month, 00:00 UTC (the quota reset)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-    reset = datetime(year, month, 1, tzinfo=timezone.utc)
+    reset = datetime(year, month, 1, tzinfo=UTC)
     return max(1, int((reset - now).total_seconds() + 0.999))
 
 
@@ -52,9 +68,18 @@ def usage_ttl_s(now: datetime | None = None) -> int:
     return seconds_to_reset(now) + 35 * 24 * 3600
 
 
-def decide(plan_code: str | None, quota_override: int | None, overage_override: bool | None,
-           used: int, n: int, bulk: bool, enterprise_quota: int, *, active: int = 0,
-           new_codes: int = 0) -> ChargeResult:
+def decide(
+    plan_code: str | None,
+    quota_override: int | None,
+    overage_override: bool | None,
+    used: int,
+    n: int,
+    bulk: bool,
+    enterprise_quota: int,
+    *,
+    active: int = 0,
+    new_codes: int = 0,
+) -> ChargeResult:
     """What charging ``n`` credits (and creating ``new_codes`` dynamic QR codes) for an
     account that has ``used`` this month and ``active`` codes would do."""
     plan = PLANS.get(plan_code or "")

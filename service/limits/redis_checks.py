@@ -18,11 +18,15 @@ def _text(value: Any) -> Any:
 def _problems(found: dict[str, Any], where: str) -> list[str]:
     problems = []
     if found.get("appendonly") != "yes":
-        problems.append(f"{where}appendonly is not 'yes': a restart loses what was written "
-                        "since the last snapshot")
+        problems.append(
+            f"{where}appendonly is not 'yes': a restart loses what was written "
+            "since the last snapshot"
+        )
     if found.get("maxmemory-policy") != "noeviction":
-        problems.append(f"{where}maxmemory-policy is '{found.get('maxmemory-policy')}', not "
-                        "'noeviction': keys, accounts or counters could be evicted")
+        problems.append(
+            f"{where}maxmemory-policy is '{found.get('maxmemory-policy')}', not "
+            "'noeviction': keys, accounts or counters could be evicted"
+        )
     return problems
 
 

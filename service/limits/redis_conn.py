@@ -34,8 +34,15 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisClusterException
 from redis.maint_notifications import MaintNotificationsConfig
 
-__all__ = ["AsyncClient", "SyncClient", "again", "as_redis_error", "async_client", "mget",
-           "sync_client"]
+__all__ = [
+    "AsyncClient",
+    "SyncClient",
+    "again",
+    "as_redis_error",
+    "async_client",
+    "mget",
+    "sync_client",
+]
 
 T = TypeVar("T")
 AsyncClient = aioredis.Redis | aiocluster.RedisCluster
@@ -45,16 +52,23 @@ CLUSTER_NODE_CONNECTIONS = 512
 
 
 def _options(timeout_s: float) -> dict[str, object]:
-    return {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s,
-            "maint_notifications_config": MaintNotificationsConfig(enabled=False)}
+    return {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "maint_notifications_config": MaintNotificationsConfig(enabled=False),
+    }
 
 
 def async_client(url: str, *, timeout_s: float, cluster: bool = False) -> AsyncClient:
     """The request path's client: every command bounded by ``timeout_s``."""
     if cluster:
         return aiocluster.RedisCluster.from_url(
-            url, retry=AsyncRetry(NoBackoff(), 0), max_connections=CLUSTER_NODE_CONNECTIONS,
-            health_check_interval=30, **_options(timeout_s))
+            url,
+            retry=AsyncRetry(NoBackoff(), 0),
+            max_connections=CLUSTER_NODE_CONNECTIONS,
+            health_check_interval=30,
+            **_options(timeout_s),
+        )
     return aioredis.Redis.from_url(url, health_check_interval=30, **_options(timeout_s))
 
 

@@ -25,10 +25,10 @@ inside it; those safe to repeat are re-sent once on a dropped connection (``redi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timezone
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ import msgspec
 import redis
 from redis.exceptions import RedisClusterException
 
+from ..webhooks.queue import RedisHooks, event_keys
 from .admin import AdminBase
 from .keyring import KeyRow
 from .keys import hash_key
@@ -44,12 +45,23 @@ from .quota import ATTEMPT_TTL_S, ChargeResult, month_of, usage_ttl_s
 from .redis_checks import durability_problems
 from .redis_conn import again, as_redis_error, async_client, sync_client
 from .shortid import code_key, slot_of
-from ..webhooks.queue import RedisHooks, event_keys
-from .store import (ACCOUNT_FIELDS, Account, BadRecord, Caller, CodeRecord, KeyInfo, NewCode,
-                    RawRecords, Scan, code_record, parse_account, parse_key, utc_z)
+from .store import (
+    ACCOUNT_FIELDS,
+    Account,
+    BadRecord,
+    Caller,
+    CodeRecord,
+    KeyInfo,
+    NewCode,
+    RawRecords,
+    Scan,
+    code_record,
+    parse_account,
+    parse_key,
+    utc_z,
+)
 
-__all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key",
-           "usage_key"]
+__all__ = ["RECENT_SCANS", "REFERRER_HOSTS", "RedisAdmin", "RedisStore", "account_key", "usage_key"]
 
 log = logging.getLogger("qrstudio.store")
 RECENT_SCANS = 100
@@ -58,6 +70,7 @@ REFERRER_HOSTS = 100
 
 _key_info = msgspec.json.Decoder(KeyInfo)
 T = TypeVar("T")
+
 
 def _lua(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text()
@@ -91,8 +104,9 @@ def _account_from(account: str, fields: list[Any]) -> Account | None:
 class RedisStore:
     """The request path's view of Redis (one instance, or a cluster): every call bounded."""
 
-    def __init__(self, url: str, *, enterprise_quota: int, timeout_s: float,
-                 cluster: bool = False) -> None:
+    def __init__(
+        self, url: str, *, enterprise_quota: int, timeout_s: float, cluster: bool = False
+    ) -> None:
         self._redis = async_client(url, timeout_s=timeout_s, cluster=cluster)
         self._cluster = cluster
         self._deadline = timeout_s
@@ -110,8 +124,7 @@ class RedisStore:
         """One store call within the deadline; ``repeat``: safe to re-send (``again``)."""
         try:
             async with asyncio.timeout(self._deadline):
-                return await (again(lambda: self._client(call)) if repeat
-                              else self._client(call))
+                return await (again(lambda: self._client(call)) if repeat else self._client(call))
         except TimeoutError as exc:  # the deadline, not a socket timeout (redis.TimeoutError)
             raise redis.TimeoutError(f"no answer from Redis within {self._deadline} s") from exc
 
@@ -141,35 +154,65 @@ class RedisStore:
         if blob is None:
             return None
         info = parse_key(hash_key(raw_key), blob)
-        fields = await self._safe(lambda: self._redis.hmget(account_key(info.account),
-                                                            *ACCOUNT_FIELDS))
+        fields = await self._safe(
+            lambda: self._redis.hmget(account_key(info.account), *ACCOUNT_FIELDS)
+        )
         account = _account_from(info.account, fields)
         return Caller(key=info, account=account) if account else None
 
-    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
-                     codes: Sequence[NewCode] = ()) -> ChargeResult:
-        now = datetime.now(timezone.utc)
-        args: list[Any] = [n, self._plans, usage_ttl_s(), ATTEMPT_TTL_S, "1" if bulk else "0",
-                           account, utc_z(now.isoformat(timespec="seconds")),
-                           int(now.timestamp() * 1000)]
+    async def charge(
+        self,
+        account: str,
+        attempt: str,
+        n: int,
+        *,
+        bulk: bool,
+        month: str,
+        codes: Sequence[NewCode] = (),
+    ) -> ChargeResult:
+        now = datetime.now(UTC)
+        args: list[Any] = [
+            n,
+            self._plans,
+            usage_ttl_s(),
+            ATTEMPT_TTL_S,
+            "1" if bulk else "0",
+            account,
+            utc_z(now.isoformat(timespec="seconds")),
+            int(now.timestamp() * 1000),
+        ]
         for c in codes:
             args += [c.name, c.destination_url]
-        keys = [account_key(account), usage_key(account, month), attempt_key(account, attempt),
-                codes_key(account), *event_keys(account), *(code_key(c.short_id) for c in codes)]
+        keys = [
+            account_key(account),
+            usage_key(account, month),
+            attempt_key(account, attempt),
+            codes_key(account),
+            *event_keys(account),
+            *(code_key(c.short_id) for c in codes),
+        ]
         # idempotent per attempt id: a re-sent charge returns the first answer
         raw = await self._safe(lambda: self._charge(keys=keys, args=args))
         status, plan, used, quota, active, max_active = raw
         if status == b"bad_account":  # changed since authenticate() read it: name the field
-            _account_from(account, await again(lambda: self._redis.hmget(
-                account_key(account), *ACCOUNT_FIELDS)))
+            _account_from(
+                account,
+                await again(lambda: self._redis.hmget(account_key(account), *ACCOUNT_FIELDS)),
+            )
             raise BadRecord("account", account, plan.decode(), None, "a usable value")
-        return ChargeResult(status.decode(), plan.decode(), int(used), int(quota), int(active),
-                            int(max_active))
+        return ChargeResult(
+            status.decode(), plan.decode(), int(used), int(quota), int(active), int(max_active)
+        )
 
-    async def refund(self, account: str, attempt: str, month: str,
-                     codes: Sequence[str] = ()) -> bool:
-        keys = [attempt_key(account, attempt), usage_key(account, month), account_key(account),
-                codes_key(account)]
+    async def refund(
+        self, account: str, attempt: str, month: str, codes: Sequence[str] = ()
+    ) -> bool:
+        keys = [
+            attempt_key(account, attempt),
+            usage_key(account, month),
+            account_key(account),
+            codes_key(account),
+        ]
         for short_id in codes:
             key = code_key(short_id)
             keys += [key, f"{key}:ref", f"{key}:recent"]
@@ -197,27 +240,40 @@ class RedisStore:
             if rec.get("s") != "charged" or not rec.get("m") or rec.get("t", cutoff) > cutoff:
                 continue
             name = key.decode()
-            account = name[name.index("{") + 1:name.index("}")]
+            account = name[name.index("{") + 1 : name.index("}")]
             attempt = name.rsplit(":", 1)[1]
             codes = rec.get("c") if isinstance(rec.get("c"), list) else []
             if await self.refund(account, attempt, str(rec["m"]), codes):
-                log.warning("swept an unsettled charge: account=%s attempt=%s credits=%s",
-                            account, attempt, rec.get("n"))
+                log.warning(
+                    "swept an unsettled charge: account=%s attempt=%s credits=%s",
+                    account,
+                    attempt,
+                    rec.get("n"),
+                )
                 swept += 1
         return swept
 
     async def resolve(self, short_id: str, scan: Scan) -> tuple[str, str]:
         key = code_key(short_id)
-        args = [scan.at, scan.day, scan.month, scan.agent, scan.referrer, scan.entry,
-                RECENT_SCANS, REFERRER_HOSTS]
+        args = [
+            scan.at,
+            scan.day,
+            scan.month,
+            scan.agent,
+            scan.referrer,
+            scan.entry,
+            RECENT_SCANS,
+            REFERRER_HOSTS,
+        ]
         keys = [key, f"{key}:ref", f"{key}:recent", *event_keys(short_id[:3])]
         # counts a scan: sent once
         state, destination = await self._once(lambda: self._scan(keys=keys, args=args))
         return state.decode(), destination.decode()
 
     async def peek(self, short_id: str) -> tuple[str, str]:
-        destination, active = await again(lambda: self._redis.hmget(
-            code_key(short_id), "destination_url", "is_active"))  # a read: safe to repeat
+        destination, active = await again(
+            lambda: self._redis.hmget(code_key(short_id), "destination_url", "is_active")
+        )  # a read: safe to repeat
         if destination is None:
             return "missing", ""
         return ("ok" if active == b"1" else "paused"), destination.decode()
@@ -239,12 +295,18 @@ class RedisStore:
             if not fields:
                 out.append(None)
                 continue
-            out.append(code_record(fields, {k.decode(): int(v) for k, v in raw[i + 1].items()},
-                                   [e.decode() for e in raw[i + 2]]))
+            out.append(
+                code_record(
+                    fields,
+                    {k.decode(): int(v) for k, v in raw[i + 1].items()},
+                    [e.decode() for e in raw[i + 2]],
+                )
+            )
         return out
 
-    async def list_codes(self, account: str, offset: int,
-                         limit: int) -> tuple[int, list[CodeRecord]]:
+    async def list_codes(
+        self, account: str, offset: int, limit: int
+    ) -> tuple[int, list[CodeRecord]]:
         async def read() -> list[Any]:
             pipe = self._redis.pipeline(transaction=False)
             pipe.zcard(codes_key(account))
@@ -259,17 +321,33 @@ class RedisStore:
         (record,) = await self._read_codes([short_id])
         return record if record is not None and record.account == account else None
 
-    async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
-                          is_active: bool | None, edit_limit: int,
-                          max_active: int) -> tuple[str, int]:
+    async def update_code(
+        self,
+        account: str,
+        short_id: str,
+        *,
+        name: str,
+        destination: str,
+        is_active: bool | None,
+        edit_limit: int,
+        max_active: int,
+    ) -> tuple[str, int]:
         if not self._ours(account, short_id):
             return "missing", 0
         flag = "" if is_active is None else ("1" if is_active else "0")
-        args = [account, utc_z(datetime.now(timezone.utc).isoformat(timespec="seconds")), name,
-                destination, flag, edit_limit, max_active]
+        args = [
+            account,
+            utc_z(datetime.now(UTC).isoformat(timespec="seconds")),
+            name,
+            destination,
+            flag,
+            edit_limit,
+            max_active,
+        ]
         keys = [code_key(short_id), account_key(account), *event_keys(account)]
         raw = await self._once(  # counts an edit: sent once
-            lambda: self._update(keys=keys, args=args))
+            lambda: self._update(keys=keys, args=args)
+        )
         return raw[0].decode(), int(raw[1]) if len(raw) > 1 else 0
 
     async def delete_code(self, account: str, short_id: str) -> bool:
@@ -285,12 +363,14 @@ class RedisStore:
         return not self._cluster or slot_of(short_id[:3]) == slot_of(account)
 
     async def active_codes(self, account: str) -> int:
-        return int(await self._safe(lambda: self._redis.hget(account_key(account), "active_codes"))
-                   or 0)
+        return int(
+            await self._safe(lambda: self._redis.hget(account_key(account), "active_codes")) or 0
+        )
 
     async def idem_claim(self, account: str, key: str, body: str) -> tuple[str, str]:
         raw = await self._once(  # a claim: sent once
-            lambda: self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S]))
+            lambda: self._idem(keys=[idem_key(account, key)], args=[body, IDEM_TTL_S])
+        )
         return raw[0].decode(), raw[1].decode() if len(raw) > 1 else ""
 
     async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
@@ -319,20 +399,38 @@ class RedisStore:
 
     # -- keys over HTTP (service/keys_api.py) ---------------------------------------------
     async def account_of(self, account: str) -> Account | None:
-        return _account_from(account, await again(lambda: self._redis.hmget(
-            account_key(account), "plan", "monthly_quota", "overage")))
+        return _account_from(
+            account,
+            await again(
+                lambda: self._redis.hmget(account_key(account), "plan", "monthly_quota", "overage")
+            ),
+        )
 
     async def account_keys(self, account: str) -> list[KeyRow]:
         live = await again(lambda: self._redis.hgetall(f"qs:{{{account}}}:keys"))
         revoked = await again(lambda: self._redis.hgetall(f"qs:{{{account}}}:keys:revoked"))
-        used = {k.decode(): v.decode() for k, v in (await again(
-            lambda: self._redis.hgetall(f"qs:{{{account}}}:keys:used"))).items()}
-        rows = [KeyRow(sha=sha.decode(), info=_key_info.decode(blob),
-                       last_used_at=used.get(sha.decode())) for sha, blob in live.items()]
+        used = {
+            k.decode(): v.decode()
+            for k, v in (
+                await again(lambda: self._redis.hgetall(f"qs:{{{account}}}:keys:used"))
+            ).items()
+        }
+        rows = [
+            KeyRow(
+                sha=sha.decode(), info=_key_info.decode(blob), last_used_at=used.get(sha.decode())
+            )
+            for sha, blob in live.items()
+        ]
         for sha, blob in revoked.items():
             rec = msgspec.json.decode(blob)
-            rows.append(KeyRow(sha=sha.decode(), info=msgspec.convert(rec["info"], KeyInfo),
-                               last_used_at=used.get(sha.decode()), revoked_at=rec["at"]))
+            rows.append(
+                KeyRow(
+                    sha=sha.decode(),
+                    info=msgspec.convert(rec["info"], KeyInfo),
+                    last_used_at=used.get(sha.decode()),
+                    revoked_at=rec["at"],
+                )
+            )
         return rows
 
     async def add_key(self, sha: str, info: KeyInfo) -> None:
@@ -376,30 +474,39 @@ class RedisAdmin(AdminBase):
         self._redis = sync_client(url, cluster=cluster)
 
     def _account_fields(self, account: str) -> dict[str, str]:
-        return {k.decode(): v.decode("utf-8", "replace")
-                for k, v in self._redis.hgetall(account_key(account)).items()}
+        return {
+            k.decode(): v.decode("utf-8", "replace")
+            for k, v in self._redis.hgetall(account_key(account)).items()
+        }
 
     def _raw_records(self) -> RawRecords:
         registered = {a.decode() for a in self._redis.smembers("qs:accounts")}
         found = set(registered)
         for key in self._redis.scan_iter(match="qs:{*}:account", count=1000):
             name = key.decode()
-            found.add(name[name.index("{") + 1:name.rindex("}")])
+            found.add(name[name.index("{") + 1 : name.rindex("}")])
         accounts = {a: f for a in found if (f := self._account_fields(a))}
-        index = {k.decode().removeprefix("qs:apikey:"): v
-                 for k in self._redis.scan_iter(match="qs:apikey:*", count=1000)
-                 if (v := self._redis.get(k)) is not None}
-        listed = {a: {k.decode(): v for k, v in keys.items()}
-                  for a in found if (keys := self._redis.hgetall(f"qs:{{{a}}}:keys"))}
+        index = {
+            k.decode().removeprefix("qs:apikey:"): v
+            for k in self._redis.scan_iter(match="qs:apikey:*", count=1000)
+            if (v := self._redis.get(k)) is not None
+        }
+        listed = {
+            a: {k.decode(): v for k, v in keys.items()}
+            for a in found
+            if (keys := self._redis.hgetall(f"qs:{{{a}}}:keys"))
+        }
         return RawRecords(registered=registered, accounts=accounts, index=index, listed=listed)
 
     def usage(self, account: str) -> int:
         return int(self._redis.get(usage_key(account)) or 0)
 
     def _put_account(self, account: Account) -> None:
-        fields = {"plan": account.plan,
-                  "monthly_quota": "" if account.monthly_quota is None else account.monthly_quota,
-                  "overage": "" if account.overage is None else ("1" if account.overage else "0")}
+        fields = {
+            "plan": account.plan,
+            "monthly_quota": "" if account.monthly_quota is None else account.monthly_quota,
+            "overage": "" if account.overage is None else ("1" if account.overage else "0"),
+        }
         pipe = self._redis.pipeline(transaction=False)
         pipe.hset(account_key(account.id), mapping=fields)
         pipe.sadd("qs:accounts", account.id)

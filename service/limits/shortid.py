@@ -14,7 +14,7 @@ import re
 import secrets
 from functools import lru_cache
 
-__all__ = ["SHORT_ID_RE", "new_short_id", "slot_of", "code_key"]
+__all__ = ["SHORT_ID_RE", "code_key", "new_short_id", "slot_of"]
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 SHORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{8}")

@@ -16,9 +16,24 @@ from .keys import ACCOUNT_RE
 from .plans import PLANS
 from .quota import ChargeResult
 
-__all__ = ["ACCOUNT_FIELDS", "Account", "Admin", "AdminError", "BadRecord", "Caller",
-           "CodeRecord", "KeyInfo", "NewCode", "RawRecords", "Scan", "Store", "account_problems",
-           "code_record", "parse_account", "parse_key"]
+__all__ = [
+    "ACCOUNT_FIELDS",
+    "Account",
+    "Admin",
+    "AdminError",
+    "BadRecord",
+    "Caller",
+    "CodeRecord",
+    "KeyInfo",
+    "NewCode",
+    "RawRecords",
+    "Scan",
+    "Store",
+    "account_problems",
+    "code_record",
+    "parse_account",
+    "parse_key",
+]
 
 
 class Account(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,8 +61,7 @@ class BadRecord(ValueError):
     are refused with a message naming the field (errors.py); ``qrstudio accounts check`` lists
     every such problem."""
 
-    def __init__(self, kind: str, ident: str, field: str, value: str | None,
-                 expected: str) -> None:
+    def __init__(self, kind: str, ident: str, field: str, value: str | None, expected: str) -> None:
         self.kind, self.ident, self.field, self.value = kind, ident, field, value
         self.found = "missing" if value is None else f"{value[:40]!r}"
         self.expected = expected
@@ -56,9 +70,11 @@ class BadRecord(ValueError):
     def public(self) -> str:
         """The client's message: which field of its own record, and who can fix it."""
         whose = "account" if self.kind == "account" else "API key"
-        return (f"This {whose}'s record cannot be used: {self.field} is {self.found} "
-                f"(expected {self.expected}). Nothing was charged; the service's operator must "
-                "correct it ('qrstudio accounts check' lists every such record).")
+        return (
+            f"This {whose}'s record cannot be used: {self.field} is {self.found} "
+            f"(expected {self.expected}). Nothing was charged; the service's operator must "
+            "correct it ('qrstudio accounts check' lists every such record)."
+        )
 
 
 # What the account hash may hold, and what each field must look like. The plan is required
@@ -79,8 +95,7 @@ def _text(value: str | bytes | None) -> str | None:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
-def account_problems(account: str,
-                     fields: Mapping[str, str | bytes | None]) -> list[BadRecord]:
+def account_problems(account: str, fields: Mapping[str, str | bytes | None]) -> list[BadRecord]:
     """Every field of an account hash the service could not use (empty: the record is fine,
     or there is no record)."""
     got = {k: _text(fields.get(k)) for k in ACCOUNT_FIELDS}
@@ -113,9 +128,12 @@ def parse_account(account: str, fields: Mapping[str, str | bytes | None]) -> Acc
     plan, quota, overage = (_text(fields.get(k)) for k in ACCOUNT_FIELDS[:3])
     if not plan:
         return None
-    return Account(id=account, plan=plan,
-                   monthly_quota=int(quota) if quota else None,
-                   overage=None if not overage else overage == "1")
+    return Account(
+        id=account,
+        plan=plan,
+        monthly_quota=int(quota) if quota else None,
+        overage=None if not overage else overage == "1",
+    )
 
 
 _key_info = msgspec.json.Decoder(KeyInfo)
@@ -127,11 +145,17 @@ def parse_key(sha: str, blob: bytes) -> KeyInfo:
     try:
         info = _key_info.decode(blob)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise BadRecord("key", ident, "JSON", _text(blob[:40]),
-                        f"JSON {{account, prefix, name, created_at}} ({exc})") from None
+        raise BadRecord(
+            "key",
+            ident,
+            "JSON",
+            _text(blob[:40]),
+            f"JSON {{account, prefix, name, created_at}} ({exc})",
+        ) from None
     if not ACCOUNT_RE.fullmatch(info.account):
-        raise BadRecord("key", ident, "account", info.account,
-                        "1-64 characters of A-Z a-z 0-9 . _ -")
+        raise BadRecord(
+            "key", ident, "account", info.account, "1-64 characters of A-Z a-z 0-9 . _ -"
+        )
     return info
 
 
@@ -187,8 +211,7 @@ class CodeRecord(msgspec.Struct, kw_only=True):
     recent: list[str] = []
 
 
-def code_record(fields: dict[str, str], referrers: dict[str, int],
-                recent: list[str]) -> CodeRecord:
+def code_record(fields: dict[str, str], referrers: dict[str, int], recent: list[str]) -> CodeRecord:
     """A code from its stored fields (the layout both stores share)."""
     days, months, agents = {}, {}, {}
     for key, value in fields.items():
@@ -199,13 +222,23 @@ def code_record(fields: dict[str, str], referrers: dict[str, int],
         elif key.startswith("u:"):
             agents[key[2:]] = int(value)
     return CodeRecord(
-        account=fields["account"], id=int(fields["id"]), short_id=fields["short_id"],
-        name=fields["name"], destination_url=fields["destination_url"],
-        is_active=fields.get("is_active") == "1", scan_count=int(fields.get("scan_count", 0)),
+        account=fields["account"],
+        id=int(fields["id"]),
+        short_id=fields["short_id"],
+        name=fields["name"],
+        destination_url=fields["destination_url"],
+        is_active=fields.get("is_active") == "1",
+        scan_count=int(fields.get("scan_count", 0)),
         last_scanned_at=fields.get("last_scanned_at") or None,
         destination_changes_count=int(fields.get("destination_changes_count", 0)),
-        created_at=fields.get("created_at", ""), updated_at=fields.get("updated_at", ""),
-        days=days, months=months, agents=agents, referrers=referrers, recent=recent)
+        created_at=fields.get("created_at", ""),
+        updated_at=fields.get("updated_at", ""),
+        days=days,
+        months=months,
+        agents=agents,
+        referrers=referrers,
+        recent=recent,
+    )
 
 
 class AdminError(ValueError):
@@ -215,11 +248,20 @@ class AdminError(ValueError):
 class Store(Protocol):
     async def authenticate(self, raw_key: str) -> Caller | None: ...
 
-    async def charge(self, account: str, attempt: str, n: int, *, bulk: bool, month: str,
-                     codes: Sequence[NewCode] = ()) -> ChargeResult: ...
+    async def charge(
+        self,
+        account: str,
+        attempt: str,
+        n: int,
+        *,
+        bulk: bool,
+        month: str,
+        codes: Sequence[NewCode] = (),
+    ) -> ChargeResult: ...
 
-    async def refund(self, account: str, attempt: str, month: str,
-                     codes: Sequence[str] = ()) -> bool: ...
+    async def refund(
+        self, account: str, attempt: str, month: str, codes: Sequence[str] = ()
+    ) -> bool: ...
 
     async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool: ...
 
@@ -232,14 +274,23 @@ class Store(Protocol):
         counting a scan (HEAD)."""
         ...
 
-    async def list_codes(self, account: str, offset: int,
-                         limit: int) -> tuple[int, list[CodeRecord]]: ...
+    async def list_codes(
+        self, account: str, offset: int, limit: int
+    ) -> tuple[int, list[CodeRecord]]: ...
 
     async def get_code(self, account: str, short_id: str) -> CodeRecord | None: ...
 
-    async def update_code(self, account: str, short_id: str, *, name: str, destination: str,
-                          is_active: bool | None, edit_limit: int,
-                          max_active: int) -> tuple[str, int]: ...
+    async def update_code(
+        self,
+        account: str,
+        short_id: str,
+        *,
+        name: str,
+        destination: str,
+        is_active: bool | None,
+        edit_limit: int,
+        max_active: int,
+    ) -> tuple[str, int]: ...
 
     async def delete_code(self, account: str, short_id: str) -> bool: ...
 
@@ -263,8 +314,14 @@ class Store(Protocol):
 
 
 class Admin(Protocol):
-    def set_account(self, account: str, *, plan: str | None = None,
-                    monthly_quota: int | None = None, overage: bool | None = None) -> Account: ...
+    def set_account(
+        self,
+        account: str,
+        *,
+        plan: str | None = None,
+        monthly_quota: int | None = None,
+        overage: bool | None = None,
+    ) -> Account: ...
 
     def get_account(self, account: str) -> Account | None: ...
 

@@ -39,14 +39,25 @@ def _shape(version: int, error: int) -> _Shape:
     ecc = infos[0].num_total - infos[0].num_data
     sizes = [info.num_data for info in infos for _ in range(info.num_blocks)]
     starts = np.cumsum([0, *sizes])
-    data = [starts[b] + i for i in range(max(sizes)) for b, size in enumerate(sizes)
-            if i < size]
+    data = [starts[b] + i for i in range(max(sizes)) for b, size in enumerate(sizes) if i < size]
     total = int(starts[-1])
     parity = [total + b * ecc + i for i in range(ecc) for b in range(len(sizes))]
-    remainder = (7 if 2 <= version <= 6 else 3 if 14 <= version <= 20 or 28 <= version <= 34
-                 else 4 if 21 <= version <= 27 else 0)
-    return _Shape(tuple((info.num_blocks, info.num_data) for info in infos), ecc,
-                  np.array(data + parity, dtype=np.intp), remainder, total)
+    remainder = (
+        7
+        if 2 <= version <= 6
+        else 3
+        if 14 <= version <= 20 or 28 <= version <= 34
+        else 4
+        if 21 <= version <= 27
+        else 0
+    )
+    return _Shape(
+        tuple((info.num_blocks, info.num_data) for info in infos),
+        ecc,
+        np.array(data + parity, dtype=np.intp),
+        remainder,
+        total,
+    )
 
 
 @lru_cache(maxsize=32)
@@ -73,15 +84,18 @@ def final_message(data_bits: bytearray, version: int, error: int) -> np.ndarray:
     shape = _shape(version, error)
     # segno may write a few bits past the capacity (its terminator and byte padding); like
     # segno's blocks, take only the data codewords the symbol holds
-    data = np.packbits(np.frombuffer(data_bits, dtype=np.uint8))[:shape.data]
+    data = np.packbits(np.frombuffer(data_bits, dtype=np.uint8))[: shape.data]
     parts = [data]
     at = 0
     for blocks, length in shape.groups:
-        chunk = data[at:at + blocks * length].reshape(blocks, length)
+        chunk = data[at : at + blocks * length].reshape(blocks, length)
         at += blocks * length
         gathered = _table(length, shape.ecc)[np.arange(length), chunk]
         parts.append(np.bitwise_xor.reduce(gathered, axis=1).ravel())
     codewords = np.concatenate(parts)[shape.order]
     bits = np.unpackbits(codewords)
-    return np.concatenate([bits, np.zeros(shape.remainder, dtype=np.uint8)]) if shape.remainder \
+    return (
+        np.concatenate([bits, np.zeros(shape.remainder, dtype=np.uint8)])
+        if shape.remainder
         else bits
+    )

@@ -11,8 +11,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["MIN_CONTRAST", "RGBA", "contrast_ratio", "invalid_color", "is_inverted",
-           "parse_background", "parse_color"]
+__all__ = [
+    "MIN_CONTRAST",
+    "RGBA",
+    "contrast_ratio",
+    "invalid_color",
+    "is_inverted",
+    "parse_background",
+    "parse_color",
+]
 
 RGBA = tuple[int, int, int, int]
 MIN_CONTRAST = 3.0
@@ -45,6 +52,7 @@ def _luminance(c: RGBA) -> float:
     def lin(v: int) -> float:
         s = v / 255
         return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
+
     return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
 
 

@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
 from segno import helpers
 
-from ..schema import (EmailPayload, EpcPayload, EventPayload, GenerateRequest,
-                      GeoPayload, PhonePayload, SmsPayload, VCardPayload, WifiPayload,
-                      field_message, payload_decoders)
+from ..schema import (
+    EmailPayload,
+    EpcPayload,
+    EventPayload,
+    GenerateRequest,
+    GeoPayload,
+    PhonePayload,
+    SmsPayload,
+    VCardPayload,
+    WifiPayload,
+    field_message,
+    payload_decoders,
+)
 
 __all__ = ["ContentError", "build_content", "decode_payload"]
 
@@ -57,9 +67,17 @@ def _vcard(_: GenerateRequest, p: VCardPayload) -> Content:
     phones = [t for t in [p.phone, *(p.phones or [])] if t]
     given, _sep, family = p.name.strip().rpartition(" ")  # vCard N is "family;given"
     structured = f"{family};{given}" if given else family
-    data = helpers.make_vcard_data(structured, p.name.strip(), email=emails or None,
-                                   phone=phones or None, url=p.url, org=_lf(p.org),
-                                   title=_lf(p.title), street=_lf(p.address), memo=_lf(p.note))
+    data = helpers.make_vcard_data(
+        structured,
+        p.name.strip(),
+        email=emails or None,
+        phone=phones or None,
+        url=p.url,
+        org=_lf(p.org),
+        title=_lf(p.title),
+        street=_lf(p.address),
+        memo=_lf(p.note),
+    )
     # segno escapes ; , and \ but leaves line breaks inside values; vCard 3.0 writes them \n.
     return re.sub(r"(?<!\r)\n", r"\\n", data)
 
@@ -68,15 +86,22 @@ def _mecard(_: GenerateRequest, p: VCardPayload) -> Content:
     emails = [e for e in [p.email, *(p.emails or [])] if e]
     phones = [t for t in [p.phone, *(p.phones or [])] if t]
     memo = "\n".join(x for x in (p.org, p.title, p.note) if x) or None
-    return helpers.make_mecard_data(p.name.strip(), email=emails or None, phone=phones or None,
-                                    url=p.url, memo=memo, city=p.address)
+    return helpers.make_mecard_data(
+        p.name.strip(),
+        email=emails or None,
+        phone=phones or None,
+        url=p.url,
+        memo=memo,
+        city=p.address,
+    )
 
 
 def _wifi(_: GenerateRequest, p: WifiPayload) -> Content:
     if p.security != "nopass" and not p.password:
         raise ContentError(f"payload.password is required for {p.security} networks")
-    data = helpers.make_wifi_data(p.ssid, p.password if p.security != "nopass" else None,
-                                  p.security, p.hidden)
+    data = helpers.make_wifi_data(
+        p.ssid, p.password if p.security != "nopass" else None, p.security, p.hidden
+    )
     # segno ends a hidden network's string after "H:true;"; the format (ZXing's WIFI:) closes
     # every string with an empty field, ";;".
     return data + ";" if p.hidden else data
@@ -103,24 +128,33 @@ def _phone_number(raw: str) -> str:
     number = "".join(ch for ch in raw if ch not in " ()-.\t")
     body = number.removeprefix("+")
     if not body or not body.isdigit() or len(body) > 20:
-        raise ContentError(f"Invalid phone number '{raw}'. Use digits, optionally with a leading +.")
+        raise ContentError(
+            f"Invalid phone number '{raw}'. Use digits, optionally with a leading +."
+        )
     return number
 
 
 def _epc(item: GenerateRequest, p: EpcPayload) -> Content:
     if item.error_correction not in ("auto", "M"):
-        raise ContentError("EPC codes use error correction M (EPC069-12); "
-                           f"got '{item.error_correction}'")
+        raise ContentError(
+            f"EPC codes use error correction M (EPC069-12); got '{item.error_correction}'"
+        )
     try:
-        return helpers._make_epc_qr_data(p.name, p.iban.replace(" ", ""), p.amount,
-                                         text=p.text, reference=p.reference, bic=p.bic)
+        return helpers._make_epc_qr_data(
+            p.name, p.iban.replace(" ", ""), p.amount, text=p.text, reference=p.reference, bic=p.bic
+        )
     except ValueError as exc:
         raise ContentError(f"payload: {exc}") from None
 
 
 def _ical_text(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
 
 
 def _ical_time(field: str, value: str) -> str:
@@ -129,15 +163,20 @@ def _ical_time(field: str, value: str) -> str:
             return date.fromisoformat(value).strftime("%Y%m%d")
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ContentError(f"payload.{field}: '{value}' is not an ISO 8601 date or date-time") from None
+        raise ContentError(
+            f"payload.{field}: '{value}' is not an ISO 8601 date or date-time"
+        ) from None
     if moment.tzinfo is not None:
-        return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     return moment.strftime("%Y%m%dT%H%M%S")
 
 
 def _event(_: GenerateRequest, p: EventPayload) -> Content:
-    lines = ["BEGIN:VEVENT", f"SUMMARY:{_ical_text(p.summary)}",
-             f"DTSTART:{_ical_time('start', p.start)}"]
+    lines = [
+        "BEGIN:VEVENT",
+        f"SUMMARY:{_ical_text(p.summary)}",
+        f"DTSTART:{_ical_time('start', p.start)}",
+    ]
     if p.end:
         lines.append(f"DTEND:{_ical_time('end', p.end)}")
     if p.location:
@@ -149,8 +188,17 @@ def _event(_: GenerateRequest, p: EventPayload) -> Content:
 
 
 BUILDERS: dict[str, Callable[[GenerateRequest, Any], Content]] = {
-    "url": _text, "text": _text, "vcard": _vcard, "mecard": _mecard, "wifi": _wifi,
-    "email": _email, "sms": _sms, "geo": _geo, "phone": _phone, "epc": _epc, "event": _event,
+    "url": _text,
+    "text": _text,
+    "vcard": _vcard,
+    "mecard": _mecard,
+    "wifi": _wifi,
+    "email": _email,
+    "sms": _sms,
+    "geo": _geo,
+    "phone": _phone,
+    "epc": _epc,
+    "event": _event,
 }
 
 

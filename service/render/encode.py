@@ -26,9 +26,18 @@ from segno import consts, encoder
 
 from .codewords import final_message
 
-__all__ = ["BYTE_CAPACITY_V40", "CapacityError", "choose_mask", "data_bits", "encode",
-           "mask_order",
-           "penalties", "place_message", "plan_version", "symbol_size"]
+__all__ = [
+    "BYTE_CAPACITY_V40",
+    "CapacityError",
+    "choose_mask",
+    "data_bits",
+    "encode",
+    "mask_order",
+    "penalties",
+    "place_message",
+    "plan_version",
+    "symbol_size",
+]
 
 BYTE_CAPACITY_V40 = {"L": 2953, "M": 2331, "Q": 1663, "H": 1273}
 _UNSET = 0x2  # segno's value for a module not yet written
@@ -55,14 +64,18 @@ def plan_version(content: str | bytes, level: str) -> int:
         return found
     segments = encoder.prepare_data(content, None, None)
     try:
-        version = int(encoder.find_version(segments, encoder.normalize_errorlevel(level),
-                                           eci=False, micro=False))
+        version = int(
+            encoder.find_version(
+                segments, encoder.normalize_errorlevel(level), eci=False, micro=False
+            )
+        )
     except encoder.DataOverflowError:
         size = len(content.encode("utf-8") if isinstance(content, str) else content)
         raise CapacityError(
             f"Content of {size} bytes does not fit in a QR code at error correction "
             f"{level} (at most {BYTE_CAPACITY_V40[level]} bytes of binary data); shorten it "
-            "or choose a lower error_correction.") from None
+            "or choose a lower error_correction."
+        ) from None
     if len(_versions) < 100_000:
         _versions[key] = version
     return version
@@ -143,9 +156,9 @@ def _frame(n: int, masks: int) -> tuple[np.ndarray, np.ndarray]:
     alternate 2 and 3, so they equal neither colour nor each other (no run crosses them)."""
     width = n + 2 * _PAD
     frame = np.empty((2 * masks, n, width), dtype=np.uint8)
-    frame[..., :_PAD] = frame[..., n + _PAD:] = (2, 3, 2, 3)
+    frame[..., :_PAD] = frame[..., n + _PAD :] = (2, 3, 2, 3)
     starts = np.zeros((masks, n, width), dtype=bool)
-    starts[:, :n - 1] = True  # a 2x2 block may start on any row but the last
+    starts[:, : n - 1] = True  # a 2x2 block may start on any row but the last
     return frame, starts.ravel()
 
 
@@ -162,8 +175,8 @@ def penalties(unmasked: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.n
     width = n + 2 * _PAD
     frame, block_rows = _frame(n, m)
     frame = frame.copy()
-    frame[:m, :, _PAD:_PAD + n] = cand
-    frame[m:, :, _PAD:_PAD + n] = cand.transpose(0, 2, 1)
+    frame[:m, :, _PAD : _PAD + n] = cand
+    frame[m:, :, _PAD : _PAD + n] = cand.transpose(0, 2, 1)
     f = frame.ravel()
     size = f.size
     # N1: 3 + (k - 5) per run of k >= 5: one per 5-window of one colour, plus 2 per run
@@ -177,21 +190,21 @@ def penalties(unmasked: np.ndarray, masks: np.ndarray) -> tuple[np.ndarray, np.n
     # N2: 3 per 2x2 block of one colour (rows only: the first half)
     half = m * n * width
     block = np.zeros(half, dtype=bool)
-    np.logical_and(same[:half - width], same[width:half], out=block[:half - width])
-    block[:half - width] &= f[:half - width] == f[width:half]
+    np.logical_and(same[: half - width], same[width:half], out=block[: half - width])
+    block[: half - width] &= f[: half - width] == f[width:half]
     block &= block_rows
     # N3: 40 per 1011101 with 4 light modules (or the border) before or after it
     dark = f == 1
     light = ~dark
     core = np.zeros(size, dtype=bool)
     w = size - 6
-    np.logical_and(dark[:w], light[1:w + 1], out=core[:w])
+    np.logical_and(dark[:w], light[1 : w + 1], out=core[:w])
     for k, is_dark in ((2, True), (3, True), (4, True), (5, False), (6, True)):
-        core[:w] &= (dark if is_dark else light)[k:k + w]
+        core[:w] &= (dark if is_dark else light)[k : k + w]
     light4 = light[:-3] & light[1:-2] & light[2:-1] & light[3:]
     finder = np.zeros(size, dtype=bool)
     s = slice(_PAD, size - 10)  # every start a 1011101 and 4 modules after it fit
-    np.logical_or(light4[:size - 10 - _PAD], light4[_PAD + 7:], out=finder[s])
+    np.logical_or(light4[: size - 10 - _PAD], light4[_PAD + 7 :], out=finder[s])
     finder[s] &= core[s]
     lines = np.stack([five, first, finder]).reshape(3, 2 * m, -1)
     counts = np.add.reduce(lines, axis=2, dtype=np.int64)
@@ -226,8 +239,7 @@ def mask_order(content: str | bytes, level: str, version: int) -> list[int]:
     return [int(m) for m in np.argsort(total, kind="stable")]
 
 
-def encode(content: str | bytes, level: str, version: int,
-           mask: int | None = None) -> np.ndarray:
+def encode(content: str | bytes, level: str, version: int, mask: int | None = None) -> np.ndarray:
     """The module matrix, True for dark, without quiet zone; ``mask`` None: the one with the
     lowest penalty."""
     error = encoder.normalize_errorlevel(level)

@@ -22,8 +22,18 @@ def _leaf(corner: str, r: float, x0: float, x1: float) -> RoundRect:
 
 
 def _octagon(x0: float, x1: float, c: float) -> Poly:
-    return Poly([(x0 + c, x0), (x1 - c, x0), (x1, x0 + c), (x1, x1 - c), (x1 - c, x1),
-                 (x0 + c, x1), (x0, x1 - c), (x0, x0 + c)])
+    return Poly(
+        [
+            (x0 + c, x0),
+            (x1 - c, x0),
+            (x1, x0 + c),
+            (x1, x1 - c),
+            (x1 - c, x1),
+            (x0 + c, x1),
+            (x0, x1 - c),
+            (x0, x0 + c),
+        ]
+    )
 
 
 BORDERS: dict[str, Callable[[], Shape]] = {
@@ -32,15 +42,15 @@ BORDERS: dict[str, Callable[[], Shape]] = {
     # not a true circle: a rounded square whose sides keep one module straight. Scanners fit
     # the finder's outline to find its corners; on a circle they found none, and 7 deg of
     # rotation with 8 % keystone read 3 of 22 (zxing-cpp) and 6 of 22 (zbar), 22 of 22 now
-    "circle": lambda: Ring(RoundRect(0, 0, 7, 7, (_ROUND,) * 4),
-                           RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)),
+    "circle": lambda: Ring(
+        RoundRect(0, 0, 7, 7, (_ROUND,) * 4), RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)
+    ),
     # frame and leaf: smaller chamfers and radii than before (1.6/1.2 and 2.6/1.6). On a
     # version 1 symbol (no alignment pattern) decoders take the perspective from the
     # finders' corners; with a separated pattern, 7 deg + 8 % keystone read 0/72 (frame)
     # and 5/72 (leaf) of dot, halftone and star codes across centres, 72/72 now
     "frame": lambda: Ring(_octagon(0, 7, 1.2), _octagon(1, 6, 0.8)),
-    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.2, 0, 7), _leaf(c, 1.2, 1, 6)))
-       for c in _CORNERS},
+    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.2, 0, 7), _leaf(c, 1.2, 1, 6))) for c in _CORNERS},
 }
 
 CENTRES: dict[str, Callable[[], Shape]] = {
@@ -63,15 +73,21 @@ CENTRES: dict[str, Callable[[], Shape]] = {
 }
 
 # eye_shape -> (border, centre) when those are not given
-EYE_DEFAULTS = {"square": ("square", "square"), "rounded": ("rounded", "rounded"),
-                "circle": ("circle", "circle"), "frame": ("frame", "square")}
+EYE_DEFAULTS = {
+    "square": ("square", "square"),
+    "rounded": ("rounded", "rounded"),
+    "circle": ("circle", "circle"),
+    "frame": ("frame", "square"),
+}
 
 
 def outer_ring(border: str) -> Shape:
     """A ring 0.25 module thick, half a module outside the eye, following its outline."""
     r = {"square": 0.0, "frame": 0.0, "circle": _ROUND + 0.75}.get(border, 2.8)
-    return Ring(RoundRect(-0.75, -0.75, 7.75, 7.75, (r,) * 4),
-                RoundRect(-0.5, -0.5, 7.5, 7.5, (max(0, r - 0.25),) * 4))
+    return Ring(
+        RoundRect(-0.75, -0.75, 7.75, 7.75, (r,) * 4),
+        RoundRect(-0.5, -0.5, 7.5, 7.5, (max(0, r - 0.25),) * 4),
+    )
 
 
 def eye_origins(n: int) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-__all__ = ["Flow", "FairQueue"]
+__all__ = ["FairQueue", "Flow"]
 
 Flow = tuple[str, str]  # (account, request): "" for work of the service itself
 _Task = tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]
@@ -112,8 +112,9 @@ class FairQueue:
         else:
             self._finish(outer, result=inner.result())
 
-    def _finish(self, outer: Future[Any], result: Any = None,
-                exc: BaseException | None = None) -> None:
+    def _finish(
+        self, outer: Future[Any], result: Any = None, exc: BaseException | None = None
+    ) -> None:
         with self._lock:
             self._running -= 1
             ready = self._take()

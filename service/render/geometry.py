@@ -14,8 +14,7 @@ from collections.abc import Callable
 import msgspec
 import numpy as np
 
-__all__ = ["BL", "BR", "Geometry", "LIGHT", "PATTERNS", "TL", "TR",
-           "shape"]
+__all__ = ["BL", "BR", "LIGHT", "PATTERNS", "TL", "TR", "Geometry", "shape"]
 
 TL, TR, BR, BL = 1, 2, 4, 8
 LIGHT = 16
@@ -29,7 +28,7 @@ class Geometry(msgspec.Struct, frozen=True):
 def _finder_mask(n: int) -> np.ndarray:
     """The three 7x7 finder patterns, drawn square whatever the module pattern."""
     mask = np.zeros((n, n), dtype=bool)
-    mask[:7, :7] = mask[:7, n - 7:] = mask[n - 7:, :7] = True
+    mask[:7, :7] = mask[:7, n - 7 :] = mask[n - 7 :, :7] = True
     return mask
 
 
@@ -43,7 +42,7 @@ def _rounded(dark: np.ndarray) -> Geometry:
     p = np.pad(dark, 1)
     up, down = ~p[:-2, 1:-1], ~p[2:, 1:-1]
     left, right = ~p[1:-1, :-2], ~p[1:-1, 2:]
-    corners = ((up & left) * TL | (up & right) * TR | (down & right) * BR | (down & left) * BL)
+    corners = (up & left) * TL | (up & right) * TR | (down & right) * BR | (down & left) * BL
     corners[_finder_mask(dark.shape[0])] = 0
     return Geometry(np.where(dark, corners, LIGHT).astype(np.uint8), 0.5)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["FrameBox", "Layout", "MIN_PIXELS_PER_MODULE", "LayoutError", "frame_box", "plan_layout"]
+__all__ = ["MIN_PIXELS_PER_MODULE", "FrameBox", "Layout", "LayoutError", "frame_box", "plan_layout"]
 
 MIN_PIXELS_PER_MODULE = 1  # smaller than this cannot be drawn; the read-back decides the rest
 
@@ -59,8 +59,9 @@ def frame_box(pixels: int, frame_style: str, has_label: bool) -> FrameBox | None
     return FrameBox(line, pixels - line - band, pixels - line)
 
 
-def plan_layout(size_inches: float, dpi: int, modules: int, quiet_zone: int,
-                frame: FrameBox | None = None) -> Layout:
+def plan_layout(
+    size_inches: float, dpi: int, modules: int, quiet_zone: int, frame: FrameBox | None = None
+) -> Layout:
     pixels = pixels_for(size_inches, dpi)
     span = modules + 2 * quiet_zone
     if frame is not None:
@@ -71,13 +72,14 @@ def plan_layout(size_inches: float, dpi: int, modules: int, quiet_zone: int,
             f"A {modules}x{modules} symbol with a quiet zone of {quiet_zone} needs at least "
             f"{MIN_PIXELS_PER_MODULE * span} px, but {size_inches:g} in at {dpi} dpi is {pixels} "
             f"px ({pixels / span:.2f} px per module); raise size_inches or dpi, shorten the "
-            "data, or lower error_correction.")
-    return Layout(pixels=pixels, modules=modules, ppm=ppm,
-                  offset=(pixels - modules * ppm) // 2)
+            "data, or lower error_correction."
+        )
+    return Layout(pixels=pixels, modules=modules, ppm=ppm, offset=(pixels - modules * ppm) // 2)
 
 
-def _framed(size_inches: float, dpi: int, pixels: int, modules: int, quiet_zone: int,
-            frame: FrameBox) -> Layout:
+def _framed(
+    size_inches: float, dpi: int, pixels: int, modules: int, quiet_zone: int, frame: FrameBox
+) -> Layout:
     """The symbol and its quiet zone centred in what the frame leaves."""
     span = modules + 2 * quiet_zone
     width = pixels - 2 * frame.line
@@ -87,7 +89,8 @@ def _framed(size_inches: float, dpi: int, pixels: int, modules: int, quiet_zone:
         raise LayoutError(
             f"With its frame, a {modules}x{modules} symbol with a quiet zone of {quiet_zone} "
             f"needs at least {MIN_PIXELS_PER_MODULE * span} px of the {pixels} px of "
-            f"{size_inches:g} in at {dpi} dpi; raise size_inches or dpi, or drop the frame.")
+            f"{size_inches:g} in at {dpi} dpi; raise size_inches or dpi, or drop the frame."
+        )
     sym = modules * ppm
     x = frame.line + (width - sym) // 2
     top = frame.band_y1 if frame.band_y0 == frame.line and frame.band else frame.line

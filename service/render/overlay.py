@@ -36,8 +36,18 @@ from .geometry import Geometry
 from .layout import Layout
 from .png import index_image, palette
 
-__all__ = ["Box", "Overlay", "VEIL", "background_layers", "cached_patch", "clear_zone",
-           "logo_box", "logo_patch", "svg_layers", "write_png_layers"]
+__all__ = [
+    "VEIL",
+    "Box",
+    "Overlay",
+    "background_layers",
+    "cached_patch",
+    "clear_zone",
+    "logo_box",
+    "logo_patch",
+    "svg_layers",
+    "write_png_layers",
+]
 
 VEIL = 0.6  # opacity of the light veil over a background image
 
@@ -109,8 +119,12 @@ def logo_box(layout: Layout, ratio: float, width: int, height: int) -> Box:
         w, h = side, max(1, round(side * height / width))
     else:
         w, h = max(1, round(side * width / height)), side
-    return Box(layout.offset + (layout.symbol_pixels - w) // 2,
-               layout.offset + layout.dy + (layout.symbol_pixels - h) // 2, w, h)
+    return Box(
+        layout.offset + (layout.symbol_pixels - w) // 2,
+        layout.offset + layout.dy + (layout.symbol_pixels - h) // 2,
+        w,
+        h,
+    )
 
 
 def clear_zone(dark: np.ndarray, layout: Layout, box: Box) -> np.ndarray:
@@ -132,9 +146,14 @@ def logo_dimensions(sha: str, assets: Mapping[str, bytes]) -> tuple[int, int]:
 
 
 def _logo(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _resized.get(("logo", sha, box.width, box.height), lambda: _source(sha, assets)
-                        .thumbnail_image(box.width, height=box.height, size="force")
-                        .copy_memory())
+    return _resized.get(
+        ("logo", sha, box.width, box.height),
+        lambda: (
+            _source(sha, assets)
+            .thumbnail_image(box.width, height=box.height, size="force")
+            .copy_memory()
+        ),
+    )
 
 
 def _background(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Image:
@@ -157,19 +176,22 @@ def background_image(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips
 def background_tone(sha: str, modules: int, assets: Mapping[str, bytes]) -> np.ndarray:
     """How dark the background image is under each module, 0 (light) to 1 (dark)."""
     grey = _background(sha, modules, assets).colourspace("b-w")[0].cast("uchar")
-    values = np.ndarray(buffer=grey.write_to_memory(), dtype=np.uint8,
-                        shape=(modules, modules))
+    values = np.ndarray(buffer=grey.write_to_memory(), dtype=np.uint8, shape=(modules, modules))
     return 1 - values.astype(float) / 255
 
 
-def background_layers(sha: str, side: int, bg: RGBA,
-                      assets: Mapping[str, bytes]) -> list[pyvips.Image]:
+def background_layers(
+    sha: str, side: int, bg: RGBA, assets: Mapping[str, bytes]
+) -> list[pyvips.Image]:
     """The background image covered to the symbol, and the light veil over it (both ``side``
     px square, placed at the symbol's corner)."""
     veil = veil_color(bg)
-    return [_background(sha, side, assets),
-            pyvips.Image.black(side, side, bands=4).new_from_image(
-                [*veil[:3], round(VEIL * 255)]).copy(interpretation="srgb")]
+    return [
+        _background(sha, side, assets),
+        pyvips.Image.black(side, side, bands=4)
+        .new_from_image([*veil[:3], round(VEIL * 255)])
+        .copy(interpretation="srgb"),
+    ]
 
 
 def veil_color(bg: RGBA) -> RGBA:
@@ -194,9 +216,17 @@ def _modules(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA) -> pyvips.Image
     return image.maplut(table).copy(interpretation="srgb")
 
 
-def write_png_layers(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
-                     overlay: Overlay, box: Box | None, patch: np.ndarray | None,
-                     assets: Mapping[str, bytes]) -> bytes:
+def write_png_layers(
+    geom: Geometry,
+    layout: Layout,
+    fg: RGBA,
+    bg: RGBA,
+    dpi: int,
+    overlay: Overlay,
+    box: Box | None,
+    patch: np.ndarray | None,
+    assets: Mapping[str, bytes],
+) -> bytes:
     """The final 8-bit RGBA PNG. A logo alone: its composited ``patch`` inserted into the
     modules. A background image: background colour, image, veil, modules (drawn on a
     transparent background) and logo, stacked in one libvips composite."""
@@ -204,8 +234,11 @@ def write_png_layers(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: in
         out = _modules(geom, layout, fg, bg)
         if patch is not None and box is not None:
             h, w = patch.shape[:2]
-            out = out.insert(pyvips.Image.new_from_memory(
-                np.ascontiguousarray(patch).data, w, h, 4, "uchar"), box.x, box.y)
+            out = out.insert(
+                pyvips.Image.new_from_memory(np.ascontiguousarray(patch).data, w, h, 4, "uchar"),
+                box.x,
+                box.y,
+            )
     else:
         modules = _modules(geom, layout, fg, TRANSPARENT)
         sym, off = layout.symbol_pixels, layout.offset
@@ -221,8 +254,9 @@ def write_png_layers(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: in
     return bytes(out.pngsave_buffer(compression=2, filter="up", keep="none"))
 
 
-def logo_patch(under: np.ndarray, overlay: Overlay, box: Box,
-               assets: Mapping[str, bytes]) -> np.ndarray:
+def logo_patch(
+    under: np.ndarray, overlay: Overlay, box: Box, assets: Mapping[str, bytes]
+) -> np.ndarray:
     """The logo composited by libvips over ``under`` (h x w x 4 uint8, what the modules draw
     there); the result as an array of the same shape."""
     assert overlay.logo is not None
@@ -246,8 +280,9 @@ def _data_uri(image: pyvips.Image, opaque_ok: bool) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def svg_layers(overlay: Overlay, layout: Layout, bg: RGBA, box: Box | None,
-               assets: Mapping[str, bytes]) -> tuple[str, str]:
+def svg_layers(
+    overlay: Overlay, layout: Layout, bg: RGBA, box: Box | None, assets: Mapping[str, bytes]
+) -> tuple[str, str]:
     """The SVG elements under the modules (background image and veil) and over them (logo)."""
     under = over = ""
     if overlay.background is not None:
@@ -255,12 +290,16 @@ def svg_layers(overlay: Overlay, layout: Layout, bg: RGBA, box: Box | None,
         image = _background(overlay.background, sym, assets)
         veil = veil_color(bg)
         top = off + layout.dy
-        under = (f'<image x="{off}" y="{top}" width="{sym}" height="{sym}" '
-                 f'preserveAspectRatio="none" href="{_data_uri(image, True)}"/>'
-                 f'<rect x="{off}" y="{top}" width="{sym}" height="{sym}" '
-                 f'fill="#{veil[0]:02x}{veil[1]:02x}{veil[2]:02x}" fill-opacity="{VEIL:g}"/>')
+        under = (
+            f'<image x="{off}" y="{top}" width="{sym}" height="{sym}" '
+            f'preserveAspectRatio="none" href="{_data_uri(image, True)}"/>'
+            f'<rect x="{off}" y="{top}" width="{sym}" height="{sym}" '
+            f'fill="#{veil[0]:02x}{veil[1]:02x}{veil[2]:02x}" fill-opacity="{VEIL:g}"/>'
+        )
     if overlay.logo is not None and box is not None:
         image = _logo(overlay.logo, box, assets)
-        over = (f'<image x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" '
-                f'preserveAspectRatio="none" href="{_data_uri(image, False)}"/>')
+        over = (
+            f'<image x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" '
+            f'preserveAspectRatio="none" href="{_data_uri(image, False)}"/>'
+        )
     return under, over

@@ -19,7 +19,7 @@ import numpy as np
 
 from .shapes import Circle, Fillet, Poly, RoundRect, Shape, Union, coverage, star_points
 
-__all__ = ["NONE", "PATTERN_NAMES", "Pattern", "SMALL_PPM", "kinds", "tiles"]
+__all__ = ["NONE", "PATTERN_NAMES", "SMALL_PPM", "Pattern", "kinds", "tiles"]
 
 NONE = 255
 TL, TR, BR, BL = 1, 2, 4, 8
@@ -28,15 +28,24 @@ _HALFTONE_LEVELS = 5
 
 def _neighbours(dark: np.ndarray) -> tuple[np.ndarray, ...]:
     p = np.pad(dark, 1)
-    return (p[:-2, 1:-1], p[1:-1, 2:], p[2:, 1:-1], p[1:-1, :-2],  # up, right, down, left
-            p[:-2, :-2], p[:-2, 2:], p[2:, 2:], p[2:, :-2])  # ul, ur, dr, dl
+    return (
+        p[:-2, 1:-1],
+        p[1:-1, 2:],
+        p[2:, 1:-1],
+        p[1:-1, :-2],  # up, right, down, left
+        p[:-2, :-2],
+        p[:-2, 2:],
+        p[2:, 2:],
+        p[2:, :-2],
+    )  # ul, ur, dr, dl
 
 
 def _corners(dark: np.ndarray) -> np.ndarray:
     """Rounded-corner bits: a corner is rounded when both modules beside it are light."""
     up, right, down, left, *_ = _neighbours(dark)
-    return ((~up & ~left) * TL | (~up & ~right) * TR | (~down & ~right) * BR
-            | (~down & ~left) * BL).astype(np.uint8)
+    return (
+        (~up & ~left) * TL | (~up & ~right) * TR | (~down & ~right) * BR | (~down & ~left) * BL
+    ).astype(np.uint8)
 
 
 def _rounded_shape(kind: int, r: float = 0.5) -> Shape:
@@ -45,8 +54,12 @@ def _rounded_shape(kind: int, r: float = 0.5) -> Shape:
 
 def _liquid_kinds(dark: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
     up, right, down, left, ul, ur, dr, dl = _neighbours(dark)
-    fillets = ((up & left & ul) * TL | (up & right & ur) * TR | (down & right & dr) * BR
-               | (down & left & dl) * BL).astype(np.uint8)
+    fillets = (
+        (up & left & ul) * TL
+        | (up & right & ur) * TR
+        | (down & right & dr) * BR
+        | (down & left & dl) * BL
+    ).astype(np.uint8)
     return np.where(dark, _corners(dark), np.where(fillets > 0, 16 + fillets, NONE))
 
 
@@ -75,8 +88,7 @@ def _connected_shape(kind: int, horizontal: bool) -> Shape:
     return RoundRect(0.1, a0, 0.9, a1, (rb, rb, ra, ra))
 
 
-def _halftone_kinds(dark: np.ndarray, tone: np.ndarray | None,
-                    function: np.ndarray) -> np.ndarray:
+def _halftone_kinds(dark: np.ndarray, tone: np.ndarray | None, function: np.ndarray) -> np.ndarray:
     """Module size follows ``tone`` (0 light .. 1 dark: a background image's darkness under
     each module, or a gentle radial shading without one); function patterns stay whole."""
     n = dark.shape[0]
@@ -113,10 +125,12 @@ SMALL_PPM = 4
 
 def _single(shape: Shape, small: Shape | None = None) -> Pattern:
     """One shape for every module; ``small`` (a fuller one) from 4 to 6 px per module."""
+
     def pick(kind: int, ppm: int) -> Shape:
         if ppm < SMALL_PPM:
             return _SQUARE
         return small if small is not None and ppm < 7 else shape
+
     return Pattern(lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8), pick, 1)
 
 
@@ -135,10 +149,19 @@ def _framed_square(kind: int, ppm: int) -> Shape:
     a, b = ring, 1 - ring
     c, d = ring + gap, 1 - ring - gap
     m0, m1 = 0.5 - half, 0.5 + half
-    return Union([RoundRect(0, 0, 1, a), RoundRect(0, b, 1, 1), RoundRect(0, a, a, b),
-                  RoundRect(b, a, 1, b), RoundRect(c, c, d, d),
-                  RoundRect(a, m0, c, m1), RoundRect(d, m0, b, m1),  # left and right bridges
-                  RoundRect(m0, a, m1, c), RoundRect(m0, d, m1, b)])  # top and bottom
+    return Union(
+        [
+            RoundRect(0, 0, 1, a),
+            RoundRect(0, b, 1, 1),
+            RoundRect(0, a, a, b),
+            RoundRect(b, a, 1, b),
+            RoundRect(c, c, d, d),
+            RoundRect(a, m0, c, m1),
+            RoundRect(d, m0, b, m1),  # left and right bridges
+            RoundRect(m0, a, m1, c),
+            RoundRect(m0, d, m1, b),
+        ]
+    )  # top and bottom
 
 
 def _whole(fn: np.ndarray) -> np.ndarray:
@@ -154,12 +177,14 @@ def _solid_function(spec: Pattern) -> Pattern:
     drawn as whole squares (one more kind), as halftone and the eyes already are. zbar reads
     those first; a cheap (aliasing) bilinear scaler to ~3 px per module blurred separated
     shapes out of them: 15 of 22 dot codes read, 22 of 22 with these modules whole."""
+
     def kinds_(dark: np.ndarray, tone: np.ndarray | None, fn: np.ndarray) -> np.ndarray:
         out = spec.kinds(dark, tone, fn)
         return np.where(dark & _whole(fn), spec.count, out).astype(np.uint8)
 
     def shape(kind: int, ppm: int) -> Shape:
         return _SQUARE if kind == spec.count else spec.shape(kind, ppm)
+
     return Pattern(kinds_, shape, spec.count + 1)
 
 
@@ -176,35 +201,53 @@ def _halftone_small(kind: int, ppm: int) -> Shape:
 
 
 PATTERNS: dict[str, Pattern] = {
-    "squares": Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
-                       lambda k, ppm: _SQUARE, 1),
-    "rounded": Pattern(lambda d, t, f: np.where(d, _corners(d), NONE).astype(np.uint8),
-                       lambda k, ppm: _rounded_shape(k), 16),
+    "squares": Pattern(
+        lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), lambda k, ppm: _SQUARE, 1
+    ),
+    "rounded": Pattern(
+        lambda d, t, f: np.where(d, _corners(d), NONE).astype(np.uint8),
+        lambda k, ppm: _rounded_shape(k),
+        16,
+    ),
     "dot": _solid_function(_single(Circle(0.5, 0.5, 0.45), Circle(0.5, 0.5, 0.52))),
-    "diamond": _solid_function(_single(
-        Poly([(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)]),
-        Poly([(0.3, 0), (0.7, 0), (1, 0.3), (1, 0.7), (0.7, 1), (0.3, 1), (0, 0.7),
-              (0, 0.3)]))),
-    "hexagon": _solid_function(_single(Poly([(0.5, 0.0), (0.933, 0.25), (0.933, 0.75),
-                                              (0.5, 1.0), (0.067, 0.75), (0.067, 0.25)]))),
-    "star": _solid_function(_single(Poly(star_points(0.5, 0.52, 0.5, 0.3, 5)),
-                                     Poly(star_points(0.5, 0.52, 0.55, 0.36, 5)))),
-    "frame": _solid_function(Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
-                                      _framed_square, 1)),
+    "diamond": _solid_function(
+        _single(
+            Poly([(0.5, 0), (1, 0.5), (0.5, 1), (0, 0.5)]),
+            Poly([(0.3, 0), (0.7, 0), (1, 0.3), (1, 0.7), (0.7, 1), (0.3, 1), (0, 0.7), (0, 0.3)]),
+        )
+    ),
+    "hexagon": _solid_function(
+        _single(
+            Poly(
+                [(0.5, 0.0), (0.933, 0.25), (0.933, 0.75), (0.5, 1.0), (0.067, 0.75), (0.067, 0.25)]
+            )
+        )
+    ),
+    "star": _solid_function(
+        _single(
+            Poly(star_points(0.5, 0.52, 0.5, 0.3, 5)), Poly(star_points(0.5, 0.52, 0.55, 0.36, 5))
+        )
+    ),
+    "frame": _solid_function(
+        Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), _framed_square, 1)
+    ),
     "liquid": Pattern(lambda d, t, f: _liquid_kinds(d, t), lambda k, ppm: _liquid_shape(k), 32),
     # joined along one axis already: whole function modules cost zbar 3 codes of 22 after
     # JPEG 30 (19 -> 16) and gained nothing measured
-    "connected-h": Pattern(lambda d, t, f: _connected_kinds(d, True),
-                           lambda k, ppm: _connected_shape(k, True), 4),
-    "connected-v": Pattern(lambda d, t, f: _connected_kinds(d, False),
-                           lambda k, ppm: _connected_shape(k, False), 4),
+    "connected-h": Pattern(
+        lambda d, t, f: _connected_kinds(d, True), lambda k, ppm: _connected_shape(k, True), 4
+    ),
+    "connected-v": Pattern(
+        lambda d, t, f: _connected_kinds(d, False), lambda k, ppm: _connected_shape(k, False), 4
+    ),
     "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1),
 }
 PATTERN_NAMES = tuple(PATTERNS)
 
 
-def kinds(pattern: str, dark: np.ndarray, tone: np.ndarray | None,
-          function: np.ndarray) -> np.ndarray:
+def kinds(
+    pattern: str, dark: np.ndarray, tone: np.ndarray | None, function: np.ndarray
+) -> np.ndarray:
     return PATTERNS[pattern].kinds(dark, tone, function)
 
 

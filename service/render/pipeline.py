@@ -21,11 +21,21 @@ from .color import is_inverted
 from .encode import encode, mask_order
 from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
-from .overlay import (Box, Overlay, background_tone, cached_patch, clear_zone, logo_box,
-                      logo_dimensions, logo_patch, svg_layers, write_png_layers)
-from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
+from .overlay import (
+    Box,
+    Overlay,
+    background_tone,
+    cached_patch,
+    clear_zone,
+    logo_box,
+    logo_dimensions,
+    logo_patch,
+    svg_layers,
+    write_png_layers,
+)
 from .png import AA_LEVELS, Written, index_image, index_region, palette, write_png
 from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
+from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .svg import write_svg
 
 __all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
@@ -39,8 +49,9 @@ WRITERS: dict[str, Writer] = {
 _NO_ASSETS: Mapping[str, bytes] = {}
 
 
-def _place_logo(dark: np.ndarray, job: RenderJob, overlay: Overlay,
-                assets: Mapping[str, bytes]) -> tuple[np.ndarray, Box | None]:
+def _place_logo(
+    dark: np.ndarray, job: RenderJob, overlay: Overlay, assets: Mapping[str, bytes]
+) -> tuple[np.ndarray, Box | None]:
     """Where the logo goes (None without one), and the modules with its zone cleared."""
     if overlay.logo is None:
         return dark, None
@@ -48,15 +59,24 @@ def _place_logo(dark: np.ndarray, job: RenderJob, overlay: Overlay,
     return (clear_zone(dark, job.layout, box) if overlay.clear_zone else dark), box
 
 
-def _with_overlay(dark: np.ndarray, job: RenderJob, overlay: Overlay, compression: int,
-                  assets: Mapping[str, bytes]) -> bytes:
+def _with_overlay(
+    dark: np.ndarray,
+    job: RenderJob,
+    overlay: Overlay,
+    compression: int,
+    assets: Mapping[str, bytes],
+) -> bytes:
     dark, box = _place_logo(dark, job, overlay, assets)
     geom = shape(dark, job.pattern)
     if job.format == "png":
-        patch = (_patch(geom, job, overlay, box, assets)
-                 if box is not None and overlay.background is None else None)
-        return write_png_layers(geom, job.layout, job.fg, job.bg, job.dpi, overlay, box, patch,
-                                assets)
+        patch = (
+            _patch(geom, job, overlay, box, assets)
+            if box is not None and overlay.background is None
+            else None
+        )
+        return write_png_layers(
+            geom, job.layout, job.fg, job.bg, job.dpi, overlay, box, patch, assets
+        )
     below, above = svg_layers(overlay, job.layout, job.bg, box, assets)
     return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
 
@@ -65,27 +85,36 @@ def logo_pixels(job: RenderJob, assets: Mapping[str, bytes]) -> np.ndarray | Non
     """The RGBA pixels of a plain pattern with a logo (no background image, no style), built
     without writing a PNG: what the trial decode reads. None for other jobs."""
     overlay = job.overlay
-    if (overlay is None or overlay.logo is None or overlay.background is not None
-            or job.style is not None or job.pattern not in FAST_PATTERNS):
+    if (
+        overlay is None
+        or overlay.logo is None
+        or overlay.background is not None
+        or job.style is not None
+        or job.pattern not in FAST_PATTERNS
+    ):
         return None
     dark, box = _place_logo(encode(job.content, job.level, job.version), job, overlay, assets)
     assert box is not None
     geom = shape(dark, job.pattern)
     indices, levels = index_image(geom, job.layout)
     pixels = np.array(palette(job.fg, job.bg, levels), dtype=np.uint8)[indices]
-    pixels[box.y:box.y + box.height, box.x:box.x + box.width] = _patch(geom, job, overlay, box,
-                                                                         assets)
+    pixels[box.y : box.y + box.height, box.x : box.x + box.width] = _patch(
+        geom, job, overlay, box, assets
+    )
     return pixels
 
 
-def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
-           assets: Mapping[str, bytes]) -> np.ndarray:
+def _patch(
+    geom: Geometry, job: RenderJob, overlay: Overlay, box: Box, assets: Mapping[str, bytes]
+) -> np.ndarray:
     """The logo over what the modules draw under it; cached when the zone is cleared (then
     only the background is under it, the same for every item)."""
+
     def make() -> np.ndarray:
         under = index_region(geom, job.layout, box.x, box.y, box.width, box.height)
-        lut = np.array(palette(job.fg, job.bg, 2 if geom.radius == 0 else AA_LEVELS),
-                       dtype=np.uint8)
+        lut = np.array(
+            palette(job.fg, job.bg, 2 if geom.radius == 0 else AA_LEVELS), dtype=np.uint8
+        )
         return logo_patch(lut[under], overlay, box, assets)
 
     if not overlay.clear_zone:
@@ -96,8 +125,9 @@ def _patch(geom: Geometry, job: RenderJob, overlay: Overlay, box: Box,
 FAST_PATTERNS = frozenset({"squares", "rounded"})
 
 
-def _styled(dark: np.ndarray, job: RenderJob, compression: int,
-            assets: Mapping[str, bytes]) -> bytes:
+def _styled(
+    dark: np.ndarray, job: RenderJob, compression: int, assets: Mapping[str, bytes]
+) -> bytes:
     """Any pattern, eyes, gradient, frame and caption, with the overlay layers if any."""
     overlay, box = job.overlay, None
     if overlay is not None:
@@ -110,13 +140,11 @@ def _styled(dark: np.ndarray, job: RenderJob, compression: int,
         return write_styled_png_palette(sc, job.dpi, compression)
     if job.format == "png":
         return write_styled_png(sc, job.dpi, overlay, box, assets)
-    below, above = (svg_layers(overlay, job.layout, job.bg, box, assets) if overlay
-                    else ("", ""))
+    below, above = svg_layers(overlay, job.layout, job.bg, box, assets) if overlay else ("", "")
     return write_styled_svg(sc, job.size_inches, below, above)
 
 
-def draw(job: RenderJob, compression: int = 0,
-         assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
+def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
     """The image of ``job``, unchecked."""
     dark = encode(job.content, job.level, job.version, job.mask)
     if job.style is not None or job.pattern not in FAST_PATTERNS:
@@ -129,8 +157,9 @@ def draw(job: RenderJob, compression: int = 0,
 def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_ASSETS) -> bool:
     """Whether ``data``, the image of ``job``, decodes to exactly its content; an SVG is read
     through a PNG of the same scene at its pixel size."""
-    png = data if job.format == "png" else draw(
-        msgspec.structs.replace(job, format="png"), 1, assets)
+    png = (
+        data if job.format == "png" else draw(msgspec.structs.replace(job, format="png"), 1, assets)
+    )
     inverted = is_inverted(job.fg, job.bg)
     return decodes(png_grey(png, inverted, sampling(job.layout.ppm)), job.content, inverted)
 
@@ -155,9 +184,10 @@ def repairs(job: RenderJob) -> Iterator[tuple[str | None, RenderJob]]:
         yield "solid modules", solid
     style = job.style
     if style is not None and any(getattr(style, k) != v for k, v in _SQUARE_EYES.items()):
-        yield ("solid modules, square eyes" if job.pattern != "squares" else "square eyes",
-               msgspec.structs.replace(solid, style=msgspec.structs.replace(style,
-                                                                             **_SQUARE_EYES)))
+        yield (
+            "solid modules, square eyes" if job.pattern != "squares" else "square eyes",
+            msgspec.structs.replace(solid, style=msgspec.structs.replace(style, **_SQUARE_EYES)),
+        )
 
 
 def apply_repair(job: RenderJob, label: str) -> RenderJob:
@@ -169,26 +199,42 @@ def apply_repair(job: RenderJob, label: str) -> RenderJob:
     raise ValueError(f"no repair named {label!r}")
 
 
-def _draw_and_read(job: RenderJob, compression: int,
-                   assets: Mapping[str, bytes]) -> tuple[bytes, bool]:
+def _draw_and_read(
+    job: RenderJob, compression: int, assets: Mapping[str, bytes]
+) -> tuple[bytes, bool]:
     """The image and whether it reads back. The plain PNG writer hands over the rows it
     wrote (before deflate), so its image is read without inflating it again."""
-    if (job.format != "png" or job.overlay is not None or job.style is not None
-            or job.pattern not in FAST_PATTERNS):
+    if (
+        job.format != "png"
+        or job.overlay is not None
+        or job.style is not None
+        or job.pattern not in FAST_PATTERNS
+    ):
         data = draw(job, compression, assets)
         return data, reads_back(job, data, assets)
     written = Written(sampling(job.layout.ppm, PLAIN_READ_PPM))
     dark = encode(job.content, job.level, job.version, job.mask)
-    data = write_png(shape(dark, job.pattern), job.layout, job.fg, job.bg, job.dpi,
-                     compression, written)
+    data = write_png(
+        shape(dark, job.pattern), job.layout, job.fg, job.bg, job.dpi, compression, written
+    )
     inverted = is_inverted(job.fg, job.bg)
-    grey = rows_grey(np.concatenate(written.rows), written.width, written.depth,
-                     np.array(written.colours, dtype=np.uint8), written.step, inverted)
+    grey = rows_grey(
+        np.concatenate(written.rows),
+        written.width,
+        written.depth,
+        np.array(written.colours, dtype=np.uint8),
+        written.step,
+        inverted,
+    )
     return data, decodes(grey, job.content, inverted)
 
 
-def render(job: RenderJob, compression: int = 0,
-           assets: Mapping[str, bytes] = _NO_ASSETS, verify: bool = True) -> RenderResult:
+def render(
+    job: RenderJob,
+    compression: int = 0,
+    assets: Mapping[str, bytes] = _NO_ASSETS,
+    verify: bool = True,
+) -> RenderResult:
     """The image of ``job``, read back before it is returned; if it does not read, the first
     repair that does (``repairs``); if none does, an empty unverified result, which must never
     ship."""
@@ -199,7 +245,12 @@ def render(job: RenderJob, compression: int = 0,
         else:
             data, reads = draw(variant, compression, assets), True
         if reads:
-            return RenderResult(data, zlib.crc32(data), hashlib.sha256(data).hexdigest(),
-                                time.perf_counter() - start, verified=verify,
-                                repaired=repaired)
+            return RenderResult(
+                data,
+                zlib.crc32(data),
+                hashlib.sha256(data).hexdigest(),
+                time.perf_counter() - start,
+                verified=verify,
+                repaired=repaired,
+            )
     return RenderResult(b"", 0, "", time.perf_counter() - start)

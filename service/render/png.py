@@ -101,7 +101,7 @@ def _module_row_groups(geom: Geometry, layout: Layout) -> Iterator[tuple[int, np
     temporaries bounded at any size."""
     group = max(1, _GROUP_PIXELS // (layout.ppm * layout.pixels))
     for first in range(0, geom.cells.shape[0], group):
-        yield first, geom.cells[first:first + group]
+        yield first, geom.cells[first : first + group]
 
 
 class _Placement(msgspec.Struct, frozen=True):
@@ -128,9 +128,13 @@ def _placement(ppm: int, offset: int, per: int) -> _Placement:
     period = per // math.gcd(ppm, per)
     period *= -(-widest * per // (period * ppm))  # whole multiples until no byte is shared
     first = [offset + r * ppm for r in range(period)]
-    return _Placement(period, period * ppm // per, tuple(x // per for x in first),
-                      tuple(x % per for x in first),
-                      tuple(-(-(x % per + ppm) // per) for x in first))
+    return _Placement(
+        period,
+        period * ppm // per,
+        tuple(x // per for x in first),
+        tuple(x % per for x in first),
+        tuple(-(-(x % per + ppm) // per) for x in first),
+    )
 
 
 @lru_cache(maxsize=32)
@@ -142,13 +146,12 @@ def _packed_tiles(ppm: int, radius: float, levels: int, phase: int, width: int) 
     tile = tiles(ppm, radius, levels)
     rows = 1 if radius == 0 else ppm
     wide = np.zeros((LIGHT + 1, rows, width * per), dtype=np.uint8)
-    wide[:, :, phase:phase + ppm] = tile[:, :rows]
+    wide[:, :, phase : phase + ppm] = tile[:, :rows]
     packed = _pack(wide.reshape((LIGHT + 1) * rows, width * per), depth)
     return np.ascontiguousarray(packed).view(f"V{width}").reshape(LIGHT + 1, rows)
 
 
-def _packed_rows(geom: Geometry, layout: Layout, levels: int,
-                 depth: int) -> Iterator[np.ndarray]:
+def _packed_rows(geom: Geometry, layout: Layout, levels: int, depth: int) -> Iterator[np.ndarray]:
     """The image's packed rows, top to bottom, in blocks (blank margins as broadcast views).
     Each cell's pixel rows are gathered pre-packed, so nothing is packed per image; square
     shapes build one row per module row and repeat it."""
@@ -166,10 +169,10 @@ def _packed_rows(geom: Geometry, layout: Layout, levels: int,
         for r in range(min(place.period, n)):
             start, width = place.starts[r], place.widths[r]
             tile = _packed_tiles(ppm, geom.radius, levels, place.phases[r], width)
-            picked = tile[cells[:, r::place.period]]  # (rows, cells, high) of width bytes
+            picked = tile[cells[:, r :: place.period]]  # (rows, cells, high) of width bytes
             k = picked.shape[1]
             parts = np.ascontiguousarray(picked.transpose(0, 2, 1)).view(np.uint8)
-            target = band[:, start:start + k * place.stride].reshape(-1, k, place.stride)
+            target = band[:, start : start + k * place.stride].reshape(-1, k, place.stride)
             target[:, :, :width] |= parts.reshape(-1, k, width)
         rows = band[:, :rowbytes]
         yield np.repeat(rows, ppm, axis=0) if high == 1 else rows
@@ -185,8 +188,11 @@ class _Deflater:
     def __init__(self, rowbytes: int, compression: int) -> None:
         self.rowbytes = rowbytes
         # ISA-L's level 1: on these rows 4x faster than zlib's run-length strategy, and smaller
-        self.comp = (isal_zlib.compressobj(1) if compression == 0
-                     else zlib.compressobj(compression, zlib.DEFLATED, 15, 9))
+        self.comp = (
+            isal_zlib.compressobj(1)
+            if compression == 0
+            else zlib.compressobj(compression, zlib.DEFLATED, 15, 9)
+        )
         self.parts: list[bytes] = []
         self.prev = np.zeros(rowbytes, dtype=np.uint8)
 
@@ -205,9 +211,13 @@ class _Deflater:
 
 def _file(ihdr: bytes, extra: list[bytes], idat: bytes, dpi: int) -> bytes:
     ppmetre = round(dpi / 0.0254)
-    chunks = [_chunk(b"IHDR", ihdr), *extra,
-              _chunk(b"pHYs", struct.pack(">IIB", ppmetre, ppmetre, 1)),
-              _chunk(b"IDAT", idat), _chunk(b"IEND", b"")]
+    chunks = [
+        _chunk(b"IHDR", ihdr),
+        *extra,
+        _chunk(b"pHYs", struct.pack(">IIB", ppmetre, ppmetre, 1)),
+        _chunk(b"IDAT", idat),
+        _chunk(b"IEND", b""),
+    ]
     return _SIGNATURE + b"".join(chunks)
 
 
@@ -223,8 +233,15 @@ class Written:
         self.width = 0
 
 
-def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
-              compression: int = 0, written: Written | None = None) -> bytes:
+def write_png(
+    geom: Geometry,
+    layout: Layout,
+    fg: RGBA,
+    bg: RGBA,
+    dpi: int,
+    compression: int = 0,
+    written: Written | None = None,
+) -> bytes:
     levels, depth = _levels(geom)
     size = layout.pixels
     deflater = _Deflater((size * depth + 7) // 8, compression)
@@ -233,7 +250,7 @@ def write_png(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, dpi: int,
         deflater.emit(rows)
         if written is not None:
             first = (written.step // 2 - top) % written.step
-            written.rows.append(rows[first::written.step].copy())
+            written.rows.append(rows[first :: written.step].copy())
             top += rows.shape[0]
     colors = palette(fg, bg, levels)
     if written is not None:
@@ -255,9 +272,10 @@ def index_region(geom: Geometry, layout: Layout, x: int, y: int, w: int, h: int)
     x0, y0 = x - off + ppm, y - off + ppm  # in the padded symbol's pixels
     c0, c1 = max(0, x0 // ppm), min(n + 2, -(-(x0 + w) // ppm))
     r0, r1 = max(0, y0 // ppm), min(n + 2, -(-(y0 + h) // ppm))
-    block = tile[cells[r0:r1, c0:c1]].transpose(0, 2, 1, 3).reshape(
-        (r1 - r0) * ppm, (c1 - c0) * ppm)
-    return block[y0 - r0 * ppm:y0 - r0 * ppm + h, x0 - c0 * ppm:x0 - c0 * ppm + w]
+    block = (
+        tile[cells[r0:r1, c0:c1]].transpose(0, 2, 1, 3).reshape((r1 - r0) * ppm, (c1 - c0) * ppm)
+    )
+    return block[y0 - r0 * ppm : y0 - r0 * ppm + h, x0 - c0 * ppm : x0 - c0 * ppm + w]
 
 
 def index_image(geom: Geometry, layout: Layout) -> tuple[np.ndarray, int]:
@@ -269,6 +287,7 @@ def index_image(geom: Geometry, layout: Layout) -> tuple[np.ndarray, int]:
     for first, cells in _module_row_groups(geom, layout):
         k = cells.shape[0]
         top = off + first * ppm
-        out[top:top + k * ppm, off:off + sym] = (
-            tile[cells].transpose(0, 2, 1, 3).reshape(k * ppm, sym))
+        out[top : top + k * ppm, off : off + sym] = (
+            tile[cells].transpose(0, 2, 1, 3).reshape(k * ppm, sym)
+        )
     return out, levels

@@ -13,9 +13,9 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from .fair import FairQueue, Flow
@@ -28,8 +28,9 @@ T = TypeVar("T")
 __all__ = ["BrokenProcessPool", "RenderPool", "render_chunk", "trial_chunk"]
 
 
-def render_chunk(jobs: list[RenderJob], compression: int,
-                 assets: Mapping[str, bytes] | None = None) -> list[RenderResult]:
+def render_chunk(
+    jobs: list[RenderJob], compression: int, assets: Mapping[str, bytes] | None = None
+) -> list[RenderResult]:
     return [render(job, compression, assets or {}) for job in jobs]
 
 
@@ -77,14 +78,19 @@ class RenderPool:
         for future in futures:
             future.result(timeout=120)
 
-    def submit(self, jobs: list[RenderJob], compression: int,
-               assets: Mapping[str, bytes] | None = None,
-               flow: Flow = ("", "")) -> Future[list[RenderResult]]:
+    def submit(
+        self,
+        jobs: list[RenderJob],
+        compression: int,
+        assets: Mapping[str, bytes] | None = None,
+        flow: Flow = ("", ""),
+    ) -> Future[list[RenderResult]]:
         """Renders of ``jobs``, in ``flow``'s turn (``fair.FairQueue``)."""
         return self._fair.submit(flow, render_chunk, jobs, compression, assets)
 
-    def trials(self, jobs: list[tuple[RenderJob, bool]], assets: Mapping[str, bytes],
-               flow: Flow = ("", "")) -> Future[list[bool]]:
+    def trials(
+        self, jobs: list[tuple[RenderJob, bool]], assets: Mapping[str, bytes], flow: Flow = ("", "")
+    ) -> Future[list[bool]]:
         """Trial decodes (``trial.trial_decodes``) of (job, inverted) pairs."""
         return self._fair.submit(flow, trial_chunk, jobs, assets)
 

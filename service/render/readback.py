@@ -22,8 +22,15 @@ import pyvips
 import zxingcpp
 from isal import isal_zlib
 
-
-__all__ = ["PLAIN_READ_PPM", "READ_PPM", "decodes", "grey_pixels", "png_grey", "rows_grey", "sampling"]
+__all__ = [
+    "PLAIN_READ_PPM",
+    "READ_PPM",
+    "decodes",
+    "grey_pixels",
+    "png_grey",
+    "rows_grey",
+    "sampling",
+]
 
 READ_PPM = 8  # modules wider than this are sampled down to it before reading
 # the plain squares and rounded modules (no logo, no style) are whole at any scale: read at 4
@@ -45,11 +52,11 @@ def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | 
     PNG."""
     pos, chunks = 8, {}
     while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
         if kind in chunks:
             return None
-        chunks[kind] = data[pos + 8:pos + 8 + length]
+        chunks[kind] = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     ihdr = chunks.get(b"IHDR")
     if ihdr is None or b"PLTE" not in chunks or b"IDAT" not in chunks:
@@ -62,13 +69,13 @@ def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | 
     rows = raw.reshape(height, rowbytes + 1)
     if not (rows[:, 0] == 2).all():
         return None
-    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)[step // 2::step]  # undo Up
+    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)[step // 2 :: step]  # undo Up
     columns, shifts = _columns(width, step, depth)
     indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
     plte = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
     alpha = np.full(len(plte), 255, dtype=np.uint8)
     trns = np.frombuffer(chunks.get(b"tRNS", b""), dtype=np.uint8)
-    alpha[:len(trns)] = trns
+    alpha[: len(trns)] = trns
     return indices, np.ascontiguousarray(np.column_stack([plte, alpha]))
 
 
@@ -81,12 +88,13 @@ def _columns(width: int, step: int, depth: int) -> tuple[np.ndarray, np.ndarray]
     return x // per, ((per - 1 - x % per) * depth).astype(np.uint8)
 
 
-def rows_grey(packed: np.ndarray, width: int, depth: int, colours: np.ndarray, step: int,
-              inverted: bool) -> np.ndarray:
+def rows_grey(
+    packed: np.ndarray, width: int, depth: int, colours: np.ndarray, step: int, inverted: bool
+) -> np.ndarray:
     """Grey over paper of packed palette rows (already every ``step``-th), every ``step``-th
     pixel from ``step // 2``."""
     if depth == 1:  # the plain codes: unpacking whole rows in C beats gathering bits
-        indices = np.unpackbits(packed, axis=1)[:, step // 2:width:step]
+        indices = np.unpackbits(packed, axis=1)[:, step // 2 : width : step]
     else:
         columns, shifts = _columns(width, step, depth)
         indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
@@ -109,9 +117,12 @@ def png_grey(data: bytes, inverted: bool, step: int = 1) -> np.ndarray:
         image = image.bandjoin(255)
     if image.bands == 2:  # grey and alpha
         image = image[0].bandjoin([image[0], image[0], image[1]])
-    rgba = np.ndarray(buffer=image.cast("uchar").write_to_memory(), dtype=np.uint8,
-                      shape=[image.height, image.width, 4])
-    return grey_pixels(rgba[step // 2::step, step // 2::step], inverted)
+    rgba = np.ndarray(
+        buffer=image.cast("uchar").write_to_memory(),
+        dtype=np.uint8,
+        shape=[image.height, image.width, 4],
+    )
+    return grey_pixels(rgba[step // 2 :: step, step // 2 :: step], inverted)
 
 
 def sampling(ppm: int, target: int = READ_PPM) -> int:
@@ -125,9 +136,13 @@ def decodes(grey: np.ndarray, content: str | bytes, inverted: bool) -> bool:
     its negative, as a phone's inversion try would)."""
     if inverted:
         grey = 255 - grey
-    found = zxingcpp.read_barcodes(np.ascontiguousarray(grey),
-                                   formats=zxingcpp.BarcodeFormat.QRCode,
-                                   try_rotate=False, try_downscale=False, try_invert=False)
+    found = zxingcpp.read_barcodes(
+        np.ascontiguousarray(grey),
+        formats=zxingcpp.BarcodeFormat.QRCode,
+        try_rotate=False,
+        try_downscale=False,
+        try_invert=False,
+    )
     if len(found) != 1:
         return False
     if isinstance(content, bytes):

@@ -11,8 +11,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["Circle", "Fillet", "Poly", "Ring", "RoundRect", "Shape", "Union", "coverage",
-           "star_points"]
+__all__ = [
+    "Circle",
+    "Fillet",
+    "Poly",
+    "Ring",
+    "RoundRect",
+    "Shape",
+    "Union",
+    "coverage",
+    "star_points",
+]
 
 
 def _n(v: float) -> str:
@@ -32,8 +41,9 @@ class Shape:
 class RoundRect(Shape):
     """x0, y0, x1, y1 and a radius per corner (tl, tr, br, bl)."""
 
-    def __init__(self, x0: float, y0: float, x1: float, y1: float,
-                 radii: Sequence[float] = (0, 0, 0, 0)) -> None:
+    def __init__(
+        self, x0: float, y0: float, x1: float, y1: float, radii: Sequence[float] = (0, 0, 0, 0)
+    ) -> None:
         self.x0, self.y0, self.x1, self.y1 = x0, y0, x1, y1
         self.radii = tuple(radii)
 
@@ -75,8 +85,10 @@ class Circle(Shape):
 
     def path(self, s: float, ox: float, oy: float) -> str:
         cx, cy, r = ox + self.cx * s, oy + self.cy * s, self.r * s
-        return (f"M{_n(cx - r)} {_n(cy)}A{_n(r)} {_n(r)} 0 1 1 {_n(cx + r)} {_n(cy)}"
-                f"A{_n(r)} {_n(r)} 0 1 1 {_n(cx - r)} {_n(cy)}Z")
+        return (
+            f"M{_n(cx - r)} {_n(cy)}A{_n(r)} {_n(r)} 0 1 1 {_n(cx + r)} {_n(cy)}"
+            f"A{_n(r)} {_n(r)} 0 1 1 {_n(cx - r)} {_n(cy)}Z"
+        )
 
 
 class Poly(Shape):
@@ -142,8 +154,12 @@ class Fillet(Shape):
 
     def sdf(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         r = self.r
-        box = RoundRect(min(self.cx, self.cx + self.sx * r), min(self.cy, self.cy + self.sy * r),
-                        max(self.cx, self.cx + self.sx * r), max(self.cy, self.cy + self.sy * r))
+        box = RoundRect(
+            min(self.cx, self.cx + self.sx * r),
+            min(self.cy, self.cy + self.sy * r),
+            max(self.cx, self.cx + self.sx * r),
+            max(self.cy, self.cy + self.sy * r),
+        )
         hole = Circle(self.cx + self.sx * r, self.cy + self.sy * r, r)
         return np.maximum(box.sdf(x, y), -hole.sdf(x, y))
 
@@ -153,12 +169,14 @@ class Fillet(Shape):
         ax, ay = cx + self.sx * r, cy
         bx, by = cx, cy + self.sy * r
         sweep = 1 if self.sx * self.sy < 0 else 0
-        return (f"M{_n(cx)} {_n(cy)}L{_n(ax)} {_n(ay)}"
-                f"A{_n(r)} {_n(r)} 0 0 {sweep} {_n(bx)} {_n(by)}Z")
+        return (
+            f"M{_n(cx)} {_n(cy)}L{_n(ax)} {_n(ay)}A{_n(r)} {_n(r)} 0 0 {sweep} {_n(bx)} {_n(by)}Z"
+        )
 
 
-def star_points(cx: float, cy: float, outer: float, inner: float, points: int,
-                rotate: float = -math.pi / 2) -> list[tuple[float, float]]:
+def star_points(
+    cx: float, cy: float, outer: float, inner: float, points: int, rotate: float = -math.pi / 2
+) -> list[tuple[float, float]]:
     out = []
     for k in range(points * 2):
         r = outer if k % 2 == 0 else inner
@@ -167,8 +185,9 @@ def star_points(cx: float, cy: float, outer: float, inner: float, points: int,
     return out
 
 
-def coverage(shape: Shape, width: int, height: int, scale: float, x0: float = 0,
-             y0: float = 0) -> np.ndarray:
+def coverage(
+    shape: Shape, width: int, height: int, scale: float, x0: float = 0, y0: float = 0
+) -> np.ndarray:
     """uint8 coverage (0-255) of ``shape`` on a width x height pixel grid, where one shape unit
     is ``scale`` pixels and pixel (0, 0)'s corner is at shape point (x0, y0)."""
     total = np.zeros((height, width))

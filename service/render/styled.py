@@ -76,35 +76,55 @@ def _text_ink(band: RGBA, bg: RGBA) -> RGBA:
     return white if contrast_ratio(band, white) >= contrast_ratio(band, black) else black
 
 
-def _frame_pieces(style: Style, fg: RGBA, bg: RGBA, pixels: int,
-                  ) -> tuple[list[Piece], Label | None]:
+def _frame_pieces(
+    style: Style,
+    fg: RGBA,
+    bg: RGBA,
+    pixels: int,
+) -> tuple[list[Piece], Label | None]:
     fb = frame_box(pixels, style.frame_style, style.frame_label is not None)
     if fb is None:
         return [], None
     ink = style.frame_color or fg
     t, p = fb.line, pixels
     radius = 4.0 * t if style.frame_style == "rounded" else 0.0
-    ring = Ring(RoundRect(0, 0, p, p, (radius,) * 4),
-                RoundRect(t, t, p - t, p - t, (max(0.0, radius - t),) * 4))
+    ring = Ring(
+        RoundRect(0, 0, p, p, (radius,) * 4),
+        RoundRect(t, t, p - t, p - t, (max(0.0, radius - t),) * 4),
+    )
     # rasterised only where it is: four corners and four straight strips
     c = max(t, int(radius) + t)
-    boxes = [(0, 0, c, c), (p - c, 0, c, c), (0, p - c, c, c), (p - c, p - c, c, c),
-             (c, 0, p - 2 * c, t), (c, p - t, p - 2 * c, t), (0, c, t, p - 2 * c),
-             (p - t, c, t, p - 2 * c)]
+    boxes = [
+        (0, 0, c, c),
+        (p - c, 0, c, c),
+        (0, p - c, c, c),
+        (p - c, p - c, c, c),
+        (c, 0, p - 2 * c, t),
+        (c, p - t, p - 2 * c, t),
+        (0, c, t, p - 2 * c),
+        (p - t, c, t, p - 2 * c),
+    ]
     key = (style.frame_style, style.frame_label is not None, p)
-    pieces = [Piece(ring, 1, 0, 0, box, ink, evenodd=True, key=(*key, i), svg=i == 0)
-              for i, box in enumerate(boxes)]
+    pieces = [
+        Piece(ring, 1, 0, 0, box, ink, evenodd=True, key=(*key, i), svg=i == 0)
+        for i, box in enumerate(boxes)
+    ]
     label = None
     text_ink, under = ink, bg
     if style.frame_style.startswith("banner") and fb.band:
         band = RoundRect(t, fb.band_y0, p - t, fb.band_y1)
-        pieces.append(Piece(band, 1, 0, 0, (t, fb.band_y0, p - 2 * t, fb.band), ink,
-                            key=(*key, "band")))
+        pieces.append(
+            Piece(band, 1, 0, 0, (t, fb.band_y0, p - 2 * t, fb.band), ink, key=(*key, "band"))
+        )
         text_ink, under = _text_ink(ink, bg), ink
     if style.frame_label and fb.band:
         pad = round(fb.band * 0.2)
-        label = Label(style.frame_label, text_ink, under,
-                      (t + pad, fb.band_y0 + pad, p - 2 * (t + pad), fb.band - 2 * pad))
+        label = Label(
+            style.frame_label,
+            text_ink,
+            under,
+            (t + pad, fb.band_y0 + pad, p - 2 * (t + pad), fb.band - 2 * pad),
+        )
     return pieces, label
 
 
@@ -115,7 +135,7 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     sx, sy = layout.offset, layout.offset + layout.dy
     finders = np.zeros((n, n), dtype=bool)
     for col, row in eye_origins(n):
-        finders[row:row + 7, col:col + 7] = True
+        finders[row : row + 7, col : col + 7] = True
     function = ~_template(job.version).region
     cells = kinds(job.pattern, dark & ~finders, tone, function & ~finders)
     eye_ink_b = style.eye_border_color or job.fg
@@ -128,18 +148,30 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
         if style.outer_frame:
             ring_ink = style.outer_frame_color or job.fg
-            pieces.append(Piece(outer_ring(style.eye_border), ppm, x, y, box, ring_ink, True,
-                                ("ring", style.eye_border, ppm)))
-        pieces.append(Piece(border, ppm, x, y, box, eye_ink_b, True,
-                            ("border", style.eye_border, ppm)))
-        pieces.append(Piece(centre, ppm, x, y, box, eye_ink_c, False,
-                            ("centre", style.eye_center, ppm)))
+            pieces.append(
+                Piece(
+                    outer_ring(style.eye_border),
+                    ppm,
+                    x,
+                    y,
+                    box,
+                    ring_ink,
+                    True,
+                    ("ring", style.eye_border, ppm),
+                )
+            )
+        pieces.append(
+            Piece(border, ppm, x, y, box, eye_ink_b, True, ("border", style.eye_border, ppm))
+        )
+        pieces.append(
+            Piece(centre, ppm, x, y, box, eye_ink_c, False, ("centre", style.eye_center, ppm))
+        )
     frame, label = _frame_pieces(style, job.fg, job.bg, layout.pixels)
-    return Scene(layout, cells, job.pattern, job.fg, style.gradient, job.bg, frame + pieces,
-                 label)
+    return Scene(layout, cells, job.pattern, job.fg, style.gradient, job.bg, frame + pieces, label)
 
 
 # -- PNG -------------------------------------------------------------------------------------
+
 
 def _mask(array: np.ndarray) -> pyvips.Image:
     h, w = array.shape
@@ -147,8 +179,11 @@ def _mask(array: np.ndarray) -> pyvips.Image:
 
 
 def _inked(mask: pyvips.Image, ink: RGBA) -> pyvips.Image:
-    return mask.linear([0, 0, 0, ink[3] / 255], [ink[0], ink[1], ink[2], 0]).cast(
-        "uchar").copy(interpretation="srgb")
+    return (
+        mask.linear([0, 0, 0, ink[3] / 255], [ink[0], ink[1], ink[2], 0])
+        .cast("uchar")
+        .copy(interpretation="srgb")
+    )
 
 
 def _gradient_inked(mask: pyvips.Image, top: RGBA, bottom: RGBA) -> pyvips.Image:
@@ -178,8 +213,9 @@ def _piece_array(piece: Piece) -> np.ndarray:
     x, y, w, h = piece.box
     cov = _masks.get(piece.key) if piece.key is not None else None
     if cov is None:
-        cov = coverage(piece.shape, w, h, piece.scale, (x - piece.x) / piece.scale,
-                       (y - piece.y) / piece.scale)
+        cov = coverage(
+            piece.shape, w, h, piece.scale, (x - piece.x) / piece.scale, (y - piece.y) / piece.scale
+        )
         if piece.key is not None and cov.size <= 4_000_000:
             _masks[piece.key] = cov
             while len(_masks) > 24:
@@ -196,12 +232,14 @@ def _label_array(text: str, w: int, h: int) -> np.ndarray:
     found = _labels.get(key)
     if found is None:
         try:
-            mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
-                                     align="centre").gravity("centre", w, h)
+            mask = pyvips.Image.text(
+                escape(text), font=f"{FONT} Bold", width=w, height=h, align="centre"
+            ).gravity("centre", w, h)
         except pyvips.Error:  # pango laid out nothing (validation refuses such captions)
             mask = pyvips.Image.black(w, h)
-        found = _labels[key] = np.ndarray(buffer=mask.cast("uchar").write_to_memory(),
-                                          dtype=np.uint8, shape=(h, w))
+        found = _labels[key] = np.ndarray(
+            buffer=mask.cast("uchar").write_to_memory(), dtype=np.uint8, shape=(h, w)
+        )
         while len(_labels) > 16:
             _labels.popitem(last=False)
     return found
@@ -211,8 +249,9 @@ def _label_mask(text: str, w: int, h: int) -> pyvips.Image:
     return _mask(_label_array(text, w, h))
 
 
-def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | None,
-                     assets: Mapping[str, bytes]) -> bytes:
+def write_styled_png(
+    sc: Scene, dpi: int, overlay: Overlay | None, box: Box | None, assets: Mapping[str, bytes]
+) -> bytes:
     lay = sc.layout
     sx, sy, sym = lay.offset, lay.offset + lay.dy, lay.symbol_pixels
     layers: list[pyvips.Image] = []
@@ -236,8 +275,11 @@ def write_styled_png(sc: Scene, dpi: int, overlay: Overlay | None, box: Box | No
         add(_inked(_label_mask(sc.label.text, w, h), sc.label.ink), x, y)
     if overlay is not None and overlay.logo is not None and box is not None:
         add(logo_image(overlay.logo, box, assets), box.x, box.y)
-    base = pyvips.Image.black(lay.pixels, lay.pixels, bands=4).new_from_image(
-        list(sc.bg)).copy(interpretation="srgb")
+    base = (
+        pyvips.Image.black(lay.pixels, lay.pixels, bands=4)
+        .new_from_image(list(sc.bg))
+        .copy(interpretation="srgb")
+    )
     out = base.composite(layers, "over", x=xs, y=ys).cast("uchar")
     out = out.copy(xres=dpi / 25.4, yres=dpi / 25.4)
     return bytes(out.pngsave_buffer(compression=2, filter="up", keep="none"))
@@ -274,12 +316,12 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
             colours.extend(palette(ink, under, _LEVELS)[1:])
         mask, x, y = _clipped(mask, x, y, size)
         level = ((mask.astype(np.uint16) * (_LEVELS - 1) + 127) // 255).astype(np.uint8)
-        region = index[y:y + mask.shape[0], x:x + mask.shape[1]]
+        region = index[y : y + mask.shape[0], x : x + mask.shape[1]]
         np.copyto(region, level + np.uint8(base), where=level > 0)
     deflater = _Deflater(size, compression)
     group = max(1, 2_000_000 // size)
     for top in range(0, size, group):
-        deflater.emit(index[top:top + group])
+        deflater.emit(index[top : top + group])
     extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colours))]
     if any(c[3] != 255 for c in colours):
         extra.append(_chunk(b"tRNS", bytes(c[3] for c in colours)))
@@ -293,7 +335,7 @@ def _clipped(mask: np.ndarray, x: int, y: int, size: int) -> tuple[np.ndarray, i
     left, top = max(0, -x), max(0, -y)
     h, w = mask.shape
     right, bottom = min(w, size - x), min(h, size - y)
-    return mask[top:max(top, bottom), left:max(left, right)], x + left, y + top
+    return mask[top : max(top, bottom), left : max(left, right)], x + left, y + top
 
 
 _GRADIENT_STEPS = 48  # colours down the symbol; ~19 px apart at 3 in x 300 dpi: no banding
@@ -316,11 +358,12 @@ def _gradient_modules(sc: Scene, index: np.ndarray, colours: list[RGBA]) -> None
     level = ((mask.astype(np.uint16) * (_GRADIENT_LEVELS - 1) + 127) // 255).astype(np.uint8)
     rows = ((np.arange(sym) + 0.5) * _GRADIENT_STEPS // sym).astype(np.uint8)
     values = base + rows[:, None] * (_GRADIENT_LEVELS - 1) + level - 1
-    region = index[sy:sy + sym, sx:sx + sym]
+    region = index[sy : sy + sym, sx : sx + sym]
     np.copyto(region, values.astype(np.uint8), where=level > 0)
 
 
 # -- SVG -------------------------------------------------------------------------------------
+
 
 def _stop(offset: int, c: RGBA) -> str:
     opacity = f' stop-opacity="{c[3] / 255:.3f}"' if c[3] != 255 else ""
@@ -342,13 +385,17 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
             shape = shapes[kind] = spec.shape(kind, ppm)
         parts.append(shape.path(ppm, sx + c * ppm, sy + r * ppm))
     inches = f"{size_inches:g}"
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{inches}in" '
-           f'height="{inches}in" viewBox="0 0 {size} {size}">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{inches}in" '
+        f'height="{inches}in" viewBox="0 0 {size} {size}">'
+    ]
     if sc.gradient:
         top, bottom = sc.gradient
-        out.append(f'<defs><linearGradient id="qg" gradientUnits="userSpaceOnUse" x1="0" '
-                   f'y1="{sy}" x2="0" y2="{sy + lay.symbol_pixels}">{_stop(0, top)}'
-                   f'{_stop(1, bottom)}</linearGradient></defs>')
+        out.append(
+            f'<defs><linearGradient id="qg" gradientUnits="userSpaceOnUse" x1="0" '
+            f'y1="{sy}" x2="0" y2="{sy + lay.symbol_pixels}">{_stop(0, top)}'
+            f"{_stop(1, bottom)}</linearGradient></defs>"
+        )
     if sc.bg[3]:
         out.append(f'<rect width="{size}" height="{size}" {paint("fill", sc.bg)}/>')
     out.append(below)
@@ -358,7 +405,8 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
     for piece in sc.pieces:
         if piece.svg:
             groups.setdefault((piece.ink, piece.evenodd), []).append(
-                piece.shape.path(piece.scale, piece.x, piece.y))
+                piece.shape.path(piece.scale, piece.x, piece.y)
+            )
     for (ink, evenodd), paths in groups.items():
         rule = ' fill-rule="evenodd"' if evenodd else ""
         out.append(f'<path {paint("fill", ink)}{rule} d="{"".join(paths)}"/>')
@@ -366,9 +414,11 @@ def write_styled_svg(sc: Scene, size_inches: float, below: str = "", above: str 
         text, ink = sc.label.text, sc.label.ink
         x, y, w, h = sc.label.rect
         font = _label_font_px(text, w, h)
-        out.append(f'<text x="{x + w / 2:g}" y="{y + h / 2:g}" font-family="{_FONT_CSS}" '
-                   f'font-weight="bold" font-size="{font:g}" text-anchor="middle" '
-                   f'dominant-baseline="central" {paint("fill", ink)}>{escape(text)}</text>')
+        out.append(
+            f'<text x="{x + w / 2:g}" y="{y + h / 2:g}" font-family="{_FONT_CSS}" '
+            f'font-weight="bold" font-size="{font:g}" text-anchor="middle" '
+            f'dominant-baseline="central" {paint("fill", ink)}>{escape(text)}</text>'
+        )
     out.append(above)
     out.append("</svg>\n")
     return "".join(out).encode()
@@ -379,8 +429,9 @@ def _label_font_px(text: str, w: int, h: int) -> float:
     """The size libvips' text() picks to fit the box, so both formats agree (two pango
     layouts: kept for the next item with the same caption)."""
     try:
-        mask = pyvips.Image.text(escape(text), font=f"{FONT} Bold", width=w, height=h,
-                                 align="centre")
+        mask = pyvips.Image.text(
+            escape(text), font=f"{FONT} Bold", width=w, height=h, align="centre"
+        )
         probe = pyvips.Image.text(escape(text), font=f"{FONT} Bold 100", dpi=72)
     except pyvips.Error:  # nothing to lay out (validation refuses such captions)
         return float(h)

@@ -43,8 +43,15 @@ def _run(x: int, y: int, w: int, h: int, r: float, first: int, last: int) -> str
     return "".join(d) + "z"
 
 
-def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: float,
-              below: str = "", above: str = "") -> bytes:
+def write_svg(
+    geom: Geometry,
+    layout: Layout,
+    fg: RGBA,
+    bg: RGBA,
+    size_inches: float,
+    below: str = "",
+    above: str = "",
+) -> bytes:
     """``below`` and ``above``: extra elements under and over the modules (overlay layers)."""
     ppm, off, size = layout.ppm, layout.offset, layout.pixels
     r = geom.radius * ppm
@@ -54,11 +61,22 @@ def write_svg(geom: Geometry, layout: Layout, fg: RGBA, bg: RGBA, size_inches: f
         edges = np.flatnonzero(dark[1:] != dark[:-1])
         y = off + row * ppm
         for start, stop in zip(edges[0::2].tolist(), edges[1::2].tolist()):
-            parts.append(_run(off + start * ppm, y, (stop - start) * ppm, ppm, r,
-                              int(cells[start]), int(cells[stop - 1])))
+            parts.append(
+                _run(
+                    off + start * ppm,
+                    y,
+                    (stop - start) * ppm,
+                    ppm,
+                    r,
+                    int(cells[start]),
+                    int(cells[stop - 1]),
+                )
+            )
     inches = _num(size_inches)
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{inches}in" '
-            f'height="{inches}in" viewBox="0 0 {size} {size}">')
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{inches}in" '
+        f'height="{inches}in" viewBox="0 0 {size} {size}">'
+    )
     body = [head]
     if bg[3]:
         body.append(f'<rect width="{size}" height="{size}" {paint("fill", bg)}/>')

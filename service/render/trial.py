@@ -33,8 +33,9 @@ def trial_job(job: RenderJob) -> RenderJob:
     style = job.style
     if style is not None and style.frame_style != "none":
         style = msgspec.structs.replace(style, frame_style="none", frame_label=None)
-    return msgspec.structs.replace(job, layout=small, format="png", dpi=72,
-                                   size_inches=pixels / 72, style=style)
+    return msgspec.structs.replace(
+        job, layout=small, format="png", dpi=72, size_inches=pixels / 72, style=style
+    )
 
 
 def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -> bool:

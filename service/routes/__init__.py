@@ -6,10 +6,19 @@ from .bulk import generate_bulk
 from .dynamic import DYNAMIC_ROUTES
 from .health import health, metrics, openapi, status
 from .keys import KEY_ROUTES
-from .webhooks import WEBHOOK_ROUTES
 from .single import SINGLE_ROUTES
+from .webhooks import WEBHOOK_ROUTES
 
 __all__ = ["ROUTES"]
 
-ROUTES = [generate_bulk, health, status, metrics, openapi, *DYNAMIC_ROUTES, *SINGLE_ROUTES,
-          *KEY_ROUTES, *WEBHOOK_ROUTES]
+ROUTES = [
+    generate_bulk,
+    health,
+    status,
+    metrics,
+    openapi,
+    *DYNAMIC_ROUTES,
+    *SINGLE_ROUTES,
+    *KEY_ROUTES,
+    *WEBHOOK_ROUTES,
+]

@@ -10,8 +10,11 @@ from ..bulk import handle_bulk
 __all__ = ["generate_bulk"]
 
 
-@post("/api/v1/generate/bulk/", status_code=200,
-      summary="Render up to 5 000 QR codes, streamed back as a ZIP with manifest.json")
+@post(
+    "/api/v1/generate/bulk/",
+    status_code=200,
+    summary="Render up to 5 000 QR codes, streamed back as a ZIP with manifest.json",
+)
 async def generate_bulk(request: Request[Any, Any, Any]) -> Stream:
     # The body is read raw (not ``data: Struct``) and decoded by a module-level msgspec
     # decoder, after authentication and within the published body limit.

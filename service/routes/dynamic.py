@@ -13,14 +13,20 @@ def _sid(request: Request[Any, Any, Any]) -> str:
     return str(request.path_params["short_id"])
 
 
-@get("/q/{short_id:str}/", summary="Public redirect of a dynamic QR code (no auth)",
-     include_in_schema=False)
+@get(
+    "/q/{short_id:str}/",
+    summary="Public redirect of a dynamic QR code (no auth)",
+    include_in_schema=False,
+)
 async def redirect(request: Request[Any, Any, Any]) -> Response[Any]:
     return await dynamic.redirect(request, _sid(request), request.app.state.services)
 
 
-@head("/q/{short_id:str}/", summary="HEAD of the public redirect: the same answer, no scan "
-      "counted", include_in_schema=False)
+@head(
+    "/q/{short_id:str}/",
+    summary="HEAD of the public redirect: the same answer, no scan counted",
+    include_in_schema=False,
+)
 async def redirect_head(request: Request[Any, Any, Any]) -> Response[None]:
     return await dynamic.redirect(request, _sid(request), request.app.state.services)
 
@@ -55,5 +61,13 @@ async def analytics(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await dynamic.analytics(request, request.app.state.services, _sid(request))
 
 
-DYNAMIC_ROUTES = [redirect, redirect_head, list_codes, create_code, get_code, update_code, delete_code,
-                  analytics]
+DYNAMIC_ROUTES = [
+    redirect,
+    redirect_head,
+    list_codes,
+    create_code,
+    get_code,
+    update_code,
+    delete_code,
+    analytics,
+]

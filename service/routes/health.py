@@ -22,21 +22,39 @@ async def status(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     try:
         await svc.store.ping()
     except Exception as exc:  # any failure of the probe is the answer, not a 500
-        return Response({"status": "degraded", "store": {"kind": store, "ok": False,
-                                                         "error": type(exc).__name__}},
-                        status_code=503, headers={"Retry-After": "5"})
-    return Response({"status": "ok", "store": {"kind": store, "ok": True},
-                     "render_threads": svc.settings.threads,
-                     "batches_in_flight": svc.admission.in_flight})
+        return Response(
+            {
+                "status": "degraded",
+                "store": {"kind": store, "ok": False, "error": type(exc).__name__},
+            },
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return Response(
+        {
+            "status": "ok",
+            "store": {"kind": store, "ok": True},
+            "render_threads": svc.settings.threads,
+            "batches_in_flight": svc.admission.in_flight,
+        }
+    )
 
 
-@get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False,
-     media_type="text/plain; version=0.0.4")
+@get(
+    "/metrics",
+    summary="Prometheus metrics of this process",
+    include_in_schema=False,
+    media_type="text/plain; version=0.0.4",
+)
 async def metrics(request: Request[Any, Any, Any]) -> bytes:
     return request.app.state.metrics.exposition()  # type: ignore[no-any-return]
 
 
-@get(["/schema", "/schema/openapi.json"], summary="The OpenAPI document",
-     include_in_schema=False, media_type="application/json")
+@get(
+    ["/schema", "/schema/openapi.json"],
+    summary="The OpenAPI document",
+    include_in_schema=False,
+    media_type="application/json",
+)
 async def openapi() -> bytes:
     return openapi_document()

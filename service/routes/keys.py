@@ -28,8 +28,11 @@ async def delete_key(request: Request[Any, Any, Any]) -> None:
     await keys_api.delete_key(request, request.app.state.services, _kid(request))
 
 
-@post("/api/v1/keys/{key_id:str}/rotate/", status_code=201,
-      summary="Replace an API key by a new one; the old one stops at once")
+@post(
+    "/api/v1/keys/{key_id:str}/rotate/",
+    status_code=201,
+    summary="Replace an API key by a new one; the old one stops at once",
+)
 async def rotate_key(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await keys_api.rotate_key(request, request.app.state.services, _kid(request))
 

@@ -10,8 +10,9 @@ from ..schema import UsageBody
 __all__ = ["SINGLE_ROUTES"]
 
 
-@post("/api/v1/generate/", status_code=200,
-      summary="Render one QR code (JSON or multipart/form-data)")
+@post(
+    "/api/v1/generate/", status_code=200, summary="Render one QR code (JSON or multipart/form-data)"
+)
 async def generate(request: Request[Any, Any, Any]) -> Response[bytes]:
     return await single.handle_generate(request, request.app.state.services)
 
@@ -21,8 +22,11 @@ async def usage(request: Request[Any, Any, Any]) -> UsageBody:
     return await single.usage(request, request.app.state.services)
 
 
-@post("/api/v1/validate/", status_code=200,
-      summary="Dry run of a single item or a bulk body: the same errors, nothing spent")
+@post(
+    "/api/v1/validate/",
+    status_code=200,
+    summary="Dry run of a single item or a bulk body: the same errors, nothing spent",
+)
 async def validate(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await dryrun.handle_validate(request, request.app.state.services)
 

@@ -18,8 +18,11 @@ async def list_hooks(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await api.list_hooks(request, request.app.state.services)
 
 
-@post("/api/v1/webhooks/", status_code=201,
-      summary="Subscribe a URL to events (the signing secret shown once)")
+@post(
+    "/api/v1/webhooks/",
+    status_code=201,
+    summary="Subscribe a URL to events (the signing secret shown once)",
+)
 async def create_hook(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await api.create(request, request.app.state.services)
 
@@ -34,23 +37,38 @@ async def delete_hook(request: Request[Any, Any, Any]) -> None:
     await api.delete(request, request.app.state.services, _id(request))
 
 
-@post("/api/v1/webhooks/{hook_id:str}/rotate/", status_code=200,
-      summary="A new signing secret, shown once")
+@post(
+    "/api/v1/webhooks/{hook_id:str}/rotate/",
+    status_code=200,
+    summary="A new signing secret, shown once",
+)
 async def rotate_hook(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await api.rotate(request, request.app.state.services, _id(request))
 
 
-@get("/api/v1/webhooks/{hook_id:str}/deliveries/",
-     summary="The last 100 delivery attempts, newest first, dead letters included")
+@get(
+    "/api/v1/webhooks/{hook_id:str}/deliveries/",
+    summary="The last 100 delivery attempts, newest first, dead letters included",
+)
 async def hook_deliveries(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await api.deliveries(request, request.app.state.services, _id(request))
 
 
-@post("/api/v1/webhooks/{hook_id:str}/test/", status_code=202,
-      summary="Queue a webhook.test event for this webhook")
+@post(
+    "/api/v1/webhooks/{hook_id:str}/test/",
+    status_code=202,
+    summary="Queue a webhook.test event for this webhook",
+)
 async def test_hook(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await api.test_event(request, request.app.state.services, _id(request))
 
 
-WEBHOOK_ROUTES = [list_hooks, create_hook, patch_hook, delete_hook, rotate_hook,
-                  hook_deliveries, test_hook]
+WEBHOOK_ROUTES = [
+    list_hooks,
+    create_hook,
+    patch_hook,
+    delete_hook,
+    rotate_hook,
+    hook_deliveries,
+    test_hook,
+]

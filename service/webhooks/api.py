@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import msgspec
@@ -24,23 +24,38 @@ from .model import EVENT_TYPES, TEST_EVENT, WEBHOOK_PLANS, Subscription
 from .queue import Hooks
 from .sender import Sender, TargetError
 
-__all__ = ["MAX_WEBHOOKS", "WEBHOOK_PLANS", "create", "deliveries", "delete", "list_hooks",
-           "patch", "rotate", "test_event"]
+__all__ = [
+    "MAX_WEBHOOKS",
+    "WEBHOOK_PLANS",
+    "create",
+    "delete",
+    "deliveries",
+    "list_hooks",
+    "patch",
+    "rotate",
+    "test_event",
+]
 
 MAX_WEBHOOKS = 20
 _ID = re.compile(r"wh_[0-9a-f]{16}")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def hook_object(sub: Subscription, *, secret: bool = False) -> dict[str, Any]:
-    out = {"id": sub.id, "url": sub.url, "description": sub.description,
-           "events": list(sub.events), "status": sub.status,
-           "consecutive_failures": sub.consecutive_failures,
-           "last_delivery_at": sub.last_delivery_at,
-           "last_response_status": sub.last_response_status, "created_at": sub.created_at}
+    out = {
+        "id": sub.id,
+        "url": sub.url,
+        "description": sub.description,
+        "events": list(sub.events),
+        "status": sub.status,
+        "consecutive_failures": sub.consecutive_failures,
+        "last_delivery_at": sub.last_delivery_at,
+        "last_response_status": sub.last_response_status,
+        "created_at": sub.created_at,
+    }
     if secret:
         out["secret"] = sub.secret
     return out
@@ -57,13 +72,15 @@ def _sender(request: Request[Any, Any, Any]) -> Sender:
 async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
     caller = await authenticate(request, svc.store, bearer=True)
     if caller.account.plan not in WEBHOOK_PLANS:
-        raise PlanForbidden(f"Plan '{caller.account.plan}' doesn't include webhooks. "
-                            "Upgrade to Pro or higher.")
+        raise PlanForbidden(
+            f"Plan '{caller.account.plan}' doesn't include webhooks. Upgrade to Pro or higher."
+        )
     return caller
 
 
-async def _fields(request: Request[Any, Any, Any], data: dict[str, Any],
-                  partial: bool) -> dict[str, Any]:
+async def _fields(
+    request: Request[Any, Any, Any], data: dict[str, Any], partial: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "url" in data or not partial:
         url = data.get("url")
@@ -82,17 +99,15 @@ async def _fields(request: Request[Any, Any, Any], data: dict[str, Any],
         if not isinstance(description, str):
             raise KeyFieldError("description", "Not a valid string.")
         if len(description) > 200:
-            raise KeyFieldError("description",
-                                "Ensure this field has no more than 200 characters.")
+            raise KeyFieldError("description", "Ensure this field has no more than 200 characters.")
         out["description"] = description
     if "events" in data or not partial:
         events = data.get("events")
         if not isinstance(events, list) or not events:
-            raise KeyFieldError("events", "Choose one or more of: " + ", ".join(EVENT_TYPES)
-                                + ".")
+            raise KeyFieldError("events", "Choose one or more of: " + ", ".join(EVENT_TYPES) + ".")
         for event in events:
             if event not in EVENT_TYPES:
-                raise KeyFieldError("events", f"\"{event}\" is not a valid choice.")
+                raise KeyFieldError("events", f'"{event}" is not a valid choice.')
         out["events"] = list(dict.fromkeys(events))
     if partial and "status" in data:
         if data["status"] not in ("active", "disabled"):
@@ -110,21 +125,28 @@ async def list_hooks(request: Request[Any, Any, Any], svc: Services) -> dict[str
 
 async def create(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     caller = await _caller(request, svc)
-    fields = await _fields(request, json_object(await read_body(request, BODY_LIMIT)), partial=False)
+    fields = await _fields(
+        request, json_object(await read_body(request, BODY_LIMIT)), partial=False
+    )
     hooks = _hooks(svc)
     if len(await hooks.list(caller.account.id)) >= MAX_WEBHOOKS:
-        raise MalformedBody(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one "
-                            "first.")
-    sub = Subscription(id="wh_" + secrets.token_hex(8), account=caller.account.id,
-                       url=fields["url"], description=fields.get("description", ""),
-                       events=fields["events"], created_at=_now(),
-                       secret="whsec_" + secrets.token_urlsafe(32))
+        raise MalformedBody(f"An account has at most {MAX_WEBHOOKS} webhooks; delete one first.")
+    sub = Subscription(
+        id="wh_" + secrets.token_hex(8),
+        account=caller.account.id,
+        url=fields["url"],
+        description=fields.get("description", ""),
+        events=fields["events"],
+        created_at=_now(),
+        secret="whsec_" + secrets.token_urlsafe(32),
+    )
     await hooks.put(sub)
     return hook_object(sub, secret=True)
 
 
-async def _owned(request: Request[Any, Any, Any], svc: Services,
-                 hook: str) -> tuple[Caller, Subscription]:
+async def _owned(
+    request: Request[Any, Any, Any], svc: Services, hook: str
+) -> tuple[Caller, Subscription]:
     caller = await _caller(request, svc)
     sub = await _hooks(svc).get(caller.account.id, hook) if _ID.fullmatch(hook) else None
     if sub is None:
@@ -135,8 +157,11 @@ async def _owned(request: Request[Any, Any, Any], svc: Services,
 async def patch(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, hook)
     fields = await _fields(request, json_object(await read_body(request, BODY_LIMIT)), partial=True)
-    sub = await _hooks(svc).patch(caller.account.id, hook, fields) if fields else \
-        await _hooks(svc).get(caller.account.id, hook)
+    sub = (
+        await _hooks(svc).patch(caller.account.id, hook, fields)
+        if fields
+        else await _hooks(svc).get(caller.account.id, hook)
+    )
     if sub is None:
         raise NotFound("Not found.")
     return hook_object(sub)
@@ -151,22 +176,21 @@ async def delete(request: Request[Any, Any, Any], svc: Services, hook: str) -> N
 async def rotate(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     """A new signing secret, at once: deliveries from now on are signed with it."""
     caller, _ = await _owned(request, svc, hook)
-    sub = await _hooks(svc).patch(caller.account.id, hook,
-                                  {"secret": "whsec_" + secrets.token_urlsafe(32)})
+    sub = await _hooks(svc).patch(
+        caller.account.id, hook, {"secret": "whsec_" + secrets.token_urlsafe(32)}
+    )
     if sub is None:
         raise NotFound("Not found.")
     return hook_object(sub, secret=True)
 
 
-async def deliveries(request: Request[Any, Any, Any], svc: Services,
-                     hook: str) -> dict[str, Any]:
+async def deliveries(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     caller, _ = await _owned(request, svc, hook)
     lines = await _hooks(svc).log(caller.account.id, hook)
     return {"deliveries": [msgspec.json.decode(line) for line in lines]}
 
 
-async def test_event(request: Request[Any, Any, Any], svc: Services,
-                     hook: str) -> dict[str, Any]:
+async def test_event(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
     """Queues a ``webhook.test`` event for this webhook only, delivered like any other."""
     caller, sub = await _owned(request, svc, hook)
     data = msgspec.json.encode({"webhook_id": sub.id}).decode()

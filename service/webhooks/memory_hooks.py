@@ -21,8 +21,11 @@ __all__ = ["MemoryHooks"]
 
 
 class MemoryHooks:
-    def __init__(self, attempt_state: Callable[[str, str], str | None] = lambda a, b: None,
-                 plan_of: Callable[[str], str | None] = lambda a: None) -> None:
+    def __init__(
+        self,
+        attempt_state: Callable[[str, str], str | None] = lambda a, b: None,
+        plan_of: Callable[[str], str | None] = lambda a: None,
+    ) -> None:
         self._attempt_state = attempt_state  # the store's charge records: 'charged', 'done', ...
         self._plan_of = plan_of  # the account's plan now
         self._lock = threading.Lock()
@@ -47,8 +50,9 @@ class MemoryHooks:
         with self._lock:
             self._subs.setdefault(sub.account, {})[sub.id] = msgspec.structs.replace(sub)
 
-    async def patch(self, account: str, hook: str,
-                    fields: dict[str, object]) -> Subscription | None:
+    async def patch(
+        self, account: str, hook: str, fields: dict[str, object]
+    ) -> Subscription | None:
         with self._lock:
             found = self._subs.get(account, {}).get(hook)
             if found is None:
@@ -66,17 +70,29 @@ class MemoryHooks:
         with self._lock:
             return list(self._logs.get((account, hook), ()))
 
-    def enqueue(self, account: str, type_: str, at: str, data: str, only: str = "",
-                attempt: str = "", *, if_wanted: bool = False) -> str:
+    def enqueue(
+        self,
+        account: str,
+        type_: str,
+        at: str,
+        data: str,
+        only: str = "",
+        attempt: str = "",
+        *,
+        if_wanted: bool = False,
+    ) -> str:
         """Called (under the store's own lock) by the step that causes the event; with
         ``if_wanted``, only when the account's active webhooks want this type."""
         with self._lock:
-            if if_wanted and not any(s.status == "active" and type_ in s.events
-                                     for s in self._subs.get(account, {}).values()):
+            if if_wanted and not any(
+                s.status == "active" and type_ in s.events
+                for s in self._subs.get(account, {}).values()
+            ):
                 return ""
             entry = f"{int(time.time() * 1000)}-{next(self._seq)}"
-            event = QueuedEvent(id=entry, type=type_, at=at, account=account, data=data,
-                                only=only, attempt=attempt)
+            event = QueuedEvent(
+                id=entry, type=type_, at=at, account=account, data=data, only=only, attempt=attempt
+            )
             self._events.setdefault(slot_tag(account), deque()).append(event)
             return event.event_id
 
@@ -87,8 +103,7 @@ class MemoryHooks:
         with self._lock:
             return sorted(self._events)
 
-    async def read(self, tag: str, consumer: str, count: int,
-                   idle_ms: int) -> list[QueuedEvent]:
+    async def read(self, tag: str, consumer: str, count: int, idle_ms: int) -> list[QueuedEvent]:
         with self._lock:  # read and fanned out in one breath: one process, nothing to claim
             queue = self._events.get(tag, deque())
             return [queue.popleft() for _ in range(min(count, len(queue)))]
@@ -106,22 +121,35 @@ class MemoryHooks:
                 return 0
             made = 0
             for sub in self._subs.get(event.account, {}).values():
-                wanted = sub.id == event.only if event.only else (
-                    sub.status == "active" and event.type in sub.events)
+                wanted = (
+                    sub.id == event.only
+                    if event.only
+                    else (sub.status == "active" and event.type in sub.events)
+                )
                 job_id = f"{sub.id}:{event.id}"
                 if wanted and job_id not in self._jobs:
-                    self._jobs[job_id] = Job(id=job_id, sub=sub.id, account=event.account,
-                                             event_id=event.event_id, type=event.type,
-                                             body=event.payload().decode(), first=now_ms)
+                    self._jobs[job_id] = Job(
+                        id=job_id,
+                        sub=sub.id,
+                        account=event.account,
+                        event_id=event.event_id,
+                        type=event.type,
+                        body=event.payload().decode(),
+                        first=now_ms,
+                    )
                     self._due[job_id] = now_ms
                     made += 1
             return made
 
-    async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
-                    token: str) -> list[Job]:
+    async def claim(
+        self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
+    ) -> list[Job]:
         with self._lock:
-            due = sorted((ms, j) for j, ms in self._due.items()
-                         if ms <= now_ms and slot_tag(self._jobs[j].account) == tag)[:limit]
+            due = sorted(
+                (ms, j)
+                for j, ms in self._due.items()
+                if ms <= now_ms and slot_tag(self._jobs[j].account) == tag
+            )[:limit]
             out = []
             for i, (_, job_id) in enumerate(due, 1):
                 job = self._jobs[job_id]

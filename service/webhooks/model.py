@@ -25,11 +25,27 @@ import msgspec
 
 from ..limits.shortid import _tokens, slot_of
 
-__all__ = ["EVENT_TYPES", "Job", "event_id", "QueuedEvent", "Subscription", "TEST_EVENT", "WEBHOOK_PLANS",
-           "payload", "sign", "signature_header", "slot_tag"]
+__all__ = [
+    "EVENT_TYPES",
+    "TEST_EVENT",
+    "WEBHOOK_PLANS",
+    "Job",
+    "QueuedEvent",
+    "Subscription",
+    "event_id",
+    "payload",
+    "sign",
+    "signature_header",
+    "slot_tag",
+]
 
-EVENT_TYPES = ("scan.created", "dynamic_qr.created", "dynamic_qr.updated",
-               "quota.threshold_75", "quota.threshold_100")
+EVENT_TYPES = (
+    "scan.created",
+    "dynamic_qr.created",
+    "dynamic_qr.updated",
+    "quota.threshold_75",
+    "quota.threshold_100",
+)
 TEST_EVENT = "webhook.test"
 WEBHOOK_PLANS = ("pro", "agency", "enterprise")  # the plans with webhooks
 LOG_SIZE = 100
@@ -84,8 +100,17 @@ class Job(msgspec.Struct, kw_only=True):
 
 
 def payload(event_id: str, type_: str, at: str, data: str) -> bytes:
-    return (b'{"id":' + msgspec.json.encode(event_id) + b',"type":' + msgspec.json.encode(type_)
-            + b',"created_at":' + msgspec.json.encode(at) + b',"data":' + data.encode() + b"}")
+    return (
+        b'{"id":'
+        + msgspec.json.encode(event_id)
+        + b',"type":'
+        + msgspec.json.encode(type_)
+        + b',"created_at":'
+        + msgspec.json.encode(at)
+        + b',"data":'
+        + data.encode()
+        + b"}"
+    )
 
 
 def event_id(tag: str, entry: str) -> str:
@@ -100,8 +125,9 @@ def slot_tag(tag: str) -> str:
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
-    return hmac.new(secret.encode(), str(timestamp).encode() + b"." + body,
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
 
 
 def signature_header(secret: str, timestamp: int, body: bytes) -> str:

@@ -16,8 +16,17 @@ import redis.asyncio as aioredis
 from ..limits.redis_conn import again
 from .model import WEBHOOK_PLANS, Job, QueuedEvent, Subscription, event_id, slot_tag
 
-__all__ = ["GROUP", "Hooks", "Outcome", "RedisHooks", "event_keys", "hooks_key",
-           "interest_key", "log_key", "stream_key"]
+__all__ = [
+    "GROUP",
+    "Hooks",
+    "Outcome",
+    "RedisHooks",
+    "event_keys",
+    "hooks_key",
+    "interest_key",
+    "log_key",
+    "stream_key",
+]
 
 GROUP = "deliver"
 SLOTS_KEY = "qs:wh:slots"
@@ -79,25 +88,27 @@ class Hooks(Protocol):
 
     async def put(self, sub: Subscription) -> None: ...
 
-    async def patch(self, account: str, hook: str, fields: dict[str, object]
-                    ) -> Subscription | None: ...
+    async def patch(
+        self, account: str, hook: str, fields: dict[str, object]
+    ) -> Subscription | None: ...
 
     async def delete(self, account: str, hook: str) -> bool: ...
 
     async def log(self, account: str, hook: str) -> list[bytes]: ...
 
-    async def emit(self, account: str, type_: str, at: str, data: str,
-                   only: str = "") -> str: ...
+    async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str: ...
 
     async def slots(self) -> list[str]: ...
 
-    async def read(self, tag: str, consumer: str, count: int,
-                   idle_ms: int) -> list[QueuedEvent]: ...
+    async def read(
+        self, tag: str, consumer: str, count: int, idle_ms: int
+    ) -> list[QueuedEvent]: ...
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int: ...
 
-    async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
-                    token: str) -> list[Job]: ...
+    async def claim(
+        self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
+    ) -> list[Job]: ...
 
     async def finish(self, tag: str, job: Job, outcome: Outcome) -> str: ...
 
@@ -121,8 +132,11 @@ class RedisHooks:
 
     async def _write(self, account: str, hook: str, mode: str, blob: bytes) -> bytes | None:
         tag = slot_tag(account)
-        found = await again(lambda: self._save(keys=[hooks_key(account), interest_key(tag)],
-                                               args=[account, hook, mode, blob]))
+        found = await again(
+            lambda: self._save(
+                keys=[hooks_key(account), interest_key(tag)], args=[account, hook, mode, blob]
+            )
+        )
         return found or None
 
     async def put(self, sub: Subscription) -> None:
@@ -131,8 +145,9 @@ class RedisHooks:
         await self._redis.sadd(SLOTS_KEY, tag)
         await self._write(sub.account, sub.id, "put", msgspec.json.encode(sub))
 
-    async def patch(self, account: str, hook: str,
-                    fields: dict[str, object]) -> Subscription | None:
+    async def patch(
+        self, account: str, hook: str, fields: dict[str, object]
+    ) -> Subscription | None:
         found = await self._write(account, hook, "patch", msgspec.json.encode(fields))
         return _sub.decode(found) if found else None
 
@@ -167,15 +182,15 @@ class RedisHooks:
                 raise
         self._groups.add(tag)
 
-    async def read(self, tag: str, consumer: str, count: int,
-                   idle_ms: int) -> list[QueuedEvent]:
+    async def read(self, tag: str, consumer: str, count: int, idle_ms: int) -> list[QueuedEvent]:
         """Entries other consumers read but did not fan out (they died) for ``idle_ms``, then
         new ones."""
         await self._ensure_group(tag)
         stream = stream_key(tag)
         try:
-            _, stale, *_ = await self._redis.xautoclaim(stream, GROUP, consumer, idle_ms,
-                                                        "0-0", count=count)
+            _, stale, *_ = await self._redis.xautoclaim(
+                stream, GROUP, consumer, idle_ms, "0-0", count=count
+            )
             # this consumer's own pending entries: events waiting for their batch to settle
             mine = await self._redis.xreadgroup(GROUP, consumer, {stream: "0"}, count=count)
             fresh = await self._redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
@@ -183,40 +198,83 @@ class RedisHooks:
             if "NOGROUP" in str(exc):  # a Redis that lost its data: make the group again
                 self._groups.discard(tag)
             raise
-        entries = list(stale) + [e for part in (mine, fresh) for _, items in part
-                                 for e in items]
+        entries = list(stale) + [e for part in (mine, fresh) for _, items in part for e in items]
         out: dict[str, QueuedEvent] = {}
         for entry_id, fields in entries:
             if not fields:  # deleted meanwhile
                 continue
             f = {k.decode(): v.decode() for k, v in fields.items()}
             out[entry_id.decode()] = QueuedEvent(
-                id=entry_id.decode(), type=f.get("type", ""), at=f.get("at", ""),
-                account=f.get("account", ""), data=f.get("data", "{}"),
-                only=f.get("only", ""), attempt=f.get("attempt", ""))
+                id=entry_id.decode(),
+                type=f.get("type", ""),
+                at=f.get("at", ""),
+                account=f.get("account", ""),
+                data=f.get("data", "{}"),
+                only=f.get("only", ""),
+                attempt=f.get("attempt", ""),
+            )
         return list(out.values())
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int:
-        keys = [stream_key(tag), hooks_key(event.account), _due(tag), _jobs(tag),
-                f"qs:{{{event.account}}}:account"]
+        keys = [
+            stream_key(tag),
+            hooks_key(event.account),
+            _due(tag),
+            _jobs(tag),
+            f"qs:{{{event.account}}}:account",
+        ]
         if event.attempt:
             keys.append(f"qs:{{{event.account}}}:attempt:{event.attempt}")
-        return int(await again(lambda: self._fanout(
-            keys=keys, args=[GROUP, event.id, event.type, event.payload(), event.event_id,
-                             now_ms, event.only, event.account,
-                             " " + " ".join(WEBHOOK_PLANS) + " "])))
+        return int(
+            await again(
+                lambda: self._fanout(
+                    keys=keys,
+                    args=[
+                        GROUP,
+                        event.id,
+                        event.type,
+                        event.payload(),
+                        event.event_id,
+                        now_ms,
+                        event.only,
+                        event.account,
+                        " " + " ".join(WEBHOOK_PLANS) + " ",
+                    ],
+                )
+            )
+        )
 
-    async def claim(self, tag: str, now_ms: int, lease_ms: int, limit: int,
-                    token: str) -> list[Job]:
-        found = await self._claim(keys=[_due(tag), _jobs(tag)],
-                                  args=[now_ms, lease_ms, limit, token])
+    async def claim(
+        self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
+    ) -> list[Job]:
+        found = await self._claim(
+            keys=[_due(tag), _jobs(tag)], args=[now_ms, lease_ms, limit, token]
+        )
         return [_job.decode(b) for b in found]
 
     async def finish(self, tag: str, job: Job, outcome: Outcome) -> str:
-        raw = await again(lambda: self._result(
-            keys=[_due(tag), _jobs(tag), hooks_key(job.account), log_key(job.account, job.sub),
-                  interest_key(tag)],
-            args=[job.id, job.lease, outcome.kind, outcome.entry, outcome.next_due_ms,
-                  outcome.now, "" if outcome.status_code is None else outcome.status_code,
-                  outcome.disable_after, 100, job.account, "1" if outcome.counts else "0"]))
+        raw = await again(
+            lambda: self._result(
+                keys=[
+                    _due(tag),
+                    _jobs(tag),
+                    hooks_key(job.account),
+                    log_key(job.account, job.sub),
+                    interest_key(tag),
+                ],
+                args=[
+                    job.id,
+                    job.lease,
+                    outcome.kind,
+                    outcome.entry,
+                    outcome.next_due_ms,
+                    outcome.now,
+                    "" if outcome.status_code is None else outcome.status_code,
+                    outcome.disable_after,
+                    100,
+                    job.account,
+                    "1" if outcome.counts else "0",
+                ],
+            )
+        )
         return raw.decode() if isinstance(raw, bytes) else str(raw)

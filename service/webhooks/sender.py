@@ -43,8 +43,13 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Sender:
-    def __init__(self, resolver: Resolver | None = None, allowed: Sequence[Network] = (),
-                 allow_http: bool = False, deadline_s: float = DEADLINE_S) -> None:
+    def __init__(
+        self,
+        resolver: Resolver | None = None,
+        allowed: Sequence[Network] = (),
+        allow_http: bool = False,
+        deadline_s: float = DEADLINE_S,
+    ) -> None:
         self._resolver = resolver or SystemResolver()
         self._allowed = tuple(allowed)
         self._allow_http = allow_http
@@ -55,9 +60,11 @@ class Sender:
         try:
             safe = ascii_url(url)
         except FetchError as exc:
-            raise TargetError(str(exc).replace("refusing to fetch", "refusing to deliver to")
-                              .replace("only http and https URLs are fetched",
-                                       "only https URLs are allowed")) from None
+            raise TargetError(
+                str(exc)
+                .replace("refusing to fetch", "refusing to deliver to")
+                .replace("only http and https URLs are fetched", "only https URLs are allowed")
+            ) from None
         if urlsplit(safe).scheme != "https" and not self._allow_http:
             raise TargetError("Enter an https URL.")
         return safe
@@ -70,25 +77,33 @@ class Sender:
         try:
             async with asyncio.timeout(self._deadline):
                 await backend.checked_addresses(
-                    parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+                    parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+                )
         except FetchError as exc:
-            raise TargetError(str(exc).replace("could not fetch", "cannot deliver to")
-                              .replace("refusing to fetch", "refusing to deliver to")) from None
+            raise TargetError(
+                str(exc)
+                .replace("could not fetch", "cannot deliver to")
+                .replace("refusing to fetch", "refusing to deliver to")
+            ) from None
         except TimeoutError:
-            raise TargetError("cannot deliver to this URL: its name did not resolve in "
-                              "time") from None
+            raise TargetError(
+                "cannot deliver to this URL: its name did not resolve in time"
+            ) from None
         return safe
 
-    async def post(self, url: str, secret: str, body: bytes, event_id: str,
-                   event_type: str) -> Attempt:
+    async def post(
+        self, url: str, secret: str, body: bytes, event_id: str, event_type: str
+    ) -> Attempt:
         started = time.monotonic()
         timestamp = int(time.time())
-        headers = [(b"Content-Type", b"application/json"),
-                   (b"User-Agent", b"qrstudio-webhooks/1"),
-                   (b"X-QRStudio-Signature", signature_header(secret, timestamp, body).encode()),
-                   (b"X-QRStudio-Event", event_type.encode()),
-                   (b"X-QRStudio-Event-Id", event_id.encode()),
-                   (b"Accept-Encoding", b"identity")]
+        headers = [
+            (b"Content-Type", b"application/json"),
+            (b"User-Agent", b"qrstudio-webhooks/1"),
+            (b"X-QRStudio-Signature", signature_header(secret, timestamp, body).encode()),
+            (b"X-QRStudio-Event", event_type.encode()),
+            (b"X-QRStudio-Event-Id", event_id.encode()),
+            (b"Accept-Encoding", b"identity"),
+        ]
         status: int | None = None
         error: str | None = None
         try:
@@ -96,28 +111,41 @@ class Sender:
             backend = _GuardedBackend(self._resolver, self._allowed)
             async with asyncio.timeout(self._deadline):
                 async with httpcore.AsyncConnectionPool(
-                        ssl_context=self._ssl, network_backend=backend, retries=0,
-                        max_connections=1, keepalive_expiry=0) as pool:
-                    async with pool.stream("POST", safe, headers=headers,
-                                           content=body) as response:
-                        status = response.status
-                        read = 0
-                        async for chunk in response.aiter_stream():
-                            read += len(chunk)
-                            if read >= BODY_READ:
-                                break
+                    ssl_context=self._ssl,
+                    network_backend=backend,
+                    retries=0,
+                    max_connections=1,
+                    keepalive_expiry=0,
+                ) as pool, pool.stream("POST", safe, headers=headers, content=body) as response:
+                    status = response.status
+                    read = 0
+                    async for chunk in response.aiter_stream():
+                        read += len(chunk)
+                        if read >= BODY_READ:
+                            break
             if not 200 <= status < 300:
-                error = f"HTTP {status}" + (" (redirects are not followed)"
-                                            if 300 <= status < 400 else "")
+                error = f"HTTP {status}" + (
+                    " (redirects are not followed)" if 300 <= status < 400 else ""
+                )
         except TimeoutError:
             error = f"no answer within {self._deadline:g} s"
         except (TargetError, FetchError) as exc:
-            error = str(exc).replace("could not fetch", "cannot deliver to") \
+            error = (
+                str(exc)
+                .replace("could not fetch", "cannot deliver to")
                 .replace("refusing to fetch", "refusing to deliver to")
-        except (httpcore.TimeoutException,) as exc:
+            )
+        except httpcore.TimeoutException as exc:
             error = f"no answer within {self._deadline:g} s ({type(exc).__name__})"
-        except (httpcore.ProtocolError, httpcore.NetworkError, httpcore.UnsupportedProtocol,
-                httpcore.LocalProtocolError, ssl.SSLError, OSError, ValueError) as exc:
+        except (
+            httpcore.ProtocolError,
+            httpcore.NetworkError,
+            httpcore.UnsupportedProtocol,
+            httpcore.LocalProtocolError,
+            ssl.SSLError,
+            OSError,
+            ValueError,
+        ) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
         duration = int((time.monotonic() - started) * 1000)
         return Attempt(status_code=status, duration_ms=duration, error=error)

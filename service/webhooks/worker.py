@@ -19,7 +19,7 @@ import random
 import secrets
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -27,7 +27,7 @@ from .model import TEST_EVENT, Job
 from .queue import Hooks, Outcome
 from .sender import Sender
 
-__all__ = ["DeliveryConfig", "Deliverer", "backoff_s"]
+__all__ = ["Deliverer", "DeliveryConfig", "backoff_s"]
 
 log = logging.getLogger("qrstudio.webhooks")
 
@@ -51,8 +51,9 @@ def backoff_s(attempt: int, base: float, most: float) -> float:
 
 
 class Deliverer:
-    def __init__(self, hooks: Hooks, sender: Sender, config: DeliveryConfig,
-                 consumer: str | None = None) -> None:
+    def __init__(
+        self, hooks: Hooks, sender: Sender, config: DeliveryConfig, consumer: str | None = None
+    ) -> None:
         self.hooks, self.sender, self.config = hooks, sender, config
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._round = 0
@@ -79,16 +80,21 @@ class Deliverer:
         started = 0
         for tag in await self.hooks.slots():
             now_ms = int(time.time() * 1000)
-            for event in await self.hooks.read(tag, self.consumer, 100,
-                                               int(self.config.claim_idle_s * 1000)):
+            for event in await self.hooks.read(
+                tag, self.consumer, 100, int(self.config.claim_idle_s * 1000)
+            ):
                 await self.hooks.fanout(tag, event, now_ms)
             free = self.config.concurrency - len(self._inflight)
             if free <= 0:
                 continue
             self._round += 1
-            jobs = await self.hooks.claim(tag, int(time.time() * 1000),
-                                          int(self.config.lease_s * 1000), free,
-                                          f"{self.consumer}:{self._round}")
+            jobs = await self.hooks.claim(
+                tag,
+                int(time.time() * 1000),
+                int(self.config.lease_s * 1000),
+                free,
+                f"{self.consumer}:{self._round}",
+            )
             for job in jobs:
                 task = asyncio.get_running_loop().create_task(self._guarded(tag, job))
                 self._inflight.add(task)
@@ -100,45 +106,93 @@ class Deliverer:
         try:
             return await self.deliver(tag, job)
         except Exception as exc:  # the store failed mid-way: the lease runs out, it is retried
-            log.warning("webhook delivery %s not recorded: %s: %s", job.id,
-                        type(exc).__name__, exc)
+            log.warning("webhook delivery %s not recorded: %s: %s", job.id, type(exc).__name__, exc)
             return "error"
 
     async def deliver(self, tag: str, job: Job) -> str:
         sub = await self.hooks.get(job.account, job.sub)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         test = job.type == TEST_EVENT
-        entry = {"id": f"{job.id}:{job.attempts + 1}", "event_id": job.event_id,
-                 "event": job.type, "attempt": job.attempts + 1}
+        entry = {
+            "id": f"{job.id}:{job.attempts + 1}",
+            "event_id": job.event_id,
+            "event": job.type,
+            "attempt": job.attempts + 1,
+        }
         if sub is None or (sub.status != "active" and not test):
             why = "the webhook was deleted" if sub is None else "the webhook is disabled"
-            return await self._finish(tag, job, "dropped", now, None, 0, why, entry,
-                                      outcome="dead_letter")
-        attempt = await self.sender.post(sub.url, sub.secret, job.body.encode(), job.event_id,
-                                         job.type)
+            return await self._finish(
+                tag, job, "dropped", now, None, 0, why, entry, outcome="dead_letter"
+            )
+        attempt = await self.sender.post(
+            sub.url, sub.secret, job.body.encode(), job.event_id, job.type
+        )
         if attempt.ok:
-            return await self._finish(tag, job, "delivered", now, attempt.status_code,
-                                      attempt.duration_ms, None, entry)
+            return await self._finish(
+                tag, job, "delivered", now, attempt.status_code, attempt.duration_ms, None, entry
+            )
         now_ms = int(time.time() * 1000)
         delay = backoff_s(job.attempts + 1, self.config.retry_base_s, self.config.retry_max_s)
         next_ms = now_ms + int(delay * 1000)
-        kind = "failed" if next_ms <= job.first + self.config.retry_window_s * 1000 \
-            else "dead_letter"
-        log.info("webhook delivery failed: webhook=%s event=%s attempt=%s: %s", job.sub,
-                 job.event_id, job.attempts + 1, attempt.error)
-        return await self._finish(tag, job, kind, now, attempt.status_code,
-                                  attempt.duration_ms, attempt.error, entry, next_ms=next_ms)
+        kind = (
+            "failed" if next_ms <= job.first + self.config.retry_window_s * 1000 else "dead_letter"
+        )
+        log.info(
+            "webhook delivery failed: webhook=%s event=%s attempt=%s: %s",
+            job.sub,
+            job.event_id,
+            job.attempts + 1,
+            attempt.error,
+        )
+        return await self._finish(
+            tag,
+            job,
+            kind,
+            now,
+            attempt.status_code,
+            attempt.duration_ms,
+            attempt.error,
+            entry,
+            next_ms=next_ms,
+        )
 
-    async def _finish(self, tag: str, job: Job, kind: str, now: datetime, status: int | None,
-                      duration_ms: int, error: str | None, entry: dict[str, object], *,
-                      next_ms: int = 0, outcome: str | None = None) -> str:
+    async def _finish(
+        self,
+        tag: str,
+        job: Job,
+        kind: str,
+        now: datetime,
+        status: int | None,
+        duration_ms: int,
+        error: str | None,
+        entry: dict[str, object],
+        *,
+        next_ms: int = 0,
+        outcome: str | None = None,
+    ) -> str:
         at = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        line = msgspec.json.encode({**entry, "at": at, "status_code": status,
-                                    "duration_ms": duration_ms, "error": error,
-                                    "outcome": outcome or kind})
-        result = await self.hooks.finish(tag, job, Outcome(
-            kind=kind, entry=line, next_due_ms=next_ms, now=at, status_code=status,
-            disable_after=self.config.disable_after))
+        line = msgspec.json.encode(
+            {
+                **entry,
+                "at": at,
+                "status_code": status,
+                "duration_ms": duration_ms,
+                "error": error,
+                "outcome": outcome or kind,
+            }
+        )
+        result = await self.hooks.finish(
+            tag,
+            job,
+            Outcome(
+                kind=kind,
+                entry=line,
+                next_due_ms=next_ms,
+                now=at,
+                status_code=status,
+                disable_after=self.config.disable_after,
+            ),
+        )
         if result == "stale":
             log.warning("webhook job %s: lease lost before its result (taken over)", job.id)
         return result

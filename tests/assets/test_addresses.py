@@ -9,7 +9,7 @@ import ipaddress
 import pytest
 
 from service.assets.addresses import blocked, literal_address, parse_networks
-from service.assets.fetch import FetchError, Fetcher
+from service.assets.fetch import Fetcher, FetchError
 from tests.assetserver import TestResolver
 
 # (URL, host as the message names it, the address it names or resolves to)
@@ -29,8 +29,11 @@ REFUSED = [
     ("http://[::127.0.0.1]/logo.png", "::127.0.0.1", "::7f00:1"),
     ("http://[64:ff9b::a9fe:a9fe]/latest", "64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe"),
     ("http://[2002:a9fe:a9fe::1]/latest", "2002:a9fe:a9fe::1", "2002:a9fe:a9fe::1"),
-    ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "2001:0:4136:e378:8000:63bf:3fff:fdd2",
-     "2001:0:4136:e378:8000:63bf:3fff:fdd2"),
+    (
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+    ),
     ("http://169.254.169.254/latest/meta-data/", "169.254.169.254", "169.254.169.254"),
     ("http://[fe80::1]/logo.png", "fe80::1", "fe80::1"),
     ("http://10.0.0.5/logo.png", "10.0.0.5", "10.0.0.5"),
@@ -80,8 +83,12 @@ def test_the_table_is_long_enough() -> None:
 
 
 def test_other_schemes_are_refused_before_any_lookup() -> None:
-    for url in ("file:///etc/passwd", "ftp://example.com/logo.png", "gopher://x/",
-                "data:image/png;base64,AAAA"):
+    for url in (
+        "file:///etc/passwd",
+        "ftp://example.com/logo.png",
+        "gopher://x/",
+        "data:image/png;base64,AAAA",
+    ):
         assert "only http and https URLs are fetched" in _fetch(url)
 
 
@@ -104,5 +111,6 @@ def test_legacy_numeric_spellings_read_as_the_address_they_spell() -> None:
 
 def test_a_name_resolving_to_a_public_and_a_private_address_is_refused_whole() -> None:
     """Every address of the name is checked, not only the first (no DNS-rebinding pick)."""
-    assert _fetch("http://rebind.test/") == ("refusing to fetch rebind.test: resolves to "
-                                              "private/internal IP 192.168.0.10")
+    assert _fetch("http://rebind.test/") == (
+        "refusing to fetch rebind.test: resolves to private/internal IP 192.168.0.10"
+    )

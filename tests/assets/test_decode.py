@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pyvips
 import pytest
+import pyvips
 
 from service.assets.decode import KINDS, AssetError, load_asset, sniff
 from tests.assetserver import IMAGES
@@ -31,15 +31,18 @@ def test_transparency_survives() -> None:
     assert image[3].min() == 0 and image[3].max() == 255
 
 
-@pytest.mark.parametrize(("name", "says"), [
-    ("scan.tiff", "is TIFF, which this service does not accept"),
-    ("bitmap.bmp", "is BMP, which this service does not accept"),
-    ("doc.pdf", "is PDF, which this service does not accept"),
-    ("vector.svg", "is SVG, which this service does not accept"),
-    ("text.png", "is not a PNG, JPEG, WebP or GIF image"),
-    ("huge.png", "is 60000 x 60000 px, over the limit of 50 megapixels"),
-    ("truncated.png", "could not be decoded as PNG"),
-])
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("scan.tiff", "is TIFF, which this service does not accept"),
+        ("bitmap.bmp", "is BMP, which this service does not accept"),
+        ("doc.pdf", "is PDF, which this service does not accept"),
+        ("vector.svg", "is SVG, which this service does not accept"),
+        ("text.png", "is not a PNG, JPEG, WebP or GIF image"),
+        ("huge.png", "is 60000 x 60000 px, over the limit of 50 megapixels"),
+        ("truncated.png", "could not be decoded as PNG"),
+    ],
+)
 def test_refusals_say_why(name: str, says: str) -> None:
     with pytest.raises(AssetError, match=says):
         load_asset(IMAGES[name], LOGO)
@@ -101,6 +104,11 @@ def test_the_first_decodes_of_a_process_race_no_loader_block() -> None:
 
     root = str(Path(__file__).resolve().parents[2])
     for _ in range(6):
-        out = subprocess.run([sys.executable, "-c", _RACE.format(root=root)], check=True,
-                             capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", _RACE.format(root=root)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         assert out.strip() == ""

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from service.assets.addresses import parse_networks
-from service.assets.fetch import FetchError, Fetcher
+from service.assets.fetch import Fetcher, FetchError
 from tests.assetserver import IMAGES
 
 
@@ -44,8 +44,10 @@ def test_a_redirect_is_a_new_connection_checked_again(asset_server) -> None:
         await fetcher.fetch(url, 2_000_000, "logo", "logo_url")
 
     # the redirect goes to the same name; its new lookup now answers a private address
-    with pytest.raises(FetchError, match="refusing to fetch rebinder.test: resolves to "
-                                         "private/internal IP 10.0.0.99"):
+    with pytest.raises(
+        FetchError,
+        match="refusing to fetch rebinder.test: resolves to private/internal IP 10.0.0.99",
+    ):
         asyncio.run(go())
     assert len(resolver.calls) == 2
 
@@ -54,7 +56,9 @@ def test_three_redirects_are_followed_and_a_fourth_is_not(asset_server) -> None:
     from tests.assetserver import TestResolver
 
     fetcher = _fetcher(TestResolver())
-    assert asyncio.run(fetcher.fetch(asset_server.url("hop2"), 2_000_000, "logo")) == \
-        IMAGES["logo.png"]
+    assert (
+        asyncio.run(fetcher.fetch(asset_server.url("hop2"), 2_000_000, "logo"))
+        == IMAGES["logo.png"]
+    )
     with pytest.raises(FetchError, match="more than 3 redirects"):
         asyncio.run(fetcher.fetch(asset_server.url("hop3"), 2_000_000, "logo"))

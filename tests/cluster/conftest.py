@@ -28,10 +28,16 @@ REDIS_TIMEOUT_S = 1.0
 # Every replica: one render process (2 cores, shared), stream limits and the per-key request
 # rate lifted (the quota race and the failover load send faster than any plan's rate), the
 # sweeper every second and charges unsettled for a minute (the least allowed) swept.
-REPLICA_ENV = {"render_threads": "1", "max_batches_in_flight": "64", "rate_limit": "false",
-               "max_batches_per_account": "64", "unsettled_refund_after_s": "60",
-               "sweep_interval_s": "1", "redis_timeout_s": str(REDIS_TIMEOUT_S),
-               "public_base_url": BASE}
+REPLICA_ENV = {
+    "render_threads": "1",
+    "max_batches_in_flight": "64",
+    "rate_limit": "false",
+    "max_batches_per_account": "64",
+    "unsettled_refund_after_s": "60",
+    "sweep_interval_s": "1",
+    "redis_timeout_s": str(REDIS_TIMEOUT_S),
+    "public_base_url": BASE,
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -42,7 +42,6 @@ def end(pids: list[int]) -> None:
             pass
 
 
-
 class Gateway:
     """deploy/nginx.conf with an upstream of every replica (one ``server`` line each)."""
 
@@ -51,14 +50,20 @@ class Gateway:
         assert Path(nginx).exists(), "nginx is installed by .ci/run (Debian's nginx)"
         self.port = free_port()
         servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in ports)
-        text = (CONF.read_text().replace("server 127.0.0.1:@UPSTREAM_PORT@;", servers)
-                .replace("@RUNDIR@", str(rundir)).replace("@LISTEN_PORT@", str(self.port)))
+        text = (
+            CONF.read_text()
+            .replace("server 127.0.0.1:@UPSTREAM_PORT@;", servers)
+            .replace("@RUNDIR@", str(rundir))
+            .replace("@LISTEN_PORT@", str(self.port))
+        )
         assert all(f"127.0.0.1:{p};" in text for p in ports)
         conf = rundir / "nginx.conf"
         conf.write_text(text)
-        self.proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(rundir), "-g",
-                                      "daemon off;"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [nginx, "-c", str(conf), "-p", str(rundir), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 20
         while True:

@@ -56,12 +56,36 @@ class Node:
         if exe is None:
             raise RuntimeError("redis-server is not installed (.ci/run installs it)")
         self.process = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.data_dir,
-             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-             "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--appendonly", "yes",
-             "--appendfsync", self.appendfsync, "--save", "", "--maxmemory-policy", "noeviction",
-             "--daemonize", "no", "--logfile", os.path.join(self.data_dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                self.data_dir,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                str(NODE_TIMEOUT_MS),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.appendfsync,
+                "--save",
+                "",
+                "--maxmemory-policy",
+                "noeviction",
+                "--daemonize",
+                "no",
+                "--logfile",
+                os.path.join(self.data_dir, "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 15
         client = self.client()
         while True:
@@ -115,10 +139,15 @@ class Cluster:
         while True:
             try:
                 states = [n.client().cluster("info") for n in self.live()]
-                ok = all(s["cluster_state"] == "ok" and int(s["cluster_slots_ok"]) == 16384
-                         for s in states)
-                if ok and len(self.masters()) == 3 and all(
-                        self._mapped(n) == len(self.live()) for n in self.live()):
+                ok = all(
+                    s["cluster_state"] == "ok" and int(s["cluster_slots_ok"]) == 16384
+                    for s in states
+                )
+                if (
+                    ok
+                    and len(self.masters()) == 3
+                    and all(self._mapped(n) == len(self.live()) for n in self.live())
+                ):
                     return
             except redis.RedisError:
                 pass
@@ -167,8 +196,13 @@ class Cluster:
         deadline = time.monotonic() + 60
         while len(self.live()) == 6:
             try:
-                if all(int(n.client().cluster("info")["cluster_known_nodes"]) == 6
-                       for n in self.live()) and node.role() == "slave":
+                if (
+                    all(
+                        int(n.client().cluster("info")["cluster_known_nodes"]) == 6
+                        for n in self.live()
+                    )
+                    and node.role() == "slave"
+                ):
                     break
             except redis.RedisError:
                 pass
@@ -196,9 +230,21 @@ def start_cluster(root: str, appendfsync: str = "everysec") -> Cluster:
         exe = shutil.which("redis-cli")
         if exe is None:
             raise RuntimeError("redis-cli is not installed (Debian's redis-tools)")
-        subprocess.run([exe, "--cluster", "create", *(n.name for n in nodes),
-                        "--cluster-replicas", "1", "--cluster-yes"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        subprocess.run(
+            [
+                exe,
+                "--cluster",
+                "create",
+                *(n.name for n in nodes),
+                "--cluster-replicas",
+                "1",
+                "--cluster-yes",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
         cluster.wait_ok()
     except BaseException:
         cluster.stop()

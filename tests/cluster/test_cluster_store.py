@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,11 +43,24 @@ def _accounts_on_every_master(srv: LiveServer, cluster: Cluster, plan: str) -> l
 
 def test_bulk_dynamic_codes_charge_refund_and_redirect_on_every_master(srv, redis_cluster) -> None:
     for account, key in _accounts_on_every_master(srv, redis_cluster, "pro"):
-        items = [{"data_type": "dynamic", "payload": {"name": f"c{i}", "destination_url":
-                  f"https://example.com/{account}/{i}"}, "size_inches": 2} for i in range(3)]
+        items = [
+            {
+                "data_type": "dynamic",
+                "payload": {
+                    "name": f"c{i}",
+                    "destination_url": f"https://example.com/{account}/{i}",
+                },
+                "size_inches": 2,
+            }
+            for i in range(3)
+        ]
         items.append({"data": f"https://example.com/{account}/static", "size_inches": 2})
-        r = httpx.post(srv.url + "/api/v1/generate/bulk/", json={"items": items},
-                       headers={"X-Api-Key": key}, timeout=60)
+        r = httpx.post(
+            srv.url + "/api/v1/generate/bulk/",
+            json={"items": items},
+            headers={"X-Api-Key": key},
+            timeout=60,
+        )
         assert r.status_code == 200, r.text
         archive, manifest = open_zip(r.content)
         ids = []
@@ -67,15 +80,21 @@ def test_bulk_dynamic_codes_charge_refund_and_redirect_on_every_master(srv, redi
             assert got.headers["Location"] == f"https://example.com/{account}/{i}"
         api = f"{srv.url}/api/v1/dynamic/"
         h = {"X-Api-Key": key}
-        assert httpx.patch(f"{api}{ids[0]}/", headers=h,
-                           json={"destination_url": "https://example.com/moved"}).status_code == 200
+        assert (
+            httpx.patch(
+                f"{api}{ids[0]}/", headers=h, json={"destination_url": "https://example.com/moved"}
+            ).status_code
+            == 200
+        )
         moved = httpx.get(f"{srv.url}/q/{ids[0]}/")
         assert moved.headers["Location"] == "https://example.com/moved"
         assert httpx.delete(f"{api}{ids[1]}/", headers=h).status_code == 204
         assert httpx.get(f"{srv.url}/q/{ids[1]}/").status_code == 404
         listed = httpx.get(api, headers=h).json()
-        assert listed["count"] == 2 and {c["short_id"] for c in listed["results"]} == {ids[0],
-                                                                                       ids[2]}
+        assert listed["count"] == 2 and {c["short_id"] for c in listed["results"]} == {
+            ids[0],
+            ids[2],
+        }
         usage = httpx.get(f"{srv.url}/api/v1/usage/", headers=h).json()
         assert usage["used_this_month"] == 4 and usage["active_dynamic_qrs"] == 2
 
@@ -83,13 +102,20 @@ def test_bulk_dynamic_codes_charge_refund_and_redirect_on_every_master(srv, redi
 def test_another_accounts_code_is_404_not_a_cross_slot_error(srv) -> None:
     _, key_a = srv.account("pro")
     _, key_b = srv.account("pro")
-    made = httpx.post(f"{srv.url}/api/v1/dynamic/", headers={"X-Api-Key": key_a},
-                      json={"name": "a", "destination_url": "https://example.com/a"})
+    made = httpx.post(
+        f"{srv.url}/api/v1/dynamic/",
+        headers={"X-Api-Key": key_a},
+        json={"name": "a", "destination_url": "https://example.com/a"},
+    )
     assert made.status_code == 201
     short_id = made.json()["short_id"]
     for method in ("GET", "PATCH", "DELETE"):
-        r = httpx.request(method, f"{srv.url}/api/v1/dynamic/{short_id}/",
-                          headers={"X-Api-Key": key_b}, json={"name": "x"})
+        r = httpx.request(
+            method,
+            f"{srv.url}/api/v1/dynamic/{short_id}/",
+            headers={"X-Api-Key": key_b},
+            json={"name": "x"},
+        )
         assert r.status_code == 404, (method, r.status_code, r.text)
 
 
@@ -97,18 +123,24 @@ def test_quota_and_idempotent_replay_on_the_cluster(srv) -> None:
     account, key = srv.account("starter", monthly_quota=10, overage=False)
     items = [{"data": f"https://example.com/q/{i}", "size_inches": 1} for i in range(4)]
     h = {"X-Api-Key": key, "Idempotency-Key": "cluster-replay-1"}
-    first = httpx.post(srv.url + "/api/v1/generate/bulk/", json={"items": items}, headers=h,
-                       timeout=60)
-    again = httpx.post(srv.url + "/api/v1/generate/bulk/", json={"items": items}, headers=h,
-                       timeout=60)
+    first = httpx.post(
+        srv.url + "/api/v1/generate/bulk/", json={"items": items}, headers=h, timeout=60
+    )
+    again = httpx.post(
+        srv.url + "/api/v1/generate/bulk/", json={"items": items}, headers=h, timeout=60
+    )
     assert first.status_code == again.status_code == 200
     assert again.headers["Idempotent-Replayed"] == "true" and first.content == again.content
     archive, manifest = open_zip(again.content)
     for i, entry in enumerate(manifest["items"]):
         check_image("png", archive.read(entry["filename"]), f"https://example.com/q/{i}", 1, 300)
     more = [{"data": f"https://example.com/q/x{i}", "size_inches": 1} for i in range(7)]
-    over = httpx.post(srv.url + "/api/v1/generate/bulk/", json={"items": more},
-                      headers={"X-Api-Key": key}, timeout=60)
+    over = httpx.post(
+        srv.url + "/api/v1/generate/bulk/",
+        json={"items": more},
+        headers={"X-Api-Key": key},
+        timeout=60,
+    )
     assert over.status_code == 429 and "Retry-After" in over.headers
     assert srv.admin.usage(account) == 4
 
@@ -155,18 +187,25 @@ def test_startup_check_runs_on_every_node(redis_cluster) -> None:
 
 
 def test_cli_manages_keys_and_accounts_on_the_cluster(redis_cluster) -> None:
-    env = {"QRSTUDIO_REDIS_URL": redis_cluster.url, "QRSTUDIO_REDIS_CLUSTER": "true",
-           "PATH": str(Path(sys.executable).parent)}
+    env = {
+        "QRSTUDIO_REDIS_URL": redis_cluster.url,
+        "QRSTUDIO_REDIS_CLUSTER": "true",
+        "PATH": str(Path(sys.executable).parent),
+    }
     qrstudio = str(Path(sys.executable).parent / "qrstudio")
 
     def run(*args: str) -> str:
-        done = subprocess.run([qrstudio, *args], env=env, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [qrstudio, *args], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    raw = run("keys", "create", "--account", "cli-cluster", "--plan", "pro",
-              "--name", "ci").strip().splitlines()[-1]
+    raw = (
+        run("keys", "create", "--account", "cli-cluster", "--plan", "pro", "--name", "ci")
+        .strip()
+        .splitlines()[-1]
+    )
     assert raw.startswith("smk_")
     run("accounts", "set", "cli-cluster", "--monthly-quota", "1234")
     assert raw[:12] in run("keys", "list")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.cluster.conftest import BASE, REDIS_TIMEOUT_S, Replicas
+from tests.cluster.conftest import REDIS_TIMEOUT_S, Replicas
 from tests.cluster.rediscluster import Cluster
 from tests.readers import check_image
 
@@ -43,15 +43,23 @@ class Log:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _one(url: str, acct: Account, op: str, n: int, log: Log, killed: threading.Event,
-         client: httpx.Client) -> None:
+def _one(
+    url: str,
+    acct: Account,
+    op: str,
+    n: int,
+    log: Log,
+    killed: threading.Event,
+    client: httpx.Client,
+) -> None:
     h = {"X-Api-Key": acct.key}
     start = time.monotonic()
     try:
         if op == "render":
             data = f"https://example.com/fo/{acct.id}/{n}"
-            r = client.post(url + "/api/v1/generate/", json={"data": data, "size_inches": 1},
-                            headers=h)
+            r = client.post(
+                url + "/api/v1/generate/", json={"data": data, "size_inches": 1}, headers=h
+            )
             if r.status_code == 200:
                 check_image("png", r.content, data, 1, 300)
                 with log.lock:
@@ -65,12 +73,14 @@ def _one(url: str, acct: Account, op: str, n: int, log: Log, killed: threading.E
         elif op == "create":
             dest = f"https://example.com/made/{acct.id}/{n}"
             after = killed.is_set()
-            r = client.post(url + "/api/v1/dynamic/", json={"name": "fo", "destination_url": dest},
-                            headers=h)
+            r = client.post(
+                url + "/api/v1/dynamic/", json={"name": "fo", "destination_url": dest}, headers=h
+            )
             if r.status_code == 201:
                 with log.lock:
                     (acct.later if after or killed.is_set() else acct.codes)[
-                        r.json()["short_id"]] = dest
+                        r.json()["short_id"]
+                    ] = dest
         else:
             r = client.get(url + "/api/v1/usage/", headers=h)
     except Exception as exc:  # a transport error (a hang past HANG_S) or a wrong answer
@@ -86,8 +96,7 @@ def _one(url: str, acct: Account, op: str, n: int, log: Log, killed: threading.E
 
 
 @pytest.mark.slow
-def test_a_master_killed_under_load_fails_over(replicas: Replicas,
-                                               redis_cluster: Cluster) -> None:
+def test_a_master_killed_under_load_fails_over(replicas: Replicas, redis_cluster: Cluster) -> None:
     # one account (and five codes) on every master
     accounts: dict[int, Account] = {}
     while len(accounts) < 3:
@@ -98,8 +107,11 @@ def test_a_master_killed_under_load_fails_over(replicas: Replicas,
     for acct in accounts.values():
         for i in range(5):
             dest = f"https://example.com/before/{acct.id}/{i}"
-            r = httpx.post(url + "/api/v1/dynamic/", headers={"X-Api-Key": acct.key},
-                           json={"name": "b", "destination_url": dest})
+            r = httpx.post(
+                url + "/api/v1/dynamic/",
+                headers={"X-Api-Key": acct.key},
+                json={"name": "b", "destination_url": dest},
+            )
             assert r.status_code == 201
             acct.codes[r.json()["short_id"]] = dest
     victim_port = random.choice(list(accounts))
@@ -129,21 +141,34 @@ def test_a_master_killed_under_load_fails_over(replicas: Replicas,
         for t in threads:
             t.join(60)
     try:
-        print("statuses:", dict(log.statuses), "slowest answer per status (s):",
-              {k: round(v, 2) for k, v in log.slowest.items()})
+        print(
+            "statuses:",
+            dict(log.statuses),
+            "slowest answer per status (s):",
+            {k: round(v, 2) for k, v in log.slowest.items()},
+        )
         assert log.errors == []
-        errors = [line for p in (replicas.a, replicas.b) for line in p.logs().splitlines()
-                  if '"level": "error"' in line]
+        errors = [
+            line
+            for p in (replicas.a, replicas.b)
+            for line in p.logs().splitlines()
+            if '"level": "error"' in line
+        ]
         assert {s for _, s in log.statuses} <= {200, 201, 302, 503}, (log.statuses, errors)
         assert log.missing_retry_after == 0
-        assert sum(v for (_, s), v in log.statuses.items() if s == 503) > 0, \
+        assert sum(v for (_, s), v in log.statuses.items() if s == 503) > 0, (
             "the load never met the failover"
+        )
         # after the failover: everything works, nothing was restarted
         for acct in accounts.values():
             h = {"X-Api-Key": acct.key}
             data = f"https://example.com/after/{acct.id}"
-            r = httpx.post(url + "/api/v1/generate/", json={"data": data, "size_inches": 1},
-                           headers=h, timeout=HANG_S)
+            r = httpx.post(
+                url + "/api/v1/generate/",
+                json={"data": data, "size_inches": 1},
+                headers=h,
+                timeout=HANG_S,
+            )
             assert r.status_code == 200, r.text
             check_image("png", r.content, data, 1, 300)
             acct.rendered += 1

@@ -23,8 +23,11 @@ BULK = "/api/v1/generate/bulk/"
 
 
 def _bulk_lines(log: str) -> int:
-    return sum(1 for line in log.splitlines()
-               if '"qrstudio.access"' in line and "/api/v1/generate/bulk" in line)
+    return sum(
+        1
+        for line in log.splitlines()
+        if '"qrstudio.access"' in line and "/api/v1/generate/bulk" in line
+    )
 
 
 def test_quota_race_from_both_replicas_is_exact(replicas: Replicas) -> None:
@@ -34,10 +37,13 @@ def test_quota_race_from_both_replicas_is_exact(replicas: Replicas) -> None:
     before = (_bulk_lines(replicas.a.logs()), _bulk_lines(replicas.b.logs()))
 
     def one(n: int) -> tuple[int, bytes, httpx.Headers]:
-        items = [{"data": f"https://example.com/race/{n}/{i}", "size_inches": 1}
-                 for i in range(7)]
-        r = httpx.post(replicas.gateway.url + BULK, json={"items": items},
-                       headers={"X-Api-Key": key}, timeout=120)
+        items = [{"data": f"https://example.com/race/{n}/{i}", "size_inches": 1} for i in range(7)]
+        r = httpx.post(
+            replicas.gateway.url + BULK,
+            json={"items": items},
+            headers={"X-Api-Key": key},
+            timeout=120,
+        )
         return r.status_code, r.content, r.headers
 
     with ThreadPoolExecutor(20) as ex:
@@ -51,8 +57,9 @@ def test_quota_race_from_both_replicas_is_exact(replicas: Replicas) -> None:
         archive, manifest = open_zip(body)
         assert manifest["count"] == 7
         for i, entry in enumerate(manifest["items"]):
-            check_image("png", archive.read(entry["filename"]),
-                        f"https://example.com/race/{n}/{i}", 1, 300)
+            check_image(
+                "png", archive.read(entry["filename"]), f"https://example.com/race/{n}/{i}", 1, 300
+            )
     assert replicas.admin.usage(account) == 98
     after = (_bulk_lines(replicas.a.logs()), _bulk_lines(replicas.b.logs()))
     assert after[0] > before[0] and after[1] > before[1], "nginx used both replicas"
@@ -60,14 +67,20 @@ def test_quota_race_from_both_replicas_is_exact(replicas: Replicas) -> None:
 
 def test_a_code_made_on_one_replica_redirects_through_the_other(replicas: Replicas) -> None:
     _, key = replicas.account("pro", "codes")
-    made = httpx.post(replicas.a.url + "/api/v1/dynamic/", headers={"X-Api-Key": key},
-                      json={"name": "x", "destination_url": "https://example.com/made-on-a"})
+    made = httpx.post(
+        replicas.a.url + "/api/v1/dynamic/",
+        headers={"X-Api-Key": key},
+        json={"name": "x", "destination_url": "https://example.com/made-on-a"},
+    )
     assert made.status_code == 201
     short_id = made.json()["short_id"]
     r = httpx.get(f"{replicas.b.url}/q/{short_id}/")
     assert r.status_code == 302 and r.headers["Location"] == "https://example.com/made-on-a"
-    edit = httpx.patch(f"{replicas.b.url}/api/v1/dynamic/{short_id}/", headers={"X-Api-Key": key},
-                       json={"destination_url": "https://example.com/edited-on-b"})
+    edit = httpx.patch(
+        f"{replicas.b.url}/api/v1/dynamic/{short_id}/",
+        headers={"X-Api-Key": key},
+        json={"destination_url": "https://example.com/edited-on-b"},
+    )
     assert edit.status_code == 200
     r = httpx.get(f"{replicas.a.url}/q/{short_id}/")
     assert r.status_code == 302 and r.headers["Location"] == "https://example.com/edited-on-b"
@@ -78,8 +91,13 @@ def test_a_code_made_on_one_replica_redirects_through_the_other(replicas: Replic
 def test_an_idempotent_replay_on_the_other_replica_is_a_replay(replicas: Replicas) -> None:
     account, key = replicas.account("pro", "idem")
     items = [{"data": f"https://example.com/idem/{i}", "size_inches": 1} for i in range(3)]
-    items.append({"data_type": "dynamic", "size_inches": 1,
-                  "payload": {"name": "d", "destination_url": "https://example.com/idem-d"}})
+    items.append(
+        {
+            "data_type": "dynamic",
+            "size_inches": 1,
+            "payload": {"name": "d", "destination_url": "https://example.com/idem-d"},
+        }
+    )
     h = {"X-Api-Key": key, "Idempotency-Key": "replica-replay-1"}
     first = httpx.post(replicas.a.url + BULK, json={"items": items}, headers=h, timeout=60)
     assert first.status_code == 200 and "Idempotent-Replayed" not in first.headers
@@ -88,29 +106,30 @@ def test_an_idempotent_replay_on_the_other_replica_is_a_replay(replicas: Replica
     assert again.content == first.content
     archive, manifest = open_zip(again.content)
     for i, entry in enumerate(manifest["items"][:3]):
-        check_image("png", archive.read(entry["filename"]), f"https://example.com/idem/{i}", 1,
-                    300)
+        check_image("png", archive.read(entry["filename"]), f"https://example.com/idem/{i}", 1, 300)
     short_id = manifest["items"][3]["dynamic"]["short_id"]
-    check_image("png", archive.read(manifest["items"][3]["filename"]), f"{BASE}/q/{short_id}/",
-                1, 300)
+    check_image(
+        "png", archive.read(manifest["items"][3]["filename"]), f"{BASE}/q/{short_id}/", 1, 300
+    )
     assert replicas.admin.usage(account) == 4
     r = httpx.get(f"{replicas.b.url}/q/{short_id}/")
     assert r.status_code == 302 and r.headers["Location"] == "https://example.com/idem-d"
 
 
 @pytest.mark.slow
-def test_a_replica_killed_mid_stream_is_refunded_once_by_another(replicas: Replicas,
-                                                                 redis_cluster) -> None:
+def test_a_replica_killed_mid_stream_is_refunded_once_by_another(
+    replicas: Replicas, redis_cluster
+) -> None:
     """kill -9 a third replica while it streams; after the sweep age (60 s, the least allowed)
     one of the two others refunds that charge, exactly once."""
     account, key = replicas.account("agency", "swept")
     doomed = serve_on(redis_cluster)
     workers = descendants(doomed.proc.pid)
     try:
-        items = [{"data": f"https://example.com/swept/{i}", "size_inches": 4}
-                 for i in range(3000)]
-        with httpx.stream("POST", doomed.url + BULK, json={"items": items},
-                          headers={"X-Api-Key": key}, timeout=60) as r:
+        items = [{"data": f"https://example.com/swept/{i}", "size_inches": 4} for i in range(3000)]
+        with httpx.stream(
+            "POST", doomed.url + BULK, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
+        ) as r:
             assert r.status_code == 200
             next(r.iter_raw())
             os.kill(doomed.proc.pid, signal.SIGKILL)
@@ -129,7 +148,10 @@ def test_a_replica_killed_mid_stream_is_refunded_once_by_another(replicas: Repli
         time.sleep(1)
     time.sleep(3)  # both sweepers have run again since: still exactly one refund
     assert replicas.admin.usage(account) == 0
-    swept = [json.loads(line) for p in (replicas.a, replicas.b)
-             for line in p.logs().splitlines()
-             if "swept an unsettled charge" in line and account in line]
+    swept = [
+        json.loads(line)
+        for p in (replicas.a, replicas.b)
+        for line in p.logs().splitlines()
+        if "swept an unsettled charge" in line and account in line
+    ]
     assert len(swept) == 1, swept

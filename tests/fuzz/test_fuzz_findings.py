@@ -10,18 +10,27 @@ from tests.readers import check_image
 
 
 def post(server, path: str, key: str, body: object) -> requests.Response:  # type: ignore[no-untyped-def]
-    return requests.post(f"{server.url}/api/v1/{path}", json=body, headers={"X-Api-Key": key},
-                         timeout=60)
+    return requests.post(
+        f"{server.url}/api/v1/{path}", json=body, headers={"X-Api-Key": key}, timeout=60
+    )
 
 
 @pytest.mark.parametrize("frame", ["box", "rounded", "banner-top", "banner-bottom"])
-def test_a_frame_with_quiet_zone_zero_is_refused_not_rendered_unreadable(server, frame: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_frame_with_quiet_zone_zero_is_refused_not_rendered_unreadable(
+    server, frame: str
+) -> None:  # type: ignore[no-untyped-def]
     """Hypothesis: a box frame with quiet_zone 0 rendered (200) a code whose frame line touched
     the finder patterns; zxing-cpp found no code. The dry run, the single render and bulk now
     refuse it on quiet_zone; quiet_zone 1 renders and reads back."""
     _, key = server.account("pro")
-    item = {"data": "https://example.com/", "size_inches": 2, "dpi": 300, "quiet_zone": 0,
-            "frame_style": frame, "background": "white"}
+    item = {
+        "data": "https://example.com/",
+        "size_inches": 2,
+        "dpi": 300,
+        "quiet_zone": 0,
+        "frame_style": frame,
+        "background": "white",
+    }
     for path in ("validate/", "generate/"):
         r = post(server, path, key, item)
         assert r.status_code == 400 and list(r.json()) == ["quiet_zone"], r.text
@@ -40,16 +49,26 @@ def test_a_star_pattern_at_two_pixels_per_module_reads_back(server) -> None:  # 
     from tests.readers import decode_image
 
     _, key = server.account("pro")
-    item = {"data_type": "text", "data": "0", "size_inches": 0.5, "dpi": 96, "quiet_zone": 0,
-            "background": "white", "pattern": "star"}
+    item = {
+        "data_type": "text",
+        "data": "0",
+        "size_inches": 0.5,
+        "dpi": 96,
+        "quiet_zone": 0,
+        "background": "white",
+        "pattern": "star",
+    }
     r = post(server, "generate/", key, item)
     assert r.status_code == 200, r.text
     assert decode_image(on_paper(r.content, False)).text == "0"
 
 
-@pytest.mark.xfail(strict=True, reason="open: the contrast rule skips translucent inks, and a "
-                   "half-transparent light eye border on black does not read back in SVG at "
-                   "3 px per module; the render owners' call")
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: the contrast rule skips translucent inks, and a "
+    "half-transparent light eye border on black does not read back in SVG at "
+    "3 px per module; the render owners' call",
+)
 def test_a_translucent_eye_border_on_a_dark_ground_reads_back_in_svg(server) -> None:  # type: ignore[no-untyped-def]
     """Hypothesis (shrunk): an inverted code whose eye border is #C8C8C880 on black, 75 px
     for 25 modules, quiet_zone 0: 200, but zxing-cpp finds no code in the rasterised SVG."""
@@ -57,9 +76,17 @@ def test_a_translucent_eye_border_on_a_dark_ground_reads_back_in_svg(server) -> 
     from tests.readers import decode_image, rasterise_svg
 
     _, key = server.account("pro")
-    item = {"data": "https://example.com/", "size_inches": 0.5, "dpi": 150, "format": "svg",
-            "quiet_zone": 0, "color": "white", "background": "black", "eye_color": "white",
-            "eye_border_color": "#C8C8C880"}
+    item = {
+        "data": "https://example.com/",
+        "size_inches": 0.5,
+        "dpi": 150,
+        "format": "svg",
+        "quiet_zone": 0,
+        "color": "white",
+        "background": "black",
+        "eye_color": "white",
+        "eye_border_color": "#C8C8C880",
+    }
     r = post(server, "generate/", key, item)
     assert r.status_code == 200, r.text
     raster = rasterise_svg(r.content, 150)

@@ -26,13 +26,17 @@ from service.render.content import build_content
 from service.schema import item_decoder
 from tests.conftest import LiveServer
 from tests.fuzz.strategies import items
-from tests.readers import (decode_image, open_zip, png_size_and_dpi, rasterise_svg,
-                           svg_inches)
+from tests.readers import decode_image, open_zip, png_size_and_dpi, rasterise_svg, svg_inches
 
 SINGLE_EXAMPLES = 40  # per format
 BULK_EXAMPLES = 12
-PROPERTY = settings(deadline=None, derandomize=True, database=None, print_blob=True,
-                    suppress_health_check=list(HealthCheck))
+PROPERTY = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def bounded(examples: int) -> settings:
@@ -47,8 +51,9 @@ def pro(make_server) -> tuple[LiveServer, str]:  # type: ignore[no-untyped-def]
 
 def post(pro: tuple[LiveServer, str], path: str, body: object) -> requests.Response:
     server, key = pro
-    return requests.post(f"{server.url}/api/v1/{path}", json=body,
-                         headers={"X-Api-Key": key}, timeout=300)
+    return requests.post(
+        f"{server.url}/api/v1/{path}", json=body, headers={"X-Api-Key": key}, timeout=300
+    )
 
 
 def pixels_per_module(item: dict[str, Any], verdict: dict[str, Any]) -> float:
@@ -102,13 +107,20 @@ def on_paper(image: bytes, dark: bool) -> bytes:
     if raster.bands == 1:
         raster = raster.bandjoin([raster, raster])
     margin = max(8, raster.width // 8)
-    framed = raster.embed(margin, margin, raster.width + 2 * margin,
-                          raster.height + 2 * margin, extend="background", background=paper)
+    framed = raster.embed(
+        margin,
+        margin,
+        raster.width + 2 * margin,
+        raster.height + 2 * margin,
+        extend="background",
+        background=paper,
+    )
     return bytes(framed.cast("uchar").pngsave_buffer())
 
 
-def reads_back(item: dict[str, Any], image: bytes, content: str | bytes,
-               inverted: bool | None = None) -> None:
+def reads_back(
+    item: dict[str, Any], image: bytes, content: str | bytes, inverted: bool | None = None
+) -> None:
     """The image's size (and a PNG's dpi), and zxing-cpp reads exactly ``content``: onto
     white paper, or black for an inverted code (a single render does not say which; bulk
     does)."""
@@ -120,7 +132,7 @@ def reads_back(item: dict[str, Any], image: bytes, content: str | bytes,
     else:
         assert svg_inches(image) == (size, size)
         image = rasterise_svg(image, dpi)
-    for dark in ([inverted] if inverted is not None else [False, True]):
+    for dark in [inverted] if inverted is not None else [False, True]:
         try:
             barcode = decode_image(on_paper(image, dark), inverted=dark)
         except AssertionError:
@@ -133,7 +145,9 @@ def reads_back(item: dict[str, Any], image: bytes, content: str | bytes,
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 @bounded(SINGLE_EXAMPLES)
 @given(data=st.data())
-def test_the_dry_run_verdict_is_what_a_single_render_does(pro, fmt: str, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+def test_the_dry_run_verdict_is_what_a_single_render_does(
+    pro, fmt: str, data: st.DataObject
+) -> None:  # type: ignore[no-untyped-def]
     item = data.draw(items(formats=(fmt,)), label="item")
     verdict = post(pro, "validate/", item)
     event(f"dry run {verdict.status_code}")
@@ -145,20 +159,26 @@ def test_the_dry_run_verdict_is_what_a_single_render_does(pro, fmt: str, data: s
         return
     assert render.status_code == 200, render.text
     assert render.headers["content-type"].startswith(
-        {"png": "image/png", "svg": "image/svg+xml"}[item["format"]])
-    reads_back(item, render.content,
-               expected_content(item, render.headers.get("x-qr-public-url")))
+        {"png": "image/png", "svg": "image/svg+xml"}[item["format"]]
+    )
+    reads_back(item, render.content, expected_content(item, render.headers.get("x-qr-public-url")))
 
 
 @bounded(BULK_EXAMPLES)
 @given(batch=st.lists(items(), min_size=1, max_size=3))
 def test_bulk_refuses_every_item_that_cannot_render_before_the_first_byte(  # type: ignore[no-untyped-def]
-        pro, batch: list[dict[str, Any]]) -> None:
+    pro, batch: list[dict[str, Any]]
+) -> None:
     note(f"batch: {batch!r}")
     verdicts = [post(pro, "validate/", item) for item in batch]
     refused = {i for i, v in enumerate(verdicts) if v.status_code != 200}
-    assume(all(readable_size(item, v.json()) for item, v in zip(batch, verdicts, strict=True)
-               if v.status_code == 200))
+    assume(
+        all(
+            readable_size(item, v.json())
+            for item, v in zip(batch, verdicts, strict=True)
+            if v.status_code == 200
+        )
+    )
     verdict = post(pro, "validate/", {"items": batch})
     r = post(pro, "generate/bulk/", {"items": batch})  # a cut stream raises here
     assert (r.status_code == 200) == (verdict.status_code == 200) == (not refused), r.text[:500]
@@ -171,5 +191,9 @@ def test_bulk_refuses_every_item_that_cannot_render_before_the_first_byte(  # ty
     assert manifest["count"] == len(batch)
     for item, entry in zip(batch, manifest["items"], strict=True):
         public_url = entry.get("dynamic", {}).get("public_url")
-        reads_back(item, archive.read(entry["filename"]), expected_content(item, public_url),
-                   inverted=entry["inverted"])
+        reads_back(
+            item,
+            archive.read(entry["filename"]),
+            expected_content(item, public_url),
+            inverted=entry["inverted"],
+        )

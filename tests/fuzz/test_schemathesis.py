@@ -19,13 +19,17 @@ from typing import Any
 
 import hypothesis
 import pytest
-from hypothesis.errors import FlakyStrategyDefinition
 import schemathesis
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, ignored_auth,
-                                               response_headers_conformance,
-                                               response_schema_conformance,
-                                               status_code_conformance, use_after_free)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
 
 from service.openapi import openapi_dict
 from tests.assetserver import IMAGES, AssetServer
@@ -38,13 +42,34 @@ STATEFUL_SCENARIOS = 3  # per suite
 STATEFUL_STEPS = 10
 MAX_PIXELS = 600
 MAX_ITEMS = 3
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance, ignored_auth,
-          use_after_free]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    ignored_auth,
+    use_after_free,
+]
 # Hosted assets a fuzzed URL is replaced with (none of the slow ones: 7 s each)
-ASSET_PATHS = ["logo.png", "logo.jpg", "logo.webp", "logo.gif", "wide.png", "photo.jpg",
-               "truncated.png", "huge.png", "vector.svg", "scan.tiff", "text.png", "404",
-               "hop1", "loop", "to-metadata", "gzip-bomb"]
+ASSET_PATHS = [
+    "logo.png",
+    "logo.jpg",
+    "logo.webp",
+    "logo.gif",
+    "wide.png",
+    "photo.jpg",
+    "truncated.png",
+    "huge.png",
+    "vector.svg",
+    "scan.tiff",
+    "text.png",
+    "404",
+    "hop1",
+    "loop",
+    "to-metadata",
+    "gzip-bomb",
+]
 UPLOADS = [IMAGES[name] for name in ("logo.png", "logo.jpg", "huge.png", "vector.svg")]
 
 schema = schemathesis.openapi.from_dict(openapi_dict())
@@ -65,9 +90,14 @@ def _affordable(item: Any) -> Any:
     if not isinstance(item, dict):
         return item
     size, dpi = item.get("size_inches"), item.get("dpi", 300)
-    if (isinstance(size, (int, float)) and isinstance(dpi, (int, float))
-            and not isinstance(size, bool) and not isinstance(dpi, bool)
-            and size * dpi > MAX_PIXELS and dpi > 0):
+    if (
+        isinstance(size, (int, float))
+        and isinstance(dpi, (int, float))
+        and not isinstance(size, bool)
+        and not isinstance(dpi, bool)
+        and size * dpi > MAX_PIXELS
+        and dpi > 0
+    ):
         item["size_inches"] = max(0.5, round(MAX_PIXELS / dpi, 2))
     for field in ("logo_url", "bg_image_url"):
         if isinstance(item.get(field), str) and "assets" in _assets:
@@ -99,14 +129,18 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
 
 
 @schema.hook
-def after_call(context: schemathesis.HookContext, case: schemathesis.Case,
-               response: schemathesis.Response) -> None:
+def after_call(
+    context: schemathesis.HookContext, case: schemathesis.Case, response: schemathesis.Response
+) -> None:
     ANSWERS[(case.operation.label, response.status_code)] += 1
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(make_server, asset_server: AssetServer,  # type: ignore[no-untyped-def]
-                pytestconfig: pytest.Config) -> Iterator[dict[str, Any]]:
+def fuzz_server(
+    make_server,
+    asset_server: AssetServer,  # type: ignore[no-untyped-def]
+    pytestconfig: pytest.Config,
+) -> Iterator[dict[str, Any]]:
     """The app on Redis, an enterprise account (no caps to run into), assets on loopback:
     what every call is sent with. At the end, how many calls got which status."""
     server: LiveServer = make_server("redis", **ASSETS_ALLOWED)
@@ -121,8 +155,12 @@ def fuzz_server(make_server, asset_server: AssetServer,  # type: ignore[no-untyp
 
 
 @schema.parametrize()
-@hypothesis.settings(deadline=None, derandomize=True, print_blob=True,
-                     suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.settings(
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
 def test_every_operation(case: schemathesis.Case, fuzz_server: dict[str, Any]) -> None:
     case.call_and_validate(checks=CHECKS, **fuzz_server)
 
@@ -130,8 +168,9 @@ def test_every_operation(case: schemathesis.Case, fuzz_server: dict[str, Any]) -
 class APIWorkflows(schema.as_state_machine()):  # type: ignore[misc]
     call_kwargs: dict[str, Any] = {}
 
-    def validate_response(self, response: Any, case: schemathesis.Case,
-                          additional_checks: Any = None, **kwargs: Any) -> None:
+    def validate_response(
+        self, response: Any, case: schemathesis.Case, additional_checks: Any = None, **kwargs: Any
+    ) -> None:
         case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
 
     def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
@@ -148,10 +187,16 @@ def test_stateful_workflows(fuzz_server: dict[str, Any]) -> None:
     for suite in range(STATEFUL_SUITES):
         machine = hypothesis.seed(SEED * 1000 + suite)(APIWorkflows)
         try:
-            machine.run(settings=hypothesis.settings(
-                max_examples=STATEFUL_SCENARIOS, stateful_step_count=STATEFUL_STEPS,
-                deadline=None, database=None, phases=[hypothesis.Phase.generate],
-                suppress_health_check=list(hypothesis.HealthCheck)))
+            machine.run(
+                settings=hypothesis.settings(
+                    max_examples=STATEFUL_SCENARIOS,
+                    stateful_step_count=STATEFUL_STEPS,
+                    deadline=None,
+                    database=None,
+                    phases=[hypothesis.Phase.generate],
+                    suppress_health_check=list(hypothesis.HealthCheck),
+                )
+            )
         except FlakyStrategyDefinition:
             ended_early += 1
     assert ended_early < STATEFUL_SUITES, "every suite ended early: nothing was checked"

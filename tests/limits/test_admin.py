@@ -18,8 +18,10 @@ def pair(request, redis_server):  # type: ignore[no-untyped-def]
     if request.param == "embedded":
         m = MemoryStore(enterprise_quota=1_000_000)
         return m, m
-    return (RedisAdmin(redis_server.url),
-            RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5))
+    return (
+        RedisAdmin(redis_server.url),
+        RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
+    )
 
 
 def _auth(store, key):  # type: ignore[no-untyped-def]
@@ -29,6 +31,7 @@ def _auth(store, key):  # type: ignore[no-untyped-def]
         finally:
             if isinstance(store, RedisStore):
                 await store.close()
+
     return asyncio.run(go())
 
 

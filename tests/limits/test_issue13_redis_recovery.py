@@ -18,9 +18,12 @@ from tests.readers import check_image
 
 
 def _single(srv: LiveServer, key: str, i: int) -> httpx.Response:
-    return httpx.post(srv.url + "/api/v1/generate/", headers={"X-Api-Key": key},
-                      json={"data": f"https://example.com/back/{i}", "size_inches": 1},
-                      timeout=30)
+    return httpx.post(
+        srv.url + "/api/v1/generate/",
+        headers={"X-Api-Key": key},
+        json={"data": f"https://example.com/back/{i}", "size_inches": 1},
+        timeout=30,
+    )
 
 
 def test_issue13_redis_restarted_from_aof_serves_the_next_request(tmp_path) -> None:
@@ -28,15 +31,19 @@ def test_issue13_redis_restarted_from_aof_serves_the_next_request(tmp_path) -> N
     srv = LiveServer("redis", redis.url, redis_timeout_s=1.0)
     try:
         account, key = srv.account("pro")
-        made = httpx.post(srv.url + "/api/v1/dynamic/", headers={"X-Api-Key": key},
-                          json={"name": "n", "destination_url": "https://example.com/d"},
-                          timeout=30)
+        made = httpx.post(
+            srv.url + "/api/v1/dynamic/",
+            headers={"X-Api-Key": key},
+            json={"name": "n", "destination_url": "https://example.com/d"},
+            timeout=30,
+        )
         assert made.status_code == 201
         short_id = made.json()["short_id"]
         # fill the pool with several connections, all of which the kill will leave dead
         with ThreadPoolExecutor(8) as ex:
-            assert all(r.status_code == 200 for r in ex.map(lambda i: _single(srv, key, i),
-                                                            range(16)))
+            assert all(
+                r.status_code == 200 for r in ex.map(lambda i: _single(srv, key, i), range(16))
+            )
         assert redis.process is not None
         os.kill(redis.process.pid, signal.SIGKILL)
         redis.process.wait(10)

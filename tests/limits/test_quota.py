@@ -7,7 +7,7 @@ import asyncio
 import itertools
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -22,8 +22,10 @@ def stores(request, redis_server) -> tuple[Store, Admin]:  # type: ignore[no-unt
     if request.param == "embedded":
         memory = MemoryStore(enterprise_quota=1_000_000)
         return memory, memory
-    return (RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
-            RedisAdmin(redis_server.url))
+    return (
+        RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
+        RedisAdmin(redis_server.url),
+    )
 
 
 def _acct(admin: Admin, plan: str, **kw: object) -> str:
@@ -88,14 +90,16 @@ def test_concurrent_refunds_of_one_attempt_give_back_once(stores) -> None:
     assert admin.usage(account) == 0
 
 
-CASES = list(itertools.product(
-    ["free", "starter", "pro", "agency", "enterprise"],
-    [None, 0, 40],  # monthly quota override
-    [None, True, False],  # overage override
-    [0, 35],  # already used
-    [1, 5, 6, 50, 51, 5000],  # asked for
-    [True, False],  # bulk
-))
+CASES = list(
+    itertools.product(
+        ["free", "starter", "pro", "agency", "enterprise"],
+        [None, 0, 40],  # monthly quota override
+        [None, True, False],  # overage override
+        [0, 35],  # already used
+        [1, 5, 6, 50, 51, 5000],  # asked for
+        [True, False],  # bulk
+    )
+)
 
 
 def test_lua_script_and_python_reference_agree(redis_server) -> None:
@@ -108,8 +112,9 @@ def test_lua_script_and_python_reference_agree(redis_server) -> None:
         for i, (plan, quota, overage, used, n, bulk) in enumerate(CASES):
             account = _acct(admin, plan, monthly_quota=quota, overage=overage)
             if used:
-                assert (await store.charge(account, f"pre{i}", used, bulk=False,
-                                           month=month)).status in ("ok", "quota")
+                assert (
+                    await store.charge(account, f"pre{i}", used, bulk=False, month=month)
+                ).status in ("ok", "quota")
             before = admin.usage(account)
             got = await store.charge(account, f"case{i}", n, bulk=bulk, month=month)
             want = decide(plan, quota, overage, before, n, bulk, 1_000_000)
@@ -125,9 +130,9 @@ def test_unknown_account_is_refused() -> None:
 
 
 def test_quota_month_and_reset() -> None:
-    assert month_of(datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc)) == "202612"
-    assert seconds_to_reset(datetime(2026, 12, 31, 23, 59, 30, tzinfo=timezone.utc)) == 30
-    assert seconds_to_reset(datetime(2026, 2, 1, tzinfo=timezone.utc)) == 28 * 86400
+    assert month_of(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == "202612"
+    assert seconds_to_reset(datetime(2026, 12, 31, 23, 59, 30, tzinfo=UTC)) == 30
+    assert seconds_to_reset(datetime(2026, 2, 1, tzinfo=UTC)) == 28 * 86400
 
 
 def test_a_charge_whose_reply_was_lost_is_voided_by_its_refund(stores) -> None:
@@ -179,8 +184,14 @@ def test_creating_a_code_without_a_render_ignores_the_quota(stores) -> None:
 
     async def go() -> None:
         assert (await store.charge(account, "x", 1, bulk=False, month=month)).status == "ok"
-        made = await store.charge(account, "y", 0, bulk=False, month=month,
-                                  codes=[NewCode("Qq000000", "n", "https://e.co")])
+        made = await store.charge(
+            account,
+            "y",
+            0,
+            bulk=False,
+            month=month,
+            codes=[NewCode("Qq000000", "n", "https://e.co")],
+        )
         assert made.status == "ok" and made.active == 1
         assert (await store.charge(account, "z", 1, bulk=False, month=month)).status == "quota"
         await store.close()
@@ -198,8 +209,14 @@ def test_the_sweeper_refunds_only_unsettled_old_charges(stores) -> None:
     month = month_of()
 
     async def go() -> None:
-        await store.charge(account, "died", 10, bulk=True, month=month,
-                           codes=[NewCode("Sw000001", "n", "https://e.co")])
+        await store.charge(
+            account,
+            "died",
+            10,
+            bulk=True,
+            month=month,
+            codes=[NewCode("Sw000001", "n", "https://e.co")],
+        )
         await store.charge(account, "completed", 20, bulk=True, month=month)
         assert await store.settle(account, "completed")
         await store.charge(account, "cut", 30, bulk=True, month=month)

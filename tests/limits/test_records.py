@@ -18,10 +18,12 @@ from service.limits.redis_store import RedisAdmin, RedisStore, account_key
 from service.limits.store import BadRecord, parse_account
 from tests.readers import check_image, open_zip
 
-BAD = [("plan", "platinum", "plan is 'platinum'"),
-       ("monthly_quota", "abc", "monthly_quota is 'abc'"),
-       ("overage", "yes", "overage is 'yes'"),
-       ("active_codes", "many", "active_codes is 'many'")]
+BAD = [
+    ("plan", "platinum", "plan is 'platinum'"),
+    ("monthly_quota", "abc", "monthly_quota is 'abc'"),
+    ("overage", "yes", "overage is 'yes'"),
+    ("active_codes", "many", "active_codes is 'many'"),
+]
 ITEM = {"data": "https://example.com/records", "size_inches": 1}
 
 
@@ -85,11 +87,14 @@ def test_usage_single_and_bulk_answer_403_naming_the_field(server, field, value,
     caught = _Caught()
     logging.getLogger("qrstudio.errors").addHandler(caught)
     try:
-        answers = [httpx.get(f"{server.url}/api/v1/usage/", headers=headers),
-                   httpx.post(f"{server.url}/api/v1/generate/", json=ITEM, headers=headers),
-                   httpx.post(f"{server.url}/api/v1/generate/bulk/", json={"items": [ITEM]},
-                              headers=headers),
-                   httpx.get(f"{server.url}/api/v1/usage/", headers=headers)]
+        answers = [
+            httpx.get(f"{server.url}/api/v1/usage/", headers=headers),
+            httpx.post(f"{server.url}/api/v1/generate/", json=ITEM, headers=headers),
+            httpx.post(
+                f"{server.url}/api/v1/generate/bulk/", json={"items": [ITEM]}, headers=headers
+            ),
+            httpx.get(f"{server.url}/api/v1/usage/", headers=headers),
+        ]
     finally:
         logging.getLogger("qrstudio.errors").removeHandler(caught)
     for r in answers:
@@ -103,8 +108,9 @@ def test_usage_single_and_bulk_answer_403_naming_the_field(server, field, value,
     r = httpx.post(f"{server.url}/api/v1/generate/", json=ITEM, headers=headers, timeout=60)
     assert r.status_code == 200, r.text
     check_image("png", r.content, ITEM["data"], 1, 300)
-    r = httpx.post(f"{server.url}/api/v1/generate/bulk/", json={"items": [ITEM]},
-                   headers=headers, timeout=60)
+    r = httpx.post(
+        f"{server.url}/api/v1/generate/bulk/", json={"items": [ITEM]}, headers=headers, timeout=60
+    )
     assert r.status_code == 200, r.text
     check_image("png", open_zip(r.content)[0].read("qr-0001.png"), ITEM["data"], 1, 300)
 
@@ -120,8 +126,9 @@ def test_a_broken_key_record_is_refused_not_a_500(redis_server, make_server) -> 
 
 
 def test_setting_a_broken_account_repairs_it(backend, redis_server) -> None:
-    admin = MemoryStore(enterprise_quota=1) if backend == "embedded" \
-        else RedisAdmin(redis_server.url)
+    admin = (
+        MemoryStore(enterprise_quota=1) if backend == "embedded" else RedisAdmin(redis_server.url)
+    )
     account = f"s-{uuid.uuid4().hex[:10]}"
     admin.set_account(account, plan="pro", monthly_quota=7)
     write_fields(admin, account, {"plan": "platinum", "overage": "maybe"})

@@ -20,5 +20,6 @@ def test_every_version_and_level_matches_segnos_final_message(version: int) -> N
             buff = encoder.Buffer()
             buff.extend([rng.randrange(2) for _ in range(capacity + extra)])
             reference = np.frombuffer(
-                bytes(encoder.make_final_message(version, error, buff).getbits()), np.uint8)
+                bytes(encoder.make_final_message(version, error, buff).getbits()), np.uint8
+            )
             assert np.array_equal(final_message(buff.getbits(), version, error), reference)

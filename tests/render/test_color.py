@@ -2,20 +2,31 @@ from __future__ import annotations
 
 import pytest
 
-from service.render.color import (contrast_ratio, invalid_color, is_inverted, parse_background,
-                                  parse_color)
+from service.render.color import (
+    contrast_ratio,
+    invalid_color,
+    is_inverted,
+    parse_background,
+    parse_color,
+)
 
 
-@pytest.mark.parametrize("value,rgba", [
-    ("black", (0, 0, 0, 255)), ("WHITE", (255, 255, 255, 255)),
-    ("#1a237e", (26, 35, 126, 255)), ("#1A237E80", (26, 35, 126, 128)),
-])
+@pytest.mark.parametrize(
+    "value,rgba",
+    [
+        ("black", (0, 0, 0, 255)),
+        ("WHITE", (255, 255, 255, 255)),
+        ("#1a237e", (26, 35, 126, 255)),
+        ("#1A237E80", (26, 35, 126, 128)),
+    ],
+)
 def test_parse(value: str, rgba: tuple[int, int, int, int]) -> None:
     assert parse_color(value) == rgba
 
 
-@pytest.mark.parametrize("value", ["rouge", "#12345", "#1234567", "1a237e", "#GGGGGG", "",
-                                   "transparent"])
+@pytest.mark.parametrize(
+    "value", ["rouge", "#12345", "#1234567", "1a237e", "#GGGGGG", "", "transparent"]
+)
 def test_invalid_colour_message_is_the_products(value: str) -> None:
     with pytest.raises(ValueError) as err:
         parse_color(value)

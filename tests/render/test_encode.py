@@ -35,21 +35,31 @@ def test_fast_encoder_builds_segnos_symbol_module_for_module() -> None:
     import segno
 
     rng = random.Random(7)
-    alphabets = [string.digits, string.ascii_uppercase + " $%*+-./:", string.printable,
-                 "äöüß€漢字"]
+    alphabets = [string.digits, string.ascii_uppercase + " $%*+-./:", string.printable, "äöüß€漢字"]
     agree = total = 0
     for _ in range(160):
-        content = "".join(rng.choice(rng.choice(alphabets))
-                          for _ in range(rng.choice([1, 7, 28, 90, 300, 700])))
+        content = "".join(
+            rng.choice(rng.choice(alphabets)) for _ in range(rng.choice([1, 7, 28, 90, 300, 700]))
+        )
         level = rng.choice("LMQH")
         try:
             version = plan_version(content, level)
         except CapacityError:
             continue
         ours = encode(content, level, version)
-        matches = [m for m in range(8) if np.array_equal(
-            np.array(segno.make_qr(content, error=level, version=version, mask=m,
-                                   boost_error=False).matrix, dtype=bool), ours)]
+        matches = [
+            m
+            for m in range(8)
+            if np.array_equal(
+                np.array(
+                    segno.make_qr(
+                        content, error=level, version=version, mask=m, boost_error=False
+                    ).matrix,
+                    dtype=bool,
+                ),
+                ours,
+            )
+        ]
         assert len(matches) == 1, (content, level)
         reference = segno.make_qr(content, error=level, boost_error=False)
         assert reference.version == version  # the remembered (mode, count, level) answers
@@ -77,11 +87,16 @@ def _reference_penalties(symbols):  # type: ignore[no-untyped-def]
                 run = 1
             padded = [0] * 4 + line + [0] * 4
             for i in range(n - 6):
-                if padded[i + 4:i + 11] == [1, 0, 1, 1, 1, 0, 1] and (
-                        padded[i:i + 4] == [0] * 4 or padded[i + 11:i + 15] == [0] * 4):
+                if padded[i + 4 : i + 11] == [1, 0, 1, 1, 1, 0, 1] and (
+                    padded[i : i + 4] == [0] * 4 or padded[i + 11 : i + 15] == [0] * 4
+                ):
                     n3 += 40
-        n2 = sum(3 for r in range(n - 1) for c in range(n - 1)
-                 if s[r][c] == s[r + 1][c] == s[r][c + 1] == s[r + 1][c + 1])
+        n2 = sum(
+            3
+            for r in range(n - 1)
+            for c in range(n - 1)
+            if s[r][c] == s[r + 1][c] == s[r][c + 1] == s[r + 1][c + 1]
+        )
         dark = sum(map(sum, s))
         out.append(n1 + n2 + n3 + 10 * int(abs(dark * 100 / (n * n) - 50) // 5))
     return out
@@ -97,7 +112,8 @@ def test_mask_penalties_match_a_plain_reference(version: int) -> None:
     rng = np.random.default_rng(version)
     tpl = _template(version)
     for density in (0.1, 0.5, 0.9):
-        unmasked = np.where(tpl.region, rng.random(tpl.region.shape) < density,
-                            tpl.base).astype(np.uint8)
+        unmasked = np.where(tpl.region, rng.random(tpl.region.shape) < density, tpl.base).astype(
+            np.uint8
+        )
         symbols, scores = penalties(unmasked, tpl.masks)
         assert list(scores) == _reference_penalties(symbols.tolist())

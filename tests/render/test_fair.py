@@ -78,8 +78,7 @@ def test_cancelled_waiting_chunks_are_skipped_and_errors_reach_their_caller() ->
 
 class _Item:
     def __init__(self, pixels: int) -> None:
-        self.job = type("J", (), {"layout": Layout(pixels=pixels, modules=25, ppm=1,
-                                                   offset=0)})()
+        self.job = type("J", (), {"layout": Layout(pixels=pixels, modules=25, ppm=1, offset=0)})()
 
 
 def test_chunks_grow_to_16_small_items_but_hold_one_large_item() -> None:

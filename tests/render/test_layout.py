@@ -5,8 +5,10 @@ import pytest
 from service.render.layout import LayoutError, plan_layout
 
 
-@pytest.mark.parametrize("size,dpi,modules,qz", [(3, 300, 25, 4), (0.5, 300, 21, 0),
-                                                 (15, 600, 177, 16), (1.37, 211, 33, 2)])
+@pytest.mark.parametrize(
+    "size,dpi,modules,qz",
+    [(3, 300, 25, 4), (0.5, 300, 21, 0), (15, 600, 177, 16), (1.37, 211, 33, 2)],
+)
 def test_whole_pixels_per_module_and_the_margin_absorbs_the_rest(size, dpi, modules, qz) -> None:
     layout = plan_layout(size, dpi, modules, qz)
     assert layout.pixels == round(size * dpi)

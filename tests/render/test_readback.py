@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 import pytest
+import pyvips
 
 from service.limits.plans import PLANS
 from service.render.pipeline import apply_repair, draw, render, repairs
@@ -13,18 +14,22 @@ from service.render.readback import _palette_png, png_grey
 from service.validation import validate_item
 from tests.readers import check_image
 
-import pyvips
-
 
 def job_of(**item: object):  # type: ignore[no-untyped-def]
     body = {"data": "https://example.com/readback", "size_inches": 1, "dpi": 300, **item}
     return validate_item(msgspec.json.encode(body), PLANS["agency"]).job
 
 
-WRITERS = [{"pattern": "squares"}, {"pattern": "rounded"}, {"pattern": "dot"},
-           {"pattern": "star", "eye_shape": "circle"}, {"color": "#1A237E80"},
-           {"gradient_from": "#000000", "gradient_to": "#0D47A1"},
-           {"color": "#FFFFFF", "background": "#0D47A1"}, {"frame_style": "box"}]
+WRITERS = [
+    {"pattern": "squares"},
+    {"pattern": "rounded"},
+    {"pattern": "dot"},
+    {"pattern": "star", "eye_shape": "circle"},
+    {"color": "#1A237E80"},
+    {"gradient_from": "#000000", "gradient_to": "#0D47A1"},
+    {"color": "#FFFFFF", "background": "#0D47A1"},
+    {"frame_style": "box"},
+]
 
 
 @pytest.mark.parametrize("style", WRITERS)
@@ -36,8 +41,11 @@ def test_our_png_decoder_agrees_with_libvips(style: dict[str, object]) -> None:
     image = pyvips.Image.new_from_buffer(data, "")
     if not image.hasalpha():
         image = image.bandjoin(255)
-    theirs = np.ndarray(buffer=image.cast("uchar").write_to_memory(), dtype=np.uint8,
-                        shape=[image.height, image.width, 4])
+    theirs = np.ndarray(
+        buffer=image.cast("uchar").write_to_memory(),
+        dtype=np.uint8,
+        shape=[image.height, image.width, 4],
+    )
     ours = colours[indices]
     visible = theirs[..., 3] > 0  # fully transparent pixels carry no colour
     assert np.array_equal(ours[visible], theirs[visible])
@@ -57,18 +65,34 @@ def test_every_render_is_read_back(fmt: str) -> None:
         job = job_of(format=fmt, **style)
         result = render(job)
         assert result.verified and result.repaired is None, style
-        check_image(fmt, result.data, "https://example.com/readback", 1, 300,
-                    inverted=style.get("color") == "#FFFFFF")
+        check_image(
+            fmt,
+            result.data,
+            "https://example.com/readback",
+            1,
+            300,
+            inverted=style.get("color") == "#FFFFFF",
+        )
 
 
 def test_the_audits_unreadable_styles_read() -> None:
     """Shipped with 200 but unreadable by zxing-cpp before: the frame pattern at 10 px per
     module and halftone at 2 px per module. Now each reads as drawn: their geometry was fixed
     (issue 14 point 4: frame modules bridged, whole squares below 4 px per module)."""
-    frame = job_of(data="https://example.com/a1", pattern="frame", size_inches=1.25,
-                   background="#FFFFFF", error_correction="M")
-    halftone = job_of(data="https://example.com/a1", pattern="halftone", size_inches=0.5,
-                      dpi=150, background="#FFFFFF")
+    frame = job_of(
+        data="https://example.com/a1",
+        pattern="frame",
+        size_inches=1.25,
+        background="#FFFFFF",
+        error_correction="M",
+    )
+    halftone = job_of(
+        data="https://example.com/a1",
+        pattern="halftone",
+        size_inches=0.5,
+        dpi=150,
+        background="#FFFFFF",
+    )
     for job, size, dpi in ((frame, 1.25, 300), (halftone, 0.5, 150)):
         for fmt in ("png", "svg"):
             result = render(msgspec.structs.replace(job, format=fmt))

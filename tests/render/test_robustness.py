@@ -15,7 +15,7 @@ measurement (the README's Styles section repeats them); any other gap fails the 
 from __future__ import annotations
 
 import itertools
-from functools import lru_cache
+from functools import cache
 
 import msgspec
 import numpy as np
@@ -24,16 +24,23 @@ import pytest
 from service.render.color import contrast_ratio, parse_background, parse_color
 from service.render.eyes import BORDERS, CENTRES
 from service.render.patterns import PATTERN_NAMES, SMALL_PPM, tiles
-from tests.degrade import (DECODERS, DEGRADATIONS, STYLES, contents, rates, reads,
-                           render_grey)
+from tests.degrade import DECODERS, DEGRADATIONS, STYLES, contents, rates, reads, render_grey
 
 TOLERANCE = 0.05  # a style may read at most 5 points less than squares
 
 # The floors geometry cannot hold, each a rule over a style's fields, with the reason; measured
 # at 900 px with 22 contents (bench.robustness) and listed in the README's Styles section.
 Gaps = frozenset[tuple[str, str]]
-_SEPARATED = ("dot", "diamond", "hexagon", "star", "frame", "connected-h", "connected-v",
-              "halftone")
+_SEPARATED = (
+    "dot",
+    "diamond",
+    "hexagon",
+    "star",
+    "frame",
+    "connected-h",
+    "connected-v",
+    "halftone",
+)
 
 
 def _narrow_centre(f: dict[str, object]) -> Gaps:
@@ -41,8 +48,14 @@ def _narrow_centre(f: dict[str, object]) -> Gaps:
     diamond centre is that wide on a band a third as tall as a square's, and a 3 px/module
     copy samples its corners as light (13/22 with zxing-cpp after 3ppm-nearest)."""
     if f.get("eye_center_shape") in ("star", "diamond"):
-        return frozenset({("3ppm-nearest", "zxing"), ("3ppm-nearest", "zbar"),
-                          ("jpeg-30", "zbar"), ("phone", "zbar")})
+        return frozenset(
+            {
+                ("3ppm-nearest", "zxing"),
+                ("3ppm-nearest", "zbar"),
+                ("jpeg-30", "zbar"),
+                ("phone", "zbar"),
+            }
+        )
     return frozenset()
 
 
@@ -59,9 +72,11 @@ def _round_border_v1(f: dict[str, object]) -> Gaps:
     """A version 1 symbol has no alignment pattern: zxing-cpp takes the keystone from the
     finders' corners. A border with no square corner (circle: 0/54 of v1 dot, halftone and
     star codes; leaf: 52-72/72) and a separated pattern give it too little to fit."""
-    if (f.get("eye_border_shape", f.get("eye_shape")) in ("circle", "leaf-tl", "leaf-tr",
-                                                         "leaf-br", "leaf-bl")
-            and f.get("pattern") in _SEPARATED):
+    if (
+        f.get("eye_border_shape", f.get("eye_shape"))
+        in ("circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl")
+        and f.get("pattern") in _SEPARATED
+    ):
         return frozenset({("tilt-7-keystone-8", "zxing")})
     return frozenset()
 
@@ -71,10 +86,22 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     reads 13/22 black codes, 3/22 at #333333 (12.6:1), none from 7.5:1; after JPEG 30,
     #E53935 (4.2:1) reads 11/22, navy on cream (14:1) 3/8. zxing-cpp reads every ink from
     4.2:1 up, 22/22."""
-    inks = [f.get(k) for k in ("color", "eye_color", "eye_border_color", "eye_center_color",
-                               "gradient_from", "gradient_to")]
-    ratios = [contrast_ratio(parse_color(str(i)), parse_background(str(
-        f.get("background", "white")))) for i in inks if i is not None]
+    inks = [
+        f.get(k)
+        for k in (
+            "color",
+            "eye_color",
+            "eye_border_color",
+            "eye_center_color",
+            "gradient_from",
+            "gradient_to",
+        )
+    ]
+    ratios = [
+        contrast_ratio(parse_color(str(i)), parse_background(str(f.get("background", "white"))))
+        for i in inks
+        if i is not None
+    ]
     if not ratios or min(ratios) >= 20:
         return frozenset()
     return frozenset({("phone", "zbar"), ("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")})
@@ -90,7 +117,7 @@ def _gaps(fields: dict[str, object]) -> Gaps:
     return frozenset(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rates(key: str, n: int, fmt: str, size: float) -> dict[tuple[str, str], int]:
     return rates(msgspec.json.decode(key), contents(n), fmt, size)
 
@@ -98,22 +125,33 @@ def _rates(key: str, n: int, fmt: str, size: float) -> dict[tuple[str, str], int
 _ZBAR_MARGINAL: Gaps = frozenset({("jpeg-30", "zbar"), ("phone", "zbar")})
 
 
-def _check_floors(fields: dict[str, object], n: int, fmt: str, size: float,
-                  slack: int = 0, loose: Gaps = frozenset()) -> None:
+def _check_floors(
+    fields: dict[str, object],
+    n: int,
+    fmt: str,
+    size: float,
+    slack: int = 0,
+    loose: Gaps = frozenset(),
+) -> None:
     """``slack``: codes a style may read fewer than the floor allows (a small sample's luck);
     ``loose``: columns not asserted here."""
     # the plain squares code of the same contents, at the same size and with the same frame
     # (a frame shrinks the symbol)
-    plain = {"pattern": "squares", **{k: v for k, v in fields.items()
-                                      if k in ("frame_style", "frame_label")}}
+    plain = {
+        "pattern": "squares",
+        **{k: v for k, v in fields.items() if k in ("frame_style", "frame_label")},
+    }
     base = _rates(msgspec.json.encode(plain).decode(), n, "png", size)
     got = _rates(msgspec.json.encode(fields).decode(), n, fmt, size)
     assert got[("clean", "zxing")] == n and got[("clean", "zbar")] == n, got
-    below = {(d, dec) for (d, dec), k in got.items()
-             if (k + slack) / n < base[(d, dec)] / n - TOLERANCE}
+    below = {
+        (d, dec) for (d, dec), k in got.items() if (k + slack) / n < base[(d, dec)] / n - TOLERANCE
+    }
     allowed = _gaps(fields) | loose
-    unexpected = {f"{d}/{dec}": f"{got[(d, dec)]} of {n} (squares {base[(d, dec)]})"
-                  for d, dec in sorted(below - allowed)}
+    unexpected = {
+        f"{d}/{dec}": f"{got[(d, dec)]} of {n} (squares {base[(d, dec)]})"
+        for d, dec in sorted(below - allowed)
+    }
     assert not unexpected, unexpected
 
 
@@ -139,14 +177,19 @@ def _matrix() -> list[tuple[str, dict[str, object], str]]:
         centre = _CENTRES[(3 * i + 1) % len(_CENTRES)]
         if (border, centre) == ("circle", "square"):
             centre = "circle"  # refused by validation
-        fields = {"pattern": pattern, "eye_border_shape": border, "eye_center_shape": centre,
-                  **_EXTRAS[i % len(_EXTRAS)]}
+        fields = {
+            "pattern": pattern,
+            "eye_border_shape": border,
+            "eye_center_shape": centre,
+            **_EXTRAS[i % len(_EXTRAS)],
+        }
         out.append((f"{pattern}-{border}-{centre}-{fmt}-{i % len(_EXTRAS)}", fields, fmt))
     return out
 
 
-@pytest.mark.parametrize("fields,fmt", [(f, fmt) for _, f, fmt in _matrix()],
-                         ids=[name for name, _, _ in _matrix()])
+@pytest.mark.parametrize(
+    "fields,fmt", [(f, fmt) for _, f, fmt in _matrix()], ids=[name for name, _, _ in _matrix()]
+)
 def test_the_style_matrix_holds_the_floors(fields: dict[str, object], fmt: str) -> None:
     """Combinations, 4 contents each: catches shapes that break together (a border with a
     centre, a pattern with a border: the keystone gaps of version 1 showed up here). With 4
@@ -158,14 +201,17 @@ def test_the_style_matrix_holds_the_floors(fields: dict[str, object], fmt: str) 
 
 
 def test_the_matrix_covers_every_shape() -> None:
-    seen = {f: {str(fields.get(f)) for _, fields, _ in _matrix()}
-            for f in ("pattern", "eye_border_shape", "eye_center_shape")}
+    seen = {
+        f: {str(fields.get(f)) for _, fields, _ in _matrix()}
+        for f in ("pattern", "eye_border_shape", "eye_center_shape")
+    }
     assert seen["pattern"] == set(PATTERN_NAMES)
     assert seen["eye_border_shape"] == set(BORDERS)
     assert seen["eye_center_shape"] == set(CENTRES)
 
 
 # -- one change at a time, more contents (the slow part)
+
 
 @pytest.mark.robustness_full
 @pytest.mark.parametrize("name", [s for s in STYLES if s != "pattern squares"])
@@ -174,6 +220,7 @@ def test_each_style_holds_the_floors(name: str) -> None:
 
 
 # -- small sizes: no washed-out modules, and the cases the audit found unreadable
+
 
 @pytest.mark.parametrize("pattern", PATTERN_NAMES)
 @pytest.mark.parametrize("ppm", [2, 3])
@@ -187,23 +234,44 @@ def test_below_four_px_per_module_dark_modules_are_whole(pattern: str, ppm: int)
     assert (drawn.reshape(len(drawn), -1).mean(axis=1) >= 250).all()
 
 
-@pytest.mark.parametrize("fields", [
-    {"data": "https://example.com/a1", "pattern": "frame", "size_inches": 1.25, "dpi": 300},
-    {"data": "https://example.com/a1", "pattern": "halftone", "size_inches": 0.5, "dpi": 150},
-    {"data": "https://example.com/a1", "pattern": "star", "size_inches": 0.5, "dpi": 150},
-    *({"data": "https://qr.example/small", "pattern": p, "size_inches": 0.5, "dpi": 150}
-      for p in ("dot", "diamond", "hexagon", "liquid", "connected-h")),
-    {"data": "https://qr.example/small", "pattern": "dot", "size_inches": 0.5, "dpi": 200,
-     "eye_shape": "circle"},
-    {"data": "https://qr.example/small", "pattern": "star", "size_inches": 1, "dpi": 150,
-     "eye_center_shape": "star"},
-], ids=lambda f: f"{f['pattern']}-{f['size_inches']}in-{f['dpi']}dpi")
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"data": "https://example.com/a1", "pattern": "frame", "size_inches": 1.25, "dpi": 300},
+        {"data": "https://example.com/a1", "pattern": "halftone", "size_inches": 0.5, "dpi": 150},
+        {"data": "https://example.com/a1", "pattern": "star", "size_inches": 0.5, "dpi": 150},
+        *(
+            {"data": "https://qr.example/small", "pattern": p, "size_inches": 0.5, "dpi": 150}
+            for p in ("dot", "diamond", "hexagon", "liquid", "connected-h")
+        ),
+        {
+            "data": "https://qr.example/small",
+            "pattern": "dot",
+            "size_inches": 0.5,
+            "dpi": 200,
+            "eye_shape": "circle",
+        },
+        {
+            "data": "https://qr.example/small",
+            "pattern": "star",
+            "size_inches": 1,
+            "dpi": 150,
+            "eye_center_shape": "star",
+        },
+    ],
+    ids=lambda f: f"{f['pattern']}-{f['size_inches']}in-{f['dpi']}dpi",
+)
 @pytest.mark.parametrize("fmt", ["png", "svg"])
 def test_small_and_audited_sizes_read(fields: dict[str, object], fmt: str) -> None:
     data = str(fields["data"])
     style = {k: v for k, v in fields.items() if k not in ("data", "size_inches", "dpi")}
-    pixels, _, _ = render_grey(style, data, fmt, float(fields["size_inches"]),  # type: ignore
-                               int(fields["dpi"]))  # type: ignore[call-overload]
+    pixels, _, _ = render_grey(
+        style,
+        data,
+        fmt,
+        float(fields["size_inches"]),  # type: ignore
+        int(fields["dpi"]),
+    )  # type: ignore[call-overload]
     for dec in DECODERS:
         assert reads(dec, pixels, data), dec
 

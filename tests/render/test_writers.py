@@ -6,41 +6,70 @@ import numpy as np
 import pytest
 import pyvips
 
+from service.render.encode import encode, plan_version, symbol_size
 from service.render.geometry import LIGHT, shape
 from service.render.job import RenderJob
 from service.render.layout import Layout, plan_layout
-from service.render.png import index_image, palette, write_png
-from service.render.encode import encode, plan_version, symbol_size
 from service.render.pipeline import render
-from tests.readers import (assert_carries, decode_image, png_chunks, png_size_and_dpi,
-                           rasterise_svg, svg_inches)
+from service.render.png import index_image, palette, write_png
+from tests.readers import (
+    assert_carries,
+    decode_image,
+    png_chunks,
+    png_size_and_dpi,
+    rasterise_svg,
+    svg_inches,
+)
 
 
-def job(content: str, *, pattern: str = "rounded", fmt: str = "png", size: float = 2,
-        dpi: int = 300, qz: int = 4, fg=(0, 0, 0, 255), bg=(0, 0, 0, 0)) -> RenderJob:
+def job(
+    content: str,
+    *,
+    pattern: str = "rounded",
+    fmt: str = "png",
+    size: float = 2,
+    dpi: int = 300,
+    qz: int = 4,
+    fg=(0, 0, 0, 255),
+    bg=(0, 0, 0, 0),
+) -> RenderJob:
     version = plan_version(content, "M")
-    return RenderJob(content=content, level="M", version=version,
-                     layout=plan_layout(size, dpi, symbol_size(version), qz), pattern=pattern,
-                     fg=fg, bg=bg, format=fmt, size_inches=size, dpi=dpi)
+    return RenderJob(
+        content=content,
+        level="M",
+        version=version,
+        layout=plan_layout(size, dpi, symbol_size(version), qz),
+        pattern=pattern,
+        fg=fg,
+        bg=bg,
+        format=fmt,
+        size_inches=size,
+        dpi=dpi,
+    )
 
 
 def _grey(data: bytes) -> np.ndarray:
     image = pyvips.Image.new_from_buffer(data, "")
     image = image.flatten(background=[255, 255, 255]) if image.hasalpha() else image
     image = image.colourspace("b-w")[0]
-    return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
-                      shape=[image.height, image.width])
+    return np.ndarray(
+        buffer=image.write_to_memory(), dtype=np.uint8, shape=[image.height, image.width]
+    )
 
 
 @pytest.mark.parametrize("compression", [0, 1, 9])
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
 @pytest.mark.parametrize("size,dpi", [(0.5, 300), (1, 150), (3, 300), (4.3, 217), (15, 600)])
-def test_png_scans_at_its_exact_size_and_dpi(pattern: str, size: float, dpi: int,
-                                             compression: int) -> None:
+def test_png_scans_at_its_exact_size_and_dpi(
+    pattern: str, size: float, dpi: int, compression: int
+) -> None:
     content = f"https://example.com/{pattern}/{size}/{dpi}"
     result = render(job(content, pattern=pattern, size=size, dpi=dpi), compression)
-    assert png_size_and_dpi(result.data) == (round(size * dpi), round(size * dpi),
-                                             pytest.approx(dpi, abs=0.02))
+    assert png_size_and_dpi(result.data) == (
+        round(size * dpi),
+        round(size * dpi),
+        pytest.approx(dpi, abs=0.02),
+    )
     assert_carries(decode_image(result.data), content)
 
 
@@ -55,11 +84,24 @@ def test_png_palette_depth_and_transparency() -> None:
 
 
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
-@pytest.mark.parametrize("ppm,offset,extra", [(2, 0, 0), (3, 5, 1), (4, 2, 0), (5, 7, 1),
-                                              (8, 3, 0), (11, 1, 1), (24, 102, 0),
-                                              (27, 13, 1), (31, 0, 0), (80, 9, 1)])
-def test_png_pixels_are_the_overlay_stages_index_image(pattern: str, ppm: int, offset: int,
-                                                       extra: int) -> None:
+@pytest.mark.parametrize(
+    "ppm,offset,extra",
+    [
+        (2, 0, 0),
+        (3, 5, 1),
+        (4, 2, 0),
+        (5, 7, 1),
+        (8, 3, 0),
+        (11, 1, 1),
+        (24, 102, 0),
+        (27, 13, 1),
+        (31, 0, 0),
+        (80, 9, 1),
+    ],
+)
+def test_png_pixels_are_the_overlay_stages_index_image(
+    pattern: str, ppm: int, offset: int, extra: int
+) -> None:
     """The PNG writer packs pre-packed tiles for any pixel phase; the overlay stage builds
     indices in blocks of module rows. Both must give the same pixels, also at sizes that take
     several blocks (80 px per module on a version 4 symbol)."""
@@ -70,8 +112,11 @@ def test_png_pixels_are_the_overlay_stages_index_image(pattern: str, ppm: int, o
     geom = shape(encode(content, "M", version), pattern)
     fg, bg = (10, 20, 30, 255), (250, 240, 230, 255)
     image = pyvips.Image.new_from_buffer(write_png(geom, layout, fg, bg, 300), "")
-    got = np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8,
-                     shape=[image.height, image.width, image.bands])
+    got = np.ndarray(
+        buffer=image.write_to_memory(),
+        dtype=np.uint8,
+        shape=[image.height, image.width, image.bands],
+    )
     indices, levels = index_image(geom, layout)
     colours = np.array(palette(fg, bg, levels), dtype=np.uint8)
     assert np.array_equal(got, colours[indices][..., :3])
@@ -95,9 +140,13 @@ def test_svg_is_one_path_with_a_sub_path_per_run() -> None:
     data = render(job("https://example.com/compact", pattern="squares", fmt="svg")).data
     text = data.decode()
     assert text.count("<path") == 1 and text.count("<rect") == 0
-    dark = encode("https://example.com/compact", "M", plan_version("https://example.com/compact", "M"))
-    runs = sum(int(np.count_nonzero(np.diff(np.concatenate(([0], row, [0])).astype(int)) == 1))
-               for row in dark)
+    dark = encode(
+        "https://example.com/compact", "M", plan_version("https://example.com/compact", "M")
+    )
+    runs = sum(
+        int(np.count_nonzero(np.diff(np.concatenate(([0], row, [0])).astype(int)) == 1))
+        for row in dark
+    )
     assert text.count("z") == runs
 
 
@@ -115,6 +164,6 @@ def test_rounded_modules_join_without_seams(ppm_size) -> None:
         assert cells[r, c] != LIGHT
         x = off + (c + 1) * ppm  # the boundary between module c and c+1
         y0, y1 = off + r * ppm + ppm // 2 - 1, off + r * ppm + ppm // 2 + 1
-        assert (pixels[y0:y1, x - 1:x + 1] == 0).all()
+        assert (pixels[y0:y1, x - 1 : x + 1] == 0).all()
         checked += 1
     assert checked > 20

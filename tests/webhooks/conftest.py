@@ -19,9 +19,15 @@ from tests.conftest import LiveServer, RedisServer, start_redis
 from tests.webhooks.receiver import Receiver
 
 # Loopback over http is for tests only; retries every ~0.2-0.4 s for 3 s, disabled after 4.
-HOOKS = {"webhook_allowed_networks": "127.0.0.0/8", "webhook_allow_http": True,
-         "webhook_poll_s": 0.05, "webhook_retry_base_s": 0.2, "webhook_retry_max_s": 0.4,
-         "webhook_retry_window_s": 3.0, "webhook_disable_after": 4}
+HOOKS = {
+    "webhook_allowed_networks": "127.0.0.0/8",
+    "webhook_allow_http": True,
+    "webhook_poll_s": 0.05,
+    "webhook_retry_base_s": 0.2,
+    "webhook_retry_max_s": 0.4,
+    "webhook_retry_window_s": 3.0,
+    "webhook_disable_after": 4,
+}
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +57,9 @@ def hook_servers(hooks_redis: RedisServer) -> Iterator[dict[str, LiveServer]]:
 
 
 @pytest.fixture
-def hook_server(backend: str, hooks_redis: RedisServer,
-                hook_servers: dict[str, LiveServer]) -> LiveServer:
+def hook_server(
+    backend: str, hooks_redis: RedisServer, hook_servers: dict[str, LiveServer]
+) -> LiveServer:
     if backend not in hook_servers:
         hook_servers[backend] = LiveServer(backend, hooks_redis.url, **HOOKS)
     return hook_servers[backend]

@@ -20,10 +20,13 @@ def verify(secret: str, header: str, body: bytes, tolerance_s: int = 300) -> boo
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     if "t" not in parts or "v1" not in parts or not parts["t"].isdigit():
         return False
-    expected = hmac.new(secret.encode(), parts["t"].encode() + b"." + body,
-                        hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts["v1"]) and \
-        abs(time.time() - int(parts["t"])) <= tolerance_s
+    expected = hmac.new(
+        secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256
+    ).hexdigest()
+    return (
+        hmac.compare_digest(expected, parts["v1"])
+        and abs(time.time() - int(parts["t"])) <= tolerance_s
+    )
 
 
 @dataclass
@@ -52,11 +55,14 @@ class Receiver:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 mode = owner.mode.get(self.path, "ok")
-                valid = verify(owner.secrets.get(self.path, ""),
-                               self.headers.get("X-QRStudio-Signature", ""), body)
+                valid = verify(
+                    owner.secrets.get(self.path, ""),
+                    self.headers.get("X-QRStudio-Signature", ""),
+                    body,
+                )
                 status = {"ok": 204, "fail": 500, "slow": 200, "redirect": 302}[mode]
                 if not valid and mode == "ok":
                     status = 400  # a receiver refuses what it cannot verify

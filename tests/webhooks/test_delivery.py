@@ -15,19 +15,18 @@ HOOKS = "/api/v1/webhooks/"
 
 
 def call(server, key: str, method: str, path: str, **kw: object) -> httpx.Response:
-    return httpx.request(method, server.url + path, headers={"X-Api-Key": key}, timeout=30,
-                         **kw)  # type: ignore[arg-type]
+    return httpx.request(method, server.url + path, headers={"X-Api-Key": key}, timeout=30, **kw)  # type: ignore[arg-type]
 
 
 def subscribe(server, key: str, url: str, events: list[str] | None = None) -> dict[str, object]:
-    r = call(server, key, "POST", HOOKS, json={"url": url, "events": events or
-                                               ["scan.created"]})
+    r = call(server, key, "POST", HOOKS, json={"url": url, "events": events or ["scan.created"]})
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
 
-def deliveries(server, key: str, hook: str, until: str | None = None,
-               timeout: float = 30) -> list[dict[str, object]]:
+def deliveries(
+    server, key: str, hook: str, until: str | None = None, timeout: float = 30
+) -> list[dict[str, object]]:
     deadline = time.monotonic() + timeout
     while True:
         found = call(server, key, "GET", f"{HOOKS}{hook}/deliveries/").json()["deliveries"]
@@ -120,7 +119,8 @@ def test_a_name_that_turns_internal_is_refused_at_delivery(hook_server) -> None:
         TestResolver.NAMES[name] = ["10.0.0.5"]
         call(hook_server, key, "POST", f"{HOOKS}{hook['id']}/test/")
         log = deliveries(hook_server, key, str(hook["id"]), until="dead_letter")
-        assert log[-1]["error"] == (f"refusing to deliver to {name}: resolves to "
-                                    "private/internal IP 10.0.0.5")
+        assert log[-1]["error"] == (
+            f"refusing to deliver to {name}: resolves to private/internal IP 10.0.0.5"
+        )
     finally:
         del TestResolver.NAMES[name]

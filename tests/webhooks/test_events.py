@@ -19,15 +19,14 @@ from service.limits.shortid import new_short_id
 from service.limits.store import NewCode
 from service.webhooks.model import EVENT_TYPES, Subscription
 from service.webhooks.sender import Sender
-from service.webhooks.worker import DeliveryConfig, Deliverer
+from service.webhooks.worker import Deliverer, DeliveryConfig
 from tests.webhooks.receiver import Receiver
 
 HOOKS = "/api/v1/webhooks/"
 
 
 def call(server, key: str, method: str, path: str, **kw: object) -> httpx.Response:
-    return httpx.request(method, server.url + path, headers={"X-Api-Key": key}, timeout=60,
-                         **kw)  # type: ignore[arg-type]
+    return httpx.request(method, server.url + path, headers={"X-Api-Key": key}, timeout=60, **kw)  # type: ignore[arg-type]
 
 
 def listen(server, key: str, receiver: Receiver, events: list[str]) -> tuple[str, str]:
@@ -54,44 +53,91 @@ def test_codes_scans_and_edits(hook_server, receiver: Receiver) -> None:
     edits, _ = listen(hook_server, key, receiver, ["dynamic_qr.updated"])
     _, other_key = hook_server.account("pro")  # another account's activity is not ours
 
-    code = call(hook_server, key, "POST", "/api/v1/dynamic/",
-                json={"name": "Menu", "destination_url": "https://example.com/menu"}).json()
+    code = call(
+        hook_server,
+        key,
+        "POST",
+        "/api/v1/dynamic/",
+        json={"name": "Menu", "destination_url": "https://example.com/menu"},
+    ).json()
     sid = code["short_id"]
-    other = call(hook_server, other_key, "POST", "/api/v1/dynamic/",
-                 json={"name": "x", "destination_url": "https://example.com/x"}).json()
+    other = call(
+        hook_server,
+        other_key,
+        "POST",
+        "/api/v1/dynamic/",
+        json={"name": "x", "destination_url": "https://example.com/x"},
+    ).json()
     for ua, ref in [("Mozilla/5.0 (iPhone)", "https://t.co/x"), ("Android", ""), ("curl", "")]:
-        hop = httpx.get(f"{hook_server.url}/q/{sid}/", follow_redirects=False,
-                        headers={"User-Agent": ua, **({"Referer": ref} if ref else {})})
+        hop = httpx.get(
+            f"{hook_server.url}/q/{sid}/",
+            follow_redirects=False,
+            headers={"User-Agent": ua, **({"Referer": ref} if ref else {})},
+        )
         assert hop.status_code == 302
     httpx.get(f"{hook_server.url}/q/{other['short_id']}/", follow_redirects=False)
     path = f"/api/v1/dynamic/{sid}/"
-    assert call(hook_server, key, "PATCH", path,
-                json={"destination_url": "https://example.com/menu2"}).status_code == 200
+    assert (
+        call(
+            hook_server, key, "PATCH", path, json={"destination_url": "https://example.com/menu2"}
+        ).status_code
+        == 200
+    )
     assert call(hook_server, key, "PATCH", path, json={"name": "Menu"}).status_code == 200
     assert call(hook_server, key, "PATCH", path, json={"is_active": False}).status_code == 200
     assert httpx.get(f"{hook_server.url}/q/{sid}/").status_code == 200  # the paused page
-    bulk = call(hook_server, key, "POST", "/api/v1/generate/bulk/", json={"items": [
-        {"data_type": "dynamic", "size_inches": 1,
-         "payload": {"name": f"Card {i}", "destination_url": f"https://example.com/c{i}"}}
-        for i in range(2)]})
+    bulk = call(
+        hook_server,
+        key,
+        "POST",
+        "/api/v1/generate/bulk/",
+        json={
+            "items": [
+                {
+                    "data_type": "dynamic",
+                    "size_inches": 1,
+                    "payload": {
+                        "name": f"Card {i}",
+                        "destination_url": f"https://example.com/c{i}",
+                    },
+                }
+                for i in range(2)
+            ]
+        },
+    )
     assert bulk.status_code == 200
 
     got = settled(receiver, everything, 1 + 4 + 2 + 2)
     assert collections.Counter(e["type"] for e in got) == {
-        "dynamic_qr.created": 3, "scan.created": 4, "dynamic_qr.updated": 2}
+        "dynamic_qr.created": 3,
+        "scan.created": 4,
+        "dynamic_qr.updated": 2,
+    }
     created = [e for e in got if e["type"] == "dynamic_qr.created"]
     first = next(e["data"] for e in created if e["data"]["short_id"] == sid)
-    assert first == {"id": code["id"], "short_id": sid, "name": "Menu",
-                     "destination_url": "https://example.com/menu", "is_active": True,
-                     "created_at": code["created_at"]}
-    scans = sorted((e["data"] for e in got if e["type"] == "scan.created"),
-                   key=lambda d: (d["paused"], d["user_agent_family"]))
+    assert first == {
+        "id": code["id"],
+        "short_id": sid,
+        "name": "Menu",
+        "destination_url": "https://example.com/menu",
+        "is_active": True,
+        "created_at": code["created_at"],
+    }
+    scans = sorted(
+        (e["data"] for e in got if e["type"] == "scan.created"),
+        key=lambda d: (d["paused"], d["user_agent_family"]),
+    )
     assert [(d["user_agent_family"], d["referrer_host"], d["paused"]) for d in scans] == [
-        ("android", None, False), ("ios", "t.co", False), ("other", None, False),
-        ("other", None, True)]
+        ("android", None, False),
+        ("ios", "t.co", False),
+        ("other", None, False),
+        ("other", None, True),
+    ]
     assert all(d["short_id"] == sid and d["dynamic_qr_id"] == code["id"] for d in scans)
-    updates = sorted((e["data"] for e in got if e["type"] == "dynamic_qr.updated"),
-                     key=lambda d: d["destination_changes_count"] + (not d["is_active"]))
+    updates = sorted(
+        (e["data"] for e in got if e["type"] == "dynamic_qr.updated"),
+        key=lambda d: d["destination_changes_count"] + (not d["is_active"]),
+    )
     assert [u["changes"] for u in updates] == [["destination_url"], ["is_active"]]
     assert updates[0]["destination_url"] == "https://example.com/menu2"
     for e in got:
@@ -99,38 +145,67 @@ def test_codes_scans_and_edits(hook_server, receiver: Receiver) -> None:
     assert sorted(e["type"] for e in settled(receiver, edits, 2)) == ["dynamic_qr.updated"] * 2
 
     # a disabled webhook is sent nothing; enabled again, it gets what happens from then on
-    assert call(hook_server, key, "PATCH", f"{HOOKS}{every_id}/",
-                json={"status": "disabled"}).json()["status"] == "disabled"
+    assert (
+        call(hook_server, key, "PATCH", f"{HOOKS}{every_id}/", json={"status": "disabled"}).json()[
+            "status"
+        ]
+        == "disabled"
+    )
     httpx.get(f"{hook_server.url}/q/{sid}/")
     call(hook_server, key, "PATCH", f"{HOOKS}{every_id}/", json={"status": "active"})
     call(hook_server, key, "PATCH", path, json={"is_active": True})
     last = settled(receiver, everything, len(got) + 1)
-    assert [e["type"] for e in last[len(got):]] == ["dynamic_qr.updated"]
+    assert [e["type"] for e in last[len(got) :]] == ["dynamic_qr.updated"]
 
 
 def test_quota_thresholds_once_each(hook_server, receiver: Receiver) -> None:
     _, key = hook_server.account("pro", monthly_quota=8)  # pro has overage: renders go on
     path, _ = listen(hook_server, key, receiver, ["quota.threshold_75", "quota.threshold_100"])
     for i in range(10):
-        r = call(hook_server, key, "POST", "/api/v1/generate/",
-                 json={"data": f"https://example.com/{i}", "size_inches": 1})
+        r = call(
+            hook_server,
+            key,
+            "POST",
+            "/api/v1/generate/",
+            json={"data": f"https://example.com/{i}", "size_inches": 1},
+        )
         assert r.status_code == 200, r.text
     got = settled(receiver, path, 2)
     by_type = {e["type"]: e["data"] for e in got}
     assert by_type == {
-        "quota.threshold_75": {"plan": "pro", "monthly_quota": 8, "used_this_month": 6,
-                               "threshold": 75, "month": month_of()},
-        "quota.threshold_100": {"plan": "pro", "monthly_quota": 8, "used_this_month": 8,
-                                "threshold": 100, "month": month_of()}}
+        "quota.threshold_75": {
+            "plan": "pro",
+            "monthly_quota": 8,
+            "used_this_month": 6,
+            "threshold": 75,
+            "month": month_of(),
+        },
+        "quota.threshold_100": {
+            "plan": "pro",
+            "monthly_quota": 8,
+            "used_this_month": 8,
+            "threshold": 100,
+            "month": month_of(),
+        },
+    }
 
 
-CONFIG = DeliveryConfig(poll_s=0.02, lease_s=10, claim_idle_s=0.3, retry_base_s=0.1,
-                        retry_max_s=0.2, retry_window_s=5, disable_after=100, concurrency=4)
+CONFIG = DeliveryConfig(
+    poll_s=0.02,
+    lease_s=10,
+    claim_idle_s=0.3,
+    retry_base_s=0.1,
+    retry_max_s=0.2,
+    retry_window_s=5,
+    disable_after=100,
+    concurrency=4,
+)
 
 
 @pytest.mark.parametrize("kind", ["embedded", "redis"])
-def test_codes_of_a_refunded_batch_are_never_announced(kind: str, own_redis,
-                                                       receiver: Receiver) -> None:
+def test_codes_of_a_refunded_batch_are_never_announced(
+    kind: str, own_redis, receiver: Receiver
+) -> None:
     """dynamic_qr.created enters the queue in the charge, but waits for the batch to settle:
     a batch cut and refunded created no code, so its events are dropped."""
     path = f"/refund-{uuid.uuid4().hex}"
@@ -143,19 +218,42 @@ def test_codes_of_a_refunded_batch_are_never_announced(kind: str, own_redis,
             admin = RedisAdmin(own_redis.url)
         account = f"t-refund-{uuid.uuid4().hex[:10]}"
         admin.set_account(account, plan="pro")
-        await store.hooks.put(Subscription(
-            id="wh_" + uuid.uuid4().hex[:16], account=account, url=receiver.url(path),
-            events=["dynamic_qr.created"], created_at="2026-12-01T00:00:00+00:00",
-            secret="whsec_x"))
+        await store.hooks.put(
+            Subscription(
+                id="wh_" + uuid.uuid4().hex[:16],
+                account=account,
+                url=receiver.url(path),
+                events=["dynamic_qr.created"],
+                created_at="2026-12-01T00:00:00+00:00",
+                secret="whsec_x",
+            )
+        )
         receiver.secrets[path] = "whsec_x"
-        worker = Deliverer(store.hooks, Sender(allowed=parse_networks("127.0.0.0/8"),
-                                               allow_http=True), CONFIG)
+        worker = Deliverer(
+            store.hooks, Sender(allowed=parse_networks("127.0.0.0/8"), allow_http=True), CONFIG
+        )
         month = month_of()
         kept, cut = new_short_id(account), new_short_id(account)
-        assert (await store.charge(account, "a-kept", 1, bulk=False, month=month,
-                                   codes=[NewCode(kept, "kept", "https://e.com/k")])).status == "ok"
-        assert (await store.charge(account, "a-cut", 1, bulk=False, month=month,
-                                   codes=[NewCode(cut, "cut", "https://e.com/c")])).status == "ok"
+        assert (
+            await store.charge(
+                account,
+                "a-kept",
+                1,
+                bulk=False,
+                month=month,
+                codes=[NewCode(kept, "kept", "https://e.com/k")],
+            )
+        ).status == "ok"
+        assert (
+            await store.charge(
+                account,
+                "a-cut",
+                1,
+                bulk=False,
+                month=month,
+                codes=[NewCode(cut, "cut", "https://e.com/c")],
+            )
+        ).status == "ok"
         for _ in range(5):  # both still streaming: nothing goes out
             await worker.round()
         assert receiver.at(path) == []
@@ -190,8 +288,13 @@ def test_the_redirect_stays_one_round_trip_with_scan_events(tmp_path) -> None:
     try:
         account, key = srv.account("pro")
         listen(srv, key, Receiver(), ["scan.created"])
-        sid = call(srv, key, "POST", "/api/v1/dynamic/", json={
-            "name": "a", "destination_url": "https://a.co"}).json()["short_id"]
+        sid = call(
+            srv,
+            key,
+            "POST",
+            "/api/v1/dynamic/",
+            json={"name": "a", "destination_url": "https://a.co"},
+        ).json()["short_id"]
         httpx.get(f"{srv.url}/q/{sid}/")  # the first call may load the script
         seen: list[tuple[str, str]] = []
         ready, done = threading.Event(), threading.Event()
@@ -228,8 +331,7 @@ def test_the_redirect_stays_one_round_trip_with_scan_events(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["embedded", "redis"])
-def test_an_account_below_pro_is_sent_nothing(kind: str, own_redis,
-                                              receiver: Receiver) -> None:
+def test_an_account_below_pro_is_sent_nothing(kind: str, own_redis, receiver: Receiver) -> None:
     """Webhooks are Pro and above: an account moved to a lower plan keeps its webhooks but its
     events are dropped when they are fanned out, until it is back on such a plan."""
     path = f"/downgraded-{uuid.uuid4().hex}"
@@ -242,19 +344,25 @@ def test_an_account_below_pro_is_sent_nothing(kind: str, own_redis,
             admin = RedisAdmin(own_redis.url)
         account = f"t-down-{uuid.uuid4().hex[:10]}"
         admin.set_account(account, plan="pro")
-        await store.hooks.put(Subscription(
-            id="wh_" + uuid.uuid4().hex[:16], account=account, url=receiver.url(path),
-            events=["scan.created"], created_at="2026-12-01T00:00:00+00:00",
-            secret="whsec_x"))
-        worker = Deliverer(store.hooks, Sender(allowed=parse_networks("127.0.0.0/8"),
-                                               allow_http=True), CONFIG)
+        await store.hooks.put(
+            Subscription(
+                id="wh_" + uuid.uuid4().hex[:16],
+                account=account,
+                url=receiver.url(path),
+                events=["scan.created"],
+                created_at="2026-12-01T00:00:00+00:00",
+                secret="whsec_x",
+            )
+        )
+        worker = Deliverer(
+            store.hooks, Sender(allowed=parse_networks("127.0.0.0/8"), allow_http=True), CONFIG
+        )
         admin.set_account(account, plan="starter")
         await store.hooks.emit(account, "scan.created", "2026-12-01T00:00:00+00:00", "{}")
         for _ in range(3):
             await worker.round()
         admin.set_account(account, plan="agency")
-        later = await store.hooks.emit(account, "scan.created", "2026-12-01T00:00:01+00:00",
-                                       "{}")
+        later = await store.hooks.emit(account, "scan.created", "2026-12-01T00:00:01+00:00", "{}")
         receiver.secrets[path] = "whsec_x"
         deadline = time.monotonic() + 20
         while not receiver.delivered(path):

@@ -7,7 +7,7 @@ import asyncio
 import collections
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import redis.asyncio as aioredis
@@ -17,13 +17,21 @@ from service.limits.redis_store import RedisAdmin
 from service.webhooks.model import Subscription, slot_tag
 from service.webhooks.queue import GROUP, RedisHooks, stream_key
 from service.webhooks.sender import Sender
-from service.webhooks.worker import DeliveryConfig, Deliverer
+from service.webhooks.worker import Deliverer, DeliveryConfig
 from tests.procserver import ServeProcess
 from tests.webhooks.conftest import HOOKS
 from tests.webhooks.receiver import Receiver
 
-CONFIG = DeliveryConfig(poll_s=0.02, lease_s=10, claim_idle_s=0.3, retry_base_s=0.1,
-                        retry_max_s=0.2, retry_window_s=10, disable_after=100, concurrency=4)
+CONFIG = DeliveryConfig(
+    poll_s=0.02,
+    lease_s=10,
+    claim_idle_s=0.3,
+    retry_base_s=0.1,
+    retry_max_s=0.2,
+    retry_window_s=10,
+    disable_after=100,
+    concurrency=4,
+)
 
 
 def _sender() -> Sender:
@@ -33,16 +41,21 @@ def _sender() -> Sender:
 async def _subscribe(hooks: RedisHooks, receiver: Receiver, path: str) -> Subscription:
     account = f"t-workers-{uuid.uuid4().hex[:10]}"
     await hooks._redis.hset(f"qs:{{{account}}}:account", "plan", "pro")
-    sub = Subscription(id="wh_" + uuid.uuid4().hex[:16], account=account,
-                       url=receiver.url(path), events=["scan.created"],
-                       created_at="2026-12-01T00:00:00+00:00", secret="whsec_test")
+    sub = Subscription(
+        id="wh_" + uuid.uuid4().hex[:16],
+        account=account,
+        url=receiver.url(path),
+        events=["scan.created"],
+        created_at="2026-12-01T00:00:00+00:00",
+        secret="whsec_test",
+    )
     await hooks.put(sub)
     receiver.secrets[path] = sub.secret
     return sub
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def test_two_workers_never_both_deliver_an_event(own_redis, receiver: Receiver) -> None:
@@ -52,10 +65,13 @@ def test_two_workers_never_both_deliver_an_event(own_redis, receiver: Receiver) 
         clients = [aioredis.Redis.from_url(own_redis.url) for _ in range(2)]
         hooks = [RedisHooks(c) for c in clients]
         sub = await _subscribe(hooks[0], receiver, path)
-        ids = [await hooks[0].emit(sub.account, "scan.created", _now(), '{"n": %d}' % i)
-               for i in range(40)]
-        workers = [Deliverer(h, _sender(), CONFIG, consumer=f"replica-{i}")
-                   for i, h in enumerate(hooks)]
+        ids = [
+            await hooks[0].emit(sub.account, "scan.created", _now(), '{"n": %d}' % i)
+            for i in range(40)
+        ]
+        workers = [
+            Deliverer(h, _sender(), CONFIG, consumer=f"replica-{i}") for i, h in enumerate(hooks)
+        ]
         tasks = [asyncio.create_task(w.run_forever()) for w in workers]
         deadline = time.monotonic() + 60
         while len({r.event["id"] for r in receiver.delivered(path)}) < 40:
@@ -104,8 +120,9 @@ def test_an_event_read_by_a_dead_worker_is_taken_over(own_redis, receiver: Recei
 
 def _serve(redis_url: str, workers: int) -> ServeProcess:
     env = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in HOOKS.items()}
-    return ServeProcess(redis_url=redis_url, webhook_workers=str(workers),
-                        webhook_lease_s="6", **env)
+    return ServeProcess(
+        redis_url=redis_url, webhook_workers=str(workers), webhook_lease_s="6", **env
+    )
 
 
 def test_kill_9_between_an_event_and_its_delivery(own_redis, receiver: Receiver) -> None:
@@ -119,12 +136,13 @@ def test_kill_9_between_an_event_and_its_delivery(own_redis, receiver: Receiver)
     first = _serve(own_redis.url, workers=0)  # queues, delivers nothing
     try:
         api = httpx.Client(base_url=first.url, headers={"X-Api-Key": key}, timeout=30)
-        hook = api.post("/api/v1/webhooks/", json={"url": receiver.url(queued),
-                                                   "events": ["scan.created"]}).json()
+        hook = api.post(
+            "/api/v1/webhooks/", json={"url": receiver.url(queued), "events": ["scan.created"]}
+        ).json()
         receiver.secrets[queued] = hook["secret"]
-        sid = api.post("/api/v1/dynamic/", json={"name": "kill",
-                                                 "destination_url": "https://e.com/k"}
-                       ).json()["short_id"]
+        sid = api.post(
+            "/api/v1/dynamic/", json={"name": "kill", "destination_url": "https://e.com/k"}
+        ).json()["short_id"]
         assert httpx.get(f"{first.url}/q/{sid}/").status_code == 302  # scan.created queued
         event = api.post(f"/api/v1/webhooks/{hook['id']}/test/").json()
         first.proc.kill()  # SIGKILL: the events are only in Redis now
@@ -138,10 +156,14 @@ def test_kill_9_between_an_event_and_its_delivery(own_redis, receiver: Receiver)
         got = receiver.wait(queued, 2)
         assert sorted(r.event["type"] for r in got) == ["scan.created", "webhook.test"]
         assert event["id"] in {r.event["id"] for r in got} and all(r.valid for r in got)
-        assert [r.event["data"]["short_id"] for r in got  # type: ignore[index]
-                if r.event["type"] == "scan.created"] == [sid]
-        hook2 = api.post("/api/v1/webhooks/", json={"url": receiver.url(retried),
-                                                    "events": ["scan.created"]}).json()
+        assert [
+            r.event["data"]["short_id"]
+            for r in got  # type: ignore[index]
+            if r.event["type"] == "scan.created"
+        ] == [sid]
+        hook2 = api.post(
+            "/api/v1/webhooks/", json={"url": receiver.url(retried), "events": ["scan.created"]}
+        ).json()
         receiver.secrets[retried] = hook2["secret"]
         event2 = api.post(f"/api/v1/webhooks/{hook2['id']}/test/").json()
         receiver.wait(retried, ok=False)
@@ -162,8 +184,7 @@ def test_kill_9_between_an_event_and_its_delivery(own_redis, receiver: Receiver)
         admin.close()
 
 
-def test_queued_and_retrying_deliveries_survive_a_redis_crash(tmp_path,
-                                                              receiver: Receiver) -> None:
+def test_queued_and_retrying_deliveries_survive_a_redis_crash(tmp_path, receiver: Receiver) -> None:
     """kill -9 the append-only Redis with one event still on the stream and one delivery
     between two attempts; both are delivered from the restarted Redis."""
     import os
@@ -199,6 +220,7 @@ def test_queued_and_retrying_deliveries_survive_a_redis_crash(tmp_path,
     receiver.mode[retried] = "ok"
     server = start_redis(str(tmp_path), port=server.port)
     try:
+
         async def after() -> None:
             client = aioredis.Redis.from_url(server.url)
             worker = Deliverer(RedisHooks(client), _sender(), CONFIG, consumer="after")
