@@ -120,9 +120,17 @@ def svg_inches(data: bytes) -> tuple[float, float]:
 
 
 def open_zip(data: bytes) -> tuple[zipfile.ZipFile, dict[str, Any]]:
+    """The archive, checked whole, and its manifest; every item of every test batch says it was
+    read back (``verified``), and what was repaired or is worth a warning is well formed."""
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.testzip() is None
-    return archive, json.loads(archive.read("manifest.json"))
+    manifest = json.loads(archive.read("manifest.json"))
+    for item in manifest["items"]:
+        assert item["verified"] is True, item
+        assert isinstance(item.get("repaired", ""), str) and item.get("repaired") != "", item
+        assert all(isinstance(w, str) and w for w in item.get("warnings", [])), item
+        assert item["filename"] in archive.namelist(), item
+    return archive, manifest
 
 
 def check_image(

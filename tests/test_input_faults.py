@@ -3,13 +3,10 @@ answer: a rendered image that reads back, or the contract's 4xx."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-
 import httpx
 import pytest
 
-from tests.readers import check_image
+from tests.readers import check_image, open_zip
 
 GEN = "/api/v1/generate/"
 
@@ -179,6 +176,6 @@ def test_bulk_quiet_zone_zero_streams_a_whole_archive(server) -> None:
     ]
     r = post(server, "/api/v1/generate/bulk/", key, {"items": items})
     assert r.status_code == 200, r.text
-    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    archive, _ = open_zip(r.content)
     for i, _ in enumerate(items):
         check_image("png", archive.read(f"qr-{i + 1:04d}.png"), f"https://x.example/b{i}", 1, 300)
