@@ -228,7 +228,7 @@ class Streams:
         self.open: weakref.WeakSet[Settlement] = weakref.WeakSet()
         self.refunding: set[asyncio.Task[None]] = set()
 
-    async def settle_all(self, why: str, timeout: float = 10.0) -> None:
+    async def settle_all(self, why: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Refund every stream still open, and wait for refunds under way (shutdown)."""
         for settlement in list(self.open):
             await settlement.release(why)
@@ -379,8 +379,8 @@ async def stream_batch(
         if projected + len(body) + member_overhead("manifest.json") > ceiling:
             raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling")
         writer.add("manifest.json", body, zlib.crc32(body))
-        async for chunk in writer.finish():
-            yield chunk
+        async for data in writer.finish():
+            yield data
         completed = True
         settlement.produced(body)
     finally:

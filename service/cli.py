@@ -176,7 +176,7 @@ def _accounts(admin: Admin, args: argparse.Namespace, settings: Settings) -> int
             plan=args.plan,
             monthly_quota=_quota(args.monthly_quota),  # type: ignore[arg-type]
             overage=overage,
-        )  # type: ignore[arg-type]
+        )
         print(f"account {acct.id}: {_describe(acct, settings)}")
     elif args.action == "check":
         problems = admin.check_records()
@@ -199,11 +199,11 @@ def _accounts(admin: Admin, args: argparse.Namespace, settings: Settings) -> int
             if not k.revoked_at:
                 keys[k.account] = keys.get(k.account, 0) + 1
         print(f"{'ACCOUNT':<24} {'KEYS':>4} {'USED':>8}  SETTINGS")
-        for account, acct in rows:
-            if isinstance(acct, BadRecord):
-                what = f"UNUSABLE: {acct} (see 'qrstudio accounts check')"
+        for account, row in rows:
+            if isinstance(row, BadRecord):
+                what = f"UNUSABLE: {row} (see 'qrstudio accounts check')"
             else:
-                what = _describe(acct, settings) if acct else "no record (keys answer 401)"
+                what = _describe(row, settings) if row else "no record (keys answer 401)"
             print(f"{account:<24} {keys.get(account, 0):>4} {admin.usage(account):>8}  {what}")
     return 0
 

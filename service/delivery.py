@@ -67,11 +67,11 @@ class Delivery:
                 lost.set_result(exc)
             original(exc)
 
-        protocol.connection_lost = connection_lost  # type: ignore[method-assign]
+        protocol.connection_lost = connection_lost
 
         def restore() -> None:
             if protocol.connection_lost is connection_lost:
-                protocol.connection_lost = original  # type: ignore[method-assign]
+                protocol.connection_lost = original
 
         self._restore = restore
 
@@ -98,7 +98,8 @@ class Delivery:
         outcome: bool | None = False
         try:
             if sent:
-                while (outcome := self._outcome()) is None:
+                # no event tells a drained transport: poll it
+                while (outcome := self._outcome()) is None:  # noqa: ASYNC110
                     await asyncio.sleep(_POLL_S)
         finally:
             if sent and outcome is None:  # cancelled while waiting: decide on what is known

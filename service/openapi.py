@@ -465,8 +465,8 @@ _PARAMETERS: dict[str, Json] = {
         "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 25},
     },
 }
-_KEY = [{"ApiKey": []}]
-_KEY_OR_BEARER = [{"ApiKey": []}, {"Bearer": []}]
+_KEY: list[dict[str, list[str]]] = [{"ApiKey": []}]
+_KEY_OR_BEARER: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 
 def _params(*names: str) -> list[Json]:

@@ -68,18 +68,18 @@ class Renderer:
                 assert rendered is not None
                 mine[keys[i]].set_result(rendered[0])
         except BaseException as exc:
-            for future in mine.values():
-                if not future.done():
-                    future.set_exception(
+            for pending in mine.values():
+                if not pending.done():
+                    pending.set_exception(
                         exc if isinstance(exc, Exception) else RuntimeError("render cancelled")
                     )
-                    future.exception()  # retrieved: no "never retrieved" warning
+                    pending.exception()  # retrieved: no "never retrieved" warning
             raise
         finally:
             for key in mine:
                 inflight.pop(key, None)
-        for i, future in waits.items():
-            out[i] = (await future, True)
+        for i, waiting in waits.items():
+            out[i] = (await waiting, True)
         return [r for r in out if r is not None]
 
 

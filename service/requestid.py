@@ -43,7 +43,7 @@ class RequestIdMiddleware:
         self.metrics = metrics
         self.max_header_bytes = max_header_bytes
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # an ASGI scope
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

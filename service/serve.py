@@ -31,6 +31,10 @@ class CliError(Exception):
     """One line for the operator: what is wrong and what to do."""
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _redacted(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:
@@ -63,10 +67,7 @@ def _check_redis(settings: Settings) -> str:
             try:
                 config = await store._redis.config_get("appendfsync")  # for the banner only
                 info = {
-                    k.decode() if isinstance(k, bytes) else k: v.decode()
-                    if isinstance(v, bytes)
-                    else v
-                    for k, v in config.items()
+                    _text(k): _text(v) for k, v in config.items() if k is not None and v is not None
                 }
                 server = await store._redis.info("server")
                 info["version"] = str(server.get("redis_version", "?"))
@@ -146,16 +147,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     described = None if settings.embedded else _check_redis(settings)
     _check_port(host, port)
     configure_logging(settings.log_level)
-    common = dict(
-        host=host,
-        port=port,
-        log_level=settings.log_level,
-        log_config=None,
-        proxy_headers=True,
-        server_header=False,
-        access_log=False,
-        timeout_graceful_shutdown=settings.shutdown_grace_s,
-    )
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level,
+        "log_config": None,
+        "proxy_headers": True,
+        "server_header": False,
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.shutdown_grace_s,
+    }
     if settings.embedded:
         from .app import create_app
         from .limits.memory import MemoryStore

@@ -185,7 +185,7 @@ def _contrast(item: GenerateRequest, fg: RGBA, bg: RGBA, style: Style | None) ->
     eyes) below 3:1 against an opaque background, or on its other side: scanners may
     struggle (as the product warns). The read-back decides whether the code is refused."""
     warnings: list[str] = []
-    inks = [("color", item.color, fg)]
+    inks: list[tuple[str, str | None, tuple[int, int, int, int]]] = [("color", item.color, fg)]
     if style is not None:
         if style.gradient is not None:
             inks = [

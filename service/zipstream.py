@@ -13,8 +13,9 @@ import asyncio
 import queue
 import stat
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from typing import Any
 
 from stream_zip import NO_COMPRESSION_32, stream_zip
 
@@ -47,7 +48,7 @@ class ZipWriter:
         self._thread = threading.Thread(target=self._run, name="zip-writer", daemon=True)
         self._thread.start()
 
-    def _source(self):  # type: ignore[no-untyped-def]
+    def _source(self) -> Iterator[Any]:
         while True:
             item = self._members.get()
             if item is _END:

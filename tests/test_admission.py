@@ -3,6 +3,7 @@ has arrived, and a body that trickles in is cut at its deadline (408)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -87,10 +88,8 @@ def test_a_body_that_does_not_arrive_in_time_is_408(make_server) -> None:
     try:
         while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
             if time.monotonic() - started < 10:
-                try:
+                with contextlib.suppress(OSError):
                     sock.sendall(b" ")
-                except OSError:
-                    pass
             data = sock.recv(4096) if _readable(sock) else b""
             answer += data
             if not data:

@@ -27,9 +27,12 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-unty
 def test_client_that_disconnects_gets_its_credits_back_once(server) -> None:
     account, key = server.account("agency")
     items = [{"data": f"https://example.com/d/{i}", "size_inches": 4} for i in range(2000)]
-    with httpx.Client(timeout=60) as client, client.stream(
-        "POST", server.url + URL, json={"items": items}, headers={"X-Api-Key": key}
-    ) as r:
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream(
+            "POST", server.url + URL, json={"items": items}, headers={"X-Api-Key": key}
+        ) as r,
+    ):
         assert r.status_code == 200
         assert r.headers["X-QR-Quota-Remaining"] == str(25_000 - 2000)
         chunks = r.iter_raw()  # kept: a dropped iterator would close the response itself
@@ -72,9 +75,12 @@ def test_ceiling_crossed_mid_stream_aborts_without_an_archive_and_refunds(
         {"data": f"https://example.com/c/{i}", "size_inches": 4, "dpi": 600} for i in range(60)
     ]
     received = bytearray()
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-        "POST", small.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
-    ) as r:
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST", small.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
+        ) as r,
+    ):
         assert r.status_code == 200
         for chunk in r.iter_raw():
             received += chunk
@@ -208,9 +214,12 @@ def test_a_live_slow_stream_is_never_swept_and_a_swept_one_never_completes(
         {"data": f"https://example.com/{tag}/stall/{i}", "size_inches": 12} for i in range(300)
     ]  # far more than socket buffers hold: it cannot finish alone
     received = bytearray()
-    with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-        "POST", server.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
-    ) as r:
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST", server.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
+        ) as r,
+    ):
         chunks = r.iter_raw()
         received += next(chunks)
         time.sleep(0.3)
@@ -258,9 +267,12 @@ def test_a_render_worker_that_dies_cuts_its_stream_refunds_and_is_replaced() -> 
             {"data": f"https://example.com/{uuid.uuid4().hex}/{i}", "size_inches": 12}
             for i in range(300)
         ]
-        with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-            "POST", srv.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
-        ) as r:
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream(
+                "POST", srv.url + URL, json={"items": items}, headers={"X-Api-Key": key}, timeout=60
+            ) as r,
+        ):
             chunks = r.iter_raw()
             next(chunks)
             for pid in workers:

@@ -326,7 +326,7 @@ def test_readme_redis_commands_run_in_order_as_written(redis_server) -> None:
             assert header.split() == ["PREFIX", "ACCOUNT", "NAME", "CREATED", "STATE"]
             prefix = row.split()[0]
             assert re.fullmatch(r"smk_[A-Za-z0-9_-]{8}", prefix)  # pasteable as printed
-    said = dict((tuple(a), out) for a, out in outputs)
+    said = {tuple(a): out for a, out in outputs}
     assert "already revoked" in said[("keys", "revoke")]
     assert "overage=off" in outputs[1][1] and "monthly_quota=200000" in outputs[1][1]
     assert outputs[-2][1].strip() == (

@@ -135,9 +135,12 @@ def test_failed_and_cut_batches_leave_no_code_behind(server) -> None:
         {"data": f"https://example.com/{i}", "size_inches": 6} for i in range(400)
     ]
     server.admin.set_account(account, monthly_quota=10_000)
-    with httpx.Client(timeout=60) as client, client.stream(
-        "POST", server.url + BULK, json={"items": big}, headers={"X-Api-Key": key}
-    ) as s:
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream(
+            "POST", server.url + BULK, json={"items": big}, headers={"X-Api-Key": key}
+        ) as s,
+    ):
         chunks = s.iter_raw()
         next(chunks)
         time.sleep(0.2)

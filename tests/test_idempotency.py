@@ -71,12 +71,15 @@ def test_a_key_in_flight_is_409_and_a_cut_one_is_released(server) -> None:
             for i in range(400)
         ]
     }
-    with httpx.Client(timeout=60) as client, client.stream(
-        "POST",
-        server.url + BULK,
-        json=long,
-        headers={"X-Api-Key": key, "Idempotency-Key": "slow"},
-    ) as r:
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream(
+            "POST",
+            server.url + BULK,
+            json=long,
+            headers={"X-Api-Key": key, "Idempotency-Key": "slow"},
+        ) as r,
+    ):
         chunks = r.iter_raw()
         next(chunks)
         again = post(server, BULK, key, long, "slow")

@@ -77,13 +77,16 @@ def test_sigterm_past_the_grace_cuts_the_stream_and_refunds_once(redis_server) -
     server = ServeProcess(redis_url=redis_server.url, shutdown_grace_s="0.3")
     try:
         received = bytearray()
-        with pytest.raises(httpx.RemoteProtocolError), httpx.stream(
-            "POST",
-            server.url + BULK,
-            json={"items": LONG},
-            headers={"X-Api-Key": key},
-            timeout=120,
-        ) as r:
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            httpx.stream(
+                "POST",
+                server.url + BULK,
+                json={"items": LONG},
+                headers={"X-Api-Key": key},
+                timeout=120,
+            ) as r,
+        ):
             assert r.status_code == 200
             chunks = r.iter_raw()
             received += next(chunks)

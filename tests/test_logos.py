@@ -495,7 +495,7 @@ def test_a_logo_and_a_background_from_the_same_file_are_different_images(
     archive, manifest = open_zip(bulk(live, key, items).content)
     assert len({e["sha256"] for e in manifest["items"]}) == 3
     assert [e["cache"] for e in manifest["items"]] == ["MISS"] * 3
-    for item, entry in zip(items, manifest["items"]):
+    for _item, entry in zip(items, manifest["items"]):
         check_image("png", archive.read(entry["filename"]), "same-file", 2, 300)
 
 

@@ -184,12 +184,15 @@ def test_usage_follows_renders_failures_and_refunds(server) -> None:
     )
     assert bulk.status_code == 200
     cut = [{"data": f"https://example.com/{i}", "size_inches": 6} for i in range(600)]
-    with httpx.Client(timeout=60) as client, client.stream(
-        "POST",
-        server.url + "/api/v1/generate/bulk/",
-        json={"items": cut},
-        headers={"X-Api-Key": key},
-    ) as s:
+    with (
+        httpx.Client(timeout=60) as client,
+        client.stream(
+            "POST",
+            server.url + "/api/v1/generate/bulk/",
+            json={"items": cut},
+            headers={"X-Api-Key": key},
+        ) as s,
+    ):
         chunks = s.iter_raw()
         next(chunks)
         time.sleep(0.2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -136,7 +137,7 @@ class AdminBase(ABC):
         counts as revoked. Unreadable records are left to ``check_records``."""
         raw = self._raw_records()
         out: list[tuple[str, KeyInfo]] = []
-        for account, keys in raw.listed.items():
+        for keys in raw.listed.values():
             for sha, blob in keys.items():
                 try:
                     info = parse_key(sha, blob)
@@ -202,11 +203,14 @@ class AdminBase(ABC):
         return raw
 
 
-def _keep(value: object, current: object) -> object:
+_T = TypeVar("_T")
+
+
+def _keep(value: _T | str | None, current: _T | None) -> _T | None:
     """A changed setting: None keeps the current one, ``DEFAULT`` clears it (the plan's)."""
     if value is None:
         return current
-    return None if value == DEFAULT else value
+    return None if value == DEFAULT else cast(_T, value)
 
 
 def _now() -> str:

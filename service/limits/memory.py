@@ -11,6 +11,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 import msgspec
 
@@ -207,8 +208,8 @@ class MemoryStore(AdminBase):
             stale = [
                 (key, rec)
                 for key, rec in self._attempts.items()
-                if rec[1] == "charged" and len(rec) > 4 and rec[4] <= cutoff
-            ]  # type: ignore[operator]
+                if rec[1] == "charged" and len(rec) > 4 and cast(float, rec[4]) <= cutoff
+            ]
         swept = 0
         for (account, attempt), rec in stale:
             swept += await self.refund(account, attempt, str(rec[5]), list(rec[6]))  # type: ignore[call-overload]

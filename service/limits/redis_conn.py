@@ -82,8 +82,8 @@ def sync_client(url: str, *, timeout_s: float = 10.0, cluster: bool = False) -> 
 async def mget(client: AsyncClient, keys: list[str]) -> list[bytes | None]:
     """MGET of keys in any slots (one MGET per slot on a cluster)."""
     if isinstance(client, aiocluster.RedisCluster):
-        return await client.mget_nonatomic(keys)  # type: ignore[no-any-return]
-    return await client.mget(keys)  # type: ignore[no-any-return]
+        return await client.mget_nonatomic(keys)
+    return await client.mget(keys)
 
 
 def as_redis_error(exc: RedisClusterException) -> redis.RedisError:

@@ -286,7 +286,7 @@ class RedisStore:
                 pipe.hgetall(key)
                 pipe.hgetall(f"{key}:ref")
                 pipe.lrange(f"{key}:recent", 0, -1)
-            return await pipe.execute()  # type: ignore[no-any-return]
+            return await pipe.execute()
 
         raw = await self._safe(read)
         out: list[CodeRecord | None] = []
@@ -311,7 +311,7 @@ class RedisStore:
             pipe = self._redis.pipeline(transaction=False)
             pipe.zcard(codes_key(account))
             pipe.zrevrange(codes_key(account), offset, offset + limit - 1)
-            return await pipe.execute()  # type: ignore[no-any-return]
+            return await pipe.execute()
 
         count, ids = await self._safe(read)
         records = await self._read_codes([i.decode() for i in ids]) if ids else []
@@ -388,7 +388,7 @@ class RedisStore:
             pipe = self._redis.pipeline(transaction=False)
             pipe.incr(key)
             pipe.expire(key, 2)
-            return await pipe.execute()  # type: ignore[no-any-return]
+            return await pipe.execute()
 
         # re-sent once on a dropped connection: at worst the request counts twice this second
         count, _ = await again(send)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, overload
 
 import msgspec
 
@@ -342,6 +342,10 @@ class Admin(Protocol):
     def usage(self, account: str) -> int: ...
 
 
+@overload
+def utc_z(stamp: str) -> str: ...
+@overload
+def utc_z(stamp: None) -> None: ...
 def utc_z(stamp: str | None) -> str | None:
     """A stored UTC timestamp as the product writes them: ``...T12:00:00Z``. (Records written
     before this carry ``+00:00``; they are shown the same way, in the API and in events.)"""

@@ -7,6 +7,7 @@ light separator around each eye. ``leaf-<corner>``: all corners round but that o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from .shapes import Circle, Poly, Ring, RoundRect, Shape, Union, star_points
@@ -36,6 +37,10 @@ def _octagon(x0: float, x1: float, c: float) -> Poly:
     )
 
 
+def _leaf_ring(corner: str) -> Shape:
+    return Ring(_leaf(corner, 2.2, 0, 7), _leaf(corner, 1.2, 1, 6))
+
+
 BORDERS: dict[str, Callable[[], Shape]] = {
     "square": lambda: Ring(RoundRect(0, 0, 7, 7), RoundRect(1, 1, 6, 6)),
     "rounded": lambda: Ring(RoundRect(0, 0, 7, 7, (2,) * 4), RoundRect(1, 1, 6, 6, (1,) * 4)),
@@ -50,7 +55,7 @@ BORDERS: dict[str, Callable[[], Shape]] = {
     # finders' corners; with a separated pattern, 7 deg + 8 % keystone read 0/72 (frame)
     # and 5/72 (leaf) of dot, halftone and star codes across centres, 72/72 now
     "frame": lambda: Ring(_octagon(0, 7, 1.2), _octagon(1, 6, 0.8)),
-    **{f"leaf-{c}": (lambda c=c: Ring(_leaf(c, 2.2, 0, 7), _leaf(c, 1.2, 1, 6))) for c in _CORNERS},
+    **{f"leaf-{c}": functools.partial(_leaf_ring, c) for c in _CORNERS},
 }
 
 CENTRES: dict[str, Callable[[], Shape]] = {

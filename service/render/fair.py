@@ -11,6 +11,7 @@ few milliseconds of work, ``batch.chunk_items``), whatever else is queued.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from collections import OrderedDict, deque
@@ -98,7 +99,11 @@ class FairQueue:
             except BaseException as exc:  # a broken pool: this task fails, the next may not
                 self._finish(outer, exc=exc)
                 continue
-            inner.add_done_callback(lambda done, outer=outer: self._finished.put((outer, done)))
+            inner.add_done_callback(functools.partial(self._chunk_finished, outer))
+
+    def _chunk_finished(self, outer: Future[Any], inner: Future[Any]) -> None:
+        """A finished chunk goes to the queue's own thread (not handled on the pool's)."""
+        self._finished.put((outer, inner))
 
     def _drain(self) -> None:
         while True:

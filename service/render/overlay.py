@@ -269,7 +269,7 @@ def logo_patch(
 
 def cached_patch(key: object, make: Callable[[], np.ndarray]) -> np.ndarray:
     """A patch that depends only on ``key`` (a cleared zone: the same under every item)."""
-    return _patches.get(key, make)  # type: ignore[no-any-return]
+    return _patches.get(key, make)
 
 
 def _data_uri(image: pyvips.Image, opaque_ok: bool) -> str:

@@ -138,7 +138,7 @@ def decodes(grey: np.ndarray, content: str | bytes, inverted: bool) -> bool:
         grey = 255 - grey
     found = zxingcpp.read_barcodes(
         np.ascontiguousarray(grey),
-        formats=zxingcpp.BarcodeFormat.QRCode,
+        formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
         try_rotate=False,
         try_downscale=False,
         try_invert=False,

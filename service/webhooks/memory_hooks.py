@@ -6,6 +6,7 @@ operation atomic, like a script.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import threading
 import time
@@ -36,7 +37,7 @@ class MemoryHooks:
         self._due: dict[str, int] = {}
         self._seq = itertools.count(1)
 
-    async def list(self, account: str) -> list[Subscription]:
+    async def list(self, account: str) -> builtins.list[Subscription]:
         with self._lock:
             subs = [msgspec.structs.replace(s) for s in self._subs.get(account, {}).values()]
         return sorted(subs, key=lambda s: (s.created_at, s.id))
@@ -66,7 +67,7 @@ class MemoryHooks:
             self._logs.pop((account, hook), None)
             return self._subs.get(account, {}).pop(hook, None) is not None
 
-    async def log(self, account: str, hook: str) -> list[bytes]:
+    async def log(self, account: str, hook: str) -> builtins.list[bytes]:
         with self._lock:
             return list(self._logs.get((account, hook), ()))
 
@@ -99,11 +100,13 @@ class MemoryHooks:
     async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str:
         return self.enqueue(account, type_, at, data, only)
 
-    async def slots(self) -> list[str]:
+    async def slots(self) -> builtins.list[str]:
         with self._lock:
             return sorted(self._events)
 
-    async def read(self, tag: str, consumer: str, count: int, idle_ms: int) -> list[QueuedEvent]:
+    async def read(
+        self, tag: str, consumer: str, count: int, idle_ms: int
+    ) -> builtins.list[QueuedEvent]:
         with self._lock:  # read and fanned out in one breath: one process, nothing to claim
             queue = self._events.get(tag, deque())
             return [queue.popleft() for _ in range(min(count, len(queue)))]
@@ -143,7 +146,7 @@ class MemoryHooks:
 
     async def claim(
         self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         with self._lock:
             due = sorted(
                 (ms, j)

@@ -6,6 +6,7 @@ Both stores carry one (``store.hooks``): ``RedisHooks`` here, ``MemoryHooks`` in
 
 from __future__ import annotations
 
+import builtins
 from importlib import resources
 from typing import Protocol
 
@@ -82,7 +83,7 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Hooks(Protocol):
-    async def list(self, account: str) -> list[Subscription]: ...
+    async def list(self, account: str) -> builtins.list[Subscription]: ...
 
     async def get(self, account: str, hook: str) -> Subscription | None: ...
 
@@ -94,21 +95,21 @@ class Hooks(Protocol):
 
     async def delete(self, account: str, hook: str) -> bool: ...
 
-    async def log(self, account: str, hook: str) -> list[bytes]: ...
+    async def log(self, account: str, hook: str) -> builtins.list[bytes]: ...
 
     async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str: ...
 
-    async def slots(self) -> list[str]: ...
+    async def slots(self) -> builtins.list[str]: ...
 
     async def read(
         self, tag: str, consumer: str, count: int, idle_ms: int
-    ) -> list[QueuedEvent]: ...
+    ) -> builtins.list[QueuedEvent]: ...
 
     async def fanout(self, tag: str, event: QueuedEvent, now_ms: int) -> int: ...
 
     async def claim(
         self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
-    ) -> list[Job]: ...
+    ) -> builtins.list[Job]: ...
 
     async def finish(self, tag: str, job: Job, outcome: Outcome) -> str: ...
 
@@ -122,7 +123,7 @@ class RedisHooks:
         self._result = client.register_script(_lua("wh_result.lua"))
         self._groups: set[str] = set()
 
-    async def list(self, account: str) -> list[Subscription]:
+    async def list(self, account: str) -> builtins.list[Subscription]:
         found = await again(lambda: self._redis.hvals(hooks_key(account)))
         return sorted((_sub.decode(b) for b in found), key=lambda s: (s.created_at, s.id))
 
@@ -157,7 +158,7 @@ class RedisHooks:
             await self._redis.delete(log_key(account, hook))
         return found is not None
 
-    async def log(self, account: str, hook: str) -> list[bytes]:
+    async def log(self, account: str, hook: str) -> builtins.list[bytes]:
         return list(await again(lambda: self._redis.lrange(log_key(account, hook), 0, -1)))
 
     async def emit(self, account: str, type_: str, at: str, data: str, only: str = "") -> str:
@@ -169,7 +170,7 @@ class RedisHooks:
         entry = await self._redis.xadd(stream_key(tag), fields)
         return event_id(tag, entry.decode())
 
-    async def slots(self) -> list[str]:
+    async def slots(self) -> builtins.list[str]:
         return sorted(t.decode() for t in await again(lambda: self._redis.smembers(SLOTS_KEY)))
 
     async def _ensure_group(self, tag: str) -> None:
@@ -182,7 +183,9 @@ class RedisHooks:
                 raise
         self._groups.add(tag)
 
-    async def read(self, tag: str, consumer: str, count: int, idle_ms: int) -> list[QueuedEvent]:
+    async def read(
+        self, tag: str, consumer: str, count: int, idle_ms: int
+    ) -> builtins.list[QueuedEvent]:
         """Entries other consumers read but did not fan out (they died) for ``idle_ms``, then
         new ones."""
         await self._ensure_group(tag)
@@ -246,7 +249,7 @@ class RedisHooks:
 
     async def claim(
         self, tag: str, now_ms: int, lease_ms: int, limit: int, token: str
-    ) -> list[Job]:
+    ) -> builtins.list[Job]:
         found = await self._claim(
             keys=[_due(tag), _jobs(tag)], args=[now_ms, lease_ms, limit, token]
         )

@@ -110,13 +110,16 @@ class Sender:
             safe = self._url(url)
             backend = _GuardedBackend(self._resolver, self._allowed)
             async with asyncio.timeout(self._deadline):
-                async with httpcore.AsyncConnectionPool(
-                    ssl_context=self._ssl,
-                    network_backend=backend,
-                    retries=0,
-                    max_connections=1,
-                    keepalive_expiry=0,
-                ) as pool, pool.stream("POST", safe, headers=headers, content=body) as response:
+                async with (
+                    httpcore.AsyncConnectionPool(
+                        ssl_context=self._ssl,
+                        network_backend=backend,
+                        retries=0,
+                        max_connections=1,
+                        keepalive_expiry=0,
+                    ) as pool,
+                    pool.stream("POST", safe, headers=headers, content=body) as response,
+                ):
                     status = response.status
                     read = 0
                     async for chunk in response.aiter_stream():

@@ -3,6 +3,7 @@ kill -9 leaves behind."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -36,10 +37,8 @@ def descendants(pid: int) -> list[int]:
 
 def end(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Gateway:

@@ -78,7 +78,7 @@ def _reference_penalties(symbols):  # type: ignore[no-untyped-def]
         n1 = n3 = 0
         for line in lines:
             run = 1
-            for a, b in zip(line, line[1:] + [None]):
+            for a, b in zip(line, [*line[1:], None]):
                 if a == b:
                     run += 1
                     continue

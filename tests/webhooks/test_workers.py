@@ -66,7 +66,7 @@ def test_two_workers_never_both_deliver_an_event(own_redis, receiver: Receiver) 
         hooks = [RedisHooks(c) for c in clients]
         sub = await _subscribe(hooks[0], receiver, path)
         ids = [
-            await hooks[0].emit(sub.account, "scan.created", _now(), '{"n": %d}' % i)
+            await hooks[0].emit(sub.account, "scan.created", _now(), f'{{"n": {i}}}')
             for i in range(40)
         ]
         workers = [
