@@ -23,7 +23,7 @@ from ..render.fair import Flow
 from ..render.layout import LayoutError, frame_box, plan_layout
 from ..render.overlay import Overlay
 from ..render.pool import RenderPool
-from ..render.trial import TRIAL_PPM
+from ..render.trial import TRIAL_PPM, content_free
 from ..validation import InvalidItem, ValidItem
 from .decode import KINDS, Asset, AssetError, load_asset
 from .fetch import Fetcher, FetchError
@@ -34,7 +34,7 @@ Uploads = Mapping[str, bytes]  # kind ("logo", "background") -> uploaded bytes
 log = logging.getLogger("qrstudio.assets")
 _FETCHES_AT_ONCE = 8
 _DECODES_AT_ONCE = 2
-MAX_URLS_PER_BATCH = 16  # bounds a batch's fetching time (2 rounds of 5 s) and memory
+MAX_URLS_PER_BATCH = 16  # the default: bounds a batch's fetching time (2 rounds of 5 s)
 _FIELDS = {"logo": ("logo_url", "logo_file"), "background": ("bg_image_url", "bg_image_file")}
 _TRIALS_KEPT = 20_000
 _TRIAL_CHUNK = 16
@@ -43,9 +43,16 @@ _VERSION_BUMPS = 3
 
 class AssetLoader:
     def __init__(
-        self, fetcher: Fetcher, *, cache_bytes: int, ttl_s: float, metrics: Metrics | None = None
+        self,
+        fetcher: Fetcher,
+        *,
+        cache_bytes: int,
+        ttl_s: float,
+        max_urls: int = MAX_URLS_PER_BATCH,
+        metrics: Metrics | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.max_urls = max_urls
         self.cache_bytes = cache_bytes
         self.ttl_s = ttl_s
         self._cache: OrderedDict[tuple[str, str], tuple[float, Asset]] = OrderedDict()
@@ -137,7 +144,7 @@ class AssetLoader:
         wanted = dict.fromkeys(
             (kind, url) for item in items.values() for kind, url in item.wants if url is not None
         )
-        keys = list(wanted)[:MAX_URLS_PER_BATCH]
+        keys = list(wanted)[: self.max_urls]
         results = await asyncio.gather(
             *(self.fetch(url, kind) for kind, url in keys), return_exceptions=True
         )
@@ -151,7 +158,7 @@ class AssetLoader:
         out: dict[int, ValidItem] = {}
         errors: dict[int, InvalidItem] = {}
         too_many = AssetError(
-            f"A batch may use at most {MAX_URLS_PER_BATCH} distinct logo and "
+            f"A batch may use at most {self.max_urls} distinct logo and "
             "background URLs; split it or share the images."
         )
         for index, item in items.items():
@@ -191,9 +198,11 @@ class AssetLoader:
     async def _trial(
         self, items: dict[int, ValidItem], pool: RenderPool, flow: Flow = ("", "")
     ) -> list[int]:
-        """Indexes of the items whose trial render does not decode. Every item is tried: how
-        much a logo may hide depends on the content too (measured: at M, a 0.2 logo on
-        version 3 reads for 6 contents in 40), so a verdict per drawing is not enough."""
+        """Indexes of the items whose trial render does not decode. How much a logo may hide
+        depends on the content too (measured: at M, a 0.2 logo on version 3 reads for 6
+        contents in 40), so every item is tried, unless the modules its logo hides could all
+        be wrong and still be corrected (``trial.content_free``): then one trial per drawing
+        stands for all its items (a batch of 5 000 items sharing one logo waits for one)."""
         keys: dict[int, tuple[object, ...]] = {}
         for index, item in items.items():
             job = item.job
@@ -212,6 +221,20 @@ class AssetLoader:
                 min(job.layout.ppm, TRIAL_PPM),
                 item.inverted,
             )
+        # a drawing whose logo cannot defeat the error correction whatever the content is
+        # tried once, with its first item (``trial.content_free``)
+        stands: dict[int, int] = {}  # index -> the index whose trial stands for it
+        firsts: dict[tuple[object, ...], int] = {}
+        free: dict[tuple[object, ...], bool] = {}
+        for index, key in keys.items():
+            drawing = key[1:]
+            if drawing not in free:
+                free[drawing] = content_free(items[index].job)
+            if free[drawing]:
+                stands[index] = firsts.setdefault(drawing, index)
+        for index, first in stands.items():
+            if index != first:
+                del keys[index]
         unknown = list(
             {key: index for index, key in keys.items() if key not in self._trials}.items()
         )
@@ -230,7 +253,9 @@ class AssetLoader:
                 self._trials[key] = ok
                 while len(self._trials) > _TRIALS_KEPT:
                     self._trials.popitem(last=False)
-        return [index for index, key in keys.items() if not self._trials.get(key, False)]
+        failed = {index for index, key in keys.items() if not self._trials.get(key, False)}
+        failed.update(index for index, first in stands.items() if first in failed)
+        return sorted(failed)
 
 
 def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
@@ -241,6 +266,7 @@ def _with_assets(item: ValidItem, assets: dict[str, Asset]) -> ValidItem:
         logo_ratio=request.logo_size_ratio,
         clear_zone=request.logo_clear_zone,
         background=background.sha256 if background else None,
+        logo_size=(logo.width, logo.height) if logo else None,
     )
     job = msgspec.structs.replace(item.job, overlay=overlay)
     data = {a.sha256: a.data for a in assets.values()}

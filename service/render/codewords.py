@@ -17,7 +17,7 @@ import msgspec
 import numpy as np
 from segno import consts
 
-__all__ = ["final_message"]
+__all__ = ["block_of", "final_message"]
 
 _EXP = np.array(consts.GALIOS_EXP, dtype=np.int64)  # 510 entries: no modulo needed
 _LOG = np.array(consts.GALIOS_LOG, dtype=np.int64)
@@ -58,6 +58,22 @@ def _shape(version: int, error: int) -> _Shape:
         remainder,
         total,
     )
+
+
+@lru_cache(maxsize=41 * 4)
+def block_of(version: int, error: int) -> tuple[np.ndarray, int]:
+    """For each codeword of the final message, the block it belongs to; and the error
+    correction codewords per block."""
+    shape = _shape(version, error)
+    sizes = [length for blocks, length in shape.groups for _ in range(blocks)]
+    starts = np.cumsum([0, *sizes])
+    source = shape.order
+    block = np.where(
+        source < shape.data,
+        np.searchsorted(starts, source, side="right") - 1,
+        (source - shape.data) // max(1, shape.ecc),
+    )
+    return block.astype(np.intp), shape.ecc
 
 
 @lru_cache(maxsize=32)

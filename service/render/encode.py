@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 from segno import consts, encoder
 
-from .codewords import final_message
+from .codewords import block_of, final_message
 
 __all__ = [
     "BYTE_CAPACITY_V40",
@@ -32,6 +32,7 @@ __all__ = [
     "choose_mask",
     "data_bits",
     "encode",
+    "hidden_correctable",
     "mask_order",
     "penalties",
     "place_message",
@@ -253,3 +254,33 @@ def encode(content: str | bytes, level: str, version: int, mask: int | None = No
     out = matrix.ravel()
     out[where] = values
     return out.reshape(matrix.shape).astype(bool)
+
+
+# misdecode protection codewords (ISO/IEC 18004 Table 9, note p): not available to correct
+_MISDECODE = {(1, "L"): 3, (1, "M"): 2, (1, "Q"): 1, (1, "H"): 1, (2, "L"): 2, (3, "L"): 1}
+
+
+@lru_cache(maxsize=4096)
+def hidden_correctable(
+    version: int, level: str, rows: tuple[int, int], cols: tuple[int, int]
+) -> bool:
+    """Whether every content survives all the modules in ``rows`` x ``cols`` (half-open
+    module ranges) being wrong: no finder, separator, timing or format module is among them,
+    and no block has more codewords there than its error correction corrects, (ecc - p) / 2
+    errors. Then how a logo hides them cannot depend on the content."""
+    n = symbol_size(version)
+    (r0, r1), (c0, c1) = rows, cols
+    if r0 >= r1 or c0 >= c1:
+        return True
+    if r0 < 9 or c0 < 9 or r1 > n - 8 or c1 > n - 8:
+        return False  # finders, separators, format information and the timing patterns
+    zone = np.zeros((n, n), dtype=bool)
+    zone[r0:r1, c0:c1] = True
+    tpl = _template(version)
+    bits = np.flatnonzero(zone.ravel()[tpl.order])
+    error = encoder.normalize_errorlevel(level)
+    blocks, ecc = block_of(version, error)
+    words = np.unique(bits // 8)
+    words = words[words < len(blocks)]  # the remainder bits carry nothing
+    worst = int(np.bincount(blocks[words]).max()) if len(words) else 0
+    return 2 * worst <= ecc - _MISDECODE.get((version, level), 0)

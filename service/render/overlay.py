@@ -47,9 +47,13 @@ __all__ = [
     "logo_patch",
     "svg_layers",
     "write_png_layers",
+    "zone",
 ]
 
 VEIL = 0.6  # opacity of the light veil over a background image
+# a background image is drawn at most this many samples per inch (2 x 2 pixels each at 300
+# dpi): under the veil the difference does not show at print size, and the bytes drop to a third
+PHOTO_DPI = 150
 
 
 class Overlay(msgspec.Struct, frozen=True, array_like=True):
@@ -57,6 +61,7 @@ class Overlay(msgspec.Struct, frozen=True, array_like=True):
     logo_ratio: float = 0.24
     clear_zone: bool = True
     background: str | None = None  # SHA-256 of the background image's bytes
+    logo_size: tuple[int, int] | None = None  # the logo's pixels (None: read from its bytes)
 
 
 class Box(msgspec.Struct, frozen=True, array_like=True):
@@ -67,6 +72,8 @@ class Box(msgspec.Struct, frozen=True, array_like=True):
 
 
 def _nbytes(value: Any) -> int:
+    if isinstance(value, str | bytes):
+        return len(value)
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
     return int(value.width * value.height * value.bands)
@@ -100,6 +107,7 @@ class _LRU:
 _sources = _LRU(96 * 2**20)
 _resized = _LRU(96 * 2**20)
 _patches = _LRU(32 * 2**20)
+_uris = _LRU(32 * 2**20)  # an SVG's embedded images, encoded once per image and size
 
 
 def _load(data: bytes) -> pyvips.Image:
@@ -127,21 +135,30 @@ def logo_box(layout: Layout, ratio: float, width: int, height: int) -> Box:
     )
 
 
+def zone(layout: Layout, box: Box, margin: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The modules (rows, then columns, half-open) ``box`` touches, widened by ``margin``."""
+    ppm, off, n = layout.ppm, layout.offset, layout.modules
+    top = off + layout.dy
+    c0 = max(0, math.floor((box.x - off) / ppm) - margin)
+    c1 = min(n, math.ceil((box.x - off + box.width) / ppm) + margin)
+    r0 = max(0, math.floor((box.y - top) / ppm) - margin)
+    r1 = min(n, math.ceil((box.y - top + box.height) / ppm) + margin)
+    return (r0, r1), (c0, c1)
+
+
 def clear_zone(dark: np.ndarray, layout: Layout, box: Box) -> np.ndarray:
     """``dark`` with the modules under ``box`` and a one-module margin made light."""
-    ppm, off, n = layout.ppm, layout.offset, layout.modules
-    c0 = max(0, math.floor((box.x - off) / ppm) - 1)
-    c1 = min(n, math.ceil((box.x - off + box.width) / ppm) + 1)
-    top = off + layout.dy
-    r0 = max(0, math.floor((box.y - top) / ppm) - 1)
-    r1 = min(n, math.ceil((box.y - top + box.height) / ppm) + 1)
+    (r0, r1), (c0, c1) = zone(layout, box, 1)
     out = dark.copy()
     out[r0:r1, c0:c1] = False
     return out
 
 
-def logo_dimensions(sha: str, assets: Mapping[str, bytes]) -> tuple[int, int]:
-    image = _source(sha, assets)
+def logo_dimensions(overlay: Overlay, assets: Mapping[str, bytes]) -> tuple[int, int]:
+    assert overlay.logo is not None
+    if overlay.logo_size is not None:
+        return overlay.logo_size
+    image = _source(overlay.logo, assets)
     return image.width, image.height
 
 
@@ -180,15 +197,28 @@ def background_tone(sha: str, modules: int, assets: Mapping[str, bytes]) -> np.n
     return 1 - values.astype(float) / 255
 
 
+def photo_side(layout: Layout, dpi: int) -> int:
+    """The side, in samples, of a background image drawn over ``layout``'s symbol."""
+    factor = max(1, dpi // PHOTO_DPI)
+    return max(1, math.ceil(layout.symbol_pixels / factor))
+
+
 def background_layers(
-    sha: str, side: int, bg: RGBA, assets: Mapping[str, bytes]
+    sha: str, layout: Layout, dpi: int, bg: RGBA, assets: Mapping[str, bytes]
 ) -> list[pyvips.Image]:
-    """The background image covered to the symbol, and the light veil over it (both ``side``
-    px square, placed at the symbol's corner)."""
+    """The background image covered to the symbol (drawn at ``photo_side`` samples, each a
+    square of whole pixels), and the light veil over it: both the symbol's size, placed at its
+    corner."""
+    sym = layout.symbol_pixels
+    side = photo_side(layout, dpi)
+    photo = _background(sha, side, assets)
+    if side != sym:
+        factor = -(-sym // side)
+        photo = photo.zoom(factor, factor).crop(0, 0, sym, sym)
     veil = veil_color(bg)
     return [
-        _background(sha, side, assets),
-        pyvips.Image.black(side, side, bands=4)
+        photo,
+        pyvips.Image.black(sym, sym, bands=4)
         .new_from_image([*veil[:3], round(VEIL * 255)])
         .copy(interpretation="srgb"),
     ]
@@ -241,8 +271,8 @@ def write_png_layers(
             )
     else:
         modules = _modules(geom, layout, fg, TRANSPARENT)
-        sym, off = layout.symbol_pixels, layout.offset
-        layers = [*background_layers(overlay.background, sym, bg, assets), modules]
+        off = layout.offset
+        layers = [*background_layers(overlay.background, layout, dpi, bg, assets), modules]
         xs, ys = [off, off, 0], [off, off, 0]
         if overlay.logo is not None and box is not None:
             layers.append(_logo(overlay.logo, box, assets))
@@ -281,25 +311,37 @@ def _data_uri(image: pyvips.Image, opaque_ok: bool) -> str:
 
 
 def svg_layers(
-    overlay: Overlay, layout: Layout, bg: RGBA, box: Box | None, assets: Mapping[str, bytes]
+    overlay: Overlay,
+    layout: Layout,
+    dpi: int,
+    bg: RGBA,
+    box: Box | None,
+    assets: Mapping[str, bytes],
 ) -> tuple[str, str]:
     """The SVG elements under the modules (background image and veil) and over them (logo)."""
     under = over = ""
     if overlay.background is not None:
         sym, off = layout.symbol_pixels, layout.offset
-        image = _background(overlay.background, sym, assets)
+        side, photo = photo_side(layout, dpi), overlay.background
+        uri = _uris.get(
+            ("bg", photo, side), lambda: _data_uri(_background(photo, side, assets), True)
+        )
         veil = veil_color(bg)
         top = off + layout.dy
         under = (
             f'<image x="{off}" y="{top}" width="{sym}" height="{sym}" '
-            f'preserveAspectRatio="none" href="{_data_uri(image, True)}"/>'
+            f'preserveAspectRatio="none" href="{uri}"/>'
             f'<rect x="{off}" y="{top}" width="{sym}" height="{sym}" '
             f'fill="#{veil[0]:02x}{veil[1]:02x}{veil[2]:02x}" fill-opacity="{VEIL:g}"/>'
         )
     if overlay.logo is not None and box is not None:
-        image = _logo(overlay.logo, box, assets)
+        logo = overlay.logo
+        uri = _uris.get(
+            ("logo", logo, box.width, box.height),
+            lambda: _data_uri(_logo(logo, box, assets), False),
+        )
         over = (
             f'<image x="{box.x}" y="{box.y}" width="{box.width}" height="{box.height}" '
-            f'preserveAspectRatio="none" href="{_data_uri(image, False)}"/>'
+            f'preserveAspectRatio="none" href="{uri}"/>'
         )
     return under, over

@@ -21,6 +21,7 @@ from .color import is_inverted
 from .encode import encode, mask_order
 from .geometry import Geometry, shape
 from .job import RenderJob, RenderResult
+from .layers import FAST_PATTERNS, eligible, layered, layered_grey, layered_png
 from .overlay import (
     Box,
     Overlay,
@@ -33,7 +34,7 @@ from .overlay import (
     svg_layers,
     write_png_layers,
 )
-from .png import AA_LEVELS, Written, index_image, index_region, palette, write_png
+from .png import AA_LEVELS, Written, index_region, palette, write_png
 from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .svg import write_svg
@@ -55,7 +56,7 @@ def _place_logo(
     """Where the logo goes (None without one), and the modules with its zone cleared."""
     if overlay.logo is None:
         return dark, None
-    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay.logo, assets))
+    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay, assets))
     return (clear_zone(dark, job.layout, box) if overlay.clear_zone else dark), box
 
 
@@ -68,6 +69,10 @@ def _with_overlay(
 ) -> bytes:
     dark, box = _place_logo(dark, job, overlay, assets)
     geom = shape(dark, job.pattern)
+    if job.format == "png" and eligible(job):
+        return layered_png(
+            *layered(geom, job, box, assets), job.dpi, compression, overlay.background is not None
+        )
     if job.format == "png":
         patch = (
             _patch(geom, job, overlay, box, assets)
@@ -77,31 +82,21 @@ def _with_overlay(
         return write_png_layers(
             geom, job.layout, job.fg, job.bg, job.dpi, overlay, box, patch, assets
         )
-    below, above = svg_layers(overlay, job.layout, job.bg, box, assets)
+    below, above = svg_layers(overlay, job.layout, job.dpi, job.bg, box, assets)
     return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
 
 
-def logo_pixels(job: RenderJob, assets: Mapping[str, bytes]) -> np.ndarray | None:
-    """The RGBA pixels of a plain pattern with a logo (no background image, no style), built
-    without writing a PNG: what the trial decode reads. None for other jobs."""
-    overlay = job.overlay
-    if (
-        overlay is None
-        or overlay.logo is None
-        or overlay.background is not None
-        or job.style is not None
-        or job.pattern not in FAST_PATTERNS
-    ):
+def overlay_grey(job: RenderJob, assets: Mapping[str, bytes], inverted: bool) -> np.ndarray | None:
+    """The grey pixels the read-back reads of a plain pattern over a logo or background image
+    (``layers.eligible``), built without writing a PNG: what the trial decode reads. None for
+    other jobs."""
+    if job.overlay is None or not eligible(job):
         return None
-    dark, box = _place_logo(encode(job.content, job.level, job.version), job, overlay, assets)
-    assert box is not None
-    geom = shape(dark, job.pattern)
-    indices, levels = index_image(geom, job.layout)
-    pixels = np.array(palette(job.fg, job.bg, levels), dtype=np.uint8)[indices]
-    pixels[box.y : box.y + box.height, box.x : box.x + box.width] = _patch(
-        geom, job, overlay, box, assets
+    dark, box = _place_logo(
+        encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
     )
-    return pixels
+    indices, colours = layered(shape(dark, job.pattern), job, box, assets)
+    return layered_grey(indices, colours, job.layout.ppm, inverted)
 
 
 def _patch(
@@ -122,9 +117,6 @@ def _patch(
     return cached_patch((overlay.logo, box, job.fg, job.bg, geom.radius), make)
 
 
-FAST_PATTERNS = frozenset({"squares", "rounded"})
-
-
 def _styled(
     dark: np.ndarray, job: RenderJob, compression: int, assets: Mapping[str, bytes]
 ) -> bytes:
@@ -140,7 +132,9 @@ def _styled(
         return write_styled_png_palette(sc, job.dpi, compression)
     if job.format == "png":
         return write_styled_png(sc, job.dpi, overlay, box, assets)
-    below, above = svg_layers(overlay, job.layout, job.bg, box, assets) if overlay else ("", "")
+    below, above = (
+        svg_layers(overlay, job.layout, job.dpi, job.bg, box, assets) if overlay else ("", "")
+    )
     return write_styled_svg(sc, job.size_inches, below, above)
 
 
@@ -156,12 +150,18 @@ def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = _NO
 
 def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_ASSETS) -> bool:
     """Whether ``data``, the image of ``job``, decodes to exactly its content; an SVG is read
-    through a PNG of the same scene at its pixel size."""
-    png = (
-        data if job.format == "png" else draw(msgspec.structs.replace(job, format="png"), 1, assets)
-    )
+    through the pixels of the same scene at its pixel size (a code over a logo or background
+    image: the palette writer's indices; a plain code: the rows the PNG writer wrote)."""
     inverted = is_inverted(job.fg, job.bg)
-    return decodes(png_grey(png, inverted, sampling(job.layout.ppm)), job.content, inverted)
+    if job.format == "png":
+        grey = png_grey(data, inverted, sampling(job.layout.ppm))
+    else:
+        as_png = msgspec.structs.replace(job, format="png")
+        found = overlay_grey(as_png, assets, inverted)
+        if found is None:  # the PNG writers hand over what they drew, where they can
+            return _draw_and_read(as_png, 0, assets)[1]
+        grey = found
+    return decodes(grey, job.content, inverted)
 
 
 _SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}
@@ -203,7 +203,20 @@ def _draw_and_read(
     job: RenderJob, compression: int, assets: Mapping[str, bytes]
 ) -> tuple[bytes, bool]:
     """The image and whether it reads back. The plain PNG writer hands over the rows it
-    wrote (before deflate), so its image is read without inflating it again."""
+    wrote (before deflate), so its image is read without inflating it again; so does the
+    palette writer of codes over a logo or background image."""
+    if job.format == "png" and eligible(job):
+        assert job.overlay is not None
+        inverted = is_inverted(job.fg, job.bg)
+        dark, box = _place_logo(
+            encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
+        )
+        indices, colours = layered(shape(dark, job.pattern), job, box, assets)
+        data = layered_png(
+            indices, colours, job.dpi, compression, job.overlay.background is not None
+        )
+        grey = layered_grey(indices, colours, job.layout.ppm, inverted)
+        return data, decodes(grey, job.content, inverted)
     if (
         job.format != "png"
         or job.overlay is not None

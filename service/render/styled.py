@@ -253,7 +253,7 @@ def write_styled_png(
     sc: Scene, dpi: int, overlay: Overlay | None, box: Box | None, assets: Mapping[str, bytes]
 ) -> bytes:
     lay = sc.layout
-    sx, sy, sym = lay.offset, lay.offset + lay.dy, lay.symbol_pixels
+    sx, sy = lay.offset, lay.offset + lay.dy
     layers: list[pyvips.Image] = []
     xs: list[int] = []
     ys: list[int] = []
@@ -264,7 +264,7 @@ def write_styled_png(
         ys.append(y)
 
     if overlay is not None and overlay.background is not None:
-        for layer in background_layers(overlay.background, sym, sc.bg, assets):
+        for layer in background_layers(overlay.background, lay, dpi, sc.bg, assets):
             add(layer, sx, sy)
     mask = _mask(_modules_mask(sc))
     add(_gradient_inked(mask, *sc.gradient) if sc.gradient else _inked(mask, sc.fg), sx, sy)

@@ -14,11 +14,13 @@ from collections.abc import Mapping
 
 import msgspec
 
+from .encode import hidden_correctable
 from .job import RenderJob
 from .layout import Layout
-from .readback import READ_PPM, decodes, grey_pixels, png_grey
+from .overlay import logo_box, zone
+from .readback import READ_PPM, decodes, png_grey
 
-__all__ = ["TRIAL_PPM", "trial_decodes", "trial_job"]
+__all__ = ["TRIAL_PPM", "content_free", "trial_decodes", "trial_job"]
 
 TRIAL_PPM = READ_PPM
 
@@ -39,12 +41,30 @@ def trial_job(job: RenderJob) -> RenderJob:
 
 
 def trial_decodes(job: RenderJob, inverted: bool, assets: Mapping[str, bytes]) -> bool:
-    from .pipeline import logo_pixels, render  # the pipeline imports this stage's callers
+    from .pipeline import overlay_grey, render  # the pipeline imports this stage's callers
 
     small = trial_job(job)
-    rgba = logo_pixels(small, assets)  # the common case, without writing and reading a PNG
-    if rgba is not None:
-        grey = grey_pixels(rgba, inverted)
-    else:  # at most READ_PPM pixels per module: read at its real scale
+    grey = overlay_grey(small, assets, inverted)  # the common case, without writing a PNG
+    if grey is None:  # at most READ_PPM pixels per module: read at its real scale
         grey = png_grey(render(small, 0, assets, verify=False).data, inverted)
     return decodes(grey, job.content, inverted)
+
+
+def content_free(job: RenderJob) -> bool:
+    """Whether one trial stands for every content of ``job``'s drawing: a logo alone (no
+    background image), whose modules (cleared with their margin, or covered) could all be
+    wrong in any content and still be repaired by the error correction
+    (``encode.hidden_correctable``), at the item's scale and at the trial's. Then whether the
+    drawing reads no longer depends on the content; the read-back still reads every item."""
+    overlay = job.overlay
+    if overlay is None or overlay.background is not None or overlay.logo is None:
+        return False
+    if overlay.logo_size is None:
+        return False
+    margin = 1 if overlay.clear_zone else 0
+    for layout in (job.layout, trial_job(job).layout):
+        box = logo_box(layout, overlay.logo_ratio, *overlay.logo_size)
+        rows, cols = zone(layout, box, margin)
+        if not hidden_correctable(job.version, job.level, rows, cols):
+            return False
+    return True

@@ -117,3 +117,60 @@ def test_mask_penalties_match_a_plain_reference(version: int) -> None:
         )
         symbols, scores = penalties(unmasked, tpl.masks)
         assert list(scores) == _reference_penalties(symbols.tolist())
+
+
+def _reads(matrix, content: str) -> bool:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import zxingcpp
+
+    pixels = np.pad(np.where(matrix, 0, 255).astype(np.uint8), 4, constant_values=255)
+    pixels = np.repeat(np.repeat(pixels, 4, axis=0), 4, axis=1)
+    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
+    return len(found) == 1 and found[0].text == content
+
+
+@pytest.mark.parametrize(("version", "level"), [(3, "H"), (4, "M"), (7, "Q"), (10, "L")])
+def test_a_zone_called_correctable_reads_for_every_content_tried(version: int, level: str) -> None:
+    """The largest central square the bound accepts is cleared (made light, as under a logo)
+    in symbols of many contents, at every mask: zxing-cpp reads each. One module wider, the
+    bound refuses, and some content no longer reads: the bound is tight enough to matter."""
+    from service.render.encode import hidden_correctable
+
+    n = symbol_size(version)
+    c = n // 2
+    half = 0
+    while hidden_correctable(
+        version, level, (c - half - 1, c + half + 2), (c - half - 1, c + half + 2)
+    ):
+        half += 1
+    rows = cols = (c - half, c + half + 1)
+    assert hidden_correctable(version, level, rows, cols) and half >= 1
+    contents = [f"https://example.com/{k:x}" * max(1, version // 2) for k in range(12)]
+    wider = (c - half - 1, c + half + 2)
+    failed_wider = 0
+    for content in contents:
+        if plan_version(content, level) > version:
+            content = content[: len(content) // 2]
+        for mask in (0, 3, 5, 7):
+            matrix = encode(content, level, version, mask)
+            cleared = matrix.copy()
+            cleared[rows[0] : rows[1], cols[0] : cols[1]] = False
+            assert _reads(cleared, content), (content, mask)
+            # the worst a logo can do is make every hidden module the wrong colour
+            inverted = matrix.copy()
+            inverted[rows[0] : rows[1], cols[0] : cols[1]] ^= True
+            assert _reads(inverted, content), (content, mask)
+            wide = matrix.copy()
+            wide[wider[0] : wider[1], wider[0] : wider[1]] ^= True
+            failed_wider += not _reads(wide, content)
+    assert failed_wider > 0
+
+
+def test_no_zone_with_finder_timing_or_format_modules_is_correctable() -> None:
+    from service.render.encode import hidden_correctable
+
+    n = symbol_size(5)
+    assert hidden_correctable(5, "H", (15, 15), (15, 18))  # nothing hidden
+    assert not hidden_correctable(5, "H", (0, 2), (15, 17))  # the top finder band
+    assert not hidden_correctable(5, "H", (15, 17), (6, 10))  # the left timing column
+    assert not hidden_correctable(5, "H", (n - 8, n - 6), (15, 17))  # the bottom-left band
