@@ -97,6 +97,7 @@ def create_app(
             fetcher,
             cache_bytes=settings.asset_cache_bytes,
             ttl_s=settings.asset_cache_ttl_s,
+            max_urls=settings.asset_urls_per_batch,
             metrics=metrics,
         )
         app.state.services = Services(

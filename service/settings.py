@@ -85,6 +85,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Fetched logos and background images kept in memory, by URL: bytes, and seconds.
     asset_cache_bytes: Annotated[int, Meta(ge=0)] = 64 * 1024 * 1024
     asset_cache_ttl_s: Annotated[float, Meta(ge=0)] = 600.0
+    # Distinct logo and background URLs one batch may use (fetched 8 at a time, at most 5 s
+    # each: the default bounds a batch's fetching to two rounds before its first byte).
+    asset_urls_per_batch: Annotated[int, Meta(ge=1, le=1000)] = 16
     log_level: str = "info"
     # Dashboard bearer tokens (JWTs signed by the gateway's application). One key source: an
     # HS256 secret, a PEM public key file (RS256/ES256) or a JWKS file. Unset: API keys only.
