@@ -19,44 +19,49 @@ import zxingcpp
 from pyzbar import pyzbar
 
 
-def _flatten(image: pyvips.Image, inverted: bool) -> np.ndarray:
-    """Transparent pixels onto white paper (black for an inverted code), then grey."""
+def _flatten(image: pyvips.Image, inverted: bool) -> pyvips.Image:
+    """Transparent pixels onto white paper (black for an inverted code), then grey; an
+    inverted code is inverted, so both readers see dark modules on light paper."""
     if image.hasalpha():
         image = image.flatten(background=[0, 0, 0] if inverted else [255, 255, 255])
     image = image.colourspace("b-w") if image.bands >= 3 else image
     if image.bands > 1:
         image = image[0]
     image = image.cast("uchar")
+    return image.invert() if inverted else image
+
+
+def _array(image: pyvips.Image) -> np.ndarray:
     return np.ndarray(
         buffer=image.write_to_memory(), dtype=np.uint8, shape=[image.height, image.width]
     )
 
 
-def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
-    """The single QR code in a PNG (or other raster) image; fails if there is not exactly one."""
-    pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
-    if inverted:
-        pixels = 255 - pixels
+def _zxing(grey: pyvips.Image) -> zxingcpp.Barcode:
     # Plain: the text as encoded (the default HRI mode spells control characters "<US>")
     found = zxingcpp.read_barcodes(
-        pixels, formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
+        _array(grey), formats=zxingcpp.BarcodeFormat.QRCode, text_mode=zxingcpp.TextMode.Plain
     )
     assert len(found) == 1, f"expected one QR code, zxing-cpp found {len(found)}"
     return found[0]
 
 
-def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
-    """What zbar reads from a PNG (or other raster): the data of every QR code it finds.
-    zbar looks for dark-on-light codes only (an inverted one is inverted first) and wants a
-    few pixels per module and some paper around the code: a small image is enlarged by whole
-    pixels (nearest) and every image gets a white margin first."""
-    pixels = _flatten(pyvips.Image.new_from_buffer(data, ""), inverted)
-    if inverted:
-        pixels = 255 - pixels
-    h, w = pixels.shape
-    if w < 400:
-        k = -(-400 // w)
-        pixels = np.repeat(np.repeat(pixels, k, axis=0), k, axis=1)
+_ZBAR_SIDE = 1000  # larger images are box-averaged down to about this (a camera's view)
+
+
+def _zbar(grey: pyvips.Image) -> list[bytes]:
+    """zbar wants a few pixels per module and some paper around the code: a small image is
+    enlarged by whole pixels (nearest), a large one box-averaged down by a whole factor
+    (zbar's cost grows with the pixels, and 20 px per module tell it nothing 3 600 px do
+    not), and every image gets a white margin."""
+    side = max(grey.width, grey.height)
+    if side < 400:
+        k = -(-400 // side)
+        grey = grey.zoom(k, k)
+    elif side > _ZBAR_SIDE:
+        k = -(-side // _ZBAR_SIDE)
+        grey = grey.shrink(k, k).cast("uchar")
+    pixels = _array(grey)
     margin = max(8, pixels.shape[1] // 8)  # zbar needs paper around the code (quiet_zone 0)
     pixels = np.pad(pixels, margin, constant_values=255)
     h, w = pixels.shape
@@ -66,13 +71,27 @@ def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
     return [f.data for f in found]
 
 
-def assert_zbar_carries(data: bytes, expected: str | bytes, *, inverted: bool = False) -> None:
-    """zbar reads exactly ``expected`` (ASCII text; otherwise, that it finds one code: zbar
-    guesses a text encoding for other bytes, and read UTF-8 'é' as Shift-JIS)."""
-    found = zbar_read(data, inverted=inverted)
+def decode_image(data: bytes, *, inverted: bool = False) -> zxingcpp.Barcode:
+    """The single QR code in a PNG (or other raster) image; fails if there is not exactly one."""
+    return _zxing(_flatten(pyvips.Image.new_from_buffer(data, ""), inverted))
+
+
+def zbar_read(data: bytes, *, inverted: bool = False) -> list[bytes]:
+    """What zbar reads from a PNG (or other raster): the data of every QR code it finds
+    (zbar looks for dark-on-light codes only: an inverted one is inverted first)."""
+    return _zbar(_flatten(pyvips.Image.new_from_buffer(data, ""), inverted))
+
+
+def _zbar_carries(found: list[bytes], expected: str | bytes) -> None:
     assert len(found) == 1, f"expected one QR code, zbar found {len(found)}"
     if isinstance(expected, str) and expected.isascii():  # zbar guesses non-ASCII charsets
         assert found[0].decode("utf-8") == expected, (found[0], expected)
+
+
+def assert_zbar_carries(data: bytes, expected: str | bytes, *, inverted: bool = False) -> None:
+    """zbar reads exactly ``expected`` (ASCII text; otherwise, that it finds one code: zbar
+    guesses a text encoding for other bytes, and read UTF-8 'é' as Shift-JIS)."""
+    _zbar_carries(zbar_read(data, inverted=inverted), expected)
 
 
 def rasterise_svg(data: bytes, dpi: int) -> bytes:
@@ -150,13 +169,13 @@ def check_image(
         width, height, found_dpi = png_size_and_dpi(data)
         assert (width, height) == (pixels, pixels)
         assert round(found_dpi) == dpi, found_dpi
-        assert_carries(decode_image(data, inverted=inverted), expected)
-        if zbar:
-            assert_zbar_carries(data, expected, inverted=inverted)
+        raster = data
     else:
         assert svg_inches(data) == (size_inches, size_inches)
         raster = rasterise_svg(data, dpi)
-        assert pyvips.Image.new_from_buffer(raster, "").width == pixels
-        assert_carries(decode_image(raster, inverted=inverted), expected)
-        if zbar:
-            assert_zbar_carries(raster, expected, inverted=inverted)
+    image = pyvips.Image.new_from_buffer(raster, "")
+    assert image.width == pixels
+    grey = _flatten(image, inverted).copy_memory()  # decoded once, read by both
+    assert_carries(_zxing(grey), expected)
+    if zbar:
+        _zbar_carries(_zbar(grey), expected)
