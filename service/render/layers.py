@@ -100,7 +100,7 @@ def _light_rgba(
     return np.ndarray(buffer=out.write_to_memory(), dtype=np.uint8, shape=(h, w, 4)), y, x
 
 
-def _quantised(rgba: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+def _quantised(rgba: np.ndarray, budget: int, quality: int = 90) -> tuple[np.ndarray, np.ndarray]:
     """(indices, RGBA palette) of ``rgba`` with at most ``budget`` colours."""
     flat = np.ascontiguousarray(rgba).view(np.uint32).reshape(rgba.shape[:2])
     colours, inverse = np.unique(flat, return_inverse=True)
@@ -110,7 +110,7 @@ def _quantised(rgba: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
     h, w = rgba.shape[:2]
     image = pyvips.Image.new_from_memory(np.ascontiguousarray(rgba).data, w, h, 4, "uchar")
     png = image.copy(interpretation="srgb").pngsave_buffer(
-        palette=True, bitdepth=8, dither=0, filter="none", compression=1, keep="none"
+        palette=True, bitdepth=8, dither=0, filter="none", compression=1, keep="none", Q=quality
     )
     indices, table = _read_palette_png(png, w, h)
     if len(table) > budget:  # the least used entries go to their nearest kept neighbour
