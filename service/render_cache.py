@@ -21,12 +21,12 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 
 import msgspec
 
 from .limits.redis_conn import again, async_client, mget
+from .lru import LRU
 from .render.job import RenderJob, RenderResult
 
 __all__ = ["RENDERER_VERSION", "RenderCache", "cache_key"]
@@ -47,27 +47,8 @@ def cache_key(job: RenderJob, compression: int) -> str:
     return hashlib.sha256(_encode.encode((RENDERER_VERSION, compression, job))).hexdigest()
 
 
-class _Memory:
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self.items: OrderedDict[str, RenderResult] = OrderedDict()
-
-    def get(self, key: str) -> RenderResult | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
-
-    def put(self, key: str, result: RenderResult) -> None:
-        cost = len(result.data) + 200
-        if cost > self.budget or key in self.items:
-            return
-        self.items[key] = result
-        self.size += cost
-        while self.size > self.budget:
-            _, old = self.items.popitem(last=False)
-            self.size -= len(old.data) + 200
+def _memory(budget: int) -> LRU[str, RenderResult]:
+    return LRU(budget, lambda result: len(result.data) + 200)
 
 
 class RenderCache:
@@ -82,7 +63,7 @@ class RenderCache:
         timeout_s: float,
         cluster: bool = False,
     ) -> None:
-        self._memory = _Memory(memory_bytes)
+        self._memory = _memory(memory_bytes)
         self._ttl = ttl_s
         self._separate = separate
         self._budget = redis_budget

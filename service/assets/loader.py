@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 
 import msgspec
 
+from ..lru import LRU
 from ..metrics import Metrics
 from ..render.encode import symbol_size
 from ..render.fair import Flow
@@ -55,10 +55,12 @@ class AssetLoader:
         self.max_urls = max_urls
         self.cache_bytes = cache_bytes
         self.ttl_s = ttl_s
-        self._cache: OrderedDict[tuple[str, str], tuple[float, Asset]] = OrderedDict()
-        self._size = 0
+        # (kind, url) -> (expiry, asset): kept by bytes
+        self._cache: LRU[tuple[str, str], tuple[float, Asset]] = LRU(
+            cache_bytes, lambda entry: len(entry[1].data) + 200
+        )
         self._inflight: dict[tuple[str, str], asyncio.Future[Asset]] = {}
-        self._trials: OrderedDict[tuple[object, ...], bool] = OrderedDict()
+        self._trials: LRU[tuple[object, ...], bool] = LRU(_TRIALS_KEPT)
         self._gate = asyncio.Semaphore(_FETCHES_AT_ONCE)
         # a 50-megapixel decode can take ~300 MB for a moment: two at a time per process
         self._decoding = asyncio.Semaphore(_DECODES_AT_ONCE)
@@ -71,7 +73,6 @@ class AssetLoader:
         key = (kind, url)
         cached = self._cache.get(key)
         if cached is not None and cached[0] > time.monotonic():
-            self._cache.move_to_end(key)
             return cached[1]
         waiting = self._inflight.get(key)
         if waiting is not None:
@@ -118,17 +119,7 @@ class AssetLoader:
             self._metrics.asset_failures.labels(stage).inc()
 
     def _remember(self, key: tuple[str, str], asset: Asset) -> None:
-        cost = len(asset.data) + 200
-        if cost > self.cache_bytes:
-            return
-        old = self._cache.pop(key, None)
-        if old is not None:
-            self._size -= len(old[1].data) + 200
-        self._cache[key] = (time.monotonic() + self.ttl_s, asset)
-        self._size += cost
-        while self._size > self.cache_bytes:
-            _, (_, dropped) = self._cache.popitem(last=False)
-            self._size -= len(dropped.data) + 200
+        self._cache.put(key, (time.monotonic() + self.ttl_s, asset))
 
     # -- a batch ---------------------------------------------------------------------------
 
@@ -250,10 +241,8 @@ class AssetLoader:
             range(0, len(unknown), _TRIAL_CHUNK), await asyncio.gather(*futures)
         ):
             for (key, _), ok in zip(unknown[start : start + _TRIAL_CHUNK], verdicts):
-                self._trials[key] = ok
-                while len(self._trials) > _TRIALS_KEPT:
-                    self._trials.popitem(last=False)
-        failed = {index for index, key in keys.items() if not self._trials.get(key, False)}
+                self._trials.put(key, ok)
+        failed = {index for index, key in keys.items() if not self._trials.get(key)}
         failed.update(index for index, first in stands.items() if first in failed)
         return sorted(failed)
 

@@ -11,7 +11,6 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import cast
 
 import msgspec
 
@@ -38,6 +37,29 @@ from .store import (
 __all__ = ["MemoryStore"]
 
 
+class _Attempt(msgspec.Struct):
+    """A charge attempt, as charge.lua and refund.lua keep it, until ``expires``
+    (monotonic): ``touched`` is the wall clock of the charge or of its last "alive" settle
+    (the sweeper refunds a charged attempt untouched too long)."""
+
+    expires: float
+    state: str  # charged, refunded, done, or void (refunded before it was charged)
+    n: int = 0
+    result: ChargeResult | None = None  # the first answer, returned to a retry
+    touched: float = 0.0
+    month: str = ""
+    codes: list[str] = msgspec.field(default_factory=list)
+
+
+class _Claim(msgspec.Struct):
+    """An idempotency key's record until ``expires`` (monotonic)."""
+
+    expires: float
+    state: str  # inflight or done
+    body: str  # the request's fingerprint
+    record: str = ""  # the stored answer, once done
+
+
 class MemoryStore(AdminBase):
     def __init__(self, *, enterprise_quota: int) -> None:
         self._lock = threading.Lock()
@@ -53,10 +75,9 @@ class MemoryStore(AdminBase):
         self._index: dict[str, dict[str, float]] = {}
         self._active: dict[str, int] = {}
         self._seq: dict[str, int] = {}
-        self._idem: dict[tuple[str, str], list[object]] = {}
+        self._idem: dict[tuple[str, str], _Claim] = {}
         self._hits: dict[tuple[str, int], int] = {}  # (key prefix, second) -> requests
-        # attempt id -> [expires at, state, n, first answer]
-        self._attempts: OrderedDict[tuple[str, str], list[object]] = OrderedDict()
+        self._attempts: OrderedDict[tuple[str, str], _Attempt] = OrderedDict()  # by expiry
         self._revoked: dict[str, tuple[KeyInfo, str]] = {}  # sha -> (key, revoked at)
         self._key_used: dict[str, str] = {}  # sha -> last used at
         self.hooks = MemoryHooks(
@@ -88,9 +109,9 @@ class MemoryStore(AdminBase):
             self._expire_attempts()
             prior = self._attempts.get((account, attempt))
             if prior is not None:
-                if prior[1] == "void":
+                if prior.result is None:  # void
                     return ChargeResult("void", "", 0, 0)
-                return prior[3]  # type: ignore[return-value]
+                return prior.result
             acct = parse_account(account, self._account_row(account))  # BadRecord: refused
             used = self._usage.get((account, month), 0)
             active = self._active.get(account, 0)
@@ -127,7 +148,7 @@ class MemoryStore(AdminBase):
                     self._index.setdefault(account, {})[c.short_id] = time.time()
                 self._active[account] = result.active
                 self._emit_charge(account, attempt, month, n, result, codes, now)
-                self._attempts[(account, attempt)] = [
+                self._attempts[(account, attempt)] = _Attempt(
                     time.monotonic() + ATTEMPT_TTL_S,
                     "charged",
                     n,
@@ -135,7 +156,7 @@ class MemoryStore(AdminBase):
                     time.time(),
                     month,
                     [c.short_id for c in codes],
-                ]
+                )
             return result
 
     def _emit_charge(
@@ -167,7 +188,7 @@ class MemoryStore(AdminBase):
     def _attempt_state(self, account: str, attempt: str) -> str | None:
         with self._lock:
             rec = self._attempts.get((account, attempt))
-            return str(rec[1]) if rec else None
+            return rec.state if rec else None
 
     async def refund(
         self, account: str, attempt: str, month: str, codes: Sequence[str] = ()
@@ -175,18 +196,15 @@ class MemoryStore(AdminBase):
         with self._lock:
             rec = self._attempts.get((account, attempt))
             if rec is None:  # void it: a charge arriving late changes nothing
-                self._attempts[(account, attempt)] = [
-                    time.monotonic() + ATTEMPT_TTL_S,
-                    "void",
-                    0,
-                    None,
-                ]
+                self._attempts[(account, attempt)] = _Attempt(
+                    time.monotonic() + ATTEMPT_TTL_S, "void"
+                )
                 return False
-            if rec[1] != "charged":
+            if rec.state != "charged":
                 return False
-            rec[1] = "refunded"
+            rec.state = "refunded"
             key = (account, month)
-            self._usage[key] = self._usage.get(key, 0) - int(rec[2])  # type: ignore[call-overload]
+            self._usage[key] = self._usage.get(key, 0) - rec.n
             for short_id in codes:
                 self._drop(account, short_id)
             return True
@@ -194,12 +212,12 @@ class MemoryStore(AdminBase):
     async def settle(self, account: str, attempt: str, *, alive: bool = False) -> bool:
         with self._lock:
             rec = self._attempts.get((account, attempt))
-            if rec is None or rec[1] != "charged":
+            if rec is None or rec.state != "charged":
                 return False
             if alive:
-                rec[4] = time.time()
+                rec.touched = time.time()
             else:
-                rec[1] = "done"
+                rec.state = "done"
             return True
 
     async def sweep(self, older_than_s: float) -> int:
@@ -208,11 +226,11 @@ class MemoryStore(AdminBase):
             stale = [
                 (key, rec)
                 for key, rec in self._attempts.items()
-                if rec[1] == "charged" and len(rec) > 4 and cast(float, rec[4]) <= cutoff
+                if rec.state == "charged" and rec.touched <= cutoff
             ]
         swept = 0
         for (account, attempt), rec in stale:
-            swept += await self.refund(account, attempt, str(rec[5]), list(rec[6]))  # type: ignore[call-overload]
+            swept += await self.refund(account, attempt, rec.month, rec.codes)
         return swept
 
     def _drop(self, account: str, short_id: str) -> bool:
@@ -265,22 +283,22 @@ class MemoryStore(AdminBase):
         with self._lock:
             now = time.monotonic()
             if len(self._idem) > 10_000:  # bounded: drop the expired ones
-                self._idem = {k: v for k, v in self._idem.items() if v[0] >= now}  # type: ignore[operator]
+                self._idem = {k: v for k, v in self._idem.items() if v.expires >= now}
             found = self._idem.get((account, key))
-            if found is None or found[0] < now:  # type: ignore[operator]
-                self._idem[(account, key)] = [now + IDEM_TTL_S, "inflight", body, ""]
+            if found is None or found.expires < now:
+                self._idem[(account, key)] = _Claim(now + IDEM_TTL_S, "inflight", body)
                 return "claimed", ""
-            if found[2] != body:
+            if found.body != body:
                 return "mismatch", ""
-            if found[1] != "done":
+            if found.state != "done":
                 return "inflight", ""
-            return "done", str(found[3])
+            return "done", found.record
 
     async def idem_finish(self, account: str, key: str, body: str, record: str) -> None:
         with self._lock:
             found = self._idem.get((account, key))
-            expires = found[0] if found else time.monotonic() + IDEM_TTL_S
-            self._idem[(account, key)] = [expires, "done", body, record]
+            expires = found.expires if found else time.monotonic() + IDEM_TTL_S
+            self._idem[(account, key)] = _Claim(expires, "done", body, record)
 
     async def idem_release(self, account: str, key: str) -> None:
         with self._lock:
@@ -419,7 +437,7 @@ class MemoryStore(AdminBase):
         now = time.monotonic()
         while self._attempts:
             first = next(iter(self._attempts.values()))
-            if first[0] > now:  # type: ignore[operator]
+            if first.expires > now:
                 break
             self._attempts.popitem(last=False)
 

@@ -28,6 +28,7 @@ import numpy as np
 import pyvips
 from isal import isal_zlib
 
+from ..lru import LRU
 from .color import RGBA
 from .geometry import Geometry
 from .job import RenderJob
@@ -173,21 +174,17 @@ def _light(
     return Light(indices, modules, np.ascontiguousarray(colours), (y, y + h, x, x + w))
 
 
-_lights: dict[tuple[object, ...], Light] = {}
-_LIGHTS_BYTES = 64 * 2**20
+_lights: LRU[tuple[object, ...], Light] = LRU(64 * 2**20, lambda layer: layer.nbytes)
 
 
 def light(job: RenderJob, box: Box | None, levels: int, assets: Mapping[str, bytes]) -> Light:
     """The prepared light layer of ``job``'s drawing (kept per worker, by drawing)."""
-    assert job.overlay is not None
-    key = (job.layout, job.dpi, job.fg, job.bg, job.overlay, box, levels)
-    found = _lights.pop(key, None)
-    if found is None:
-        found = _light(job.layout, job.dpi, job.fg, job.bg, job.overlay, box, levels, assets)
-        while _lights and sum(x.nbytes for x in _lights.values()) + found.nbytes > _LIGHTS_BYTES:
-            del _lights[next(iter(_lights))]
-    _lights[key] = found  # most recently used last
-    return found
+    overlay = job.overlay
+    assert overlay is not None
+    return _lights.get_or_make(
+        (job.layout, job.dpi, job.fg, job.bg, overlay, box, levels),
+        lambda: _light(job.layout, job.dpi, job.fg, job.bg, overlay, box, levels, assets),
+    )
 
 
 def layered(

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +30,7 @@ import msgspec
 import numpy as np
 import pyvips
 
+from ..lru import LRU
 from .color import RGBA, TRANSPARENT
 from .geometry import Geometry
 from .layout import Layout
@@ -79,35 +79,15 @@ def _nbytes(value: Any) -> int:
     return int(value.width * value.height * value.bands)
 
 
-class _LRU:
-    """Kept images, bounded in bytes (an entry larger than a quarter of the budget is made
-    and used but not kept)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self.items: OrderedDict[object, Any] = OrderedDict()
-
-    def get(self, key: object, make: Callable[[], Any]) -> Any:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-            return found
-        found = make()
-        cost = _nbytes(found)
-        if cost <= self.budget // 4:
-            self.items[key] = found
-            self.size += cost
-            while self.size > self.budget:
-                _, old = self.items.popitem(last=False)
-                self.size -= _nbytes(old)
-        return found
+def _kept(budget: int) -> LRU[object, Any]:
+    """Images kept by bytes; one larger than a quarter of the budget is used but not kept."""
+    return LRU(budget, _nbytes, largest=budget // 4)
 
 
-_sources = _LRU(96 * 2**20)
-_resized = _LRU(96 * 2**20)
-_patches = _LRU(32 * 2**20)
-_uris = _LRU(32 * 2**20)  # an SVG's embedded images, encoded once per image and size
+_sources = _kept(96 * 2**20)
+_resized = _kept(96 * 2**20)
+_patches = _kept(32 * 2**20)
+_uris = _kept(32 * 2**20)  # an SVG's embedded images, encoded once per image and size
 
 
 def _load(data: bytes) -> pyvips.Image:
@@ -118,7 +98,7 @@ def _load(data: bytes) -> pyvips.Image:
 
 
 def _source(sha: str, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _sources.get(sha, lambda: _load(assets[sha]).copy_memory())
+    return _sources.get_or_make(sha, lambda: _load(assets[sha]).copy_memory())
 
 
 def logo_box(layout: Layout, ratio: float, width: int, height: int) -> Box:
@@ -163,7 +143,7 @@ def logo_dimensions(overlay: Overlay, assets: Mapping[str, bytes]) -> tuple[int,
 
 
 def _logo(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _resized.get(
+    return _resized.get_or_make(
         ("logo", sha, box.width, box.height),
         lambda: (
             _source(sha, assets)
@@ -179,7 +159,7 @@ def _background(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Imag
 
     if side * side * 4 > _resized.budget // 4:
         return make()  # too big to keep: streamed into the composite
-    return _resized.get(("bg", sha, side), lambda: make().copy_memory())
+    return _resized.get_or_make(("bg", sha, side), lambda: make().copy_memory())
 
 
 def logo_image(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
@@ -299,7 +279,7 @@ def logo_patch(
 
 def cached_patch(key: object, make: Callable[[], np.ndarray]) -> np.ndarray:
     """A patch that depends only on ``key`` (a cleared zone: the same under every item)."""
-    return _patches.get(key, make)
+    return _patches.get_or_make(key, make)
 
 
 def _data_uri(image: pyvips.Image, opaque_ok: bool) -> str:
@@ -323,7 +303,7 @@ def svg_layers(
     if overlay.background is not None:
         sym, off = layout.symbol_pixels, layout.offset
         side, photo = photo_side(layout, dpi), overlay.background
-        uri = _uris.get(
+        uri = _uris.get_or_make(
             ("bg", photo, side), lambda: _data_uri(_background(photo, side, assets), True)
         )
         veil = veil_color(bg)
@@ -336,7 +316,7 @@ def svg_layers(
         )
     if overlay.logo is not None and box is not None:
         logo = overlay.logo
-        uri = _uris.get(
+        uri = _uris.get_or_make(
             ("logo", logo, box.width, box.height),
             lambda: _data_uri(_logo(logo, box, assets), False),
         )

@@ -12,7 +12,6 @@ in one pass outside the GIL, then writes 8-bit RGBA; the SVG side writes one pat
 from __future__ import annotations
 
 import struct
-from collections import OrderedDict
 from collections.abc import Mapping
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -21,6 +20,7 @@ import msgspec
 import numpy as np
 import pyvips
 
+from ..lru import LRU
 from .color import RGBA, contrast_ratio
 from .encode import _template
 from .eyes import BORDERS, CENTRES, eye_origins, outer_ring
@@ -202,7 +202,7 @@ def _modules_mask(sc: Scene) -> np.ndarray:
     return tile[cells].transpose(0, 2, 1, 3).reshape(n * ppm, n * ppm)
 
 
-_masks: OrderedDict[object, np.ndarray] = OrderedDict()
+_masks: LRU[object, np.ndarray] = LRU(24)
 
 
 def _piece_mask(piece: Piece) -> pyvips.Image:
@@ -217,13 +217,11 @@ def _piece_array(piece: Piece) -> np.ndarray:
             piece.shape, w, h, piece.scale, (x - piece.x) / piece.scale, (y - piece.y) / piece.scale
         )
         if piece.key is not None and cov.size <= 4_000_000:
-            _masks[piece.key] = cov
-            while len(_masks) > 24:
-                _masks.popitem(last=False)
+            _masks.put(piece.key, cov)
     return cov
 
 
-_labels: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+_labels: LRU[tuple[str, int, int], np.ndarray] = LRU(16)
 
 
 def _label_array(text: str, w: int, h: int) -> np.ndarray:
@@ -237,11 +235,10 @@ def _label_array(text: str, w: int, h: int) -> np.ndarray:
             ).gravity("centre", w, h)
         except pyvips.Error:  # pango laid out nothing (validation refuses such captions)
             mask = pyvips.Image.black(w, h)
-        found = _labels[key] = np.ndarray(
+        found = np.ndarray(
             buffer=mask.cast("uchar").write_to_memory(), dtype=np.uint8, shape=(h, w)
         )
-        while len(_labels) > 16:
-            _labels.popitem(last=False)
+        _labels.put(key, found)
     return found
 
 
