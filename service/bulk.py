@@ -21,6 +21,7 @@ from litestar.response import Stream
 from .batch import Settlement, give_back_later, stream_batch
 from .delivery import Delivery
 from .errors import (
+    UNREADABLE,
     Conflict,
     ItemCountError,
     ItemErrors,
@@ -73,12 +74,7 @@ def _decode_items(body: bytes) -> list[msgspec.Raw]:
     try:
         body.decode("utf-8")  # msgspec checks strings only where it decodes them, not in Raw
         return bulk_decoder.decode(body).items
-    except (
-        msgspec.DecodeError,
-        msgspec.ValidationError,
-        RecursionError,
-        UnicodeDecodeError,
-    ) as exc:
+    except UNREADABLE as exc:
         raise MalformedBody(
             f"Body must be a JSON object with an 'items' array of GenerateRequest objects ({exc})."
         ) from None

@@ -14,6 +14,7 @@ from litestar import Request
 
 from .assets.loader import Uploads
 from .bulk import refuse_bulk, validate_bulk
+from .errors import UNREADABLE
 from .intake import authenticate, read_body
 from .limits.plans import PLANS
 from .limits.quota import decide
@@ -39,7 +40,7 @@ def _is_bulk(body: bytes) -> bool:
     stray fields such as ``items`` in an item are ignored, as the real call ignores them)."""
     try:
         probe = _probe.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError):
+    except UNREADABLE:
         return False  # the single-item path answers malformed bodies the same way
     return probe.items is not msgspec.UNSET and probe.size_inches is msgspec.UNSET
 

@@ -18,6 +18,7 @@ from litestar import Request, Response
 from .batch import give_back_later, settle_or_retry
 from .bulk import charge, dynamic_cap_error
 from .errors import (
+    UNREADABLE,
     FieldError,
     FieldErrors,
     MalformedBody,
@@ -156,7 +157,7 @@ def _decode(struct: type[msgspec.Struct], body: bytes) -> Any:
     try:
         body.decode("utf-8")  # msgspec skips unknown fields without checking their UTF-8
         clean, problems = coerce_struct(msgspec.json.decode(body), struct)
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
     if problems:
         raise FieldErrors(problems)

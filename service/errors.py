@@ -20,6 +20,7 @@ from .limits.store import BadRecord
 from .schema import DetailBody, ItemErrorsBody, ItemsErrorBody, field_message
 
 __all__ = [
+    "UNREADABLE",
     "AbortedStreamFilter",
     "BodyTimeout",
     "BodyTooLarge",
@@ -42,6 +43,11 @@ __all__ = [
     "Unavailable",
     "exception_handlers",
 ]
+
+# What decoding an untrusted body can raise: bad JSON or a schema mismatch (msgspec's
+# ValidationError is a DecodeError), nesting too deep, invalid UTF-8. Every reader of a body
+# catches these and answers with the contract's 400; the app maps them too, as a last resort.
+UNREADABLE = (msgspec.DecodeError, RecursionError, UnicodeDecodeError)
 
 log = logging.getLogger("qrstudio.errors")
 _MISSING = re.compile(r"missing required field `(\w+)`")
@@ -285,10 +291,7 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
         QRStudioError: _domain,
         HTTPException: _http,
-        msgspec.DecodeError: _decode,
-        msgspec.ValidationError: _decode,
-        RecursionError: _decode,
-        UnicodeDecodeError: _decode,
+        **dict.fromkeys(UNREADABLE, _decode),
         redis.RedisError: _store_down,
         BadRecord: _bad_record,
         Exception: _internal,

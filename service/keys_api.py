@@ -15,7 +15,7 @@ from typing import Any, cast
 import msgspec
 from litestar import Request
 
-from .errors import MalformedBody, NotAuthenticated, NotFound, QRStudioError
+from .errors import UNREADABLE, MalformedBody, NotAuthenticated, NotFound, QRStudioError
 from .intake import authenticate, read_body
 from .limits.keyring import KeyRing, KeyRow, key_id
 from .limits.keys import generate_key, hash_key, key_prefix
@@ -92,7 +92,7 @@ def json_object(body: bytes) -> dict[str, Any]:
     """A dashboard route's body: a JSON object (empty for an empty body), else 400."""
     try:
         data = msgspec.json.decode(body) if body.strip() else {}
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise MalformedBody("The body must be a JSON object.")

@@ -17,7 +17,14 @@ from .assets.decode import KINDS
 from .assets.loader import Uploads
 from .batch import give_back_later, settle_or_retry
 from .bulk import asset_hashes, charge, check_replay_assets, refuse
-from .errors import FieldError, FieldErrors, MalformedBody, PlanForbidden, Unavailable
+from .errors import (
+    UNREADABLE,
+    FieldError,
+    FieldErrors,
+    MalformedBody,
+    PlanForbidden,
+    Unavailable,
+)
 from .fields import FieldProblems, check_fields
 from .fields import read_item as read_fields
 from .idempotency import Idempotency
@@ -62,7 +69,7 @@ def decode_item(body: bytes) -> GenerateRequest:
         return read_fields(body)
     except FieldProblems as exc:
         raise FieldErrors(exc.problems) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise MalformedBody(f"Malformed JSON body: {exc}") from None
 
 

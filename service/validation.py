@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
+from .errors import UNREADABLE
 from .fields import FieldProblems, read_item
 from .limits.plans import Plan
 from .limits.shortid import new_short_id
@@ -398,7 +399,7 @@ def validate_item(
         item = read_item(raw)  # every field's problems; the item's message is the first
     except FieldProblems as exc:
         raise InvalidItem(str(exc), next(iter(exc.problems))) from None
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+    except UNREADABLE as exc:
         raise InvalidItem(f"Malformed item: {exc}") from None
     return check_decoded(item, plan, ctx)
 
