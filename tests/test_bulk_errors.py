@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from service.limits.quota import seconds_to_reset
+from tests.readers import check_image, open_zip
 
 URL = "/api/v1/generate/bulk/"
 OK_ITEM = {"data": "https://example.com/ok", "size_inches": 1}
@@ -257,7 +258,7 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
         {"gradient_from": "#000000"},
         {"frame_label": "Scan me"},
         {"eye_color": "vert"},
-        {"background": "#101010", "color": "#FFFFFF", "eye_color": "#000000"},
+        {"background": "#101010", "color": "#181818", "eye_color": "#000000"},
         {"bg_image_url": "file:///etc/passwd"},
         {"eye_center_shape": "heart"},
     ]
@@ -274,8 +275,9 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
         "5": errors["5"],
     }
     assert errors["5"] == 'eye_center_shape: "heart" is not a valid choice.'
-    # dark eyes on a dark background around light modules: no finder to find
+    # dark modules and eyes on a dark background: nothing to find, in any form
     assert errors["3"].startswith("This code does not read back as drawn")
+    assert "color #181818 and background #101010 is 1.07:1" in errors["3"]
     assert "eye_border_color #000000 and background #101010 is 1.10:1" in errors["3"]
     # plan gates are per-item messages (checked with a plan that has bulk)
     from service.limits.plans import PLANS
@@ -285,6 +287,20 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
         validate_item(
             b'{"data": "a", "size_inches": 2, "logo_url": "https://x/l.png"}', PLANS["free"]
         )
+
+
+def test_dark_eyes_on_a_dark_ground_are_drawn_in_the_modules_colour(server) -> None:
+    """Light modules with black eyes on #101010: no finder to find as asked; the eyes in the
+    modules' colour read, and the manifest says so (with the measured contrast as warnings)."""
+    _, key = server.account("starter")
+    item = {"data": "a", "size_inches": 2, "background": "#101010", "color": "#FFFFFF"}
+    r = post(server, key, {"items": [{**item, "eye_color": "#000000"}]})
+    assert r.status_code == 200, r.text
+    archive, manifest = open_zip(r.content)
+    (entry,) = manifest["items"]
+    assert entry["repaired"] == "eyes in the modules' colour"
+    assert any("eye_border_color #000000" in w for w in entry["warnings"])
+    check_image("png", archive.read(entry["filename"]), "a", 2, 300, inverted=True)
 
 
 def test_quota_without_overage_is_429_with_retry_after(server) -> None:

@@ -165,12 +165,14 @@ def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_AS
 
 
 _SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}
+_EYE_INKS = ("eye_border_color", "eye_center_color", "outer_frame_color")
 
 
 def repairs(job: RenderJob) -> Iterator[tuple[str | None, RenderJob]]:
     """The job, then what may be changed so that it reads, in order: each other data mask
     (all give a valid symbol, the penalty order is a preference), solid square modules,
-    then square eyes too. The label is what the manifest says was changed."""
+    then square eyes too; last, eyes in their own ink drawn in the modules' colour (as they
+    are, then solid and square). The label is what the manifest says was changed."""
     solid = msgspec.structs.replace(job, pattern="squares", mask=None)
     if job.layout.ppm < 2 and job.pattern != "squares":
         # one pixel per module has no room for a shape: every rasteriser must agree on it
@@ -187,6 +189,14 @@ def repairs(job: RenderJob) -> Iterator[tuple[str | None, RenderJob]]:
         yield (
             "solid modules, square eyes" if job.pattern != "squares" else "square eyes",
             msgspec.structs.replace(solid, style=msgspec.structs.replace(style, **_SQUARE_EYES)),
+        )
+    if style is not None and any(getattr(style, k) is not None for k in _EYE_INKS):
+        # a translucent or low-contrast eye ink: the eyes in the modules' own colour
+        plain = msgspec.structs.replace(style, **dict.fromkeys(_EYE_INKS))
+        yield "eyes in the modules' colour", msgspec.structs.replace(job, style=plain)
+        yield (
+            "solid modules, square eyes in the modules' colour",
+            msgspec.structs.replace(solid, style=msgspec.structs.replace(plain, **_SQUARE_EYES)),
         )
 
 

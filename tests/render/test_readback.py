@@ -113,6 +113,33 @@ def test_repairs_try_every_other_mask_then_solid_modules_then_square_eyes() -> N
     assert solid.mask is None
 
 
+def test_eyes_with_inks_of_their_own_are_last_drawn_in_the_modules_colour() -> None:
+    """A translucent eye border on black (found by Hypothesis: shipped, and resvg's raster of
+    the SVG did not read): no mask reads; the eyes in the modules' colour do."""
+    job = job_of(
+        data="https://example.com/",
+        size_inches=0.5,
+        dpi=150,
+        format="svg",
+        quiet_zone=0,
+        color="white",
+        background="black",
+        eye_color="white",
+        eye_border_color="#C8C8C880",
+    )
+    labels = [label for label, _ in repairs(job)]
+    assert labels[-2:] == [
+        "eyes in the modules' colour",
+        "solid modules, square eyes in the modules' colour",
+    ]
+    result = render(job)
+    assert result.verified and result.repaired == "eyes in the modules' colour"
+    check_image("svg", result.data, "https://example.com/", 0.5, 150, inverted=True)
+    plain = apply_repair(job, "eyes in the modules' colour")
+    assert plain.style is not None and plain.style.eye_border_color is None
+    assert plain.style.eye_center_color is None and plain.pattern == job.pattern
+
+
 def test_a_code_that_reads_in_no_form_is_never_returned() -> None:
     job = job_of(color="#FEFEFE", background="#FFFFFF")
     result = render(job)
