@@ -18,7 +18,8 @@ import msgspec
 from litestar import Request
 from litestar.response import Stream
 
-from .batch import Settlement, give_back_later, stream_batch
+from .batch import stream_batch
+from .charging import Charge
 from .delivery import Delivery
 from .errors import (
     UNREADABLE,
@@ -35,13 +36,14 @@ from .errors import (
 from .idempotency import Idempotency
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
-from .limits.quota import ChargeResult, month_of, seconds_to_reset
-from .limits.store import Caller, NewCode
+from .limits.quota import ChargeResult, seconds_to_reset
+from .limits.store import Caller
 from .preflight import check_estimate, minimum_bytes, preflight
 from .render.job import RenderJob, RenderResult
 from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
+from .settlement import Settlement
 from .validation import (
     InvalidItem,
     ItemContext,
@@ -55,7 +57,6 @@ from .zipstream import member_overhead
 __all__ = [
     "MAX_BULK_ITEMS",
     "asset_hashes",
-    "charge",
     "check_replay_assets",
     "dynamic_cap_error",
     "handle_bulk",
@@ -212,27 +213,6 @@ async def validate_bulk(body: bytes, caller: Caller, svc: Services) -> Checked:
     return Checked(pre.items, ctx, pre.ready)
 
 
-async def charge(
-    svc: Services,
-    account: str,
-    attempt: str,
-    n: int,
-    *,
-    bulk: bool,
-    month: str,
-    codes: list[NewCode],
-) -> ChargeResult:
-    """The one atomic step; if the store's answer is lost (timeout, connection dropped), the
-    charge may or may not have happened: undo it in the background (refund or void) before
-    answering 503, so that 'nothing was charged' is true."""
-    try:
-        return await svc.store.charge(account, attempt, n, bulk=bulk, month=month, codes=codes)
-    except Exception:
-        short_ids = [c.short_id for c in codes]
-        give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
-        raise
-
-
 class _Record(msgspec.Struct):
     """What a completed bulk keeps for an idempotent replay (no images, no archive)."""
 
@@ -269,16 +249,13 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         checked = await validate_bulk(body, caller, svc)
         items, ctx = checked.items, checked.ctx
         del body
-        attempt, month = new_ulid(), month_of()
+        charged = Charge(svc.store, account)
         for _ in range(_COLLISION_RETRIES):
             codes = [item.code for item in items if item.code is not None]
-            result = await charge(
-                svc, account, attempt, len(items), bulk=True, month=month, codes=codes
-            )
+            result = await charged.charge(len(items), bulk=True, codes=codes)
             if result.status != "collision":
                 break
             items = [with_new_short_id(i, ctx) if i.code else i for i in items]
-            attempt = new_ulid()
         refuse_bulk(result, len(items), len(codes))
     except BaseException:
         svc.admission.leave(account, process=admitted)
@@ -286,11 +263,10 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
             await idem.release()
         raise
     owner = account
-    short_ids = [c.short_id for c in codes]
     modified = datetime.now().replace(microsecond=0)
 
     async def undo() -> bool:
-        refunded = await svc.store.refund(owner, attempt, month, short_ids)
+        refunded = await charged.refund()
         if idem is not None:
             await idem.release()
         return refunded
@@ -298,7 +274,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
     async def done(manifest: bytes) -> None:
         if idem is not None:
             record = _Record(
-                short_ids,
+                charged.short_ids,
                 result.plan,
                 result.remaining,
                 base64.b64encode(zlib.compress(manifest, 6)).decode(),
@@ -312,7 +288,7 @@ async def handle_bulk(request: Request[Any, Any, Any], svc: Services) -> Stream:
         lambda: svc.admission.leave(owner),
         svc.streams,
         svc.metrics.refunds.inc,
-        settle=lambda alive: svc.store.settle(owner, attempt, alive=alive),
+        settle=charged.settle,
         on_complete=done,
         metrics=svc.metrics,
     )

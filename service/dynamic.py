@@ -15,8 +15,8 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 from litestar import Request, Response
 
-from .batch import give_back_later, settle_or_retry
-from .bulk import charge, dynamic_cap_error
+from .bulk import dynamic_cap_error
+from .charging import Charge
 from .errors import (
     UNREADABLE,
     FieldError,
@@ -28,13 +28,12 @@ from .errors import (
     PlanForbidden,
 )
 from .fields import coerce_struct
-from .idempotency import Idempotency
+from .idempotency import Idempotency, released_on_error
 from .intake import authenticate
 from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
-from .requestid import new_ulid
 from .schema import DynamicName as Name
 from .schema import Str2000
 from .services import Services
@@ -208,7 +207,7 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> Respons
     caller = await _caller(request, svc)
     body = await request.body()
     idem = await Idempotency.begin(request, svc.store, caller.account.id, "dynamic", body)
-    try:
+    async with released_on_error(idem):
         if idem is not None and idem.replay is not None:  # the original answer, as it was
             return Response(
                 content=msgspec.json.decode(idem.replay),
@@ -216,10 +215,6 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> Respons
                 headers={"Idempotent-Replayed": "true"},
             )
         return Response(content=await _create_code(body, caller, svc, idem), status_code=201)
-    except BaseException:
-        if idem is not None:
-            await idem.release()
-        raise
 
 
 async def _create_code(
@@ -227,18 +222,11 @@ async def _create_code(
 ) -> dict[str, Any]:
     data: CodeCreate = _decode(CodeCreate, body)
     destination = _destination(data.destination_url)
-    account = caller.account.id
-    month = month_of()
+    charged = Charge(svc.store, caller.account.id)
     for _ in range(5):
-        short_id, attempt = new_short_id(account), new_ulid()
-        result = await charge(
-            svc,
-            account,
-            attempt,
-            0,
-            bulk=False,
-            month=month,
-            codes=[NewCode(short_id, data.name, destination)],
+        short_id = new_short_id(charged.account)
+        result = await charged.charge(
+            0, bulk=False, codes=[NewCode(short_id, data.name, destination)]
         )
         if result.status != "collision":
             break
@@ -246,18 +234,14 @@ async def _create_code(
         raise dynamic_cap_error(result, 1)
     if result.status != "ok":
         raise NotAuthenticated()
-    try:  # from here the code exists: answer with it, or remove it again
-        code = await svc.store.get_code(account, short_id)
+    # from here the code exists: answer with it (settled: created for good, never swept), or
+    # remove it again
+    async with charged.kept():
+        code = await svc.store.get_code(charged.account, short_id)
         assert code is not None
         made = code_object(code, svc.settings.public_base_url)
         if idem is not None:
             await idem.finish(msgspec.json.encode(made).decode())
-    except BaseException:
-        give_back_later(lambda: svc.store.refund(account, attempt, month, [short_id]))
-        raise
-    await settle_or_retry(  # created for good: never swept
-        lambda alive: svc.store.settle(account, attempt, alive=alive)
-    )
     return made
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Request
@@ -19,7 +21,7 @@ from litestar import Request
 from .errors import Conflict, MalformedBody
 from .limits.store import Store
 
-__all__ = ["Idempotency"]
+__all__ = ["Idempotency", "released_on_error"]
 
 _VALID = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -74,3 +76,15 @@ class Idempotency:
                 await self.store.idem_release(self.account, self.key)
             except Exception:  # the key expires in 24 h at worst
                 pass
+
+
+@asynccontextmanager
+async def released_on_error(idem: Idempotency | None) -> AsyncIterator[None]:
+    """A request that fails before its answer is recorded releases its key, so a retry runs
+    again instead of meeting a 409 for 24 h (a bulk stream releases it when it is cut)."""
+    try:
+        yield
+    except BaseException:
+        if idem is not None:
+            await idem.release()
+        raise

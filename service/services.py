@@ -6,7 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .assets.loader import AssetLoader
-from .batch import Streams
 from .errors import Overloaded, QuotaExceeded
 from .limits.store import Store
 from .metrics import Metrics
@@ -14,6 +13,7 @@ from .render.pool import RenderPool
 from .render_cache import RenderCache
 from .rendering import Renderer
 from .settings import Settings
+from .streams import Streams
 
 __all__ = ["Admission", "Services"]
 

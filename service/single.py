@@ -15,8 +15,8 @@ from litestar import Request, Response
 
 from .assets.decode import KINDS
 from .assets.loader import Uploads
-from .batch import give_back_later, settle_or_retry
-from .bulk import asset_hashes, charge, check_replay_assets, refuse
+from .bulk import asset_hashes, check_replay_assets, refuse
+from .charging import Charge
 from .errors import (
     UNREADABLE,
     FieldError,
@@ -27,10 +27,10 @@ from .errors import (
 )
 from .fields import FieldProblems, check_fields
 from .fields import read_item as read_fields
-from .idempotency import Idempotency
+from .idempotency import Idempotency, released_on_error
 from .intake import authenticate, read_body
 from .limits.plans import PLANS, Plan
-from .limits.quota import ChargeResult, month_of
+from .limits.quota import ChargeResult
 from .limits.store import Caller
 from .preflight import unreadable
 from .render.job import RenderResult
@@ -164,13 +164,8 @@ async def handle_generate(request: Request[Any, Any, Any], svc: Services) -> Res
     idem = await Idempotency.begin(
         request, svc.store, account, "generate", fingerprint(item, uploads)
     )
-    try:
-        response = await _generate(item, uploads, caller, svc, idem)
-    except BaseException:
-        if idem is not None:
-            await idem.release()
-        raise
-    return response
+    async with released_on_error(idem):
+        return await _generate(item, uploads, caller, svc, idem)
 
 
 async def _generate(
@@ -190,13 +185,13 @@ async def _generate(
     # rendered and read back before anything is charged: a code that reads in no way is a
     # 400 and costs nothing
     image, hit = await render_checked(valid, svc, ctx.account)
-    account, attempt, month = caller.account.id, new_ulid(), month_of()
+    charged = Charge(svc.store, caller.account.id)
     codes = [valid.code] if valid.code else []
-    result = await charge(svc, account, attempt, 1, bulk=False, month=month, codes=codes)
+    result = await charged.charge(1, bulk=False, codes=codes)
     if result.status == "collision" and valid.code is not None:  # astronomically rare
         raise Unavailable("A short id collided; nothing was charged. Retry.", retry_after=1)
     refuse_single(result)
-    try:
+    async with charged.kept():  # refunded if the answer cannot be made, settled once it is
         record = _Record(
             valid.code.short_id if valid.code else "",
             result.plan,
@@ -207,11 +202,6 @@ async def _generate(
         )
         if idem is not None:
             await idem.finish(msgspec.json.encode(record).decode())
-    except BaseException:
-        short_ids = [c.short_id for c in codes]
-        give_back_later(lambda: svc.store.refund(account, attempt, month, short_ids))
-        raise
-    await settle_or_retry(lambda alive: svc.store.settle(account, attempt, alive=alive))
     svc.metrics.items.labels(valid.job.format).inc()
     if hit:
         svc.metrics.cache_hits.inc()

@@ -24,8 +24,8 @@ import uvicorn
 
 from service.app import create_app
 from service.limits.memory import MemoryStore
-from service.limits.redis_store import RedisAdmin
-from service.limits.store import Admin
+from service.limits.redis_store import RedisAdmin, RedisStore
+from service.limits.store import Admin, Store
 from service.settings import load_settings
 from tests.assetserver import AssetServer, TestResolver
 
@@ -103,6 +103,19 @@ def redis_server() -> Iterator[RedisServer]:
     server.process.terminate()
     server.process.wait(10)
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def stores(request, redis_server: RedisServer) -> tuple[Store, Admin]:  # type: ignore[no-untyped-def]
+    """A store and its admin, embedded and on the suite's Redis: store-level tests run on
+    both."""
+    if request.param == "embedded":
+        memory = MemoryStore(enterprise_quota=1_000_000)
+        return memory, memory
+    return (
+        RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
+        RedisAdmin(redis_server.url),
+    )
 
 
 class LiveServer:

@@ -185,7 +185,7 @@ def _sweeper(server, redis_server):  # type: ignore[no-untyped-def]
 def test_a_live_slow_stream_is_never_swept_and_a_swept_one_never_completes(
     server, redis_server, monkeypatch
 ) -> None:
-    from service.batch import Settlement
+    from service.settlement import Settlement
 
     monkeypatch.setattr(Settlement, "HEARTBEAT_S", 0.05)
     sweep = _sweeper(server, redis_server)

@@ -9,23 +9,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
-from service.limits.memory import MemoryStore
 from service.limits.quota import decide, month_of, seconds_to_reset
 from service.limits.redis_store import RedisAdmin, RedisStore
-from service.limits.store import Admin, Store
-
-
-@pytest.fixture(params=["embedded", "redis"])
-def stores(request, redis_server) -> tuple[Store, Admin]:  # type: ignore[no-untyped-def]
-    if request.param == "embedded":
-        memory = MemoryStore(enterprise_quota=1_000_000)
-        return memory, memory
-    return (
-        RedisStore(redis_server.url, enterprise_quota=1_000_000, timeout_s=5),
-        RedisAdmin(redis_server.url),
-    )
+from service.limits.store import Admin
 
 
 def _acct(admin: Admin, plan: str, **kw: object) -> str:
