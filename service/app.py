@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from .assets.addresses import parse_networks
@@ -135,6 +136,8 @@ def create_app(
             }
         ),
         lifespan=[lifespan],
+        # every handler that takes ``svc: Services`` gets the process's services
+        dependencies={"svc": Provide(_services, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
         middleware=[
             DefineMiddleware(
@@ -146,6 +149,11 @@ def create_app(
         logging_config=None,  # JSON logs are configured by service/logs.py
         debug=False,
     )
+
+
+def _services(state: State) -> Services:
+    services: Services = state.services
+    return services
 
 
 def create_served_app() -> Litestar:

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.di import NamedDependency
 from litestar.response import Response
 
 from ..openapi import openapi_document
+from ..services import Services
 
 __all__ = ["health", "metrics", "openapi", "status"]
 
@@ -16,8 +18,9 @@ async def health() -> dict[str, str]:
 
 
 @get("/api/status/", summary="Readiness: probes the store")
-async def status(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    svc = request.app.state.services
+async def status(
+    request: Request[Any, Any, Any], svc: NamedDependency[Services]
+) -> Response[dict[str, Any]]:
     store = "redis" if svc.settings.redis_url else "embedded"
     try:
         await svc.store.ping()

@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 
 from .. import dryrun, single
 from ..schema import UsageBody
+from ..services import Services
 
 __all__ = ["SINGLE_ROUTES"]
 
@@ -13,13 +15,15 @@ __all__ = ["SINGLE_ROUTES"]
 @post(
     "/api/v1/generate/", status_code=200, summary="Render one QR code (JSON or multipart/form-data)"
 )
-async def generate(request: Request[Any, Any, Any]) -> Response[bytes]:
-    return await single.handle_generate(request, request.app.state.services)
+async def generate(
+    request: Request[Any, Any, Any], svc: NamedDependency[Services]
+) -> Response[bytes]:
+    return await single.handle_generate(request, svc)
 
 
 @get("/api/v1/usage/", summary="The account's plan, limits and usage this month")
-async def usage(request: Request[Any, Any, Any]) -> UsageBody:
-    return await single.usage(request, request.app.state.services)
+async def usage(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> UsageBody:
+    return await single.usage(request, svc)
 
 
 @post(
@@ -27,8 +31,10 @@ async def usage(request: Request[Any, Any, Any]) -> UsageBody:
     status_code=200,
     summary="Dry run of a single item or a bulk body: the same errors, nothing spent",
 )
-async def validate(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return await dryrun.handle_validate(request, request.app.state.services)
+async def validate(
+    request: Request[Any, Any, Any], svc: NamedDependency[Services]
+) -> dict[str, Any]:
+    return await dryrun.handle_validate(request, svc)
 
 
 SINGLE_ROUTES = [generate, usage, validate]
