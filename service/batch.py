@@ -29,13 +29,12 @@ from .rendering import Rendered, Renderer
 from .schema import Manifest, ManifestDynamic, ManifestItem
 from .settlement import Settlement
 from .validation import ValidItem, public_url
-from .zipstream import ZipWriter, member_overhead
+from .zipstream import END_RECORD, ZipWriter, member_overhead
 
 __all__ = ["chunk_items", "stream_batch"]
 
 log = logging.getLogger("qrstudio.batch")
 T = TypeVar("T")
-_END_RECORD = 22
 _LARGEST_CHUNK = 16
 _CHUNK_PIXELS = 16 * 900 * 900  # 16 items of 3 in at 300 dpi: ~5 ms of squares
 
@@ -119,7 +118,7 @@ async def stream_batch(
     inflight: dict[str, asyncio.Future[RenderResult]] = {}
     chunks = chunk_items(items)
     entries: list[ManifestItem] = []
-    projected = _END_RECORD
+    projected = END_RECORD
     queued = 0
     assets: dict[str, bytes] = {}
     for item in items:

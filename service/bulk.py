@@ -7,10 +7,8 @@ step, which also creates the batch's dynamic QR codes) -> 200 streamed ZIP.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import zlib
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,198 +17,23 @@ from litestar import Request
 from litestar.response import Stream
 
 from .batch import stream_batch
+from .bulk_checks import Checked, validate_bulk
 from .charging import Charge
 from .delivery import Delivery
-from .errors import (
-    UNREADABLE,
-    Conflict,
-    ItemCountError,
-    ItemErrors,
-    MalformedBody,
-    NotAuthenticated,
-    OutputTooLarge,
-    PlanForbidden,
-    QuotaExceeded,
-    Unavailable,
-)
-from .idempotency import Idempotency
+from .idempotency import Idempotency, asset_hashes, check_replay_assets
 from .intake import authenticate, read_body
-from .limits.plans import PLANS, Plan
-from .limits.quota import ChargeResult, seconds_to_reset
-from .limits.store import Caller
-from .preflight import check_estimate, minimum_bytes, preflight
-from .render.job import RenderJob, RenderResult
+from .refusals import refuse_bulk
 from .requestid import new_ulid
-from .schema import bulk_decoder
 from .services import Services
 from .settlement import Settlement
 from .validation import (
-    InvalidItem,
-    ItemContext,
-    ValidItem,
-    validate_item,
     with_new_short_id,
     with_short_id,
 )
-from .zipstream import member_overhead
 
-__all__ = [
-    "MAX_BULK_ITEMS",
-    "asset_hashes",
-    "check_replay_assets",
-    "dynamic_cap_error",
-    "handle_bulk",
-    "minimum_output_bytes",
-    "refuse",
-    "refuse_bulk",
-    "validate_bulk",
-]
+__all__ = ["handle_bulk"]
 
-MAX_BULK_ITEMS = 5_000
 _COLLISION_RETRIES = 5  # short ids are random: a collision is rare, two in a row rarer still
-_END_RECORD = 22
-
-
-def _decode_items(body: bytes) -> list[msgspec.Raw]:
-    try:
-        body.decode("utf-8")  # msgspec checks strings only where it decodes them, not in Raw
-        return bulk_decoder.decode(body).items
-    except UNREADABLE as exc:
-        raise MalformedBody(
-            f"Body must be a JSON object with an 'items' array of GenerateRequest objects ({exc})."
-        ) from None
-
-
-def _check_count(plan: Plan, count: int) -> None:
-    if plan.max_bulk_items == 0:
-        raise PlanForbidden(
-            f"Plan '{plan.code}' doesn't include bulk generation. Upgrade to Starter or higher."
-        )
-    if count == 0:
-        raise ItemCountError("items must contain at least 1 item.")
-    cap = min(plan.max_bulk_items, MAX_BULK_ITEMS)
-    if count > cap:
-        raise ItemCountError(
-            f"Plan '{plan.code}' caps bulk at {cap} items per request, got {count}."
-        )
-
-
-def _validate(
-    items: list[msgspec.Raw], plan: Plan, ctx: ItemContext
-) -> tuple[dict[int, ValidItem], dict[int, str]]:
-    valid: dict[int, ValidItem] = {}
-    errors: dict[int, str] = {}
-    for index, raw in enumerate(items):
-        try:
-            valid[index] = validate_item(raw, plan, ctx)
-        except InvalidItem as exc:
-            errors[index] = str(exc)
-    return valid, errors
-
-
-def minimum_output_bytes(job: RenderJob, name: str) -> int:
-    """A lower bound of the bytes an item adds to the archive, whatever the content."""
-    return minimum_bytes(job) + member_overhead(name)
-
-
-def _check_ceiling(items: list[ValidItem], ceiling: int) -> None:
-    bound = sum(
-        minimum_output_bytes(v.job, f"qr-{i + 1:04d}.{v.job.format}") for i, v in enumerate(items)
-    )
-    if bound > ceiling:
-        raise OutputTooLarge(
-            f"This batch would produce at least {bound} bytes, over the "
-            f"{ceiling} byte ZIP ceiling; split it or lower sizes."
-        )
-
-
-def asset_hashes(items: list[ValidItem]) -> list[str]:
-    return sorted({sha for item in items for sha in (item.assets or {})})
-
-
-def check_replay_assets(items: list[ValidItem], recorded: list[str]) -> None:
-    """A replay draws the same images or none: if a logo or background at the same URL has
-    changed since the first request, its images and manifest could not be the same."""
-    if asset_hashes(items) != recorded:
-        raise Conflict(
-            "A logo or background image of this request changed since the first "
-            "request with this Idempotency-Key; its result cannot be replayed. Use "
-            "a new key to render it again."
-        )
-
-
-def dynamic_cap_error(result: ChargeResult, adds: int) -> PlanForbidden:
-    return PlanForbidden(
-        f"Plan '{result.plan}' allows up to {result.max_active} active dynamic "
-        f"QRs ({result.active} active, this request adds {adds})."
-    )
-
-
-def refuse(
-    result: ChargeResult, adds: int, subject: str, recheck: Callable[[], None] | None = None
-) -> None:
-    """The contract's answer to a charge the store refused (nothing when it is ok).
-    ``subject`` names what would pass the quota ("Bulk of 50", "This render"); ``recheck``
-    re-runs the bulk count checks when the plan changed since the request was validated."""
-    if result.status == "no_account":
-        raise NotAuthenticated()
-    if recheck is not None and result.status in ("bulk_disabled", "bulk_cap"):
-        recheck()
-    if result.status == "dynamic_cap":
-        raise dynamic_cap_error(result, adds)
-    if result.status == "quota":
-        raise QuotaExceeded(
-            f"{subject} would exceed your monthly quota ({result.used}/{result.quota} used).",
-            seconds_to_reset(),
-        )
-    if result.status == "void":
-        raise Unavailable("The store did not confirm the charge; nothing was charged. Retry.")
-    if result.status != "ok":
-        raise PlanForbidden(f"Plan '{result.plan}' cannot render this.")
-
-
-def refuse_bulk(result: ChargeResult, count: int, adds: int) -> None:
-    refuse(
-        result,
-        adds,
-        f"Bulk of {count}",
-        lambda: _check_count(PLANS[result.plan], count) if result.plan in PLANS else None,
-    )
-
-
-class Checked(msgspec.Struct):
-    """A bulk body that passed every check that needs no store."""
-
-    items: list[ValidItem]
-    ctx: ItemContext
-    ready: dict[str, RenderResult]  # the pre-flight's images, by cache key
-
-
-async def validate_bulk(body: bytes, caller: Caller, svc: Services) -> Checked:
-    """Every check of a bulk body that needs no store: 400, 403 (plan), 400 (count), 422
-    (the assets fetched and trial-decoded, each distinct drawing rendered and read back),
-    400 (ceiling, from the drawings' real sizes), in the contract's order. Shared by the
-    real call and the dry run."""
-    raw_items = _decode_items(body)
-    plan = PLANS[caller.account.plan]
-    _check_count(plan, len(raw_items))
-    ctx = ItemContext(caller.account.id, svc.settings.public_base_url)
-    valid, errors = await asyncio.to_thread(_validate, raw_items, plan, ctx)
-    if any(item.wants for item in valid.values()):
-        valid, more = await svc.assets.attach(valid, svc.pool, flow=(ctx.account, new_ulid()))
-        errors.update((index, str(exc)) for index, exc in more.items())
-    assets: dict[str, bytes] = {}
-    for item in valid.values():
-        assets.update(item.assets or {})
-    # the valid items' drawings are read back even when others failed: a 422 lists every
-    # item that will fail, not only the first kind of failure
-    pre = await preflight(valid, svc.renderer, (ctx.account, new_ulid()), assets or None)
-    errors.update((index, str(exc)) for index, exc in pre.errors.items())
-    if errors:
-        raise ItemErrors(errors)
-    _check_ceiling(pre.items, svc.settings.zip_ceiling_bytes)
-    check_estimate(pre.estimate + _END_RECORD, svc.settings.zip_ceiling_bytes)
-    return Checked(pre.items, ctx, pre.ready)
 
 
 class _Record(msgspec.Struct):

@@ -15,7 +15,6 @@ from urllib.parse import urlencode, urlsplit
 import msgspec
 from litestar import Request, Response
 
-from .bulk import dynamic_cap_error
 from .charging import Charge
 from .errors import (
     UNREADABLE,
@@ -34,6 +33,7 @@ from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
+from .refusals import dynamic_cap_error
 from .schema import DynamicName as Name
 from .schema import Str2000
 from .services import Services

@@ -29,6 +29,7 @@ __all__ = [
     "FieldErrors",
     "ItemCountError",
     "ItemErrors",
+    "KeyFieldError",
     "MalformedBody",
     "NotAuthenticated",
     "NotFound",
@@ -92,6 +93,19 @@ class BodyTimeout(QRStudioError):
 
 class MalformedBody(QRStudioError):
     status = 400
+
+
+class KeyFieldError(QRStudioError):
+    """The product's 400 for the dashboard routes (keys, webhooks): ``{"<field>": "<message>"}`` (a string)."""
+
+    status = 400
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def body(self) -> Any:
+        return {self.field: str(self)}
 
 
 class FieldError(MalformedBody):

@@ -18,10 +18,16 @@ from typing import Any
 
 from litestar import Request
 
-from .errors import Conflict, MalformedBody
+from .errors import (
+    Conflict,
+    MalformedBody,
+)
 from .limits.store import Store
+from .validation import (
+    ValidItem,
+)
 
-__all__ = ["Idempotency", "released_on_error"]
+__all__ = ["Idempotency", "asset_hashes", "check_replay_assets", "released_on_error"]
 
 _VALID = re.compile(r"[\x21-\x7e]{1,255}")
 
@@ -88,3 +94,18 @@ async def released_on_error(idem: Idempotency | None) -> AsyncIterator[None]:
         if idem is not None:
             await idem.release()
         raise
+
+
+def asset_hashes(items: list[ValidItem]) -> list[str]:
+    return sorted({sha for item in items for sha in (item.assets or {})})
+
+
+def check_replay_assets(items: list[ValidItem], recorded: list[str]) -> None:
+    """A replay draws the same images or none: if a logo or background at the same URL has
+    changed since the first request, its images and manifest could not be the same."""
+    if asset_hashes(items) != recorded:
+        raise Conflict(
+            "A logo or background image of this request changed since the first "
+            "request with this Idempotency-Key; its result cannot be replayed. Use "
+            "a new key to render it again."
+        )

@@ -12,13 +12,20 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 
 from .auth.jwt import JwtVerifier
-from .errors import BodyTimeout, BodyTooLarge, NotAuthenticated, Throttled
+from .errors import (
+    UNREADABLE,
+    BodyTimeout,
+    BodyTooLarge,
+    MalformedBody,
+    NotAuthenticated,
+    Throttled,
+)
 from .limits.keyring import KeyRing
 from .limits.keys import hash_key, looks_like_key
 from .limits.plans import PLANS
 from .limits.store import Caller, KeyInfo, Store
 
-__all__ = ["KeyTouch", "authenticate", "read_body"]
+__all__ = ["BODY_LIMIT", "KeyTouch", "authenticate", "json_object", "read_body"]
 
 TOUCH_EVERY_S = 60.0
 
@@ -156,3 +163,17 @@ async def read_body(
             raise BodyTooLarge(limit) from None
         raise
     return b"".join(chunks)
+
+
+BODY_LIMIT = 64 * 1024  # the dashboard routes' bodies are small
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A dashboard route's body: a JSON object (empty for an empty body), else 400."""
+    try:
+        data = msgspec.json.decode(body) if body.strip() else {}
+    except UNREADABLE as exc:
+        raise MalformedBody(f"Malformed JSON body: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedBody("The body must be a JSON object.")
+    return data

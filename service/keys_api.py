@@ -12,35 +12,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import msgspec
 from litestar import Request
 
-from .errors import UNREADABLE, MalformedBody, NotAuthenticated, NotFound, QRStudioError
-from .intake import authenticate, read_body
+from .errors import (
+    KeyFieldError,
+    NotAuthenticated,
+    NotFound,
+)
+from .intake import BODY_LIMIT, authenticate, json_object, read_body
 from .limits.keyring import KeyRing, KeyRow, key_id
 from .limits.keys import generate_key, hash_key, key_prefix
 from .limits.plans import PLANS
 from .limits.store import Account, Caller, KeyInfo
 from .services import Services
 
-__all__ = ["KeyFieldError", "create_key", "delete_key", "list_keys", "rotate_key", "usage_me"]
+__all__ = ["create_key", "delete_key", "list_keys", "rotate_key", "usage_me"]
 
 WARNING = "Store this key securely. It will NOT be shown again."
 NAME_MAX = 100
-BODY_LIMIT = 64 * 1024  # the dashboard routes' bodies are small
-
-
-class KeyFieldError(QRStudioError):
-    """The product's 400 for these routes: ``{"<field>": "<message>"}`` (a string)."""
-
-    status = 400
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    def body(self) -> Any:
-        return {self.field: str(self)}
 
 
 def _ring(svc: Services) -> KeyRing:
@@ -86,17 +75,6 @@ async def _rows(svc: Services, account: str) -> list[KeyRow]:
 async def list_keys(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
     _, account = await _caller(request, svc)
     return {"keys": [key_object(r, account) for r in await _rows(svc, account.id)]}
-
-
-def json_object(body: bytes) -> dict[str, Any]:
-    """A dashboard route's body: a JSON object (empty for an empty body), else 400."""
-    try:
-        data = msgspec.json.decode(body) if body.strip() else {}
-    except UNREADABLE as exc:
-        raise MalformedBody(f"Malformed JSON body: {exc}") from None
-    if not isinstance(data, dict):
-        raise MalformedBody("The body must be a JSON object.")
-    return data
 
 
 def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:

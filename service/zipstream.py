@@ -19,7 +19,9 @@ from typing import Any
 
 from stream_zip import NO_COMPRESSION_32, stream_zip
 
-__all__ = ["CHUNK_SIZE", "ZipWriter", "member_overhead"]
+__all__ = ["CHUNK_SIZE", "END_RECORD", "ZipWriter", "member_overhead"]
+
+END_RECORD = 22  # bytes of the end of central directory record (no comment)
 
 CHUNK_SIZE = 16 * 1024
 _END = object()

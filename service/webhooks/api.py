@@ -15,9 +15,8 @@ from typing import Any, cast
 import msgspec
 from litestar import Request
 
-from ..errors import MalformedBody, NotFound, PlanForbidden
-from ..intake import authenticate, read_body
-from ..keys_api import BODY_LIMIT, KeyFieldError, json_object
+from ..errors import KeyFieldError, MalformedBody, NotFound, PlanForbidden
+from ..intake import BODY_LIMIT, authenticate, json_object, read_body
 from ..limits.store import Caller
 from ..services import Services
 from .model import EVENT_TYPES, TEST_EVENT, WEBHOOK_PLANS, Subscription
