@@ -12,12 +12,12 @@ from pathlib import Path
 import msgspec
 import pyvips
 
+from service.items.validation import check_item
 from service.limits.plans import PLANS
 from service.render.eyes import BORDERS, CENTRES
 from service.render.patterns import PATTERN_NAMES
 from service.render.pipeline import render
 from service.schema import GenerateRequest
-from service.validation import check_item
 
 ROOT = Path(__file__).resolve().parent.parent
 TILE = 240

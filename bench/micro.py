@@ -21,9 +21,10 @@ import segno
 from segno import encoder
 
 from bench.baselines import native_png
+from service.items.content import build_content
+from service.items.validation import check_item, validate_item
 from service.limits.plans import PLANS
 from service.render.codewords import final_message
-from service.render.content import build_content
 from service.render.encode import _template, choose_mask, data_bits, encode, place_message
 from service.render.geometry import shape
 from service.render.job import RenderJob
@@ -33,7 +34,6 @@ from service.render.pool import RenderPool, render_chunk
 from service.render.readback import png_grey, sampling
 from service.render.svg import write_svg
 from service.schema import item_decoder
-from service.validation import check_item, validate_item
 
 ITEMS = {
     "squares": {"size_inches": 3, "pattern": "squares", "background": "white"},

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import msgspec
 
+from service.items.validation import check_item
 from service.limits.plans import PLANS
 from service.render.patterns import PATTERN_NAMES
 from service.render.pipeline import render
 from service.schema import GenerateRequest
-from service.validation import check_item
 
 STYLES: dict[str, dict[str, object]] = {
     **{f"pattern {p}": {"pattern": p} for p in PATTERN_NAMES},

@@ -22,13 +22,13 @@ from typing import TypeVar
 import msgspec
 
 from .errors import StreamAborted
+from .items.validation import ValidItem, public_url
 from .metrics import Metrics
 from .render.fair import Flow
 from .render.job import RenderResult
 from .rendering import Rendered, Renderer
 from .schema import Manifest, ManifestDynamic, ManifestItem
 from .settlement import Settlement
-from .validation import ValidItem, public_url
 from .zipstream import END_RECORD, ZipWriter, member_overhead
 
 __all__ = ["chunk_items", "stream_batch"]

@@ -18,6 +18,12 @@ from .errors import (
     OutputTooLarge,
     PlanForbidden,
 )
+from .items.validation import (
+    InvalidItem,
+    ItemContext,
+    ValidItem,
+    validate_item,
+)
 from .limits.plans import PLANS, Plan
 from .limits.store import Caller
 from .preflight import check_estimate, minimum_bytes, preflight
@@ -25,12 +31,6 @@ from .render.job import RenderJob, RenderResult
 from .requestid import new_ulid
 from .schema import bulk_decoder
 from .services import Services
-from .validation import (
-    InvalidItem,
-    ItemContext,
-    ValidItem,
-    validate_item,
-)
 from .zipstream import END_RECORD, member_overhead
 
 MAX_BULK_ITEMS = 5_000

@@ -17,13 +17,13 @@ from .bulk_checks import validate_bulk
 from .errors import UNREADABLE
 from .intake import authenticate, read_body
 from .item_checks import FORMS, decode_item, read_item, render_checked, validate_single
+from .items.validation import ItemContext
 from .limits.plans import PLANS
 from .limits.quota import decide
 from .limits.store import Caller
 from .refusals import refuse_bulk, refuse_single
 from .schema import GenerateRequest
 from .services import Services
-from .validation import ItemContext
 
 __all__ = ["handle_validate"]
 

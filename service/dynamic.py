@@ -26,9 +26,10 @@ from .errors import (
     PaymentRequired,
     PlanForbidden,
 )
-from .fields import coerce_struct
 from .idempotency import Idempotency, released_on_error
 from .intake import authenticate
+from .items.fields import coerce_struct
+from .items.validation import InvalidItem, normalize_destination, public_url
 from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
@@ -37,7 +38,6 @@ from .refusals import dynamic_cap_error
 from .schema import DynamicName as Name
 from .schema import Str2000
 from .services import Services
-from .validation import InvalidItem, normalize_destination, public_url
 
 __all__ = [
     "PAUSED_PAGE",

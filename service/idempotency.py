@@ -22,10 +22,10 @@ from .errors import (
     Conflict,
     MalformedBody,
 )
-from .limits.store import Store
-from .validation import (
+from .items.validation import (
     ValidItem,
 )
+from .limits.store import Store
 
 __all__ = ["Idempotency", "asset_hashes", "check_replay_assets", "released_on_error"]
 

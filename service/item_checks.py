@@ -20,21 +20,21 @@ from .errors import (
     MalformedBody,
     PlanForbidden,
 )
-from .fields import FieldProblems, check_fields
-from .fields import read_item as read_fields
 from .intake import read_body
+from .items.fields import FieldProblems, check_fields
+from .items.fields import read_item as read_fields
+from .items.validation import (
+    InvalidItem,
+    ItemContext,
+    ValidItem,
+    check_decoded,
+)
 from .limits.plans import Plan
 from .preflight import unreadable
 from .render.job import RenderResult
 from .requestid import new_ulid
 from .schema import GenerateRequest
 from .services import Services
-from .validation import (
-    InvalidItem,
-    ItemContext,
-    ValidItem,
-    check_decoded,
-)
 
 _UPLOADS = {"logo_file": "logo", "bg_image_file": "background"}
 

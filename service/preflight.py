@@ -25,12 +25,12 @@ import asyncio
 import msgspec
 
 from .errors import OutputTooLarge
+from .items.validation import InvalidItem, ValidItem
 from .render.fair import Flow
 from .render.job import RenderJob, RenderResult
 from .render.pipeline import apply_repair
 from .render_cache import cache_key
 from .rendering import Renderer
-from .validation import InvalidItem, ValidItem
 from .zipstream import member_overhead
 
 __all__ = ["MAX_DRAWINGS", "Preflight", "preflight", "unreadable"]

@@ -18,12 +18,12 @@ import pyvips
 import zxingcpp
 from pyzbar import pyzbar
 
+from service.items.validation import check_item
 from service.limits.plans import PLANS
 from service.render.eyes import BORDERS, CENTRES
 from service.render.patterns import PATTERN_NAMES
 from service.render.pipeline import draw
 from service.schema import GenerateRequest
-from service.validation import check_item
 from tests.readers import rasterise_svg
 
 __all__ = [

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import msgspec
 
+from ..items.validation import InvalidItem, ValidItem
 from ..lru import LRU
 from ..metrics import Metrics
 from ..render.encode import symbol_size
@@ -24,7 +25,6 @@ from ..render.layout import LayoutError, frame_box, plan_layout
 from ..render.overlay import Overlay
 from ..render.pool import RenderPool
 from ..render.trial import TRIAL_PPM, content_free
-from ..validation import InvalidItem, ValidItem
 from .decode import KINDS, Asset, AssetError, load_asset
 from .fetch import Fetcher, FetchError
 

@@ -11,12 +11,12 @@ import pytest
 from service.assets.decode import KINDS, load_asset
 from service.assets.fetch import Fetcher
 from service.assets.loader import AssetLoader, _with_assets
+from service.items.validation import ValidItem, check_item
 from service.limits.plans import PLANS
 from service.render.pipeline import draw, reads_back, render
 from service.render.pool import RenderPool
 from service.render.trial import content_free
 from service.schema import item_decoder
-from service.validation import ValidItem, check_item
 from tests.assetserver import IMAGES
 
 LOGO = load_asset(IMAGES["logo.webp"], KINDS["logo"])  # an opaque square: hides the most

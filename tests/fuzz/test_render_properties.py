@@ -22,7 +22,7 @@ import zxingcpp
 from hypothesis import HealthCheck, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from service.render.content import build_content
+from service.items.content import build_content
 from service.schema import item_decoder
 from tests.conftest import LiveServer
 from tests.fuzz.strategies import items

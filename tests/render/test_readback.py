@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import pyvips
 
+from service.items.validation import validate_item
 from service.limits.plans import PLANS
 from service.render.pipeline import apply_repair, draw, render, repairs
 from service.render.readback import _palette_png, png_grey
-from service.validation import validate_item
 from tests.readers import check_image
 
 

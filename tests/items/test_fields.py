@@ -1,4 +1,4 @@
-"""service/fields.py: what each field accepts and the product's words for what it refuses
+"""service/items/fields.py: what each field accepts and the product's words for what it refuses
 (issue 17, points 1 and 2), without a server."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from service.fields import FieldProblems, check_fields, first_message, read_item
+from service.items.fields import FieldProblems, check_fields, first_message, read_item
 
 BASE = {"data": "https://example.com/f", "size_inches": 2}
 

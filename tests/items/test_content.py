@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from service.render.content import ContentError, build_content
+from service.items.content import ContentError, build_content
 from service.schema import GenerateRequest
 
 

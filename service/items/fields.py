@@ -20,8 +20,8 @@ from typing import Any
 import msgspec
 from msgspec import inspect as mi
 
-from .render.color import parse_background, parse_color
-from .schema import PAYLOADS, GenerateRequest, item_decoder, payload_decoders
+from ..render.color import parse_background, parse_color
+from ..schema import PAYLOADS, GenerateRequest, item_decoder, payload_decoders
 
 __all__ = ["FieldProblems", "check_fields", "coerce_struct", "first_message", "read_item"]
 

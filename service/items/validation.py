@@ -15,12 +15,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
-from .errors import UNREADABLE
-from .fields import FieldProblems, read_item
-from .limits.plans import Plan
-from .limits.shortid import new_short_id
-from .limits.store import NewCode
-from .render.color import (
+from ..errors import UNREADABLE
+from ..limits.plans import Plan
+from ..limits.shortid import new_short_id
+from ..limits.store import NewCode
+from ..render.color import (
     MIN_CONTRAST,
     RGBA,
     contrast_ratio,
@@ -28,12 +27,13 @@ from .render.color import (
     parse_background,
     parse_color,
 )
-from .render.content import ContentError, build_content, decode_payload
-from .render.encode import CapacityError, plan_version, symbol_size
-from .render.eyes import EYE_DEFAULTS
-from .render.job import RenderJob, Style
-from .render.layout import LayoutError, frame_box, pixels_for, plan_layout
-from .schema import DynamicPayload, GenerateRequest
+from ..render.encode import CapacityError, plan_version, symbol_size
+from ..render.eyes import EYE_DEFAULTS
+from ..render.job import RenderJob, Style
+from ..render.layout import LayoutError, frame_box, pixels_for, plan_layout
+from ..schema import DynamicPayload, GenerateRequest
+from .content import ContentError, build_content, decode_payload
+from .fields import FieldProblems, read_item
 
 __all__ = [
     "InvalidItem",
