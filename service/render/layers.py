@@ -9,7 +9,7 @@ dithered noise costs bytes). An item is then only its module indices (the plain 
 tiles), the prepared indices wherever a module leaves the pixel light: one 8-bit palette PNG,
 deflated like the plain codes and read back from the indices before they are deflated.
 
-A background image is drawn at most ``PHOTO_DPI`` samples per inch (each sample 2 x 2 pixels
+A background image is drawn at most ``overlay.PHOTO_DPI`` samples per inch (each sample 2 x 2 pixels
 at 300 dpi): under the veil the difference does not show at print size, and it makes an item
 a third of the bytes. The modules' anti-aliased edges over an image blend with the veiled
 image's mean colour (one set of edge entries, not one per colour of the image).
@@ -33,11 +33,11 @@ from .color import RGBA
 from .geometry import Geometry
 from .job import RenderJob
 from .layout import Layout
-from .overlay import PHOTO_DPI, Box, Overlay, background_layers, logo_image
+from .overlay import Box, Overlay, background_layers, logo_image
 from .png import _chunk, _Deflater, _file, index_image, palette
 from .readback import _grey_lut, sampling
 
-__all__ = ["PHOTO_DPI", "Light", "eligible", "layered", "layered_grey", "layered_png"]
+__all__ = ["Light", "eligible", "layered", "layered_grey", "layered_png"]
 
 FAST_PATTERNS = frozenset({"squares", "rounded"})
 

@@ -166,10 +166,6 @@ def logo_image(sha: str, box: Box, assets: Mapping[str, bytes]) -> pyvips.Image:
     return _logo(sha, box, assets)
 
 
-def background_image(sha: str, side: int, assets: Mapping[str, bytes]) -> pyvips.Image:
-    return _background(sha, side, assets)
-
-
 def background_tone(sha: str, modules: int, assets: Mapping[str, bytes]) -> np.ndarray:
     """How dark the background image is under each module, 0 (light) to 1 (dark)."""
     grey = _background(sha, modules, assets).colourspace("b-w")[0].cast("uchar")
