@@ -22,7 +22,13 @@ from service.render.overlay import Overlay, logo_box, photo_side, write_png_laye
 from service.render.pipeline import _patch, _place_logo, draw, render
 from service.render.png import index_image
 from tests.assetserver import IMAGES
-from tests.readers import assert_carries, assert_zbar_carries, decode_image, png_chunks
+from tests.readers import (
+    assert_carries,
+    assert_zbar_carries,
+    check_image,
+    decode_image,
+    png_chunks,
+)
 
 LOGO = IMAGES["logo.png"]
 PHOTO = IMAGES["photo.jpg"]
@@ -119,7 +125,9 @@ def test_it_looks_like_the_rgba_composite(case: str) -> None:
     overlay, extra = CASES[case]
     j = job(f"https://example.com/look/{case}", overlay, **extra)  # type: ignore[arg-type]
     assert j.overlay is not None
-    ours, ref = _rgba(draw(j, 0, ASSETS)), _rgba(_reference(j))
+    drawn = draw(j, 0, ASSETS)
+    assert_carries(decode_image(drawn), f"https://example.com/look/{case}")
+    ours, ref = _rgba(drawn), _rgba(_reference(j))
     assert ours.shape == ref.shape
     dark, box = _place_logo(encode(j.content, j.level, j.version), j, j.overlay, ASSETS)
     levels_of, levels = index_image(shape(dark, j.pattern), j.layout)
@@ -164,11 +172,14 @@ def test_a_background_photo_costs_a_fraction_of_the_rgba_bytes() -> None:
     j = job("https://example.com/bytes", Overlay(background=PHOTO_SHA), size=3)
     palette_png, rgba_png = draw(j, 0, ASSETS), _reference(j)
     assert len(palette_png) * 2 < len(rgba_png), (len(palette_png), len(rgba_png))
+    check_image("png", palette_png, "https://example.com/bytes", 3, 300)
 
 
 def test_the_svg_embeds_the_photo_at_the_size_it_is_drawn() -> None:
     j = job("https://example.com/svg", Overlay(background=PHOTO_SHA), fmt="svg", size=3)
-    svg = draw(j, 0, ASSETS).decode()
+    data = draw(j, 0, ASSETS)
+    check_image("svg", data, "https://example.com/svg", 3, 300)
+    svg = data.decode()
     (uri,) = re.findall(r'href="data:image/[a-z]+;base64,([^"]+)"', svg)
     embedded = pyvips.Image.new_from_buffer(base64.b64decode(uri), "")
     side = photo_side(j.layout, j.dpi)
@@ -183,6 +194,7 @@ def test_codes_drawn_over_the_logo_keep_the_rgba_composite() -> None:
     assert not eligible(msgspec.structs.replace(j, pattern="dots"))
     result = render(j, 0, ASSETS)
     assert result.verified
+    check_image("png", result.data, "https://example.com/over", 2, 300)
     assert png_chunks(result.data)[b"IHDR"][8:10] == bytes([8, 6])  # RGBA
     box = logo_box(j.layout, 0.15, 240, 240)
     assert box.width > 0
