@@ -31,7 +31,7 @@ from .schema import Manifest, ManifestDynamic, ManifestItem
 from .settlement import Settlement
 from .zipstream import END_RECORD, ZipWriter, member_overhead
 
-__all__ = ["chunk_items", "stream_batch"]
+__all__ = ["BatchPlan", "chunk_items", "stream_batch"]
 
 log = logging.getLogger("qrstudio.batch")
 T = TypeVar("T")
@@ -93,94 +93,111 @@ def chunk_items(
         size = min(size * 2, largest)
 
 
-async def stream_batch(
-    items: list[ValidItem],
-    *,
-    plan: str,
-    renderer: Renderer,
-    base: str,
-    window: int,
-    ceiling: int,
-    settlement: Settlement,
-    metrics: Metrics,
-    flow: Flow = ("", ""),
-    ready: dict[str, RenderResult] | None = None,
-    manifest: bytes | None = None,
-    modified: datetime | None = None,
-) -> AsyncIterator[bytes]:
-    """``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
+class BatchPlan(msgspec.Struct, frozen=True, kw_only=True):
+    """What a bulk stream renders and writes, all decided before its first byte.
+
+    ``manifest``: a stored manifest to send instead of this run's (an idempotent replay);
     ``modified``: the members' timestamp (a replay's is the first run's, so the archive is
-    byte-identical). A generator that yields its last chunk has only *produced* the archive:
-    the settlement completes when the response's delivery says the bytes left the process."""
-    stored = manifest
-    writer = ZipWriter(modified)
-    pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
-    inflight: dict[str, asyncio.Future[RenderResult]] = {}
-    chunks = chunk_items(items)
+    byte-identical); ``ready``: images the pre-flight already rendered, by cache key."""
+
+    items: list[ValidItem]
+    plan: str
+    base: str  # the public base URL of the dynamic codes' short links
+    window: int  # items rendering or rendered but not yet written, at most
+    ceiling: int  # the archive's byte ceiling
+    flow: Flow = ("", "")
+    ready: dict[str, RenderResult] = msgspec.field(default_factory=dict)
+    manifest: bytes | None = None
+    modified: datetime | None = None
+
+
+class _Renders:
+    """The batch's chunks on the render workers, a bounded window ahead of the writer, in
+    request order."""
+
+    def __init__(self, batch: BatchPlan, renderer: Renderer) -> None:
+        self._batch, self._renderer = batch, renderer
+        self._chunks = chunk_items(batch.items)
+        self._pending: deque[tuple[list[ValidItem], asyncio.Task[list[Rendered]]]] = deque()
+        self._inflight: dict[str, asyncio.Future[RenderResult]] = {}
+        self._queued = 0
+        self._assets: dict[str, bytes] = {}
+        for item in batch.items:
+            self._assets.update(item.assets or {})
+
+    def _refill(self) -> None:
+        b = self._batch
+        while self._queued < b.window and (chunk := next(self._chunks, None)) is not None:
+            jobs = [item.job for item in chunk]
+            render = self._renderer.render(jobs, self._inflight, self._assets, b.flow, b.ready)
+            self._pending.append((chunk, asyncio.ensure_future(render)))
+            self._queued += len(chunk)
+
+    async def next(self) -> list[tuple[ValidItem, Rendered]] | None:
+        """The next chunk's items and images; None once all were taken."""
+        self._refill()
+        if not self._pending:
+            return None
+        chunk, task = self._pending.popleft()
+        try:
+            results = await task
+        except BrokenProcessPool:  # a render worker died: this stream is cut, not a 500
+            raise StreamAborted("a render worker died mid-stream") from None
+        self._queued -= len(chunk)
+        self._refill()
+        return list(zip(chunk, results))
+
+    def cancel(self) -> None:
+        for _, task in self._pending:
+            task.cancel()
+
+
+def _within(projected: int, ceiling: int, where: str) -> int:
+    if projected > ceiling:
+        raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling{where}")
+    return projected
+
+
+async def stream_batch(
+    batch: BatchPlan, renderer: Renderer, settlement: Settlement, metrics: Metrics
+) -> AsyncIterator[bytes]:
+    """The archive, written as the renders come. A generator that yields its last chunk has
+    only *produced* it: the settlement completes when the response's delivery says the bytes
+    left the process; anything else releases it (refunded once)."""
+    writer = ZipWriter(batch.modified)
+    renders = _Renders(batch, renderer)
     entries: list[ManifestItem] = []
     projected = END_RECORD
-    queued = 0
-    assets: dict[str, bytes] = {}
-    for item in items:
-        if item.assets:
-            assets.update(item.assets)
-
-    def refill() -> None:
-        nonlocal queued
-        while queued < window:
-            chunk = next(chunks, None)
-            if chunk is None:
-                return
-            task = asyncio.ensure_future(
-                renderer.render([item.job for item in chunk], inflight, assets, flow, ready)
-            )
-            pending.append((chunk, task))
-            queued += len(chunk)
-
     completed = False
     metrics.batches.inc()
     try:
-        refill()
-        index = 0
-        while pending:
-            chunk, future = pending.popleft()
-            try:
-                results = await future
-            except BrokenProcessPool:  # a render worker died: this stream is cut, not a 500
-                raise StreamAborted("a render worker died mid-stream") from None
-            queued -= len(chunk)
-            refill()
-            for item, (result, hit) in zip(chunk, results):
+        while (done := await renders.next()) is not None:
+            for item, (result, hit) in done:
+                index = len(entries)
                 if not result.verified:  # never ship a code that did not read back
                     raise StreamAborted(
                         f"item {index} does not read back in any form (every mask, solid modules)"
                     )
                 name = f"qr-{index + 1:04d}.{item.job.format}"
-                projected += len(result.data) + member_overhead(name)
-                if projected > ceiling:
-                    raise StreamAborted(
-                        f"the archive would exceed the {ceiling} byte ceiling at item {index}"
-                    )
+                projected = _within(
+                    projected + len(result.data) + member_overhead(name),
+                    batch.ceiling,
+                    f" at item {index}",
+                )
                 writer.add(name, result.data, result.crc32)
-                entries.append(_manifest_item(index, name, item, result, base, hit))
-                metrics.items.labels(item.job.format).inc()
-                if hit:
-                    metrics.cache_hits.inc()
-                else:
-                    metrics.render_seconds.observe(result.seconds)
-                index += 1
+                entries.append(_manifest_item(index, name, item, result, batch.base, hit))
+                metrics.item_written(item.job.format, result, hit)
             async for data in writer.written():  # each chunk waits for the client
                 yield data
             await settlement.heartbeat()
         body = (
-            stored
-            if stored is not None
+            batch.manifest
+            if batch.manifest is not None
             else msgspec.json.format(
-                msgspec.json.encode(Manifest(len(entries), plan, entries)), indent=2
+                msgspec.json.encode(Manifest(len(entries), batch.plan, entries)), indent=2
             )
         )
-        if projected + len(body) + member_overhead("manifest.json") > ceiling:
-            raise StreamAborted(f"the archive would exceed the {ceiling} byte ceiling")
+        _within(projected + len(body) + member_overhead("manifest.json"), batch.ceiling, "")
         writer.add("manifest.json", body, zlib.crc32(body))
         async for data in writer.finish():
             yield data
@@ -190,7 +207,6 @@ async def stream_batch(
         metrics.batches.dec()
         if not completed:
             writer.abort()
-            for _, task in pending:
-                task.cancel()
+            renders.cancel()
             why = sys.exc_info()[1]
             await settlement.release(str(why) if why else "stopped by the consumer")

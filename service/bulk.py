@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request
 from litestar.response import Stream
 
-from .batch import stream_batch
+from .batch import BatchPlan, stream_batch
 from .bulk_checks import Checked, validate_bulk
 from .charging import Charge
 from .delivery import Delivery
@@ -134,20 +134,18 @@ def _stream(
     # the charge stands only once the archive's last byte has left this process
     delivery: Delivery = request.scope["state"].get("delivery") or Delivery(None)
     delivery.arm(settlement.delivered)
-    body_stream = stream_batch(
-        items,
+    batch = BatchPlan(
+        items=items,
         plan=plan,
-        renderer=svc.renderer,
         base=ctx.public_base_url,
         window=svc.settings.window,
         ceiling=svc.settings.zip_ceiling_bytes,
-        settlement=settlement,
-        metrics=svc.metrics,
-        manifest=manifest,
-        modified=modified,
         flow=(ctx.account, new_ulid()),
         ready=checked.ready,
+        manifest=manifest,
+        modified=modified,
     )
+    body_stream = stream_batch(batch, svc.renderer, settlement, svc.metrics)
     headers = {
         "Content-Disposition": f'attachment; filename="qrstudio-bulk-{count}.zip"',
         "X-QR-Plan": plan,

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from .render.job import RenderResult
 
 __all__ = ["Metrics"]
 
@@ -48,6 +53,15 @@ class Metrics:
         self.refunds = Counter(
             "qrstudio_refunds", "Charges refunded (streams that did not complete)", registry=r
         )
+
+    def item_written(self, fmt: str, result: RenderResult, hit: bool) -> None:
+        """One image answered (a bulk member or a single render): from the cache, or rendered
+        in ``result.seconds``."""
+        self.items.labels(fmt).inc()
+        if hit:
+            self.cache_hits.inc()
+        else:
+            self.render_seconds.observe(result.seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -94,11 +94,7 @@ async def _generate(
         )
         if idem is not None:
             await idem.finish(msgspec.json.encode(record).decode())
-    svc.metrics.items.labels(valid.job.format).inc()
-    if hit:
-        svc.metrics.cache_hits.inc()
-    else:
-        svc.metrics.render_seconds.observe(image.seconds)
+    svc.metrics.item_written(valid.job.format, image, hit)
     return _response(valid, image, ctx, record, replayed=False)
 
 
