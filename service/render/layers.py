@@ -26,7 +26,6 @@ from collections.abc import Mapping
 import msgspec
 import numpy as np
 import pyvips
-from isal import isal_zlib
 
 from ..lru import LRU
 from .color import RGBA
@@ -34,8 +33,8 @@ from .geometry import Geometry
 from .job import RenderJob
 from .layout import Layout
 from .overlay import Box, Overlay, background_layers, logo_image
-from .png import _chunk, _Deflater, _file, index_image, palette
-from .readback import _grey_lut, sampling
+from .png import _Deflater, _file, index_image, palette, palette_chunks
+from .readback import _grey_lut, _palette_png, sampling
 
 __all__ = ["Light", "eligible", "layered", "layered_grey", "layered_png"]
 
@@ -113,7 +112,10 @@ def _quantised(rgba: np.ndarray, budget: int, quality: int = 90) -> tuple[np.nda
     png = image.copy(interpretation="srgb").pngsave_buffer(
         palette=True, bitdepth=8, dither=0, filter="none", compression=1, keep="none", Q=quality
     )
-    indices, table = _read_palette_png(png, w, h)
+    found = _palette_png(png)
+    if found is None:
+        raise ValueError("the quantiser wrote a PNG we do not read")
+    indices, table = found
     if len(table) > budget:  # the least used entries go to their nearest kept neighbour
         used = np.bincount(indices.ravel(), minlength=len(table))
         keep = np.sort(np.argsort(-used, kind="stable")[:budget])
@@ -123,29 +125,6 @@ def _quantised(rgba: np.ndarray, budget: int, quality: int = 90) -> tuple[np.nda
             remap[i] = np.argmin(((kept - colour) ** 2).sum(axis=1))
         indices, table = remap[indices], table[keep]
     return indices, table
-
-
-def _read_palette_png(data: bytes, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and RGBA palette of an 8-bit, unfiltered palette PNG (libvips' quantiser)."""
-    pos, idat, plte, trns = 8, [], b"", b""
-    while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"PLTE":
-            plte = body
-        elif kind == b"tRNS":
-            trns = body
-        pos += 12 + length
-    rows = np.frombuffer(isal_zlib.decompress(b"".join(idat)), dtype=np.uint8)
-    rows = rows.reshape(height, width + 1)
-    if rows[:, 0].any():
-        raise ValueError("the quantiser filtered its rows")
-    rgb = np.frombuffer(plte, dtype=np.uint8).reshape(-1, 3)
-    alpha = np.full(len(rgb), 255, dtype=np.uint8)
-    alpha[: len(trns)] = np.frombuffer(trns, dtype=np.uint8)
-    return np.ascontiguousarray(rows[:, 1:]), np.column_stack([rgb, alpha])
 
 
 def _light(
@@ -211,23 +190,9 @@ def layered_png(
     deflater = _Deflater(size, compression)
     group = max(1, 2_000_000 // size)
     for top in range(0, indices.shape[0], group):
-        rows = indices[top : top + group]
-        if not photo:
-            deflater.emit(rows)
-            continue
-        out = np.empty((rows.shape[0], size + 1), dtype=np.uint8)
-        above = np.vstack([deflater.prev[None], rows[:-1]])
-        same = (rows == above).all(axis=1)
-        out[:, 0] = np.where(same, 2, 0)
-        out[:, 1:] = rows
-        out[same, 1:] = 0
-        deflater.prev = rows[-1]
-        deflater.parts.append(deflater.comp.compress(out.data))
-    extra = [_chunk(b"PLTE", colours[:, :3].tobytes())]
-    if (colours[:, 3] != 255).any():
-        extra.append(_chunk(b"tRNS", colours[:, 3].tobytes()))
+        deflater.emit(indices[top : top + group], up_only_repeats=photo)
     ihdr = struct.pack(">IIBBBBB", size, indices.shape[0], 8, 3, 0, 0, 0)
-    return _file(ihdr, extra, deflater.finish(), dpi)
+    return _file(ihdr, palette_chunks(colours), deflater.finish(), dpi)
 
 
 def layered_grey(indices: np.ndarray, colours: np.ndarray, ppm: int, inverted: bool) -> np.ndarray:

@@ -86,17 +86,22 @@ def _with_overlay(
     return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
 
 
+def _layered(job: RenderJob, assets: Mapping[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """The palette writer's indices and palette of an ``eligible`` job."""
+    assert job.overlay is not None
+    dark, box = _place_logo(
+        encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
+    )
+    return layered(shape(dark, job.pattern), job, box, assets)
+
+
 def overlay_grey(job: RenderJob, assets: Mapping[str, bytes], inverted: bool) -> np.ndarray | None:
     """The grey pixels the read-back reads of a plain pattern over a logo or background image
     (``layers.eligible``), built without writing a PNG: what the trial decode reads. None for
     other jobs."""
-    if job.overlay is None or not eligible(job):
+    if not eligible(job):
         return None
-    dark, box = _place_logo(
-        encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
-    )
-    indices, colours = layered(shape(dark, job.pattern), job, box, assets)
-    return layered_grey(indices, colours, job.layout.ppm, inverted)
+    return layered_grey(*_layered(job, assets), job.layout.ppm, inverted)
 
 
 def _patch(
@@ -218,10 +223,7 @@ def _draw_and_read(
     if job.format == "png" and eligible(job):
         assert job.overlay is not None
         inverted = is_inverted(job.fg, job.bg)
-        dark, box = _place_logo(
-            encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
-        )
-        indices, colours = layered(shape(dark, job.pattern), job, box, assets)
+        indices, colours = _layered(job, assets)
         data = layered_png(
             indices, colours, job.dpi, compression, job.overlay.background is not None
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import msgspec
@@ -23,7 +23,15 @@ from .color import RGBA
 from .geometry import BL, BR, LIGHT, TL, TR, Geometry
 from .layout import Layout
 
-__all__ = ["Written", "index_image", "index_region", "palette", "tiles", "write_png"]
+__all__ = [
+    "Written",
+    "index_image",
+    "index_region",
+    "palette",
+    "palette_chunks",
+    "tiles",
+    "write_png",
+]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Anti-aliased edges: 4 coverage levels (2-bit palette). Against 16 levels (4-bit) it halves the
@@ -196,17 +204,33 @@ class _Deflater:
         self.parts: list[bytes] = []
         self.prev = np.zeros(rowbytes, dtype=np.uint8)
 
-    def emit(self, rows: np.ndarray) -> None:
+    def emit(self, rows: np.ndarray, up_only_repeats: bool = False) -> None:
+        """``up_only_repeats``: rows that do not repeat the one above are left unfiltered
+        (for palette indices of a photo: the difference of two unrelated indices is noise to
+        deflate, 30 % more bytes)."""
         out = np.empty((rows.shape[0], self.rowbytes + 1), dtype=np.uint8)
         out[:, 0] = 2
         out[0, 1:] = rows[0] - self.prev
         np.subtract(rows[1:], rows[:-1], out=out[1:, 1:])
+        if up_only_repeats:
+            changed = out[:, 1:].any(axis=1)
+            out[changed, 0] = 0
+            out[changed, 1:] = rows[changed]
         self.prev = rows[-1]
         self.parts.append(self.comp.compress(out.data))
 
     def finish(self) -> bytes:
         self.parts.append(self.comp.flush())
         return b"".join(self.parts)
+
+
+def palette_chunks(colours: Sequence[RGBA] | np.ndarray) -> list[bytes]:
+    """PLTE, and tRNS where an entry is not opaque, of RGBA palette entries."""
+    table = np.asarray(colours, dtype=np.uint8).reshape(-1, 4)
+    out = [_chunk(b"PLTE", table[:, :3].tobytes())]
+    if (table[:, 3] != 255).any():
+        out.append(_chunk(b"tRNS", table[:, 3].tobytes()))
+    return out
 
 
 def _file(ihdr: bytes, extra: list[bytes], idat: bytes, dpi: int) -> bytes:
@@ -255,11 +279,8 @@ def write_png(
     colors = palette(fg, bg, levels)
     if written is not None:
         written.depth, written.colours, written.width = depth, colors, size
-    extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colors))]
-    if any(c[3] != 255 for c in colors):
-        extra.append(_chunk(b"tRNS", bytes(c[3] for c in colors)))
     ihdr = struct.pack(">IIBBBBB", size, size, depth, 3, 0, 0, 0)
-    return _file(ihdr, extra, deflater.finish(), dpi)
+    return _file(ihdr, palette_chunks(colors), deflater.finish(), dpi)
 
 
 def index_region(geom: Geometry, layout: Layout, x: int, y: int, w: int, h: int) -> np.ndarray:

@@ -47,29 +47,35 @@ def grey_pixels(rgba: np.ndarray, inverted: bool) -> np.ndarray:
 
 
 def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
-    """(indices, RGBA palette) of a palette PNG as our writers make it (Up-filtered rows in
-    one IDAT), every ``step``-th pixel from ``step // 2`` on each axis; None for any other
-    PNG."""
-    pos, chunks = 8, {}
+    """(indices, RGBA palette) of a palette PNG as our writers make it (Up-filtered rows) or
+    as libvips' quantiser does (unfiltered rows, several IDATs), every ``step``-th pixel from
+    ``step // 2`` on each axis; None for any other PNG."""
+    pos, chunks, idat = 8, {}, []
     while pos + 8 <= len(data):
         (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        if kind in chunks:
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"IDAT":
+            idat.append(body)
+        elif kind in chunks:
             return None
-        chunks[kind] = data[pos + 8 : pos + 8 + length]
+        else:
+            chunks[kind] = body
         pos += 12 + length
     ihdr = chunks.get(b"IHDR")
-    if ihdr is None or b"PLTE" not in chunks or b"IDAT" not in chunks:
+    if ihdr is None or b"PLTE" not in chunks or not idat:
         return None
     width, height, depth, kind, _, _, interlace = struct.unpack(">IIBBBBB", ihdr)
     if kind != 3 or interlace or depth not in (1, 2, 4, 8):
         return None
     rowbytes = (width * depth + 7) // 8
-    raw = np.frombuffer(isal_zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
+    raw = np.frombuffer(isal_zlib.decompress(b"".join(idat)), dtype=np.uint8)
     rows = raw.reshape(height, rowbytes + 1)
-    if not (rows[:, 0] == 2).all():
+    if (rows[:, 0] == 2).all():
+        packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)[step // 2 :: step]  # undo Up
+    elif not rows[:, 0].any():
+        packed = rows[step // 2 :: step, 1:]
+    else:
         return None
-    packed = np.cumsum(rows[:, 1:], axis=0, dtype=np.uint8)[step // 2 :: step]  # undo Up
     columns, shifts = _columns(width, step, depth)
     indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
     plte = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)

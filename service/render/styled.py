@@ -28,7 +28,7 @@ from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .overlay import Box, Overlay, background_layers, logo_image
 from .patterns import NONE, PATTERNS, kinds, tiles
-from .png import _chunk, _Deflater, _file, palette
+from .png import _Deflater, _file, palette, palette_chunks
 from .shapes import Ring, RoundRect, Shape, coverage
 from .svg import paint
 
@@ -319,11 +319,8 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
     group = max(1, 2_000_000 // size)
     for top in range(0, size, group):
         deflater.emit(index[top : top + group])
-    extra = [_chunk(b"PLTE", b"".join(bytes(c[:3]) for c in colours))]
-    if any(c[3] != 255 for c in colours):
-        extra.append(_chunk(b"tRNS", bytes(c[3] for c in colours)))
     ihdr = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
-    return _file(ihdr, extra, deflater.finish(), dpi)
+    return _file(ihdr, palette_chunks(colours), deflater.finish(), dpi)
 
 
 def _clipped(mask: np.ndarray, x: int, y: int, size: int) -> tuple[np.ndarray, int, int]:
