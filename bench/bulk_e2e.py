@@ -13,6 +13,7 @@ import platform
 import re
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -69,6 +70,18 @@ class Service:
         self.proc.wait(10)
 
 
+def _zip_entries(tail: bytes) -> int | None:
+    """The entry count in the archive's end record (None: no end record, a cut stream)."""
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0:
+        return None
+    (count,) = struct.unpack("<H", tail[at + 10 : at + 12])
+    z64 = tail.rfind(b"PK\x06\x06")
+    if count == 0xFFFF and z64 >= 0:
+        (count,) = struct.unpack("<Q", tail[z64 + 32 : z64 + 40])
+    return int(count)
+
+
 def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
     peak = [svc.rss_kib()]
     base = peak[0]
@@ -84,6 +97,7 @@ def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
     start = time.perf_counter()
     size = 0
     ttfb = 0.0
+    tail = b""
     with httpx.stream(
         "POST",
         svc.url + "/api/v1/generate/bulk/",
@@ -96,9 +110,13 @@ def run_batch(svc: Service, items: list[dict[str, object]]) -> dict[str, float]:
             if not ttfb:
                 ttfb = time.perf_counter() - start
             size += len(chunk)
+            tail = (tail + chunk)[-4096:]
     total = time.perf_counter() - start
     stop.set()
     sampler.join()
+    entries = _zip_entries(tail)
+    if entries != len(items) + 1:  # every image and the manifest: not a cut stream
+        raise RuntimeError(f"the archive holds {entries} entries for {len(items)} items")
     return {
         "total_s": total,
         "ttfb_ms": ttfb * 1000,

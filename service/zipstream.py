@@ -19,6 +19,8 @@ from typing import Any
 
 from stream_zip import NO_COMPRESSION_32, stream_zip
 
+from .errors import StreamAborted
+
 __all__ = ["CHUNK_SIZE", "END_RECORD", "ZipWriter", "member_overhead"]
 
 END_RECORD = 22  # bytes of the end of central directory record (no comment)
@@ -47,6 +49,7 @@ class ZipWriter:
         self._chunks: asyncio.Queue[object] = asyncio.Queue()
         self._modified = modified or datetime.now()
         self._added = self._written = 0
+        self._ended = False  # the writer reached finish(): an archive ending sooner is broken
         self._thread = threading.Thread(target=self._run, name="zip-writer", daemon=True)
         self._thread.start()
 
@@ -54,6 +57,7 @@ class ZipWriter:
         while True:
             item = self._members.get()
             if item is _END:
+                self._ended = True
                 return
             if item is _ABORT:
                 raise _Aborted
@@ -70,6 +74,10 @@ class ZipWriter:
                 self._source(), chunk_size=CHUNK_SIZE, extended_timestamps=False
             ):
                 self._loop.call_soon_threadsafe(put, chunk)
+            if not self._ended:  # stream-zip stopped before the last member: never "complete"
+                raise StreamAborted(
+                    f"the ZIP writer stopped after {self._written} of {self._added} members"
+                )
             self._loop.call_soon_threadsafe(put, _END)
         except _Aborted:
             pass
