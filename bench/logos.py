@@ -4,8 +4,9 @@ without it, in one run against the real service, which fetches the images from a
     .venv/bin/python -m bench.logos [--items 1000] [--runs 3] [--write]
 
 Each asset is fetched once before its rows are timed (a warm-up batch of one item), so TTFB is
-"once the asset is fetched". Medians of ``--runs`` batches per row, each with fresh content so
-the render cache serves none of them. Then, PNG only: 5 000 items with and without a shared
+"once the asset is fetched". Medians of ``--runs`` batches per row, taken round robin (one batch of each row
+per run, after a warm-up batch), each with fresh content so the render cache serves none of
+them. Then, PNG only: 5 000 items with and without a shared
 logo (the server process's RSS growth), and 1 000 items over 100 distinct logos, 10 items each
 (the service started with QRSTUDIO_ASSET_URLS_PER_BATCH=100). ``--write`` appends the tables
 to bench/RESULTS.md.
@@ -107,11 +108,17 @@ def main() -> None:
     extra_rows: list[str] = []
     try:
         for fmt in ("png", "svg"):
-            for label, extra in variants.items():
+            for extra in variants.values():
                 run_batch(svc, _items(1, fmt, extra))  # the assets fetched once
-                med = _median(
-                    svc, args.runs, lambda fmt=fmt, extra=extra: _items(args.items, fmt, extra)
-                )
+            run_batch(svc, _items(args.items, fmt, {}))  # the workers warmed up
+            # round robin: each run times every row in turn, so drift on a shared machine
+            # falls on all rows alike
+            done: dict[str, list[dict[str, float]]] = {label: [] for label in variants}
+            for _ in range(args.runs):
+                for label, extra in variants.items():
+                    done[label].append(run_batch(svc, _items(args.items, fmt, extra)))
+            for label, runs in done.items():
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 rows.append((fmt, label, med))
                 print(
                     f"{fmt} {label:30} {med['total_s']:.2f}s  {med['items_per_s']:.0f} items/s"

@@ -58,7 +58,7 @@ class Renderer:
                     out[i] = (hit, True)
             if misses:
                 todo = [jobs[i] for i in misses]
-                future = self.pool.submit(todo, self.compression, _needed(todo, assets), flow)
+                future = self.pool.submit(todo, self.compression, assets, flow)
                 fresh = await asyncio.wrap_future(future)
                 for i, result in zip(misses, fresh):
                     out[i] = (result, False)
@@ -81,16 +81,3 @@ class Renderer:
         for i, waiting in waits.items():
             out[i] = (await waiting, True)
         return [r for r in out if r is not None]
-
-
-def _needed(jobs: list[RenderJob], assets: Mapping[str, bytes] | None) -> dict[str, bytes] | None:
-    """The asset bytes these jobs use (sent along with them to the worker)."""
-    if not assets:
-        return None
-    out: dict[str, bytes] = {}
-    for job in jobs:
-        if job.overlay is not None:
-            for sha in (job.overlay.logo, job.overlay.background):
-                if sha is not None:
-                    out[sha] = assets[sha]
-    return out or None

@@ -34,7 +34,7 @@ from .job import RenderJob
 from .layout import Layout
 from .overlay import Box, Overlay, background_layers, logo_image
 from .png import _Deflater, _file, index_image, palette, palette_chunks
-from .readback import _grey_lut, _palette_png, sampling
+from .readback import PLAIN_READ_PPM, _grey_lut, _palette_png, sampling
 
 __all__ = ["Light", "eligible", "layered", "layered_grey", "layered_png"]
 
@@ -150,7 +150,12 @@ def _light(
     indices = (indices.astype(np.uint16) + levels).astype(np.uint8)
     indices[plain] = 0
     h, w = indices.shape
-    return Light(indices, modules, np.ascontiguousarray(colours), (y, y + h, x, x + w))
+    return Light(
+        np.ascontiguousarray(indices),  # a strided layer makes every item's merge 5x slower
+        modules,
+        np.ascontiguousarray(colours),
+        (y, y + h, x, x + w),
+    )
 
 
 _lights: LRU[tuple[object, ...], Light] = LRU(64 * 2**20, lambda layer: layer.nbytes)
@@ -175,7 +180,12 @@ def layered(
     layer = light(job, box, levels, assets)
     y0, y1, x0, x1 = layer.window
     region = indices[y0:y1, x0:x1]
-    np.copyto(region, layer.indices, where=region == 0)
+    # where a module leaves the pixel light (index 0), the prepared index: as max(module,
+    # prepared & (0xFF where light)), branch-free (a masked copy is 30x slower on a photo)
+    light_mask = (region == 0).view(np.uint8)
+    np.negative(light_mask, out=light_mask)
+    np.bitwise_and(light_mask, layer.indices, out=light_mask)
+    np.maximum(region, light_mask, out=region)
     return indices, np.concatenate([layer.modules, layer.colours])
 
 
@@ -196,7 +206,10 @@ def layered_png(
 
 
 def layered_grey(indices: np.ndarray, colours: np.ndarray, ppm: int, inverted: bool) -> np.ndarray:
-    """The pixels as grey over paper, sampled as the read-back reads (``readback.sampling``)."""
-    step = sampling(ppm)
-    sample = indices[step // 2 :: step, step // 2 :: step]
-    return np.take(_grey_lut(np.ascontiguousarray(colours).tobytes(), inverted), sample)
+    """The pixels as grey over paper, sampled as the read-back reads plain modules
+    (``readback.PLAIN_READ_PPM``): these are whole squares or rounded squares at any scale,
+    and the logo or image under them is only what light modules show (the modules' ink is
+    what the detector reads; the image's own detail at more pixels per module only slows it)."""
+    step = sampling(ppm, PLAIN_READ_PPM)
+    sample = np.ascontiguousarray(indices[step // 2 :: step, step // 2 :: step])
+    return _grey_lut(np.ascontiguousarray(colours).tobytes(), inverted)[sample]

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from .fair import FairQueue, Flow
 from .job import RenderJob, RenderResult
 from .pipeline import render
+from .shelf import Shelf, Shelved
 from .trial import trial_decodes
 
 T = TypeVar("T")
@@ -65,6 +66,8 @@ class RenderPool:
         self._lock = threading.Lock()
         self._executor = self._make()
         self._fair = FairQueue(self._submit, workers)
+        # worker processes get the logo and background images once, by hash (``shelf``)
+        self.shelf = Shelf() if mode == "process" else None
 
     def _make(self) -> Executor:
         if self.mode == "thread":
@@ -85,14 +88,45 @@ class RenderPool:
         assets: Mapping[str, bytes] | None = None,
         flow: Flow = ("", ""),
     ) -> Future[list[RenderResult]]:
-        """Renders of ``jobs``, in ``flow``'s turn (``fair.FairQueue``)."""
-        return self._fair.submit(flow, render_chunk, jobs, compression, assets)
+        """Renders of ``jobs``, in ``flow``'s turn (``fair.FairQueue``). ``assets``: the
+        images the jobs' overlays name, by hash (a worker process gets them from the shelf)."""
+        jobs_assets = self._lend(jobs, assets)
+        return self._returned(
+            self._fair.submit(flow, render_chunk, jobs, compression, jobs_assets), jobs_assets
+        )
 
     def trials(
         self, jobs: list[tuple[RenderJob, bool]], assets: Mapping[str, bytes], flow: Flow = ("", "")
     ) -> Future[list[bool]]:
         """Trial decodes (``trial.trial_decodes``) of (job, inverted) pairs."""
-        return self._fair.submit(flow, trial_chunk, jobs, assets)
+        jobs_assets = self._lend([job for job, _ in jobs], assets) or {}
+        return self._returned(self._fair.submit(flow, trial_chunk, jobs, jobs_assets), jobs_assets)
+
+    def _lend(
+        self, jobs: list[RenderJob], assets: Mapping[str, bytes] | None
+    ) -> Mapping[str, bytes] | None:
+        """The images ``jobs`` use: for worker threads the images themselves, for worker
+        processes a reference to them on the shelf (pinned until the chunk is done)."""
+        if not assets:
+            return None
+        shas = [
+            sha
+            for job in jobs
+            if job.overlay is not None
+            for sha in (job.overlay.logo, job.overlay.background)
+            if sha is not None
+        ]
+        if not shas:
+            return None
+        if self.shelf is None:
+            return {sha: assets[sha] for sha in shas}
+        return self.shelf.lend(assets, shas)
+
+    def _returned(self, future: Future[T], lent: Mapping[str, bytes] | None) -> Future[T]:
+        if isinstance(lent, Shelved) and self.shelf is not None:
+            shelf = self.shelf
+            future.add_done_callback(lambda _: shelf.release(lent))
+        return future
 
     def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         try:
@@ -107,3 +141,5 @@ class RenderPool:
         """Stop the workers and wait for them (a chunk takes well under a second), so none is
         left writing to the server's stderr after it has gone."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.shelf is not None:
+            self.shelf.close()
