@@ -13,11 +13,12 @@ import asyncio
 import queue
 import stat
 import threading
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
 
-from stream_zip import NO_COMPRESSION_32, stream_zip
+from stream_zip import NO_COMPRESSION_32, Method, stream_zip
 
 from .errors import StreamAborted
 
@@ -34,6 +35,24 @@ _MODE = stat.S_IFREG | 0o644
 
 class _Aborted(Exception):
     pass
+
+
+# stream-zip's NO_COMPRESSION_32(size, crc) defines a new class for every call (an ABC: about
+# 0.1 ms each, a fifth of the server's time per item in a bulk stream). A stored member with
+# a known size and CRC is the same method tuple each time but for those two numbers: taken
+# once from the library itself, and carried by one class.
+_STORED = NO_COMPRESSION_32(0, 0)._get(0, zlib.compressobj)
+
+
+class _Stored(Method):
+    __slots__ = ("crc32", "size")
+
+    def __init__(self, size: int, crc32: int) -> None:
+        self.size = size
+        self.crc32 = crc32
+
+    def _get(self, offset: int, default_get_compressobj: Any) -> Any:
+        return (*_STORED[:2], default_get_compressobj, self.size, self.crc32)
 
 
 def member_overhead(name: str) -> int:
@@ -86,9 +105,7 @@ class ZipWriter:
 
     def add(self, name: str, data: bytes, crc32: int) -> None:
         self._added += 1
-        self._members.put(
-            (name, self._modified, _MODE, NO_COMPRESSION_32(len(data), crc32), (data,))
-        )
+        self._members.put((name, self._modified, _MODE, _Stored(len(data), crc32), (data,)))
 
     async def written(self) -> AsyncIterator[bytes]:
         """The chunks of every member added so far, waiting for the writer thread until it
