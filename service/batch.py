@@ -22,7 +22,8 @@ from typing import TypeVar
 import msgspec
 
 from .errors import StreamAborted
-from .items.validation import ValidItem, public_url
+from .items.dynamic import public_url
+from .items.types import ValidItem
 from .metrics import Metrics
 from .render.fair import Flow
 from .render.job import RenderResult

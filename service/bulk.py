@@ -22,10 +22,7 @@ from .charging import Charge
 from .delivery import Delivery
 from .idempotency import Idempotency, asset_hashes, check_replay_assets
 from .intake import authenticate, read_body
-from .items.validation import (
-    with_new_short_id,
-    with_short_id,
-)
+from .items.dynamic import with_new_short_id, with_short_id
 from .refusals import refuse_bulk
 from .requestid import new_ulid
 from .services import Services

@@ -18,12 +18,8 @@ from .errors import (
     OutputTooLarge,
     PlanForbidden,
 )
-from .items.validation import (
-    InvalidItem,
-    ItemContext,
-    ValidItem,
-    validate_item,
-)
+from .items.types import InvalidItem, ItemContext, ValidItem
+from .items.validation import validate_item
 from .limits.plans import PLANS, Plan
 from .limits.store import Caller
 from .preflight import check_estimate, minimum_bytes, preflight

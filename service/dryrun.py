@@ -17,7 +17,7 @@ from .bulk_checks import validate_bulk
 from .errors import UNREADABLE
 from .intake import authenticate, read_body
 from .item_checks import FORMS, decode_item, read_item, render_checked, validate_single
-from .items.validation import ItemContext
+from .items.types import ItemContext
 from .limits.plans import PLANS
 from .limits.quota import decide
 from .limits.store import Caller

@@ -28,8 +28,9 @@ from .errors import (
 )
 from .idempotency import Idempotency, released_on_error
 from .intake import authenticate
+from .items.dynamic import normalize_destination, public_url
 from .items.fields import coerce_struct
-from .items.validation import InvalidItem, normalize_destination, public_url
+from .items.types import InvalidItem
 from .limits.plans import PLANS
 from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id

@@ -22,9 +22,7 @@ from .errors import (
     Conflict,
     MalformedBody,
 )
-from .items.validation import (
-    ValidItem,
-)
+from .items.types import ValidItem
 from .limits.store import Store
 
 __all__ = ["Idempotency", "asset_hashes", "check_replay_assets", "released_on_error"]

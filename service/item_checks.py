@@ -23,12 +23,8 @@ from .errors import (
 from .intake import read_body
 from .items.fields import FieldProblems, check_fields
 from .items.fields import read_item as read_fields
-from .items.validation import (
-    InvalidItem,
-    ItemContext,
-    ValidItem,
-    check_decoded,
-)
+from .items.types import InvalidItem, ItemContext, ValidItem
+from .items.validation import check_decoded
 from .limits.plans import Plan
 from .preflight import unreadable
 from .render.job import RenderResult

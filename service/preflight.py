@@ -25,7 +25,7 @@ import asyncio
 import msgspec
 
 from .errors import OutputTooLarge
-from .items.validation import InvalidItem, ValidItem
+from .items.types import InvalidItem, ValidItem
 from .render.fair import Flow
 from .render.job import RenderJob, RenderResult
 from .render.pipeline import apply_repair

@@ -20,12 +20,8 @@ from .errors import (
 from .idempotency import Idempotency, asset_hashes, check_replay_assets, released_on_error
 from .intake import authenticate
 from .item_checks import fingerprint, read_item, render_checked, validate_single
-from .items.validation import (
-    ItemContext,
-    ValidItem,
-    public_url,
-    with_short_id,
-)
+from .items.dynamic import public_url, with_short_id
+from .items.types import ItemContext, ValidItem
 from .limits.plans import PLANS
 from .limits.store import Caller
 from .refusals import refuse_single

@@ -280,7 +280,8 @@ def test_style_fields_are_checked_not_ignored(server) -> None:
     assert "color #181818 and background #101010 is 1.07:1" in errors["3"]
     assert "eye_border_color #000000 and background #101010 is 1.10:1" in errors["3"]
     # plan gates are per-item messages (checked with a plan that has bulk)
-    from service.items.validation import InvalidItem, validate_item
+    from service.items.types import InvalidItem
+    from service.items.validation import validate_item
     from service.limits.plans import PLANS
 
     with pytest.raises(InvalidItem, match="Plan 'free' doesn't include custom logos"):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import msgspec
 
-from ..items.validation import InvalidItem, ValidItem
+from ..items.types import InvalidItem, ValidItem
 from ..lru import LRU
 from ..metrics import Metrics
 from ..render.encode import symbol_size

@@ -9,16 +9,12 @@ first byte, ``preflight``). Nothing here touches the network or the store.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
 from ..errors import UNREADABLE
 from ..limits.plans import Plan
-from ..limits.shortid import new_short_id
-from ..limits.store import NewCode
 from ..render.color import (
     MIN_CONTRAST,
     RGBA,
@@ -31,73 +27,13 @@ from ..render.encode import CapacityError, plan_version, symbol_size
 from ..render.eyes import EYE_DEFAULTS
 from ..render.job import RenderJob, Style
 from ..render.layout import LayoutError, frame_box, pixels_for, plan_layout
-from ..schema import DynamicPayload, GenerateRequest
-from .content import ContentError, build_content, decode_payload
+from ..schema import GenerateRequest
+from .content import ContentError, build_content
+from .dynamic import dynamic_content
 from .fields import FieldProblems, read_item
+from .types import InvalidItem, ItemContext, ValidItem
 
-__all__ = [
-    "InvalidItem",
-    "ItemContext",
-    "ValidItem",
-    "check_decoded",
-    "check_item",
-    "normalize_destination",
-    "public_url",
-    "validate_item",
-    "with_new_short_id",
-    "with_short_id",
-]
-
-
-class InvalidItem(ValueError):
-    """The item cannot be rendered; ``str(exc)`` is the message for the client, ``field`` the
-    field it is about (single render answers per field), ``forbidden`` the product's 403
-    message when it is a plan gate (single render answers those with 403)."""
-
-    def __init__(
-        self, message: str, field: str = "non_field_errors", forbidden: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.field = field
-        self.forbidden = forbidden
-
-
-class ItemContext(msgspec.Struct, frozen=True):
-    """Who the items are rendered for: dynamic codes belong to the account and encode a short
-    link on the public base URL."""
-
-    account: str
-    public_base_url: str
-
-
-class ValidItem(msgspec.Struct, frozen=True):
-    request: GenerateRequest
-    job: RenderJob
-    inverted: bool
-    has_logo: bool = False
-    code: NewCode | None = None  # the dynamic QR code this item creates
-    # (kind, URL) of the assets it needs, URL None for an upload; then their normalised bytes
-    wants: tuple[tuple[str, str | None], ...] = ()
-    assets: dict[str, bytes] | None = None
-    warnings: tuple[str, ...] = ()  # accepted, but worth telling (low contrast)
-    repaired: str | None = None  # a change its drawing needed to read ("solid modules")
-
-
-def public_url(base: str, short_id: str) -> str:
-    return f"{base.rstrip('/')}/q/{short_id}/"
-
-
-def with_new_short_id(item: ValidItem, ctx: ItemContext) -> ValidItem:
-    """The same dynamic item with a fresh short id (after a collision); same length, so the
-    version and layout planned for it still hold."""
-    return with_short_id(item, ctx, new_short_id(ctx.account))
-
-
-def with_short_id(item: ValidItem, ctx: ItemContext, short_id: str) -> ValidItem:
-    assert item.code is not None
-    code = msgspec.structs.replace(item.code, short_id=short_id)
-    job = msgspec.structs.replace(item.job, content=public_url(ctx.public_base_url, short_id))
-    return msgspec.structs.replace(item, job=job, code=code)
+__all__ = ["check_decoded", "check_item", "validate_item"]
 
 
 def _color(value: str, field: str, background: bool = False) -> tuple[int, int, int, int]:
@@ -267,59 +203,6 @@ def _asset_checks(
     return tuple(wants)
 
 
-def _dynamic(item: GenerateRequest, ctx: ItemContext | None) -> tuple[str, NewCode]:
-    payload = decode_payload(item)
-    assert isinstance(payload, DynamicPayload)
-    destination = normalize_destination(payload.destination_url)
-    if ctx is None:
-        raise InvalidItem("data_type 'dynamic' needs an account", "data_type")
-    short_id = new_short_id(ctx.account)
-    return (public_url(ctx.public_base_url, short_id), NewCode(short_id, payload.name, destination))
-
-
-_UNSAFE = re.compile(r"[\x00-\x20\x7f]")
-
-
-def normalize_destination(url: str) -> str:
-    """An http(s) URL safe to send as a Location header for years: no control characters or
-    spaces, the host IDNA-encoded, everything else outside ASCII percent-encoded."""
-    refused = InvalidItem(
-        f"payload.destination_url must be an http or https URL, got {url!r}", "payload"
-    )
-    if _UNSAFE.search(url):
-        raise refused
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        raise refused from None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        raise refused
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        raise refused from None
-    if ":" in ascii_host:  # IPv6 literal
-        ascii_host = f"[{ascii_host}]"
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = (
-        (f"{quote(userinfo, safe=':%')}@" if userinfo else "")
-        + ascii_host
-        + (f":{port}" if port is not None else "")
-    )
-    safe = "/?#[]@!$&'()*+,;=:%~-._"
-    return urlunsplit(
-        (
-            parts.scheme.lower(),
-            netloc,
-            quote(parts.path, safe=safe),
-            quote(parts.query, safe=safe),
-            quote(parts.fragment, safe=safe),
-        )
-    )
-
-
 def check_item(
     item: GenerateRequest,
     plan: Plan,
@@ -330,7 +213,7 @@ def check_item(
     code = None
     if item.data_type == "dynamic":
         content: str | bytes
-        content, code = _dynamic(item, ctx)
+        content, code = dynamic_content(item, ctx)
     else:
         content = build_content(item)  # data, data_type, payload
     if item.size_inches > plan.max_size_inches:

@@ -11,7 +11,8 @@ import pytest
 from service.assets.decode import KINDS, load_asset
 from service.assets.fetch import Fetcher
 from service.assets.loader import AssetLoader, _with_assets
-from service.items.validation import ValidItem, check_item
+from service.items.types import ValidItem
+from service.items.validation import check_item
 from service.limits.plans import PLANS
 from service.render.pipeline import draw, reads_back, render
 from service.render.pool import RenderPool
