@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from .docs_page import asset_names
 from .openapi_dashboard import (
     DASHBOARD_PARAMETERS,
     DASHBOARD_TYPES,
@@ -444,6 +445,13 @@ _PARAMETERS: dict[str, Json] = {
         "[A-Za-z0-9._-]; otherwise the service makes one",
         "schema": {"type": "string"},
     },
+    "DocsAsset": {
+        "name": "name",
+        "in": "path",
+        "required": True,
+        "description": "A file of the docs page",
+        "schema": {"type": "string", "enum": asset_names()},
+    },
     "ShortId": {
         "name": "short_id",
         "in": "path",
@@ -832,6 +840,42 @@ def _paths() -> Json:
                 },
                 security=[],
             )
+        },
+        "/docs": {
+            "get": _op(
+                "docs",
+                "Interactive API reference (Swagger UI over this document; every file it "
+                "loads is served by the service)",
+                {
+                    "200": {
+                        "description": "An HTML page",
+                        "headers": _headers(),
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(),
+                },
+                security=[],
+            )
+        },
+        "/docs/assets/{name}": {
+            "parameters": [{"$ref": "#/components/parameters/DocsAsset"}],
+            "get": _op(
+                "docsAsset",
+                "A script, stylesheet or icon of the docs page",
+                {
+                    "200": {
+                        "description": "The file (cached for a day)",
+                        "headers": _headers(),
+                        "content": {
+                            "text/css": {"schema": {"type": "string"}},
+                            "text/javascript": {"schema": {"type": "string"}},
+                            "image/png": {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    **_errors(404),
+                },
+                security=[],
+            ),
         },
         "/schema/openapi.json": {
             "get": _op(

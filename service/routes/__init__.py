@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .bulk import generate_bulk
+from .docs import DOCS_ROUTES
 from .dynamic import DYNAMIC_ROUTES
 from .health import health, metrics, openapi, status
 from .keys import KEY_ROUTES
@@ -17,6 +18,7 @@ ROUTES = [
     status,
     metrics,
     openapi,
+    *DOCS_ROUTES,
     *DYNAMIC_ROUTES,
     *SINGLE_ROUTES,
     *KEY_ROUTES,
