@@ -7,7 +7,7 @@ the current counters, as the charge script would judge them now.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 import msgspec
 from litestar import Request
@@ -22,6 +22,7 @@ from .limits.plans import PLANS
 from .limits.quota import decide
 from .limits.store import Caller
 from .refusals import refuse_bulk, refuse_single
+from .responses import ValidateResult
 from .schema import GenerateRequest
 from .services import Services
 
@@ -46,7 +47,7 @@ def _is_bulk(body: bytes) -> bool:
     return probe.items is not msgspec.UNSET and probe.size_inches is msgspec.UNSET
 
 
-async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> ValidateResult:
     caller = await authenticate(request, svc.store)
     account = caller.account
     if request.headers.get("content-type", "").startswith(FORMS):  # an item as form fields
@@ -79,20 +80,20 @@ async def handle_validate(request: Request[Any, Any, Any], svc: Services) -> dic
             new_codes=adds,
         )
         refuse_bulk(result, len(items), adds)
-        return {
-            "valid": True,
-            "kind": "bulk",
-            "count": len(items),
-            "credits": len(items),
-            "dynamic": adds,
-            "quota_remaining_after": result.remaining,
-        }
+        return ValidateResult(
+            valid=True,
+            kind="bulk",
+            count=len(items),
+            credits=len(items),
+            dynamic=adds,
+            quota_remaining_after=result.remaining,
+        )
     return await _single(decode_item(body), caller, svc)
 
 
 async def _single(
     item: GenerateRequest, caller: Caller, svc: Services, uploads: Uploads | None = None
-) -> dict[str, Any]:
+) -> ValidateResult:
     account = caller.account
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
@@ -112,15 +113,15 @@ async def _single(
         new_codes=adds,
     )
     refuse_single(result)
-    return {
-        "valid": True,
-        "kind": "single",
-        "count": 1,
-        "credits": 1,
-        "dynamic": adds,
-        "quota_remaining_after": result.remaining,
-        "format": valid.job.format,
-        "pixels": valid.job.layout.pixels,
-        "version": valid.job.version,
-        "error_correction": valid.job.level,
-    }
+    return ValidateResult(
+        valid=True,
+        kind="single",
+        count=1,
+        credits=1,
+        dynamic=adds,
+        quota_remaining_after=result.remaining,
+        format=cast(Literal["png", "svg"], valid.job.format),
+        pixels=valid.job.layout.pixels,
+        version=valid.job.version,
+        error_correction=cast(Literal["L", "M", "Q", "H"], valid.job.level),
+    )

@@ -36,6 +36,7 @@ from .limits.quota import month_of
 from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
 from .refusals import dynamic_cap_error
+from .responses import Analytics, CodePage, DynamicCode, ScanEntry
 from .schema import DynamicName as Name
 from .schema import Str2000
 from .services import Services
@@ -124,28 +125,27 @@ async def redirect(request: Request[Any, Any, Any], short_id: str, svc: Services
     return Response(content={"detail": "Not found."}, status_code=404, headers=headers)
 
 
-def code_object(code: CodeRecord, base: str) -> dict[str, Any]:
+def code_object(code: CodeRecord, base: str) -> DynamicCode:
     """The product's dynamic QR object (variants is always empty here)."""
-    return {
-        "id": code.id,
-        "short_id": code.short_id,
-        "name": code.name,
-        "destination_url": code.destination_url,
-        "variants": [],
-        "is_active": code.is_active,
-        "scan_count": code.scan_count,
-        "last_scanned_at": utc_z(code.last_scanned_at),
-        "destination_changes_count": code.destination_changes_count,
-        "public_url": public_url(base, code.short_id),
-        "created_at": utc_z(code.created_at),
-        "updated_at": utc_z(code.updated_at),
-    }
+    return DynamicCode(
+        id=code.id,
+        short_id=code.short_id,
+        name=code.name,
+        destination_url=code.destination_url,
+        variants=[],
+        is_active=code.is_active,
+        scan_count=code.scan_count,
+        last_scanned_at=utc_z(code.last_scanned_at),
+        destination_changes_count=code.destination_changes_count,
+        public_url=public_url(base, code.short_id),
+        created_at=utc_z(code.created_at),
+        updated_at=utc_z(code.updated_at),
+    )
 
 
-def _recent(entry: str) -> dict[str, Any]:
-    scan: dict[str, Any] = msgspec.json.decode(entry)
-    scan["at"] = utc_z(scan.get("at"))
-    return scan
+def _recent(entry: str) -> ScanEntry:
+    scan = msgspec.json.decode(entry, type=ScanEntry)
+    return msgspec.structs.replace(scan, at=utc_z(scan.at))
 
 
 async def _caller(request: Request[Any, Any, Any], svc: Services) -> Caller:
@@ -181,7 +181,7 @@ def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
     return int(raw)
 
 
-async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def list_codes(request: Request[Any, Any, Any], svc: Services) -> CodePage:
     caller = await _caller(request, svc)
     page = _int_param(request, "page", 1)
     page_size = min(_int_param(request, "page_size", 25), 100)
@@ -196,12 +196,12 @@ async def list_codes(request: Request[Any, Any, Any], svc: Services) -> dict[str
             return None
         return f"{base}?{urlencode({'page': p, 'page_size': page_size})}"
 
-    return {
-        "count": count,
-        "next": link(page + 1),
-        "previous": link(page - 1),
-        "results": [code_object(c, svc.settings.public_base_url) for c in codes],
-    }
+    return CodePage(
+        count,
+        link(page + 1),
+        link(page - 1),
+        [code_object(c, svc.settings.public_base_url) for c in codes],
+    )
 
 
 async def create_code(request: Request[Any, Any, Any], svc: Services) -> Response[Any]:
@@ -220,7 +220,7 @@ async def create_code(request: Request[Any, Any, Any], svc: Services) -> Respons
 
 async def _create_code(
     body: bytes, caller: Caller, svc: Services, idem: Idempotency | None
-) -> dict[str, Any]:
+) -> DynamicCode:
     data: CodeCreate = _decode(CodeCreate, body)
     destination = _destination(data.destination_url)
     charged = Charge(svc.store, caller.account.id)
@@ -260,14 +260,12 @@ async def _owned(
     return caller, code
 
 
-async def get_code(request: Request[Any, Any, Any], svc: Services, short_id: str) -> dict[str, Any]:
+async def get_code(request: Request[Any, Any, Any], svc: Services, short_id: str) -> DynamicCode:
     _, code = await _owned(request, svc, short_id)
     return code_object(code, svc.settings.public_base_url)
 
 
-async def update_code(
-    request: Request[Any, Any, Any], svc: Services, short_id: str
-) -> dict[str, Any]:
+async def update_code(request: Request[Any, Any, Any], svc: Services, short_id: str) -> DynamicCode:
     caller, _ = await _owned(request, svc, short_id)
     data: CodeUpdate = _decode(CodeUpdate, await request.body())
     destination = _destination(data.destination_url) if data.destination_url is not None else ""
@@ -306,21 +304,19 @@ async def delete_code(request: Request[Any, Any, Any], svc: Services, short_id: 
         raise NotFound("Not found.")
 
 
-async def analytics(
-    request: Request[Any, Any, Any], svc: Services, short_id: str
-) -> dict[str, Any]:
+async def analytics(request: Request[Any, Any, Any], svc: Services, short_id: str) -> Analytics:
     caller, code = await _owned(request, svc, short_id)
     free = caller.account.plan == "free"
-    return {
-        "short_id": code.short_id,
-        "total": code.scan_count,
-        "last_scanned_at": utc_z(code.last_scanned_at),
-        "by_day": dict(sorted(code.days.items())),
-        "by_user_agent": dict(sorted(code.agents.items(), key=lambda kv: -kv[1])),
-        "by_referrer": dict(sorted(code.referrers.items(), key=lambda kv: -kv[1])),
-        "recent": [_recent(e) for e in code.recent],
-        "monthly_scan_cap": FREE_MONTHLY_SCANS if free else None,
-        "months_over_cap": sorted(
+    return Analytics(
+        short_id=code.short_id,
+        total=code.scan_count,
+        last_scanned_at=utc_z(code.last_scanned_at),
+        by_day=dict(sorted(code.days.items())),
+        by_user_agent=dict(sorted(code.agents.items(), key=lambda kv: -kv[1])),
+        by_referrer=dict(sorted(code.referrers.items(), key=lambda kv: -kv[1])),
+        recent=[_recent(e) for e in code.recent],
+        monthly_scan_cap=FREE_MONTHLY_SCANS if free else None,
+        months_over_cap=sorted(
             m for m, n in code.months.items() if free and n > FREE_MONTHLY_SCANS
         ),
-    }
+    )

@@ -24,6 +24,7 @@ from .limits.keyring import KeyRing, KeyRow, key_id
 from .limits.keys import generate_key, hash_key, key_prefix
 from .limits.plans import PLANS
 from .limits.store import Account, Caller, KeyInfo
+from .responses import ApiKey, ApiKeyCreated, ApiKeyList, KeyUsage, Plan, UsageMe
 from .services import Services
 
 __all__ = ["create_key", "delete_key", "list_keys", "rotate_key", "usage_me"]
@@ -49,18 +50,21 @@ def revoked_at(row: KeyRow) -> str | None:
     return row.revoked_at or getattr(row.info, "revoked_at", "") or None
 
 
-def key_object(row: KeyRow, account: Account) -> dict[str, Any]:
-    revoked = revoked_at(row)
+def _key_fields(row: KeyRow, account: Account) -> dict[str, Any]:
+    """What ``/keys/`` and ``/usage/me/`` both say of a key."""
     return {
         "id": key_id(row.sha),
         "name": row.info.name,
         "key_prefix": row.info.prefix,
         "plan": row.info.plan or account.plan,
-        "is_active": revoked is None,
+        "is_active": revoked_at(row) is None,
         "created_at": row.info.created_at,
         "last_used_at": row.last_used_at,
-        "revoked_at": revoked,
     }
+
+
+def key_object(row: KeyRow, account: Account) -> ApiKey:
+    return ApiKey(**_key_fields(row, account), revoked_at=revoked_at(row))
 
 
 def _now() -> str:
@@ -72,9 +76,9 @@ async def _rows(svc: Services, account: str) -> list[KeyRow]:
     return sorted(rows, key=lambda r: (r.info.created_at, r.info.prefix))
 
 
-async def list_keys(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def list_keys(request: Request[Any, Any, Any], svc: Services) -> ApiKeyList:
     _, account = await _caller(request, svc)
-    return {"keys": [key_object(r, account) for r in await _rows(svc, account.id)]}
+    return ApiKeyList([key_object(r, account) for r in await _rows(svc, account.id)])
 
 
 def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
@@ -97,7 +101,7 @@ def _create_body(body: bytes, caller: Caller) -> tuple[str, str]:
     return name, plan
 
 
-async def _issue(svc: Services, account: Account, name: str, plan: str) -> dict[str, Any]:
+async def _issue(svc: Services, account: Account, name: str, plan: str) -> ApiKeyCreated:
     raw = generate_key()
     sha = hash_key(raw)
     info = KeyInfo(
@@ -108,17 +112,17 @@ async def _issue(svc: Services, account: Account, name: str, plan: str) -> dict[
         plan="" if plan == account.plan else plan,
     )
     await _ring(svc).add_key(sha, info)
-    return {
-        "id": key_id(sha),
-        "name": name,
-        "raw_key": raw,
-        "key_prefix": info.prefix,
-        "plan": plan,
-        "warning": WARNING,
-    }
+    return ApiKeyCreated(
+        id=key_id(sha),
+        name=name,
+        key_prefix=info.prefix,
+        plan=cast(Plan, plan),
+        raw_key=raw,
+        warning=WARNING,
+    )
 
 
-async def create_key(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def create_key(request: Request[Any, Any, Any], svc: Services) -> ApiKeyCreated:
     caller, account = await _caller(request, svc)
     name, plan = _create_body(await read_body(request, BODY_LIMIT), caller)
     return await _issue(svc, account, name, plan)
@@ -138,7 +142,7 @@ async def delete_key(request: Request[Any, Any, Any], svc: Services, kid: str) -
         raise NotFound("Not found.")
 
 
-async def rotate_key(request: Request[Any, Any, Any], svc: Services, kid: str) -> dict[str, Any]:
+async def rotate_key(request: Request[Any, Any, Any], svc: Services, kid: str) -> ApiKeyCreated:
     """A new key with the old one's name and plan; the old one answers 401 at once."""
     _, account = await _caller(request, svc)
     row = await _active(svc, account, kid)
@@ -147,7 +151,7 @@ async def rotate_key(request: Request[Any, Any, Any], svc: Services, kid: str) -
     return await _issue(svc, account, row.info.name, row.info.plan or account.plan)
 
 
-async def usage_me(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def usage_me(request: Request[Any, Any, Any], svc: Services) -> UsageMe:
     """The workspace's usage: quota is per account, so ``by_key`` lists the keys (with their
     last use), not per-key counts."""
     _, account = await _caller(request, svc)
@@ -160,17 +164,17 @@ async def usage_me(request: Request[Any, Any, Any], svc: Services) -> dict[str, 
     active = await svc.store.active_codes(account.id)
     remaining = max(0, quota - used)
     by_key = [
-        {k: v for k, v in key_object(r, account).items() if k != "revoked_at"}
+        KeyUsage(**_key_fields(r, account))
         for r in await _rows(svc, account.id)
         if revoked_at(r) is None
     ]
-    return {
-        "plan": plan.code,
-        "monthly_quota": quota,
-        "used_this_month": used,
-        "remaining": remaining,
-        "credits_remaining": remaining,
-        "active_dynamic_qrs": active,
-        "max_active_dynamic_qrs": plan.max_active_dynamic_qrs,
-        "by_key": by_key,
-    }
+    return UsageMe(
+        plan=plan.code,
+        monthly_quota=quota,
+        used_this_month=used,
+        remaining=remaining,
+        credits_remaining=remaining,
+        active_dynamic_qrs=active,
+        max_active_dynamic_qrs=plan.max_active_dynamic_qrs,
+        by_key=by_key,
+    )

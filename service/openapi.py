@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import Meta
 
 from .docs_page import asset_names
 from .openapi_dashboard import (
@@ -25,6 +25,15 @@ from .openapi_dashboard import (
     dashboard_paths,
     dashboard_responses,
     key_field_errors,
+)
+from .responses import (
+    Analytics,
+    CodePage,
+    DynamicCode,
+    Health,
+    Status,
+    Usage,
+    ValidateResult,
 )
 from .schema import PAYLOADS, DetailBody, GenerateRequest, ItemErrorsBody, ItemsErrorBody, Manifest
 
@@ -50,62 +59,6 @@ _COLOR_FIELDS = (
 _UPLOAD_TYPES = "image/png, image/jpeg, image/webp, image/gif"
 
 
-# -- response shapes (the handlers answer with these fields) ------------------------------
-class ValidateResult(msgspec.Struct, kw_only=True):
-    """POST /api/v1/validate/: the real call would succeed; what it would spend."""
-
-    valid: bool
-    kind: Literal["single", "bulk"]
-    count: int
-    credits: int
-    dynamic: int
-    quota_remaining_after: int
-    # a single item only
-    format: Literal["png", "svg"] | UnsetType = UNSET
-    pixels: int | UnsetType = UNSET
-    version: int | UnsetType = UNSET
-    error_correction: Literal["L", "M", "Q", "H"] | UnsetType = UNSET
-
-
-class Usage(msgspec.Struct, kw_only=True):
-    key_prefix: str
-    plan: str
-    monthly_quota: int
-    used_this_month: int
-    remaining: int
-    max_size_inches: float
-    max_dpi: int
-    allow_custom_logo: bool
-    max_active_dynamic_qrs: int | None  # None: unlimited
-    max_bulk_items: int
-    active_dynamic_qrs: int
-    credits_remaining: int
-
-
-class DynamicCode(msgspec.Struct, kw_only=True):
-    """The product's dynamic QR object."""
-
-    id: int
-    short_id: Annotated[str, Meta(pattern="^[A-Za-z0-9_-]{8}$")]
-    name: str
-    destination_url: str
-    variants: Annotated[list[str], Meta(max_length=0)]  # always empty here
-    is_active: bool
-    scan_count: int
-    last_scanned_at: str | None
-    destination_changes_count: int
-    public_url: str
-    created_at: str
-    updated_at: str
-
-
-class CodePage(msgspec.Struct):
-    count: int
-    next: str | None
-    previous: str | None
-    results: list[DynamicCode]
-
-
 Destination = Annotated[
     str, Meta(max_length=2000, pattern=_HTTP_URL, description="An http or https URL")
 ]
@@ -122,41 +75,6 @@ class CodeUpdate(msgspec.Struct, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=120)] | None = None
     destination_url: Destination | None = None
     is_active: bool | None = None
-
-
-class ScanEntry(msgspec.Struct):
-    at: str
-    agent: Literal["ios", "android", "windows", "macos", "linux", "bot", "other"]
-    referrer: str
-
-
-class Analytics(msgspec.Struct, kw_only=True):
-    short_id: str
-    total: int
-    last_scanned_at: str | None
-    by_day: dict[str, int]
-    by_user_agent: dict[str, int]
-    by_referrer: dict[str, int]
-    recent: list[ScanEntry]
-    monthly_scan_cap: int | None  # the free plan's
-    months_over_cap: list[str]
-
-
-class Health(msgspec.Struct):
-    status: Literal["ok"]
-
-
-class StoreState(msgspec.Struct, kw_only=True):
-    kind: Literal["redis", "embedded"]
-    ok: bool
-    error: str | UnsetType = UNSET
-
-
-class Status(msgspec.Struct, kw_only=True):
-    status: Literal["ok", "degraded"]
-    store: StoreState
-    render_threads: int | UnsetType = UNSET
-    batches_in_flight: int | UnsetType = UNSET
 
 
 class BulkRequestBody(msgspec.Struct):

@@ -9,7 +9,19 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from .webhooks.model import EVENT_TYPES
+from .responses import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyList,
+    DeliveryList,
+    Event,
+    Plan,
+    TestEvent,
+    UsageMe,
+    Webhook,
+    WebhookList,
+    WebhookWithSecret,
+)
 
 __all__ = [
     "DASHBOARD_PARAMETERS",
@@ -20,73 +32,11 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-Plan = Literal["free", "starter", "pro", "agency", "enterprise"]
-Event = Literal[EVENT_TYPES]  # type: ignore[valid-type]
-
-
-class KeyUsage(msgspec.Struct, kw_only=True):
-    """A key as ``/usage/me/`` lists it."""
-
-    id: str
-    name: str
-    key_prefix: str
-    plan: Plan
-    is_active: bool
-    created_at: str
-    last_used_at: str | None
-
-
-class ApiKey(KeyUsage, kw_only=True):
-    revoked_at: str | None
-
-
-class ApiKeyCreated(msgspec.Struct, kw_only=True):
-    id: str
-    name: str
-    key_prefix: str
-    plan: Plan
-    raw_key: Annotated[str, Meta(description="Shown once, at creation and rotation")]
-    warning: str
-
-
-class ApiKeyList(msgspec.Struct):
-    keys: list[ApiKey]
 
 
 class ApiKeyCreate(msgspec.Struct, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=100)]
     plan: Plan | None = None  # at most the account's own; default: the account's
-
-
-class UsageMe(msgspec.Struct, kw_only=True):
-    plan: Plan
-    monthly_quota: int
-    used_this_month: int
-    remaining: int
-    credits_remaining: int
-    active_dynamic_qrs: int
-    max_active_dynamic_qrs: int | None
-    by_key: list[KeyUsage]
-
-
-class Webhook(msgspec.Struct, kw_only=True):
-    id: str
-    url: str
-    description: str
-    events: list[Event]
-    status: Literal["active", "disabled"]
-    consecutive_failures: int
-    last_delivery_at: str | None
-    last_response_status: int | None
-    created_at: str
-
-
-class WebhookWithSecret(Webhook, kw_only=True):
-    secret: Annotated[str, Meta(description="The signing secret, shown once")]
-
-
-class WebhookList(msgspec.Struct):
-    webhooks: list[Webhook]
 
 
 class WebhookCreate(msgspec.Struct, kw_only=True):
@@ -102,15 +52,6 @@ class WebhookUpdate(msgspec.Struct, kw_only=True):
     events: Annotated[list[Event], Meta(min_length=1)] | None = None
     description: Annotated[str, Meta(max_length=200)] | None = None
     status: Literal["active", "disabled"] | None = None
-
-
-class DeliveryList(msgspec.Struct):
-    deliveries: list[dict[str, Any]]
-
-
-class TestEvent(msgspec.Struct):
-    id: str
-    type: Literal["webhook.test"]
 
 
 DASHBOARD_TYPES: list[Any] = [

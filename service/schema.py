@@ -31,7 +31,6 @@ __all__ = [
     "ManifestItem",
     "PhonePayload",
     "SmsPayload",
-    "UsageBody",
     "VCardPayload",
     "WifiPayload",
     "bulk_decoder",
@@ -247,26 +246,6 @@ class Manifest(msgspec.Struct):
 
 
 UNLIMITED = 2_147_483_647  # a cap the plan does not have, as an integer (int32's maximum)
-
-
-class UsageBody(msgspec.Struct, kw_only=True):
-    """GET /api/v1/usage/ (CONTRACT section 5). Every count is an integer; where the plan has
-    no cap (enterprise's active dynamic QRs) it is ``UNLIMITED``."""
-
-    key_prefix: str
-    plan: str
-    monthly_quota: int
-    used_this_month: int
-    remaining: int
-    max_size_inches: int | float
-    max_dpi: int
-    allow_custom_logo: bool
-    max_active_dynamic_qrs: int
-    max_bulk_items: int
-    active_dynamic_qrs: int
-    credits_remaining: int  # the credit-pack balance: we sell none, so 0
-    overage: bool  # [ext] whether renders past monthly_quota are allowed (and billed)
-    limits_note: str  # [ext] what the numbers mean for this plan, in words
 
 
 class DetailBody(msgspec.Struct):

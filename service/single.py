@@ -26,7 +26,8 @@ from .limits.plans import PLANS
 from .limits.store import Caller
 from .refusals import refuse_single
 from .render.job import RenderResult
-from .schema import UNLIMITED, GenerateRequest, UsageBody
+from .responses import Usage
+from .schema import UNLIMITED, GenerateRequest
 from .services import Services
 
 __all__ = ["handle_generate", "usage"]
@@ -117,7 +118,7 @@ def _response(
     return Response(content=image.data, media_type=_MEDIA[valid.job.format], headers=headers)
 
 
-async def usage(request: Request[Any, Any, Any], svc: Services) -> UsageBody:
+async def usage(request: Request[Any, Any, Any], svc: Services) -> Usage:
     caller: Caller = await authenticate(request, svc.store)
     account = caller.account
     plan = PLANS[account.plan]
@@ -146,7 +147,7 @@ async def usage(request: Request[Any, Any, Any], svc: Services) -> UsageBody:
         + (f"; {UNLIMITED} means no cap" if cap == UNLIMITED else "")
         + "."
     )
-    return UsageBody(
+    return Usage(
         key_prefix=caller.key.prefix,
         plan=plan.code,
         monthly_quota=quota,

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from .. import dynamic
+from ..responses import Analytics, CodePage, DynamicCode
 from ..services import Services
 
 __all__ = ["DYNAMIC_ROUTES"]
@@ -35,9 +36,7 @@ async def redirect_head(
 
 
 @get("/api/v1/dynamic/", summary="List the account's dynamic QR codes")
-async def list_codes(
-    request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+async def list_codes(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> CodePage:
     return await dynamic.list_codes(request, svc)
 
 
@@ -51,14 +50,14 @@ async def create_code(
 @get("/api/v1/dynamic/{short_id:str}/")
 async def get_code(
     request: Request[Any, Any, Any], short_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> DynamicCode:
     return await dynamic.get_code(request, svc, short_id)
 
 
 @patch("/api/v1/dynamic/{short_id:str}/")
 async def update_code(
     request: Request[Any, Any, Any], short_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> DynamicCode:
     return await dynamic.update_code(request, svc, short_id)
 
 
@@ -72,7 +71,7 @@ async def delete_code(
 @get("/api/v1/dynamic/{short_id:str}/analytics/")
 async def analytics(
     request: Request[Any, Any, Any], short_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> Analytics:
     return await dynamic.analytics(request, svc, short_id)
 
 

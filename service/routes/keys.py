@@ -7,22 +7,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from .. import keys_api
+from ..responses import ApiKeyCreated, ApiKeyList, UsageMe
 from ..services import Services
 
 __all__ = ["KEY_ROUTES"]
 
 
 @get("/api/v1/keys/", summary="The account's API keys (never the raw keys)")
-async def list_keys(
-    request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+async def list_keys(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> ApiKeyList:
     return await keys_api.list_keys(request, svc)
 
 
 @post("/api/v1/keys/", status_code=201, summary="Create an API key (the raw key shown once)")
 async def create_key(
     request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> ApiKeyCreated:
     return await keys_api.create_key(request, svc)
 
 
@@ -40,14 +39,12 @@ async def delete_key(
 )
 async def rotate_key(
     request: Request[Any, Any, Any], key_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> ApiKeyCreated:
     return await keys_api.rotate_key(request, svc, key_id)
 
 
 @get("/api/v1/usage/me/", summary="The workspace's plan, usage and keys")
-async def usage_me(
-    request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+async def usage_me(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> UsageMe:
     return await keys_api.usage_me(request, svc)
 
 

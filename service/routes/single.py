@@ -6,7 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 
 from .. import dryrun, single
-from ..schema import UsageBody
+from ..responses import Usage, ValidateResult
 from ..services import Services
 
 __all__ = ["SINGLE_ROUTES"]
@@ -22,7 +22,7 @@ async def generate(
 
 
 @get("/api/v1/usage/", summary="The account's plan, limits and usage this month")
-async def usage(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> UsageBody:
+async def usage(request: Request[Any, Any, Any], svc: NamedDependency[Services]) -> Usage:
     return await single.usage(request, svc)
 
 
@@ -33,7 +33,7 @@ async def usage(request: Request[Any, Any, Any], svc: NamedDependency[Services])
 )
 async def validate(
     request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> ValidateResult:
     return await dryrun.handle_validate(request, svc)
 
 

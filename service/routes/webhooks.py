@@ -6,6 +6,7 @@ from litestar import Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from ..responses import DeliveryList, TestEvent, Webhook, WebhookList, WebhookWithSecret
 from ..services import Services
 from ..webhooks import api
 
@@ -15,7 +16,7 @@ __all__ = ["WEBHOOK_ROUTES"]
 @get("/api/v1/webhooks/", summary="The account's webhooks (never their secrets)")
 async def list_hooks(
     request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> WebhookList:
     return await api.list_hooks(request, svc)
 
 
@@ -26,14 +27,14 @@ async def list_hooks(
 )
 async def create_hook(
     request: Request[Any, Any, Any], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> WebhookWithSecret:
     return await api.create(request, svc)
 
 
 @patch("/api/v1/webhooks/{hook_id:str}/", summary="Change a webhook's url, events, status")
 async def patch_hook(
     request: Request[Any, Any, Any], hook_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> Webhook:
     return await api.patch(request, svc, hook_id)
 
 
@@ -51,7 +52,7 @@ async def delete_hook(
 )
 async def rotate_hook(
     request: Request[Any, Any, Any], hook_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> WebhookWithSecret:
     return await api.rotate(request, svc, hook_id)
 
 
@@ -61,7 +62,7 @@ async def rotate_hook(
 )
 async def hook_deliveries(
     request: Request[Any, Any, Any], hook_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> DeliveryList:
     return await api.deliveries(request, svc, hook_id)
 
 
@@ -72,7 +73,7 @@ async def hook_deliveries(
 )
 async def test_hook(
     request: Request[Any, Any, Any], hook_id: FromPath[str], svc: NamedDependency[Services]
-) -> dict[str, Any]:
+) -> TestEvent:
     return await api.test_event(request, svc, hook_id)
 
 

@@ -18,6 +18,13 @@ from litestar import Request
 from ..errors import KeyFieldError, MalformedBody, NotFound, PlanForbidden
 from ..intake import BODY_LIMIT, authenticate, json_object, read_body
 from ..limits.store import Caller
+from ..responses import (
+    DeliveryList,
+    TestEvent,
+    Webhook,
+    WebhookList,
+    WebhookWithSecret,
+)
 from ..services import Services
 from .model import EVENT_TYPES, TEST_EVENT, WEBHOOK_PLANS, Subscription
 from .queue import Hooks
@@ -43,8 +50,8 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def hook_object(sub: Subscription, *, secret: bool = False) -> dict[str, Any]:
-    out = {
+def _hook_fields(sub: Subscription) -> dict[str, Any]:
+    return {
         "id": sub.id,
         "url": sub.url,
         "description": sub.description,
@@ -55,9 +62,15 @@ def hook_object(sub: Subscription, *, secret: bool = False) -> dict[str, Any]:
         "last_response_status": sub.last_response_status,
         "created_at": sub.created_at,
     }
-    if secret:
-        out["secret"] = sub.secret
-    return out
+
+
+def hook_object(sub: Subscription) -> Webhook:
+    return Webhook(**_hook_fields(sub))
+
+
+def hook_with_secret(sub: Subscription) -> WebhookWithSecret:
+    """The answer that shows the signing secret: creation and rotation."""
+    return WebhookWithSecret(**_hook_fields(sub), secret=sub.secret)
 
 
 def _hooks(svc: Services) -> Hooks:
@@ -117,12 +130,12 @@ async def _fields(
     return out
 
 
-async def list_hooks(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def list_hooks(request: Request[Any, Any, Any], svc: Services) -> WebhookList:
     caller = await _caller(request, svc)
-    return {"webhooks": [hook_object(s) for s in await _hooks(svc).list(caller.account.id)]}
+    return WebhookList([hook_object(s) for s in await _hooks(svc).list(caller.account.id)])
 
 
-async def create(request: Request[Any, Any, Any], svc: Services) -> dict[str, Any]:
+async def create(request: Request[Any, Any, Any], svc: Services) -> WebhookWithSecret:
     caller = await _caller(request, svc)
     fields = await _fields(
         request, json_object(await read_body(request, BODY_LIMIT)), partial=False
@@ -140,7 +153,7 @@ async def create(request: Request[Any, Any, Any], svc: Services) -> dict[str, An
         secret="whsec_" + secrets.token_urlsafe(32),
     )
     await hooks.put(sub)
-    return hook_object(sub, secret=True)
+    return hook_with_secret(sub)
 
 
 async def _owned(
@@ -153,7 +166,7 @@ async def _owned(
     return caller, sub
 
 
-async def patch(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
+async def patch(request: Request[Any, Any, Any], svc: Services, hook: str) -> Webhook:
     caller, _ = await _owned(request, svc, hook)
     fields = await _fields(request, json_object(await read_body(request, BODY_LIMIT)), partial=True)
     sub = (
@@ -172,7 +185,7 @@ async def delete(request: Request[Any, Any, Any], svc: Services, hook: str) -> N
         raise NotFound("Not found.")
 
 
-async def rotate(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
+async def rotate(request: Request[Any, Any, Any], svc: Services, hook: str) -> WebhookWithSecret:
     """A new signing secret, at once: deliveries from now on are signed with it."""
     caller, _ = await _owned(request, svc, hook)
     sub = await _hooks(svc).patch(
@@ -180,18 +193,18 @@ async def rotate(request: Request[Any, Any, Any], svc: Services, hook: str) -> d
     )
     if sub is None:
         raise NotFound("Not found.")
-    return hook_object(sub, secret=True)
+    return hook_with_secret(sub)
 
 
-async def deliveries(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
+async def deliveries(request: Request[Any, Any, Any], svc: Services, hook: str) -> DeliveryList:
     caller, _ = await _owned(request, svc, hook)
     lines = await _hooks(svc).log(caller.account.id, hook)
-    return {"deliveries": [msgspec.json.decode(line) for line in lines]}
+    return DeliveryList([msgspec.json.decode(line) for line in lines])
 
 
-async def test_event(request: Request[Any, Any, Any], svc: Services, hook: str) -> dict[str, Any]:
+async def test_event(request: Request[Any, Any, Any], svc: Services, hook: str) -> TestEvent:
     """Queues a ``webhook.test`` event for this webhook only, delivered like any other."""
     caller, sub = await _owned(request, svc, hook)
     data = msgspec.json.encode({"webhook_id": sub.id}).decode()
     event_id = await _hooks(svc).emit(caller.account.id, TEST_EVENT, _now(), data, only=sub.id)
-    return {"id": event_id, "type": TEST_EVENT}
+    return TestEvent(event_id, TEST_EVENT)

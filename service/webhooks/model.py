@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
@@ -46,7 +46,7 @@ EVENT_TYPES = (
     "quota.threshold_75",
     "quota.threshold_100",
 )
-TEST_EVENT = "webhook.test"
+TEST_EVENT: Final = "webhook.test"
 WEBHOOK_PLANS = ("pro", "agency", "enterprise")  # the plans with webhooks
 LOG_SIZE = 100
 Status = Literal["active", "disabled"]
