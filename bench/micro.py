@@ -26,8 +26,8 @@ from service.items.validation import check_item, validate_item
 from service.limits.plans import PLANS
 from service.render.codewords import final_message
 from service.render.encode import _template, choose_mask, data_bits, encode, place_message
-from service.render.geometry import shape
 from service.render.job import RenderJob
+from service.render.patterns import shape
 from service.render.pipeline import draw, reads_back, render
 from service.render.png import write_png
 from service.render.pool import RenderPool, render_chunk

@@ -3,18 +3,26 @@
 A symbol's geometry is an n x n array of cells: ``LIGHT`` for a light module, else the set of
 corners of that dark module that are rounded (bits TL, TR, BR, BL), plus the corner radius as a
 fraction of a module. The PNG writer turns each cell into a pixel tile, the SVG writer turns
-runs of cells into path segments, so both draw the same shapes. A pattern is an entry in
-``PATTERNS``.
+runs of cells into path segments, so both draw the same shapes. Which patterns have such
+cells is said by their entry in the one pattern table, ``patterns.PATTERNS`` (``plain``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import msgspec
 import numpy as np
 
-__all__ = ["BL", "BR", "LIGHT", "PATTERNS", "TL", "TR", "Geometry", "shape"]
+__all__ = [
+    "BL",
+    "BR",
+    "LIGHT",
+    "TL",
+    "TR",
+    "Geometry",
+    "corners",
+    "rounded_cells",
+    "square_cells",
+]
 
 TL, TR, BR, BL = 1, 2, 4, 8
 LIGHT = 16
@@ -32,26 +40,24 @@ def _finder_mask(n: int) -> np.ndarray:
     return mask
 
 
-def _squares(dark: np.ndarray) -> Geometry:
-    return Geometry(np.where(dark, 0, LIGHT).astype(np.uint8), 0.0)
-
-
-def _rounded(dark: np.ndarray) -> Geometry:
-    """A dark corner is rounded when both modules beside it (not the diagonal) are light, so
+def corners(dark: np.ndarray) -> np.ndarray:
+    """The rounded-corner bits of every module (the rule of the rounded and liquid patterns):
+    a dark corner is rounded when both modules beside it (not the diagonal) are light, so
     neighbours join along full edges and a lone module is a disc."""
     p = np.pad(dark, 1)
     up, down = ~p[:-2, 1:-1], ~p[2:, 1:-1]
     left, right = ~p[1:-1, :-2], ~p[1:-1, 2:]
-    corners = (up & left) * TL | (up & right) * TR | (down & right) * BR | (down & left) * BL
-    corners[_finder_mask(dark.shape[0])] = 0
-    return Geometry(np.where(dark, corners, LIGHT).astype(np.uint8), 0.5)
+    return ((up & left) * TL | (up & right) * TR | (down & right) * BR | (down & left) * BL).astype(
+        np.uint8
+    )
 
 
-PATTERNS: dict[str, Callable[[np.ndarray], Geometry]] = {
-    "squares": _squares,
-    "rounded": _rounded,
-}
+def square_cells(dark: np.ndarray) -> Geometry:
+    return Geometry(np.where(dark, 0, LIGHT).astype(np.uint8), 0.0)
 
 
-def shape(dark: np.ndarray, pattern: str) -> Geometry:
-    return PATTERNS[pattern](dark)
+def rounded_cells(dark: np.ndarray) -> Geometry:
+    """Rounded corners, the finder patterns kept square."""
+    cells = corners(dark)
+    cells[_finder_mask(dark.shape[0])] = 0
+    return Geometry(np.where(dark, cells, LIGHT).astype(np.uint8), 0.5)

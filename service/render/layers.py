@@ -33,12 +33,11 @@ from .geometry import Geometry
 from .job import RenderJob
 from .layout import Layout
 from .overlay import Box, Overlay, background_layers, logo_image
+from .patterns import PLAIN_PATTERNS
 from .png import _Deflater, _file, index_image, palette, palette_chunks
 from .readback import PLAIN_READ_PPM, _grey_lut, _palette_png, sampling
 
 __all__ = ["Light", "eligible", "layered", "layered_grey", "layered_png"]
-
-FAST_PATTERNS = frozenset({"squares", "rounded"})
 
 
 class Light(msgspec.Struct, frozen=True):
@@ -62,7 +61,7 @@ def eligible(job: RenderJob) -> bool:
     return (
         overlay is not None
         and job.style is None
-        and job.pattern in FAST_PATTERNS
+        and job.pattern in PLAIN_PATTERNS
         and (overlay.logo is None or overlay.clear_zone)
     )
 

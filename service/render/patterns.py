@@ -17,12 +17,21 @@ from functools import lru_cache
 import msgspec
 import numpy as np
 
+from .geometry import BL, BR, TL, TR, Geometry, corners, rounded_cells, square_cells
 from .shapes import Circle, Fillet, Poly, RoundRect, Shape, Union, coverage, star_points
 
-__all__ = ["NONE", "PATTERN_NAMES", "SMALL_PPM", "Pattern", "kinds", "tiles"]
+__all__ = [
+    "NONE",
+    "PATTERN_NAMES",
+    "PLAIN_PATTERNS",
+    "SMALL_PPM",
+    "Pattern",
+    "kinds",
+    "shape",
+    "tiles",
+]
 
 NONE = 255
-TL, TR, BR, BL = 1, 2, 4, 8
 _HALFTONE_LEVELS = 5
 
 
@@ -40,14 +49,6 @@ def _neighbours(dark: np.ndarray) -> tuple[np.ndarray, ...]:
     )  # ul, ur, dr, dl
 
 
-def _corners(dark: np.ndarray) -> np.ndarray:
-    """Rounded-corner bits: a corner is rounded when both modules beside it are light."""
-    up, right, down, left, *_ = _neighbours(dark)
-    return (
-        (~up & ~left) * TL | (~up & ~right) * TR | (~down & ~right) * BR | (~down & ~left) * BL
-    ).astype(np.uint8)
-
-
 def _rounded_shape(kind: int, r: float = 0.5) -> Shape:
     return RoundRect(0, 0, 1, 1, tuple(r if kind & bit else 0 for bit in (TL, TR, BR, BL)))
 
@@ -60,7 +61,7 @@ def _liquid_kinds(dark: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
         | (down & right & dr) * BR
         | (down & left & dl) * BL
     ).astype(np.uint8)
-    return np.where(dark, _corners(dark), np.where(fillets > 0, 16 + fillets, NONE))
+    return np.where(dark, corners(dark), np.where(fillets > 0, 16 + fillets, NONE))
 
 
 def _liquid_shape(kind: int) -> Shape:
@@ -115,6 +116,9 @@ class Pattern(msgspec.Struct, frozen=True):
     kinds: Kinds  # (dark, tone, function-pattern mask) -> kind per module
     shape: Callable[[int, int], Shape]  # (kind, pixels per module) -> shape in module units
     count: int  # kinds 0 .. count-1
+    # the plain writers' cells (pre-packed PNG tiles, SVG path runs): squares and rounded,
+    # when no style asks for more; None for the patterns only the styled writers draw
+    plain: Callable[[np.ndarray], Geometry] | None = None
 
 
 _SQUARE = RoundRect(0, 0, 1, 1)
@@ -202,12 +206,16 @@ def _halftone_small(kind: int, ppm: int) -> Shape:
 
 PATTERNS: dict[str, Pattern] = {
     "squares": Pattern(
-        lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), lambda k, ppm: _SQUARE, 1
+        lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8),
+        lambda k, ppm: _SQUARE,
+        1,
+        plain=square_cells,
     ),
     "rounded": Pattern(
-        lambda d, t, f: np.where(d, _corners(d), NONE).astype(np.uint8),
+        lambda d, t, f: np.where(d, corners(d), NONE).astype(np.uint8),
         lambda k, ppm: _rounded_shape(k),
         16,
+        plain=rounded_cells,
     ),
     "dot": _solid_function(_single(Circle(0.5, 0.5, 0.45), Circle(0.5, 0.5, 0.52))),
     "diamond": _solid_function(
@@ -243,6 +251,16 @@ PATTERNS: dict[str, Pattern] = {
     "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1),
 }
 PATTERN_NAMES = tuple(PATTERNS)
+# the patterns the plain writers draw (no style): the fast path, a capability of the entry
+PLAIN_PATTERNS = frozenset(name for name, p in PATTERNS.items() if p.plain is not None)
+
+
+def shape(dark: np.ndarray, pattern: str) -> Geometry:
+    """The plain writers' cells of a pattern in ``PLAIN_PATTERNS``."""
+    plain = PATTERNS[pattern].plain
+    if plain is None:
+        raise ValueError(f"pattern {pattern!r} is drawn by the styled writers only")
+    return plain(dark)
 
 
 def kinds(

@@ -19,9 +19,9 @@ import numpy as np
 
 from .color import is_inverted
 from .encode import encode, mask_order
-from .geometry import Geometry, shape
+from .geometry import Geometry
 from .job import RenderJob, RenderResult
-from .layers import FAST_PATTERNS, eligible, layered, layered_grey, layered_png
+from .layers import eligible, layered, layered_grey, layered_png
 from .overlay import (
     Box,
     Overlay,
@@ -34,6 +34,7 @@ from .overlay import (
     svg_layers,
     write_png_layers,
 )
+from .patterns import PLAIN_PATTERNS, shape
 from .png import AA_LEVELS, Written, index_region, palette, write_png
 from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
@@ -146,7 +147,7 @@ def _styled(
 def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
     """The image of ``job``, unchecked."""
     dark = encode(job.content, job.level, job.version, job.mask)
-    if job.style is not None or job.pattern not in FAST_PATTERNS:
+    if job.style is not None or job.pattern not in PLAIN_PATTERNS:
         return _styled(dark, job, compression, assets)
     if job.overlay is None:
         return WRITERS[job.format](shape(dark, job.pattern), job, compression)
@@ -233,7 +234,7 @@ def _draw_and_read(
         job.format != "png"
         or job.overlay is not None
         or job.style is not None
-        or job.pattern not in FAST_PATTERNS
+        or job.pattern not in PLAIN_PATTERNS
     ):
         data = draw(job, compression, assets)
         return data, reads_back(job, data, assets)

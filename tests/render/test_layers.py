@@ -14,11 +14,11 @@ import pytest
 import pyvips
 
 from service.render.encode import encode, plan_version, symbol_size
-from service.render.geometry import shape
 from service.render.job import RenderJob
 from service.render.layers import eligible, layered
 from service.render.layout import plan_layout
 from service.render.overlay import Overlay, logo_box, photo_side, write_png_layers
+from service.render.patterns import shape
 from service.render.pipeline import _patch, _place_logo, draw, render
 from service.render.png import index_image
 from tests.assetserver import IMAGES

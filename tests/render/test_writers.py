@@ -7,9 +7,10 @@ import pytest
 import pyvips
 
 from service.render.encode import encode, plan_version, symbol_size
-from service.render.geometry import LIGHT, shape
+from service.render.geometry import LIGHT
 from service.render.job import RenderJob
 from service.render.layout import Layout, plan_layout
+from service.render.patterns import shape
 from service.render.pipeline import render
 from service.render.png import index_image, palette, write_png
 from tests.readers import (
