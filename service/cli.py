@@ -154,7 +154,7 @@ def _quota(value: str | None) -> int | str | None:
 
 def _describe(acct: Account, settings: Settings) -> str:
     plan = PLANS[acct.plan]
-    default = settings.enterprise_monthly_quota if plan.code == "enterprise" else plan.monthly_quota
+    default = plan.quota_for(None, settings.enterprise_monthly_quota)
     quota = (
         f"monthly_quota={acct.monthly_quota}"
         if acct.monthly_quota is not None

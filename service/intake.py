@@ -72,11 +72,7 @@ def _key_plan(caller: Caller, request: Request[Any, Any, Any]) -> Caller:
     real = PLANS[account.plan]
     svc = getattr(request.app.state, "services", None)
     enterprise = svc.settings.enterprise_monthly_quota if svc is not None else real.monthly_quota
-    quota = (
-        account.monthly_quota
-        if account.monthly_quota is not None
-        else (enterprise if real.code == "enterprise" else real.monthly_quota)
-    )
+    quota = real.quota_for(account.monthly_quota, enterprise)
     overage = real.overage if account.overage is None else account.overage
     return msgspec.structs.replace(
         caller,

@@ -156,10 +156,7 @@ async def usage_me(request: Request[Any, Any, Any], svc: Services) -> UsageMe:
     last use), not per-key counts."""
     _, account = await _caller(request, svc)
     plan = PLANS[account.plan]
-    default = (
-        svc.settings.enterprise_monthly_quota if plan.code == "enterprise" else plan.monthly_quota
-    )
-    quota = account.monthly_quota if account.monthly_quota is not None else default
+    quota = plan.quota_for(account.monthly_quota, svc.settings.enterprise_monthly_quota)
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)
     remaining = max(0, quota - used)

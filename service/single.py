@@ -122,10 +122,7 @@ async def usage(request: Request[Any, Any, Any], svc: Services) -> Usage:
     caller: Caller = await authenticate(request, svc.store)
     account = caller.account
     plan = PLANS[account.plan]
-    default = (
-        svc.settings.enterprise_monthly_quota if plan.code == "enterprise" else plan.monthly_quota
-    )
-    quota = account.monthly_quota if account.monthly_quota is not None else default
+    quota = plan.quota_for(account.monthly_quota, svc.settings.enterprise_monthly_quota)
     overage = plan.overage if account.overage is None else account.overage
     used = await svc.store.used_this_month(account.id)
     active = await svc.store.active_codes(account.id)

@@ -33,6 +33,13 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     def name(self) -> str:
         return self.code.capitalize()
 
+    def quota_for(self, own: int | None, enterprise_quota: int) -> int:
+        """An account's monthly quota: its own where it has one, else the plan's (the
+        operator's enterprise default for enterprise, which the product calls unlimited)."""
+        if own is not None:
+            return own
+        return enterprise_quota if self.code == "enterprise" else self.monthly_quota
+
 
 PLANS: dict[str, Plan] = {
     p.code: p
