@@ -177,13 +177,18 @@ def check_image(
     else:
         assert svg_inches(data) == (size_inches, size_inches)
         raster = rasterise_svg(data, dpi)
-    image = pyvips.Image.new_from_buffer(raster, "")
+    image = pyvips.Image.new_from_buffer(raster, "").copy_memory()  # decoded once
     assert image.width == pixels
-    grey = _flatten(image, inverted)
-    if read_side is not None and max(grey.width, grey.height) > read_side:
-        k = -(-max(grey.width, grey.height) // read_side)
-        grey = grey.shrink(k, k).cast("uchar")
-    grey = grey.copy_memory()  # decoded once, read by both
+    if read_side is not None and max(image.width, image.height) > read_side:
+        # shrunk before the colour work: the flatten and grey conversion then cost 1/k**2
+        k = -(-max(image.width, image.height) // read_side)
+        if image.hasalpha() and image[image.bands - 1].min() == 255:
+            image = image[: image.bands - 1]  # opaque: nothing to flatten
+        if image.hasalpha():
+            image = image.premultiply().shrink(k, k).unpremultiply()
+        else:
+            image = image.shrink(k, k)
+    grey = _flatten(image, inverted).copy_memory()  # read by both
     assert_carries(_zxing(grey), expected)
     if zbar:
         _zbar_carries(_zbar(grey), expected)

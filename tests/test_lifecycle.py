@@ -44,7 +44,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-unty
 
 def test_sigterm_lets_a_stream_finish_within_the_grace(redis_server) -> None:
     admin, account, key = _provision(redis_server.url)
-    LONG = long_items()
+    LONG = long_items(800)  # ~2 s of stream here: signalled well before its end
     server = ServeProcess(
         redis_url=redis_server.url, shutdown_grace_s="60", redis_require_durable="true"
     )
