@@ -78,7 +78,14 @@ def test_bulk_streams_through_nginx_unbuffered(gateway) -> None:
     archive, manifest = open_zip(bytes(body))
     assert manifest["count"] == 1000
     for i, entry in enumerate(manifest["items"]):
-        check_image("png", archive.read(entry["filename"]), f"https://example.com/gw/{i}", 3, 300)
+        check_image(
+            "png",
+            archive.read(entry["filename"]),
+            f"https://example.com/gw/{i}",
+            3,
+            300,
+            read_side=450,
+        )
     assert upstream.admin.usage(account) == 1000
 
 
