@@ -21,7 +21,7 @@ from .color import is_inverted
 from .encode import encode, mask_order
 from .geometry import Geometry
 from .job import RenderJob, RenderResult
-from .layers import eligible, layered, layered_grey, layered_png
+from .layers import eligible, layered, layered_grey
 from .overlay import (
     Box,
     Overlay,
@@ -35,7 +35,7 @@ from .overlay import (
     write_png_layers,
 )
 from .patterns import PLAIN_PATTERNS, shape
-from .png import AA_LEVELS, Written, index_region, palette, write_png
+from .png import AA_LEVELS, Written, index_region, palette, write_indexed, write_png
 from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
 from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
 from .svg import write_svg
@@ -71,7 +71,7 @@ def _with_overlay(
     dark, box = _place_logo(dark, job, overlay, assets)
     geom = shape(dark, job.pattern)
     if job.format == "png" and eligible(job):
-        return layered_png(
+        return write_indexed(
             *layered(geom, job, box, assets), job.dpi, compression, overlay.background is not None
         )
     if job.format == "png":
@@ -225,7 +225,7 @@ def _draw_and_read(
         assert job.overlay is not None
         inverted = is_inverted(job.fg, job.bg)
         indices, colours = _layered(job, assets)
-        data = layered_png(
+        data = write_indexed(
             indices, colours, job.dpi, compression, job.overlay.background is not None
         )
         grey = layered_grey(indices, colours, job.layout.ppm, inverted)

@@ -11,7 +11,6 @@ in one pass outside the GIL, then writes 8-bit RGBA; the SVG side writes one pat
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from functools import lru_cache
 from xml.sax.saxutils import escape
@@ -22,13 +21,13 @@ import pyvips
 
 from ..lru import LRU
 from .color import RGBA, contrast_ratio
-from .encode import _template
+from .encode import function_modules
 from .eyes import BORDERS, CENTRES, eye_origins, outer_ring
 from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .overlay import Box, Overlay, background_layers, logo_image
 from .patterns import NONE, PATTERNS, kinds, tiles
-from .png import _Deflater, _file, palette, palette_chunks
+from .png import palette, write_indexed
 from .shapes import Ring, RoundRect, Shape, coverage
 from .svg import paint
 
@@ -136,7 +135,7 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     finders = np.zeros((n, n), dtype=bool)
     for col, row in eye_origins(n):
         finders[row : row + 7, col : col + 7] = True
-    function = ~_template(job.version).region
+    function = function_modules(job.version)
     cells = kinds(job.pattern, dark & ~finders, tone, function & ~finders)
     eye_ink_b = style.eye_border_color or job.fg
     eye_ink_c = style.eye_center_color or job.fg
@@ -315,12 +314,7 @@ def write_styled_png_palette(sc: Scene, dpi: int, compression: int) -> bytes:
         level = ((mask.astype(np.uint16) * (_LEVELS - 1) + 127) // 255).astype(np.uint8)
         region = index[y : y + mask.shape[0], x : x + mask.shape[1]]
         np.copyto(region, level + np.uint8(base), where=level > 0)
-    deflater = _Deflater(size, compression)
-    group = max(1, 2_000_000 // size)
-    for top in range(0, size, group):
-        deflater.emit(index[top : top + group])
-    ihdr = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
-    return _file(ihdr, palette_chunks(colours), deflater.finish(), dpi)
+    return write_indexed(index, colours, dpi, compression)
 
 
 def _clipped(mask: np.ndarray, x: int, y: int, size: int) -> tuple[np.ndarray, int, int]:
