@@ -37,8 +37,9 @@ from .overlay import (
 from .patterns import PLAIN_PATTERNS, shape
 from .png import AA_LEVELS, Written, index_region, palette, write_indexed, write_png
 from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
-from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
-from .svg import write_svg
+from .scene import scene
+from .styled import write_scene_palette, write_scene_rgba
+from .svg import write_scene_svg, write_svg
 
 __all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
 
@@ -135,13 +136,13 @@ def _styled(
         tone = background_tone(overlay.background, job.layout.modules, assets)
     sc = scene(job, dark, tone)
     if job.format == "png" and overlay is None:
-        return write_styled_png_palette(sc, job.dpi, compression)
+        return write_scene_palette(sc, job.dpi, compression)
     if job.format == "png":
-        return write_styled_png(sc, job.dpi, overlay, box, assets)
+        return write_scene_rgba(sc, job.dpi, overlay, box, assets)
     below, above = (
         svg_layers(overlay, job.layout, job.dpi, job.bg, box, assets) if overlay else ("", "")
     )
-    return write_styled_svg(sc, job.size_inches, below, above)
+    return write_scene_svg(sc, job.size_inches, below, above)
 
 
 def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
