@@ -18,9 +18,22 @@ from .scene import Scene
 if TYPE_CHECKING:
     from .writers import Writer
 
-__all__ = ["Context", "Drawing"]
+__all__ = ["NO_ASSETS", "Context", "Drawing", "Indexed"]
 
-Drawing = Geometry | Scene  # a plain pattern's cells, or a styled code's scene
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """A plain pattern's cells over a logo or background image, as the palette writer's layers
+    stage merges them over the prepared light layer (``layers.layered``): 8-bit indices into
+    an RGBA palette (one row per entry)."""
+
+    indices: np.ndarray
+    colours: np.ndarray
+
+
+# what the geometry stage makes (a plain pattern's cells, or a styled code's scene), and what a
+# writer's layers stage may make of it
+Drawing = Geometry | Scene | Indexed
 NO_ASSETS: Mapping[str, bytes] = {}
 
 
@@ -40,9 +53,8 @@ class Context:
     dark: np.ndarray | None = None
     # geometry
     drawing: Drawing | None = None
-    # layers: what the writer puts under and over the modules (the palette writer's indices
-    # over a prepared light layer and their palette; an SVG's elements)
-    indexed: tuple[np.ndarray, np.ndarray] | None = None
+    # layers: what the writer puts under and over the modules (the palette writer: the
+    # drawing ``Indexed`` over the prepared light layer; an SVG: its elements)
     below: str = ""
     above: str = ""
     # write

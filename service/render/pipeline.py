@@ -97,6 +97,8 @@ def _own_grey(ctx: Context) -> np.ndarray:
 def _twin_grey(ctx: Context) -> np.ndarray:
     """An SVG is read through the pixels of the same drawing at its pixel size: its PNG twin,
     written only if its writer did not hand them over with the layers."""
+    if ctx.drawing is None:  # an SVG handed in to be read (``reads_back``): its drawing first
+        _stages(ctx, through="geometry")
     job = msgspec.structs.replace(ctx.job, format="png")
     twin = Context.of(job, writer_for(job), 0, ctx.assets, True, ctx.inverted)
     twin.symbol, twin.box, twin.dark, twin.drawing = ctx.symbol, ctx.box, ctx.dark, ctx.drawing
@@ -106,11 +108,13 @@ def _twin_grey(ctx: Context) -> np.ndarray:
     return _own_grey(twin)
 
 
+_READS = {"own": _own_grey, "twin": _twin_grey}  # by what the writer declares (``Writer.reads``)
+
+
 def _read_back(ctx: Context) -> None:
     """Whether the image decodes to exactly its content."""
     if ctx.read:
-        grey = _twin_grey(ctx) if ctx.writer.reads == "twin" else _own_grey(ctx)
-        ctx.reads = decodes(grey, ctx.job.content, ctx.inverted)
+        ctx.reads = decodes(_READS[ctx.writer.reads](ctx), ctx.job.content, ctx.inverted)
 
 
 class Step(NamedTuple):
@@ -154,6 +158,10 @@ def run(
             for name in step.fills:
                 setattr(ctx, name, getattr(after, name))
             first += 1
+    return _stages(ctx, first, through)
+
+
+def _stages(ctx: Context, first: int = 0, through: str | None = None) -> Context:
     for step in STAGES[first:]:
         step.run(ctx)
         if step.name == through:
@@ -171,9 +179,6 @@ def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = NO_ASS
     through the pixels of the same drawing at its pixel size (``_twin_grey``)."""
     ctx = Context.of(job, writer_for(job), 0, assets, True)
     ctx.data = data
-    if ctx.writer.reads == "twin":
-        for step in STAGES[:3]:  # encode, clear zone, geometry: the drawing
-            step.run(ctx)
     _read_back(ctx)
     return bool(ctx.reads)
 
@@ -185,9 +190,7 @@ def overlay_grey(job: RenderJob, assets: Mapping[str, bytes], inverted: bool) ->
     if not eligible(job):
         return None
     ctx = Context.of(job, WRITERS["palette PNG"], 0, assets, True, inverted)
-    for step in STAGES[:4]:  # through the layers, where the palette writer hands them over
-        step.run(ctx)
-    return ctx.grey
+    return _stages(ctx, through="layers").grey  # the palette writer hands them over there
 
 
 _SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from .context import Context
+from .context import Context, Indexed
 from .geometry import Geometry
 from .job import RenderJob
 from .layers import eligible, layered, layered_grey
@@ -40,10 +40,10 @@ Stage = Callable[[Context], None]
 @dataclass(frozen=True, slots=True)
 class Writer:
     name: str
-    draws: Mapping[type, Stage]  # by the drawing's type (``Geometry``, ``Scene``): sets data
+    draws: Mapping[type, Stage]  # by the drawing's type (``context.Drawing``): sets data
     layers: Stage | None  # prepares the overlay's layers (None: composited while writing)
-    # "own": the pixels it handed over while writing (rows, indices), else its bytes decoded;
-    # "twin": the PNG twin's
+    # how the read-back reads it: "own", the pixels it handed over (the rows it packed, the
+    # indices it merged), else its bytes decoded; "twin", its PNG twin's
     reads: Literal["own", "twin"]
 
     def write(self, ctx: Context) -> None:
@@ -65,22 +65,25 @@ def _scene(ctx: Context) -> Scene:
 
 def _palette_layers(ctx: Context) -> None:
     """A plain pattern over a logo or background image: the modules' indices merged over the
-    light layer prepared once per drawing (``layers``)."""
+    light layer prepared once per drawing (``layers``), handed over to the read-back."""
     job = ctx.job
-    indices, colours = layered(_cells(ctx), job, ctx.box, ctx.assets)
-    ctx.indexed = (indices, colours)
+    drawn = Indexed(*layered(_cells(ctx), job, ctx.box, ctx.assets))
+    ctx.drawing = drawn
     if ctx.read:
-        ctx.grey = layered_grey(indices, colours, job.layout.ppm, ctx.inverted)
+        ctx.grey = layered_grey(drawn.indices, drawn.colours, job.layout.ppm, ctx.inverted)
+
+
+def _palette_indexed(ctx: Context) -> None:
+    job, drawn = ctx.job, ctx.drawing
+    assert isinstance(drawn, Indexed) and job.overlay is not None
+    photo = job.overlay.background is not None
+    ctx.data = write_indexed(drawn.indices, drawn.colours, job.dpi, ctx.compression, photo)
 
 
 def _palette_cells(ctx: Context) -> None:
+    """The fast path: each module row packed once (1 bit for squares, 2 for anti-aliased
+    edges); the rows the read-back samples are kept as they are packed, before deflate."""
     job = ctx.job
-    if ctx.indexed is not None:
-        assert job.overlay is not None
-        photo = job.overlay.background is not None
-        ctx.data = write_indexed(*ctx.indexed, job.dpi, ctx.compression, photo)
-        return
-    # the fast path: each module row packed once; the rows the read-back samples kept
     written = Written(sampling(job.layout.ppm, PLAIN_READ_PPM)) if ctx.read else None
     ctx.data = write_png(_cells(ctx), job.layout, job.fg, job.bg, job.dpi, ctx.compression, written)
     if written is not None:
@@ -156,7 +159,10 @@ def _svg_scene(ctx: Context) -> None:
 
 WRITERS: dict[str, Writer] = {
     "palette PNG": Writer(
-        "palette PNG", {Geometry: _palette_cells, Scene: _palette_scene}, _palette_layers, "own"
+        "palette PNG",
+        {Geometry: _palette_cells, Indexed: _palette_indexed, Scene: _palette_scene},
+        _palette_layers,
+        "own",
     ),
     "RGBA PNG": Writer("RGBA PNG", {Geometry: _rgba_cells, Scene: _rgba_scene}, None, "own"),
     "SVG": Writer("SVG", {Geometry: _svg_cells, Scene: _svg_scene}, _svg_layers, "twin"),

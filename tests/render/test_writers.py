@@ -3,6 +3,8 @@ writer table (``render.writers``): one writer per item, by what it needs."""
 
 from __future__ import annotations
 
+import hashlib
+
 import msgspec
 import numpy as np
 import pytest
@@ -18,6 +20,7 @@ from service.render.pipeline import render, run
 from service.render.png import index_image, palette, write_png
 from service.render.readback import PLAIN_READ_PPM, png_grey, sampling
 from service.render.writers import needs
+from tests.assetserver import IMAGES
 from tests.readers import (
     assert_carries,
     decode_image,
@@ -205,3 +208,16 @@ def test_the_fast_path_hands_over_the_rows_the_read_back_would_decode(pattern: s
     assert ctx.grey is not None
     step = sampling(j.layout.ppm, PLAIN_READ_PPM)
     assert np.array_equal(ctx.grey, png_grey(ctx.data, False, step))
+
+
+def test_over_images_the_palette_writer_hands_over_the_indices_before_writing() -> None:
+    """What the read-back reads of a plain code over a photo is ready at the layers stage
+    (the trial decode reads it without writing a PNG), and is what its bytes decode to."""
+    photo = IMAGES["photo.jpg"]
+    sha = hashlib.sha256(photo).hexdigest()
+    j = msgspec.structs.replace(job("https://example.com/indexed"), overlay=Overlay(background=sha))
+    ctx = run(j, 0, {sha: photo}, read=True, through="layers")
+    assert ctx.grey is not None and ctx.data == b""
+    written = run(j, 0, {sha: photo}, read=True, through="write")
+    step = sampling(j.layout.ppm, PLAIN_READ_PPM)
+    assert np.array_equal(ctx.grey, png_grey(written.data, False, step))
