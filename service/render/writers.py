@@ -1,7 +1,8 @@
 """Stage 5: the writer table. What an item needs (``needs``: one rule, one lookup) is one of
 three writers: a palette PNG, an RGBA PNG, or an SVG. Each draws both kinds of drawing the
 geometry stage makes (a plain pattern's cells, ``Geometry``; a styled code's ``Scene``),
-prepares the overlay's layers its own way, and declares how the read-back reads it:
+picking its way by the drawing's type, prepares the overlay's layers its own way (the palette
+writer turns cells over images into ``Indexed``), and declares how the read-back reads it:
 
 - palette PNG (1 or 2 bits for plain codes, 8 over images and for scenes): the fast path of
   the plain patterns (each module row packed once and repeated) hands over the rows it packed,
