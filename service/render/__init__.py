@@ -1,1 +1,1 @@
-"""The render pipeline, one module per stage: content, encode, layout, geometry, png/svg."""
+"""The render pipeline: encode, clear zone, geometry, layers, write, read-back (``pipeline``)."""

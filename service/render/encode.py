@@ -32,11 +32,13 @@ __all__ = [
     "choose_mask",
     "data_bits",
     "encode",
+    "function_modules",
     "hidden_correctable",
     "mask_order",
     "penalties",
     "place_message",
     "plan_version",
+    "prepare",
     "symbol_size",
 ]
 
@@ -134,6 +136,17 @@ class _Template:
 @lru_cache(maxsize=41)
 def _template(version: int) -> _Template:
     return _Template(version)
+
+
+def function_modules(version: int) -> np.ndarray:
+    """True where a module of ``version`` is a function pattern's (finders, separators,
+    timing, alignment, format and version areas): the modules no mask touches."""
+    return ~_template(version).region
+
+
+def prepare(version: int) -> None:
+    """Build and cache ``version``'s tables (placement, masks) before the first render."""
+    _template(version)
 
 
 @lru_cache(maxsize=41 * 4 * 8)

@@ -20,7 +20,6 @@ item; they, and styled codes, keep the RGBA composite (``overlay.write_png_layer
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 
 import msgspec
@@ -34,10 +33,10 @@ from .job import RenderJob
 from .layout import Layout
 from .overlay import Box, Overlay, background_layers, logo_image
 from .patterns import PLAIN_PATTERNS
-from .png import _Deflater, _file, index_image, palette, palette_chunks
-from .readback import PLAIN_READ_PPM, _grey_lut, _palette_png, sampling
+from .png import index_image, palette
+from .readback import PLAIN_READ_PPM, grey_lut, palette_png, sampling
 
-__all__ = ["Light", "eligible", "layered", "layered_grey", "layered_png"]
+__all__ = ["Light", "eligible", "layered", "layered_grey"]
 
 
 class Light(msgspec.Struct, frozen=True):
@@ -111,7 +110,7 @@ def _quantised(rgba: np.ndarray, budget: int, quality: int = 90) -> tuple[np.nda
     png = image.copy(interpretation="srgb").pngsave_buffer(
         palette=True, bitdepth=8, dither=0, filter="none", compression=1, keep="none", Q=quality
     )
-    found = _palette_png(png)
+    found = palette_png(png)
     if found is None:
         raise ValueError("the quantiser wrote a PNG we do not read")
     indices, table = found
@@ -188,22 +187,6 @@ def layered(
     return indices, np.concatenate([layer.modules, layer.colours])
 
 
-def layered_png(
-    indices: np.ndarray, colours: np.ndarray, dpi: int, compression: int, photo: bool
-) -> bytes:
-    """The 8-bit palette PNG of ``layered``'s indices and palette. Rows are Up-filtered (the
-    modules' and a logo's rows differ little from the row above); over a ``photo``, rows that
-    do not repeat the one above are left unfiltered: the difference of two unrelated palette
-    indices is noise to deflate (measured: 30 % more bytes)."""
-    size = indices.shape[1]
-    deflater = _Deflater(size, compression)
-    group = max(1, 2_000_000 // size)
-    for top in range(0, indices.shape[0], group):
-        deflater.emit(indices[top : top + group], up_only_repeats=photo)
-    ihdr = struct.pack(">IIBBBBB", size, indices.shape[0], 8, 3, 0, 0, 0)
-    return _file(ihdr, palette_chunks(colours), deflater.finish(), dpi)
-
-
 def layered_grey(indices: np.ndarray, colours: np.ndarray, ppm: int, inverted: bool) -> np.ndarray:
     """The pixels as grey over paper, sampled as the read-back reads plain modules
     (``readback.PLAIN_READ_PPM``): these are whole squares or rounded squares at any scale,
@@ -211,4 +194,4 @@ def layered_grey(indices: np.ndarray, colours: np.ndarray, ppm: int, inverted: b
     what the detector reads; the image's own detail at more pixels per module only slows it)."""
     step = sampling(ppm, PLAIN_READ_PPM)
     sample = np.ascontiguousarray(indices[step // 2 :: step, step // 2 :: step])
-    return _grey_lut(np.ascontiguousarray(colours).tobytes(), inverted)[sample]
+    return grey_lut(np.ascontiguousarray(colours).tobytes(), inverted)[sample]

@@ -1,9 +1,14 @@
-"""The render pipeline: the stages in order, for one validated item.
+"""The render pipeline: one ordered list of stages (``STAGES``) over one context
+(``context.Context``), for one validated item, as imgproxy's ``processing/pipeline.go`` does:
 
-content (validation) -> encode -> [clear zone] -> geometry -> PNG or SVG writer ->
-[logo and background image layers] -> read-back (``readback``), with repairs until it reads.
-Runs on a render worker; the checksums the ZIP and the manifest need are computed here too,
-off the event loop. ``assets`` maps the content hashes a job's overlay names to the
+encode -> clear zone -> geometry -> layers -> write -> read-back
+
+The writer is looked up once, by what the item needs (``writers.needs``: palette PNG, RGBA PNG
+or SVG); the layers stage prepares what that writer puts under and over the modules (before
+it writes: each writer composites them in its one pass). If the image does not read, the
+repairs (``repairs``) are tried in order, each re-running only the stages whose inputs it
+changed. Runs on a render worker; the checksums the ZIP and the manifest need are computed
+here too, off the event loop. ``assets`` maps the content hashes a job's overlay names to the
 normalised image bytes.
 """
 
@@ -13,87 +18,169 @@ import hashlib
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
+from typing import NamedTuple
 
 import msgspec
 import numpy as np
 
-from .color import is_inverted
+from .context import NO_ASSETS, Context
 from .encode import encode, mask_order
-from .geometry import Geometry
 from .job import RenderJob, RenderResult
-from .layers import eligible, layered, layered_grey, layered_png
-from .overlay import (
-    Box,
-    Overlay,
-    background_tone,
-    cached_patch,
-    clear_zone,
-    logo_box,
-    logo_dimensions,
-    logo_patch,
-    svg_layers,
-    write_png_layers,
-)
-from .patterns import PLAIN_PATTERNS, shape
-from .png import AA_LEVELS, Written, index_region, palette, write_png
-from .readback import PLAIN_READ_PPM, decodes, png_grey, rows_grey, sampling
-from .styled import scene, write_styled_png, write_styled_png_palette, write_styled_svg
-from .svg import write_svg
+from .layers import eligible
+from .overlay import background_tone, clear_zone, logo_box, logo_dimensions
+from .patterns import PATTERNS
+from .readback import decodes, png_grey, sampling
+from .scene import scene
+from .writers import WRITERS, Writer, writer_for
 
-__all__ = ["WRITERS", "apply_repair", "draw", "reads_back", "render", "repairs"]
-
-Writer = Callable[[Geometry, RenderJob, int], bytes]
-
-WRITERS: dict[str, Writer] = {
-    "png": lambda g, j, z: write_png(g, j.layout, j.fg, j.bg, j.dpi, z),
-    "svg": lambda g, j, z: write_svg(g, j.layout, j.fg, j.bg, j.size_inches),
-}
-_NO_ASSETS: Mapping[str, bytes] = {}
+__all__ = [
+    "STAGES",
+    "Step",
+    "apply_repair",
+    "draw",
+    "overlay_grey",
+    "reads_back",
+    "render",
+    "repairs",
+    "run",
+]
 
 
-def _place_logo(
-    dark: np.ndarray, job: RenderJob, overlay: Overlay, assets: Mapping[str, bytes]
-) -> tuple[np.ndarray, Box | None]:
+def _encode(ctx: Context) -> None:
+    job = ctx.job
+    ctx.symbol = encode(job.content, job.level, job.version, job.mask)
+
+
+def _clear_zone(ctx: Context) -> None:
     """Where the logo goes (None without one), and the modules with its zone cleared."""
-    if overlay.logo is None:
-        return dark, None
-    box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay, assets))
-    return (clear_zone(dark, job.layout, box) if overlay.clear_zone else dark), box
+    job, overlay = ctx.job, ctx.job.overlay
+    ctx.dark, ctx.box = ctx.symbol, None
+    if overlay is None or overlay.logo is None:
+        return
+    ctx.box = logo_box(job.layout, overlay.logo_ratio, *logo_dimensions(overlay, ctx.assets))
+    if overlay.clear_zone:
+        assert ctx.dark is not None
+        ctx.dark = clear_zone(ctx.dark, job.layout, ctx.box)
 
 
-def _with_overlay(
-    dark: np.ndarray,
+def _geometry(ctx: Context) -> None:
+    """The plain writers' cells where the pattern has them (its entry's capability in the one
+    pattern table) and nothing else is styled; else the scene."""
+    job, dark = ctx.job, ctx.dark
+    assert dark is not None
+    plain = PATTERNS[job.pattern].plain if job.style is None else None
+    if plain is not None:
+        ctx.drawing = plain(dark)
+        return
+    overlay, tone = job.overlay, None
+    if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
+        tone = background_tone(overlay.background, job.layout.modules, ctx.assets)
+    ctx.drawing = scene(job, dark, tone)
+
+
+def _layers(ctx: Context) -> None:
+    if ctx.job.overlay is not None and ctx.writer.layers is not None:
+        ctx.writer.layers(ctx)
+
+
+def _write(ctx: Context) -> None:
+    ctx.writer.write(ctx)
+
+
+def _own_grey(ctx: Context) -> np.ndarray:
+    """What the writer handed over (rows, indices), else its bytes decoded."""
+    if ctx.grey is not None:
+        return ctx.grey
+    return png_grey(ctx.data, ctx.inverted, sampling(ctx.job.layout.ppm))
+
+
+def _twin_grey(ctx: Context) -> np.ndarray:
+    """An SVG is read through the pixels of the same drawing at its pixel size: its PNG twin,
+    written only if its writer did not hand them over with the layers."""
+    if ctx.drawing is None:  # an SVG handed in to be read (``reads_back``): its drawing first
+        _stages(ctx, through="geometry")
+    job = msgspec.structs.replace(ctx.job, format="png")
+    twin = Context.of(job, writer_for(job), 0, ctx.assets, True, ctx.inverted)
+    twin.symbol, twin.box, twin.dark, twin.drawing = ctx.symbol, ctx.box, ctx.dark, ctx.drawing
+    _layers(twin)
+    if twin.grey is None:
+        _write(twin)
+    return _own_grey(twin)
+
+
+_READS = {"own": _own_grey, "twin": _twin_grey}  # by what the writer declares (``Writer.reads``)
+
+
+def _read_back(ctx: Context) -> None:
+    """Whether the image decodes to exactly its content."""
+    if ctx.read:
+        ctx.reads = decodes(_READS[ctx.writer.reads](ctx), ctx.job.content, ctx.inverted)
+
+
+class Step(NamedTuple):
+    name: str
+    run: Callable[[Context], None]
+    # what of the job the stage reads, and the context fields it fills: a repair keeps them
+    # while the stages before it are kept and these inputs are unchanged (None: always re-run)
+    inputs: Callable[[RenderJob], object] | None = None
+    fills: tuple[str, ...] = ()
+
+
+STAGES: tuple[Step, ...] = (
+    Step("encode", _encode, lambda j: (j.content, j.level, j.version, j.mask), ("symbol",)),
+    Step("clear zone", _clear_zone, lambda j: (j.layout, j.overlay), ("box", "dark")),
+    Step("geometry", _geometry),
+    Step("layers", _layers),
+    Step("write", _write),
+    Step("read-back", _read_back),
+)
+
+
+def run(
     job: RenderJob,
-    overlay: Overlay,
-    compression: int,
-    assets: Mapping[str, bytes],
-) -> bytes:
-    dark, box = _place_logo(dark, job, overlay, assets)
-    geom = shape(dark, job.pattern)
-    if job.format == "png" and eligible(job):
-        return layered_png(
-            *layered(geom, job, box, assets), job.dpi, compression, overlay.background is not None
-        )
-    if job.format == "png":
-        patch = (
-            _patch(geom, job, overlay, box, assets)
-            if box is not None and overlay.background is None
-            else None
-        )
-        return write_png_layers(
-            geom, job.layout, job.fg, job.bg, job.dpi, overlay, box, patch, assets
-        )
-    below, above = svg_layers(overlay, job.layout, job.dpi, job.bg, box, assets)
-    return write_svg(geom, job.layout, job.fg, job.bg, job.size_inches, below, above)
+    compression: int = 0,
+    assets: Mapping[str, bytes] = NO_ASSETS,
+    *,
+    read: bool = False,
+    writer: Writer | None = None,
+    after: Context | None = None,
+    through: str | None = None,
+) -> Context:
+    """The stages over ``job`` (up to ``through``, if named); ``after``: an earlier render of
+    the item, whose stages are kept while their inputs are the same (a repair re-runs the
+    stages it changed, and those after them)."""
+    ctx = Context.of(job, writer or writer_for(job), compression, assets, read)
+    first = 0
+    if after is not None:
+        for step in STAGES:
+            if step.inputs is None or step.inputs(after.job) != step.inputs(job):
+                break
+            for name in step.fills:
+                setattr(ctx, name, getattr(after, name))
+            first += 1
+    return _stages(ctx, first, through)
 
 
-def _layered(job: RenderJob, assets: Mapping[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """The palette writer's indices and palette of an ``eligible`` job."""
-    assert job.overlay is not None
-    dark, box = _place_logo(
-        encode(job.content, job.level, job.version, job.mask), job, job.overlay, assets
-    )
-    return layered(shape(dark, job.pattern), job, box, assets)
+def _stages(ctx: Context, first: int = 0, through: str | None = None) -> Context:
+    for step in STAGES[first:]:
+        step.run(ctx)
+        if step.name == through:
+            break
+    return ctx
+
+
+def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = NO_ASSETS) -> bytes:
+    """The image of ``job``, unchecked."""
+    return run(job, compression, assets).data
+
+
+def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = NO_ASSETS) -> bool:
+    """Whether ``data``, the image of ``job``, decodes to exactly its content; an SVG is read
+    through the pixels of the same drawing at its pixel size (``_twin_grey``)."""
+    ctx = Context.of(job, writer_for(job), 0, assets, True)
+    ctx.data = data
+    _read_back(ctx)
+    return bool(ctx.reads)
 
 
 def overlay_grey(job: RenderJob, assets: Mapping[str, bytes], inverted: bool) -> np.ndarray | None:
@@ -102,72 +189,8 @@ def overlay_grey(job: RenderJob, assets: Mapping[str, bytes], inverted: bool) ->
     other jobs."""
     if not eligible(job):
         return None
-    return layered_grey(*_layered(job, assets), job.layout.ppm, inverted)
-
-
-def _patch(
-    geom: Geometry, job: RenderJob, overlay: Overlay, box: Box, assets: Mapping[str, bytes]
-) -> np.ndarray:
-    """The logo over what the modules draw under it; cached when the zone is cleared (then
-    only the background is under it, the same for every item)."""
-
-    def make() -> np.ndarray:
-        under = index_region(geom, job.layout, box.x, box.y, box.width, box.height)
-        lut = np.array(
-            palette(job.fg, job.bg, 2 if geom.radius == 0 else AA_LEVELS), dtype=np.uint8
-        )
-        return logo_patch(lut[under], overlay, box, assets)
-
-    if not overlay.clear_zone:
-        return make()
-    return cached_patch((overlay.logo, box, job.fg, job.bg, geom.radius), make)
-
-
-def _styled(
-    dark: np.ndarray, job: RenderJob, compression: int, assets: Mapping[str, bytes]
-) -> bytes:
-    """Any pattern, eyes, gradient, frame and caption, with the overlay layers if any."""
-    overlay, box = job.overlay, None
-    if overlay is not None:
-        dark, box = _place_logo(dark, job, overlay, assets)
-    tone = None
-    if job.pattern == "halftone" and overlay is not None and overlay.background is not None:
-        tone = background_tone(overlay.background, job.layout.modules, assets)
-    sc = scene(job, dark, tone)
-    if job.format == "png" and overlay is None:
-        return write_styled_png_palette(sc, job.dpi, compression)
-    if job.format == "png":
-        return write_styled_png(sc, job.dpi, overlay, box, assets)
-    below, above = (
-        svg_layers(overlay, job.layout, job.dpi, job.bg, box, assets) if overlay else ("", "")
-    )
-    return write_styled_svg(sc, job.size_inches, below, above)
-
-
-def draw(job: RenderJob, compression: int = 0, assets: Mapping[str, bytes] = _NO_ASSETS) -> bytes:
-    """The image of ``job``, unchecked."""
-    dark = encode(job.content, job.level, job.version, job.mask)
-    if job.style is not None or job.pattern not in PLAIN_PATTERNS:
-        return _styled(dark, job, compression, assets)
-    if job.overlay is None:
-        return WRITERS[job.format](shape(dark, job.pattern), job, compression)
-    return _with_overlay(dark, job, job.overlay, compression, assets)
-
-
-def reads_back(job: RenderJob, data: bytes, assets: Mapping[str, bytes] = _NO_ASSETS) -> bool:
-    """Whether ``data``, the image of ``job``, decodes to exactly its content; an SVG is read
-    through the pixels of the same scene at its pixel size (a code over a logo or background
-    image: the palette writer's indices; a plain code: the rows the PNG writer wrote)."""
-    inverted = is_inverted(job.fg, job.bg)
-    if job.format == "png":
-        grey = png_grey(data, inverted, sampling(job.layout.ppm))
-    else:
-        as_png = msgspec.structs.replace(job, format="png")
-        found = overlay_grey(as_png, assets, inverted)
-        if found is None:  # the PNG writers hand over what they drew, where they can
-            return _draw_and_read(as_png, 0, assets)[1]
-        grey = found
-    return decodes(grey, job.content, inverted)
+    ctx = Context.of(job, WRITERS["palette PNG"], 0, assets, True, inverted)
+    return _stages(ctx, through="layers").grey  # the palette writer hands them over there
 
 
 _SQUARE_EYES = {"eye_border": "square", "eye_center": "square", "outer_frame": False}
@@ -215,62 +238,23 @@ def apply_repair(job: RenderJob, label: str) -> RenderJob:
     raise ValueError(f"no repair named {label!r}")
 
 
-def _draw_and_read(
-    job: RenderJob, compression: int, assets: Mapping[str, bytes]
-) -> tuple[bytes, bool]:
-    """The image and whether it reads back. The plain PNG writer hands over the rows it
-    wrote (before deflate), so its image is read without inflating it again; so does the
-    palette writer of codes over a logo or background image."""
-    if job.format == "png" and eligible(job):
-        assert job.overlay is not None
-        inverted = is_inverted(job.fg, job.bg)
-        indices, colours = _layered(job, assets)
-        data = layered_png(
-            indices, colours, job.dpi, compression, job.overlay.background is not None
-        )
-        grey = layered_grey(indices, colours, job.layout.ppm, inverted)
-        return data, decodes(grey, job.content, inverted)
-    if (
-        job.format != "png"
-        or job.overlay is not None
-        or job.style is not None
-        or job.pattern not in PLAIN_PATTERNS
-    ):
-        data = draw(job, compression, assets)
-        return data, reads_back(job, data, assets)
-    written = Written(sampling(job.layout.ppm, PLAIN_READ_PPM))
-    dark = encode(job.content, job.level, job.version, job.mask)
-    data = write_png(
-        shape(dark, job.pattern), job.layout, job.fg, job.bg, job.dpi, compression, written
-    )
-    inverted = is_inverted(job.fg, job.bg)
-    grey = rows_grey(
-        np.concatenate(written.rows),
-        written.width,
-        written.depth,
-        np.array(written.colours, dtype=np.uint8),
-        written.step,
-        inverted,
-    )
-    return data, decodes(grey, job.content, inverted)
-
-
 def render(
     job: RenderJob,
     compression: int = 0,
-    assets: Mapping[str, bytes] = _NO_ASSETS,
+    assets: Mapping[str, bytes] = NO_ASSETS,
     verify: bool = True,
 ) -> RenderResult:
     """The image of ``job``, read back before it is returned; if it does not read, the first
-    repair that does (``repairs``); if none does, an empty unverified result, which must never
-    ship."""
+    repair that does (``repairs``), each re-running only the stages it changed from the item
+    as first drawn; if none does, an empty unverified result, which must never ship."""
     start = time.perf_counter()
+    first: Context | None = None
     for repaired, variant in repairs(job) if verify else [(None, job)]:
-        if verify:
-            data, reads = _draw_and_read(variant, compression, assets)
-        else:
-            data, reads = draw(variant, compression, assets), True
-        if reads:
+        ctx = run(variant, compression, assets, read=verify, after=first)
+        ctx.repaired = repaired
+        first = first or ctx
+        if ctx.reads or not verify:
+            data = ctx.data
             return RenderResult(
                 data,
                 zlib.crc32(data),

@@ -47,7 +47,7 @@ def _warm_up() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when workers stop
     from ..assets.decode import harden
     from ..logs import configure_logging
-    from .encode import _template
+    from .encode import prepare
 
     configure_logging(os.environ.get("QRSTUDIO_LOG_LEVEL", "info"))
     harden()  # workers only load our own PNGs; no other loader may run here either
@@ -56,7 +56,7 @@ def _warm_up() -> None:
     pyvips.cache_set_max(0)  # overlay.py keeps the few images worth keeping, by hash
 
     for version in range(1, 11):
-        _template(version)
+        prepare(version)
 
 
 class RenderPool:

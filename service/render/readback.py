@@ -26,7 +26,9 @@ __all__ = [
     "PLAIN_READ_PPM",
     "READ_PPM",
     "decodes",
+    "grey_lut",
     "grey_pixels",
+    "palette_png",
     "png_grey",
     "rows_grey",
     "sampling",
@@ -46,7 +48,7 @@ def grey_pixels(rgba: np.ndarray, inverted: bool) -> np.ndarray:
     return np.clip((colour * alpha + paper * (1 - alpha)) @ _LUMA + 0.5, 0, 255).astype(np.uint8)
 
 
-def _palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
+def palette_png(data: bytes, step: int = 1) -> tuple[np.ndarray, np.ndarray] | None:
     """(indices, RGBA palette) of a palette PNG as our writers make it (Up-filtered rows) or
     as libvips' quantiser does (unfiltered rows, several IDATs), every ``step``-th pixel from
     ``step // 2`` on each axis; None for any other PNG."""
@@ -104,20 +106,20 @@ def rows_grey(
     else:
         columns, shifts = _columns(width, step, depth)
         indices = (packed[:, columns] >> shifts) & np.uint8((1 << depth) - 1)
-    return np.take(_grey_lut(colours.tobytes(), inverted), indices)
+    return np.take(grey_lut(colours.tobytes(), inverted), indices)
 
 
 @lru_cache(maxsize=1024)
-def _grey_lut(colours: bytes, inverted: bool) -> np.ndarray:
+def grey_lut(colours: bytes, inverted: bool) -> np.ndarray:
     return grey_pixels(np.frombuffer(colours, dtype=np.uint8).reshape(-1, 4), inverted)
 
 
 def png_grey(data: bytes, inverted: bool, step: int = 1) -> np.ndarray:
     """The PNG's pixels as grey over paper, every ``step``-th from ``step // 2``."""
-    found = _palette_png(data, step)
+    found = palette_png(data, step)
     if found is not None:
         indices, colours = found
-        return np.take(_grey_lut(colours.tobytes(), inverted), indices)
+        return np.take(grey_lut(colours.tobytes(), inverted), indices)
     image = pyvips.Image.pngload_buffer(data, fail_on="error")
     if not image.hasalpha():
         image = image.bandjoin(255)

@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 import pyvips
 
-from service.render.encode import encode, plan_version, symbol_size
+from service.render.encode import plan_version, symbol_size
 from service.render.job import RenderJob
 from service.render.layers import eligible, layered
 from service.render.layout import plan_layout
-from service.render.overlay import Overlay, logo_box, photo_side, write_png_layers
+from service.render.overlay import Box, Overlay, logo_box, photo_side
 from service.render.patterns import shape
-from service.render.pipeline import _patch, _place_logo, draw, render
+from service.render.pipeline import draw, render, run
 from service.render.png import index_image
+from service.render.writers import WRITERS
 from tests.assetserver import IMAGES
 from tests.readers import (
     assert_carries,
@@ -77,14 +78,14 @@ def _reference(j: RenderJob) -> bytes:
     """The same code as the RGBA composite (libvips stacks every layer per item), with the
     background image drawn at the palette writer's resolution."""
     assert j.overlay is not None
-    dark, box = _place_logo(encode(j.content, j.level, j.version), j, j.overlay, ASSETS)
-    geom = shape(dark, j.pattern)
-    patch = (
-        _patch(geom, j, j.overlay, box, ASSETS)
-        if box is not None and j.overlay.background is None
-        else None
-    )
-    return write_png_layers(geom, j.layout, j.fg, j.bg, j.dpi, j.overlay, box, patch, ASSETS)
+    return run(j, 0, ASSETS, writer=WRITERS["RGBA PNG"]).data
+
+
+def _drawn(j: RenderJob, assets: dict[str, bytes]) -> tuple[np.ndarray, Box | None]:
+    """The modules with the logo's zone cleared, and where the logo goes."""
+    ctx = run(j, 0, assets, through="clear zone")
+    assert ctx.dark is not None
+    return ctx.dark, ctx.box
 
 
 CASES = {
@@ -129,7 +130,7 @@ def test_it_looks_like_the_rgba_composite(case: str) -> None:
     assert_carries(decode_image(drawn), f"https://example.com/look/{case}")
     ours, ref = _rgba(drawn), _rgba(_reference(j))
     assert ours.shape == ref.shape
-    dark, box = _place_logo(encode(j.content, j.level, j.version), j, j.overlay, ASSETS)
+    dark, box = _drawn(j, ASSETS)
     levels_of, levels = index_image(shape(dark, j.pattern), j.layout)
     diff = np.abs(ours - ref).max(axis=2)
     assert diff[levels_of == levels - 1].max() == 0  # dark modules
@@ -151,7 +152,7 @@ def test_a_logo_with_few_colours_keeps_them_exactly() -> None:
     sha = hashlib.sha256(data).hexdigest()
     j = job("https://example.com/flat", Overlay(logo=sha), bg=(255, 255, 255, 255))
     assets = {sha: data}
-    dark, box = _place_logo(encode(j.content, j.level, j.version), j, j.overlay, assets)  # type: ignore[arg-type]
+    dark, box = _drawn(j, assets)
     assert box is not None
     indices, colours = layered(shape(dark, j.pattern), j, box, assets)
     patch = colours[indices[box.y : box.y + box.height, box.x : box.x + box.width]]
@@ -162,7 +163,7 @@ def test_a_busy_light_layer_is_quantised_within_the_palette() -> None:
     """A photo has thousands of colours: the module levels and the quantised photo share
     the 256 entries, and every index points into the palette."""
     j = job("https://example.com/busy", Overlay(background=PHOTO_SHA))
-    dark, box = _place_logo(encode(j.content, j.level, j.version), j, j.overlay, ASSETS)  # type: ignore[arg-type]
+    dark, box = _drawn(j, ASSETS)
     indices, colours = layered(shape(dark, j.pattern), j, box, ASSETS)
     assert 16 < len(colours) <= 256
     assert int(indices.max()) < len(colours)

@@ -11,7 +11,7 @@ import pyvips
 from service.items.validation import validate_item
 from service.limits.plans import PLANS
 from service.render.pipeline import apply_repair, draw, render, repairs
-from service.render.readback import _palette_png, png_grey
+from service.render.readback import palette_png, png_grey
 from tests.readers import check_image
 
 
@@ -35,7 +35,7 @@ WRITERS = [
 @pytest.mark.parametrize("style", WRITERS)
 def test_our_png_decoder_agrees_with_libvips(style: dict[str, object]) -> None:
     data = draw(job_of(**style))
-    found = _palette_png(data)
+    found = palette_png(data)
     assert found is not None
     indices, colours = found
     image = pyvips.Image.new_from_buffer(data, "")
@@ -53,10 +53,10 @@ def test_our_png_decoder_agrees_with_libvips(style: dict[str, object]) -> None:
     assert png_grey(data, False).shape == theirs.shape[:2]
 
 
-def test_only_our_own_palette_pngs_take_the_fast_path() -> None:
-    assert _palette_png(draw(job_of(pattern="squares"))) is not None
+def test_only_our_ownpalette_pngs_take_the_fast_path() -> None:
+    assert palette_png(draw(job_of(pattern="squares"))) is not None
     rgba = pyvips.Image.black(40, 40, bands=4).pngsave_buffer()
-    assert _palette_png(rgba) is None
+    assert palette_png(rgba) is None
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])

@@ -1,7 +1,11 @@
-"""The PNG and SVG writers: same geometry, exact size, dpi, palette, and codes that scan."""
+"""The PNG and SVG writers: same geometry, exact size, dpi, palette, and codes that scan; the
+writer table (``render.writers``): one writer per item, by what it needs."""
 
 from __future__ import annotations
 
+import hashlib
+
+import msgspec
 import numpy as np
 import pytest
 import pyvips
@@ -10,9 +14,13 @@ from service.render.encode import encode, plan_version, symbol_size
 from service.render.geometry import LIGHT
 from service.render.job import RenderJob
 from service.render.layout import Layout, plan_layout
+from service.render.overlay import Overlay
 from service.render.patterns import shape
-from service.render.pipeline import render
+from service.render.pipeline import render, run
 from service.render.png import index_image, palette, write_png
+from service.render.readback import PLAIN_READ_PPM, png_grey, sampling
+from service.render.writers import needs
+from tests.assetserver import IMAGES
 from tests.readers import (
     assert_carries,
     decode_image,
@@ -168,3 +176,48 @@ def test_rounded_modules_join_without_seams(ppm_size) -> None:
         assert (pixels[y0:y1, x - 1 : x + 1] == 0).all()
         checked += 1
     assert checked > 20
+
+
+# -- the writer table ---------------------------------------------------------------------
+
+
+def test_each_item_needs_one_writer_of_the_table() -> None:
+    base = job("https://example.com/table")
+    logo = Overlay(logo="0" * 64, logo_size=(100, 100))
+    cases = {
+        "palette PNG": [
+            base,
+            msgspec.structs.replace(base, pattern="dot"),
+            msgspec.structs.replace(base, overlay=logo),
+            msgspec.structs.replace(base, overlay=Overlay(background="0" * 64)),
+        ],
+        "RGBA PNG": [
+            msgspec.structs.replace(base, overlay=Overlay(logo="0" * 64, clear_zone=False)),
+            msgspec.structs.replace(base, pattern="dot", overlay=logo),
+        ],
+        "SVG": [msgspec.structs.replace(base, format="svg", overlay=logo)],
+    }
+    for name, jobs in cases.items():
+        assert [needs(j) for j in jobs] == [name] * len(jobs)
+
+
+@pytest.mark.parametrize("pattern", ["squares", "rounded"])
+def test_the_fast_path_hands_over_the_rows_the_read_back_would_decode(pattern: str) -> None:
+    j = job("https://example.com/rows", pattern=pattern, size=2)
+    ctx = run(j, read=True, through="write")
+    assert ctx.grey is not None
+    step = sampling(j.layout.ppm, PLAIN_READ_PPM)
+    assert np.array_equal(ctx.grey, png_grey(ctx.data, False, step))
+
+
+def test_over_images_the_palette_writer_hands_over_the_indices_before_writing() -> None:
+    """What the read-back reads of a plain code over a photo is ready at the layers stage
+    (the trial decode reads it without writing a PNG), and is what its bytes decode to."""
+    photo = IMAGES["photo.jpg"]
+    sha = hashlib.sha256(photo).hexdigest()
+    j = msgspec.structs.replace(job("https://example.com/indexed"), overlay=Overlay(background=sha))
+    ctx = run(j, 0, {sha: photo}, read=True, through="layers")
+    assert ctx.grey is not None and ctx.data == b""
+    written = run(j, 0, {sha: photo}, read=True, through="write")
+    step = sampling(j.layout.ppm, PLAIN_READ_PPM)
+    assert np.array_equal(ctx.grey, png_grey(written.data, False, step))
