@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Reference, SecurityScheme
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.router import Router
 from litestar.typing import FieldDefinition
 
-from .api.shared import HEADERS
+from .api.shared import HEADERS, Named
 from .schema import PAYLOADS, Manifest
 
 if TYPE_CHECKING:
@@ -44,17 +44,28 @@ _REF = "#/components/schemas/{name}"
 
 
 class StructSchemas(OpenAPISchemaPlugin):
-    """Every msgspec Struct becomes a component whose schema msgspec writes (``_finish``)."""
+    """Every msgspec Struct becomes a component whose schema msgspec writes (``_finish``); so
+    does a plain type ``api.shared.Named`` names (an error body that is a map)."""
 
     def __init__(self) -> None:
         self.types: dict[str, type[msgspec.Struct]] = {}
+        self.named: dict[str, Any] = {}
+
+    @staticmethod
+    def _named(field_definition: FieldDefinition) -> Named | None:
+        return next((m for m in field_definition.metadata if isinstance(m, Named)), None)
 
     def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        if self._named(field_definition) is not None:
+            return True
         return not field_definition.is_union and field_definition.is_subclass_of(msgspec.Struct)
 
     def to_openapi_schema(
         self, field_definition: FieldDefinition, schema_creator: SchemaCreator
     ) -> Schema:
+        if (named := self._named(field_definition)) is not None:
+            self.named[named.name] = named.source
+            return cast("Schema", Reference(_REF.format(name=named.name)))  # never a 2xx's root
         struct = field_definition.annotation
         self.types[struct.__name__] = struct
         registry = schema_creator.schema_registry
@@ -102,7 +113,7 @@ def document(app: Litestar) -> Json:
     if doc is None:
         plugin = next(p for p in app.plugins.openapi if isinstance(p, StructSchemas))
         doc = app.openapi_schema.to_schema()
-        _finish(doc, plugin.types)
+        _finish(doc, plugin)
         app.state["openapi_document"] = doc
     return doc
 
@@ -225,12 +236,13 @@ _RETRY_AFTER: Json = {
 _LOCATION: Json = {"Location": {"required": True, "schema": {"type": "string"}}}
 
 
-def _finish(doc: Json, structs: dict[str, type[msgspec.Struct]]) -> None:
+def _finish(doc: Json, plugin: StructSchemas) -> None:
     """What Litestar's generator leaves to us (the module's docstring)."""
     # and what no handler's signature names: the payloads (an item's ``payload`` is decoded
     # raw, by its data_type) and the manifest inside a bulk answer's ZIP
-    types = [*structs.values(), *PAYLOADS.values(), Manifest]
+    types = [*plugin.types.values(), *PAYLOADS.values(), Manifest]
     _, schemas = msgspec.json.schema_components(types, ref_template=_REF)
+    schemas.update((name, msgspec.json.schema(t)) for name, t in plugin.named.items())
     placeholders = doc["components"].get("schemas", {})
     assert set(placeholders) <= set(schemas), set(placeholders) - set(schemas)  # same names
     _items(schemas)
@@ -250,6 +262,9 @@ def _operation(op: Json) -> None:
     for parameter in op.get("parameters", ()):
         parameter["schema"] = _not_null(parameter["schema"])  # absent, never null
     op["parameters"] = [*op.get("parameters", ()), _REQUEST_ID]
+    if "requestBody" in op:
+        media = op["requestBody"]["content"]["application/json"]
+        media["schema"] = _any_of(media["schema"])  # /validate/: an item, or a bulk body
     if "body" in extra:
         op["requestBody"]["content"].update(copy.deepcopy(extra["body"]))
     responses = op["responses"]
@@ -268,10 +283,7 @@ def _operation(op: Json) -> None:
         if not content:
             answer.pop("content", None)
         for media in content.values():
-            # an error's shapes overlap ({"detail": ...} is also {"<field>": "<message>"}):
-            # any of them, where Litestar writes a union as exactly one
-            if not status.startswith("2") and "oneOf" in media["schema"]:
-                media["schema"] = {"anyOf": media["schema"].pop("oneOf"), **media["schema"]}
+            media["schema"] = _any_of(media["schema"])
         for name, header in answer.get("headers", {}).items():
             header["schema"] = dict(HEADERS[name][1])
         answer["headers"] = {
@@ -280,6 +292,15 @@ def _operation(op: Json) -> None:
             **(_LOCATION if status == "302" else {}),
             **answer.get("headers", {}),
         }
+
+
+def _any_of(schema: Json) -> Json:
+    """Litestar writes a union as ``oneOf`` (exactly one); ours overlap ({"detail": ...} is
+    also a {"<field>": "<message>"}; an object may carry both ``items`` and an item's fields),
+    so the document says any of them."""
+    if "oneOf" not in schema:
+        return schema
+    return {"anyOf": schema["oneOf"], **{k: v for k, v in schema.items() if k != "oneOf"}}
 
 
 def _strings(schema: Json, **keywords: Any) -> None:

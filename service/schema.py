@@ -224,20 +224,24 @@ class BulkRequest(msgspec.Struct):
     items: list[msgspec.Raw]
 
 
+# The document's view of the body ``BulkRequest`` decodes (each item is then decoded on its own)
 class BulkRequestBody(msgspec.Struct):
-    """POST /api/v1/generate/bulk/: 1 to the plan's cap (at most 5 000) items. The document's
-    view of the body ``BulkRequest`` decodes (each item is then decoded on its own)."""
+    """POST /api/v1/generate/bulk/: 1 to the plan's cap (at most 5 000) items."""
 
     items: Annotated[list[GenerateRequest], Meta(min_length=1, max_length=5000)]
 
 
 # -- dynamic codes: POST and PATCH /api/v1/dynamic/ (decoded by dynamic.py, documented as is)
 class CodeCreate(msgspec.Struct, kw_only=True):
+    """POST /api/v1/dynamic/: a dynamic code without a render."""
+
     name: DynamicName
     destination_url: Destination
 
 
 class CodeUpdate(msgspec.Struct, kw_only=True):
+    """PATCH /api/v1/dynamic/{short_id}/: the fields to change."""
+
     name: DynamicName | None = None
     destination_url: Destination | None = None
     is_active: bool | None = None

@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, PathParameter
+from msgspec import Meta
 
 from ..schema import DetailBody, ItemErrorsBody, ItemsErrorBody
 
@@ -25,6 +26,7 @@ __all__ = [
     "IdempotencyKey",
     "KeyFieldErrors",
     "KeyId",
+    "Named",
     "ShortId",
     "body",
     "errors",
@@ -35,9 +37,48 @@ __all__ = [
 KEY: list[dict[str, list[str]]] = [{"ApiKey": []}]
 KEY_OR_BEARER: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
+
+class Named:
+    """Names a plain type as a component of the document, whose schema msgspec writes from
+    ``source`` (``openapi.StructSchemas``). Immutable, so a controller's copy shares it (msgspec's
+    ``Meta`` cannot be copied)."""
+
+    def __init__(self, name: str, source: Any) -> None:
+        self.name, self.source = name, source
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Named:
+        return self
+
+
 # a failing field of a single item: {"<field>": ["<message>"]}; of a dashboard body, a string
-FieldErrors = dict[str, list[str]]
-KeyFieldErrors = dict[str, str]
+FieldErrors = Annotated[
+    dict[str, list[str]],
+    Named(
+        "FieldErrors",
+        Annotated[
+            dict[str, Annotated[list[str], Meta(min_length=1)]],
+            Meta(
+                min_length=1,
+                title="FieldErrors",
+                description='A failing field and its message: {"<field>": ["<message>"]}.',
+            ),
+        ],
+    ),
+]
+KeyFieldErrors = Annotated[
+    dict[str, str],
+    Named(
+        "KeyFieldErrors",
+        Annotated[
+            dict[str, str],
+            Meta(
+                min_length=1,
+                title="KeyFieldErrors",
+                description='A failing field and its message: {"<field>": "<message>"}.',
+            ),
+        ],
+    ),
+]
 
 ShortId = Annotated[
     str, PathParameter(description="A dynamic code's short id: 8 URL-safe characters")
