@@ -10,7 +10,7 @@ Two things are not Litestar's:
 - **``_finish``**, one pass over the generated document, for what a handler's signature cannot
   say: an item is one of twelve variants by ``data_type`` (the payloads overlap, so only the
   data type tells them apart: a ``oneOf`` the product's own bulk example validates against), and
-  the same fields as form fields with uploads; the headers every answer carries (the request id
+  the same fields as form fields with uploads (``openapi_items.py``); the headers every answer carries (the request id
   middleware's, Retry-After on 429 and 503); the links between operations; the product's
   trailing slashes; and answers with more than one media type.
 """
@@ -18,6 +18,7 @@ Two things are not Litestar's:
 from __future__ import annotations
 
 import copy
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
@@ -28,6 +29,7 @@ from litestar.router import Router
 from litestar.typing import FieldDefinition
 
 from .api.shared import HEADERS, Named
+from .openapi_items import ITEM_FORMS, items, not_null
 from .schema import PAYLOADS, Manifest
 
 if TYPE_CHECKING:
@@ -118,6 +120,7 @@ def document(app: Litestar) -> Json:
     return doc
 
 
+@cache
 def openapi_dict() -> Json:
     """The document of an app with default settings (tests, tools): it does not depend on them."""
     from .app import create_app
@@ -127,32 +130,6 @@ def openapi_dict() -> Json:
 
 
 # -- what _finish adds ---------------------------------------------------------------------
-_COLOR = "^([Bb][Ll][Aa][Cc][Kk]|[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?)$"
-_BACKGROUND = (
-    "^([Tt][Rr][Aa][Nn][Ss][Pp][Aa][Rr][Ee][Nn][Tt]|[Bb][Ll][Aa][Cc][Kk]|"
-    "[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?)$"
-)
-_COLOR_FIELDS = (
-    "color",
-    "gradient_from",
-    "gradient_to",
-    "eye_color",
-    "eye_border_color",
-    "eye_center_color",
-    "frame_color",
-)
-_UPLOAD_TYPES = "image/png, image/jpeg, image/webp, image/gif"
-_ITEM_FORMS: Json = {
-    "multipart/form-data": {
-        "schema": {"$ref": _REF.format(name="GenerateForm")},
-        "encoding": {
-            "payload": {"contentType": "application/json"},
-            "logo_file": {"contentType": _UPLOAD_TYPES},
-            "bg_image_file": {"contentType": _UPLOAD_TYPES},
-        },
-    },
-    "application/x-www-form-urlencoded": {"schema": {"$ref": _REF.format(name="GenerateFields")}},
-}
 
 
 def _code_links(short_id: str, *names: str) -> Json:
@@ -183,7 +160,7 @@ def _replay(op_id: str) -> Json:
 # operationId -> what its operation gains: body media types, success media types, links
 _EXTRA: dict[str, Json] = {
     "generate": {
-        "body": _ITEM_FORMS,
+        "body": ITEM_FORMS,
         "content": {
             "image/png": {"schema": {"type": "string", "format": "binary"}},
             "image/svg+xml": {"schema": {"type": "string"}},
@@ -193,7 +170,7 @@ _EXTRA: dict[str, Json] = {
             **_code_links("$response.header.X-QR-Short-Id", "GetCode", "Redirect"),
         },
     },
-    "validate": {"body": _ITEM_FORMS},
+    "validate": {"body": ITEM_FORMS},
     "generateBulk": {
         "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
         "links": _replay("generateBulk"),
@@ -245,7 +222,7 @@ def _finish(doc: Json, plugin: StructSchemas) -> None:
     schemas.update((name, msgspec.json.schema(t)) for name, t in plugin.named.items())
     placeholders = doc["components"].get("schemas", {})
     assert set(placeholders) <= set(schemas), set(placeholders) - set(schemas)  # same names
-    _items(schemas)
+    items(schemas)
     doc["components"]["schemas"] = dict(sorted(schemas.items()))
 
     paths: Json = {}
@@ -260,7 +237,7 @@ def _finish(doc: Json, plugin: StructSchemas) -> None:
 def _operation(op: Json) -> None:
     extra = _EXTRA.get(op["operationId"], {})
     for parameter in op.get("parameters", ()):
-        parameter["schema"] = _not_null(parameter["schema"])  # absent, never null
+        parameter["schema"] = not_null(parameter["schema"])  # absent, never null
     op["parameters"] = [*op.get("parameters", ()), _REQUEST_ID]
     if "requestBody" in op:
         media = op["requestBody"]["content"]["application/json"]
@@ -301,109 +278,3 @@ def _any_of(schema: Json) -> Json:
     if "oneOf" not in schema:
         return schema
     return {"anyOf": schema["oneOf"], **{k: v for k, v in schema.items() if k != "oneOf"}}
-
-
-def _strings(schema: Json, **keywords: Any) -> None:
-    """Add ``keywords`` to every string alternative of ``schema`` (colour spellings)."""
-    if schema.get("type") == "string":
-        schema.update(keywords)
-    for alternative in schema.get("anyOf", ()):
-        _strings(alternative, **keywords)
-
-
-def _not_null(schema: Json) -> Json:
-    """A form field or a parameter is absent rather than null: the non-null alternative of
-    ``schema``."""
-    for union in ("anyOf", "oneOf"):  # msgspec writes anyOf, Litestar oneOf
-        options = [s for s in schema.get(union, ()) if s.get("type") != "null"]
-        if len(options) == 1:
-            rest = {k: v for k, v in schema.items() if k != union}
-            if rest.get("default", 0) is None:
-                del rest["default"]
-            return {**options[0], **rest}
-    return schema
-
-
-def _items(components: Json) -> None:
-    """GenerateRequest as one variant per data type (``schema.PAYLOADS``), and as form fields
-    (GenerateFields) and multipart fields with uploads (GenerateForm)."""
-    base = components.pop("GenerateRequest")
-    fields = base["properties"]
-    for name in _COLOR_FIELDS:
-        _strings(fields[name], pattern=_COLOR)
-    _strings(fields["background"], pattern=_BACKGROUND)
-    fields["size_inches"]["description"] = (
-        "0.5 to 15 and at most the plan's maximum; size_inches x dpi is the image's width in pixels"
-    )
-    fields["frame_label"]["description"] = (
-        "Needs a frame_style; at least one visible character and no control characters"
-    )
-    fields["logo_url"]["description"] = fields["bg_image_url"]["description"] = (
-        "http or https; fetched safely (no internal addresses), PNG, JPEG, WebP or GIF"
-    )
-    common = {k: v for k, v in fields.items() if k not in ("data", "data_type", "payload")}
-    required = [r for r in base.get("required", ()) if r in common]
-
-    def variant(title: str, description: str, head: Json, extra_required: list[str]) -> Json:
-        return {
-            "title": title,
-            "description": description,
-            "type": "object",
-            "properties": {**head, **copy.deepcopy(common)},
-            "required": [*extra_required, *required],
-        }
-
-    text = {**fields["data"]["anyOf"][0], "minLength": 1}
-    variants = {
-        "TextItem": variant(
-            "TextItem",
-            "data_type url (the default) or text: the code carries `data`.",
-            {"data": text, "data_type": {"enum": ["url", "text"], "default": "url"}},
-            ["data"],
-        )
-    }
-    for data_type, payload in PAYLOADS.items():
-        name = f"{data_type.capitalize()}Item"
-        variants[name] = variant(
-            name,
-            f"data_type {data_type}: the code carries `payload` ({payload.__name__}).",
-            {
-                "data_type": {"const": data_type},
-                "payload": {"$ref": _REF.format(name=payload.__name__)},
-            },
-            ["data_type", "payload"],
-        )
-    # EPC069-12: EPC codes use error correction M
-    variants["EpcItem"]["properties"]["error_correction"] = {
-        "enum": ["auto", "M"],
-        "default": "auto",
-    }
-    components.update(variants)
-    components["GenerateRequest"] = {
-        "title": "GenerateRequest",
-        "description": base["description"],
-        "oneOf": [{"$ref": _REF.format(name=n)} for n in variants],
-    }
-    # the same fields as form fields (single render and dry run): payload as JSON text
-    form = {k: _not_null(v) for k, v in fields.items()}
-    form["payload"] = {
-        "description": "The payload of data_type as a JSON object (a form field of JSON text)",
-        "anyOf": [{"$ref": _REF.format(name=t.__name__)} for t in dict.fromkeys(PAYLOADS.values())],
-    }
-    components["GenerateFields"] = {
-        "title": "GenerateFields",
-        "type": "object",
-        "properties": form,
-        "required": required,
-        "description": "A GenerateRequest as application/x-www-form-urlencoded fields.",
-    }
-    upload = {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
-    components["GenerateForm"] = {
-        "title": "GenerateForm",
-        "type": "object",
-        "required": required,
-        "description": "A GenerateRequest as multipart/form-data fields, with optional uploads "
-        "(type judged by content: PNG, JPEG, WebP or GIF; logo at most 2 MB, "
-        "background at most 5 MB, 50 megapixels).",
-        "properties": {**copy.deepcopy(form), "logo_file": {**upload}, "bg_image_file": {**upload}},
-    }
