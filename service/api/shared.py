@@ -1,8 +1,14 @@
 """What the controllers declare alike, for the generated OpenAPI document: the contract's error
 answers, the response headers, the path and header parameters, who may call. Nothing here runs
-on a request: bodies are read raw by the work modules (``intake.read_body``), so a body is
-documented by a ``data`` dependency no handler asks for (``body``), which Litestar's generator
-reads and its runtime never resolves."""
+on a request.
+
+Bodies are read raw by the work modules, after authentication and within their own limit and
+deadline (the contract's check order), so no handler has a ``data`` parameter. A body is
+documented by a dependency whose function takes ``data`` (``body()``): Litestar's generator
+takes an operation's body from such a dependency when the handler has none, and its runtime
+resolves only the dependencies a handler's signature asks for, which none does
+(``tests/api/test_documented_bodies.py``). Such a dependency cannot itself be named ``data``
+(a reserved name)."""
 
 from __future__ import annotations
 
