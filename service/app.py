@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
+from .api import CONTROLLERS
 from .assets.addresses import parse_networks
 from .assets.fetch import Fetcher, Resolver
 from .assets.loader import AssetLoader
@@ -23,10 +24,10 @@ from .limits.redis_store import RedisStore
 from .limits.store import Store
 from .logs import configure_logging
 from .metrics import Metrics
+from .openapi import StructSchemas, openapi_config
 from .render.pool import RenderPool
 from .render_cache import RenderCache
 from .requestid import RequestIdMiddleware
-from .routes import ROUTES
 from .services import Services
 from .settings import Settings, load_settings
 from .webhooks.lifecycle import start_delivery, webhook_sender
@@ -126,7 +127,7 @@ def create_app(
 
     metrics = Metrics()
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=CONTROLLERS,
         state=State(
             {
                 "metrics": metrics,
@@ -145,7 +146,9 @@ def create_app(
             )
         ],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=None,  # /schema is built from the msgspec Structs (service/openapi.py)
+        # the document at /schema, generated from the controllers (service/openapi.py)
+        openapi_config=openapi_config(),
+        plugins=[StructSchemas()],
         logging_config=None,  # JSON logs are configured by service/logs.py
         debug=False,
     )

@@ -37,8 +37,7 @@ from .limits.shortid import SHORT_ID_RE, new_short_id
 from .limits.store import Caller, CodeRecord, NewCode, Scan, utc_z
 from .refusals import dynamic_cap_error
 from .responses import Analytics, CodePage, DynamicCode, ScanEntry
-from .schema import DynamicName as Name
-from .schema import Str2000
+from .schema import CodeCreate, CodeUpdate
 from .services import Services
 
 __all__ = [
@@ -70,17 +69,6 @@ _AGENTS = [
     ("macos", re.compile(r"Macintosh|Mac OS X")),
     ("linux", re.compile(r"Linux|X11")),
 ]
-
-
-class CodeCreate(msgspec.Struct, kw_only=True):
-    name: Name
-    destination_url: Str2000
-
-
-class CodeUpdate(msgspec.Struct, kw_only=True):
-    name: Name | None = None
-    destination_url: Str2000 | None = None
-    is_active: bool | None = None
 
 
 def agent_family(ua: str) -> str:

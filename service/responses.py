@@ -1,6 +1,6 @@
 """What the service answers, as msgspec Structs: the handlers build these (Litestar encodes
-them) and the OpenAPI document is generated from the same classes (``openapi.py``,
-``openapi_dashboard.py``), so an answer and its schema cannot drift apart. Request bodies and
+them) and the OpenAPI document is generated from the same classes (``openapi.py``, over the
+controllers in ``api/``), so an answer and its schema cannot drift apart. Request bodies and
 the item schema live in ``schema.py``; the bulk manifest there too."""
 
 from __future__ import annotations

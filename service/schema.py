@@ -16,6 +16,9 @@ __all__ = [
     "PAYLOADS",
     "UNLIMITED",
     "BulkRequest",
+    "BulkRequestBody",
+    "CodeCreate",
+    "CodeUpdate",
     "DataType",
     "DetailBody",
     "DynamicPayload",
@@ -161,9 +164,23 @@ class GeoPayload(msgspec.Struct, kw_only=True):
     lng: Annotated[float, Meta(ge=-180, le=180)]
 
 
+# The destination's pattern is the document's only: dynamic.py normalises the URL and answers
+# a bad one in the product's words.
+Destination = Annotated[
+    str,
+    Meta(
+        max_length=2000,
+        description="An http or https URL",
+        extra_json_schema={
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[!-~]*)?$"
+        },
+    ),
+]
+
+
 class DynamicPayload(msgspec.Struct, kw_only=True):
     name: DynamicName
-    destination_url: Str2000
+    destination_url: Destination
 
 
 class PhonePayload(msgspec.Struct, kw_only=True):
@@ -205,6 +222,29 @@ payload_decoders = {t: msgspec.json.Decoder(s) for t, s in PAYLOADS.items()}
 
 class BulkRequest(msgspec.Struct):
     items: list[msgspec.Raw]
+
+
+# The document's view of the body ``BulkRequest`` decodes (each item is then decoded on its own)
+class BulkRequestBody(msgspec.Struct):
+    """POST /api/v1/generate/bulk/: 1 to the plan's cap (at most 5 000) items."""
+
+    items: Annotated[list[GenerateRequest], Meta(min_length=1, max_length=5000)]
+
+
+# -- dynamic codes: POST and PATCH /api/v1/dynamic/ (decoded by dynamic.py, documented as is)
+class CodeCreate(msgspec.Struct, kw_only=True):
+    """POST /api/v1/dynamic/: a dynamic code without a render."""
+
+    name: DynamicName
+    destination_url: Destination
+
+
+class CodeUpdate(msgspec.Struct, kw_only=True):
+    """PATCH /api/v1/dynamic/{short_id}/: the fields to change."""
+
+    name: DynamicName | None = None
+    destination_url: Destination | None = None
+    is_active: bool | None = None
 
 
 # -- responses ----------------------------------------------------------------------------

@@ -136,6 +136,8 @@ def _str(value: Any, t: mi.StrType, colour: str | None) -> str:
 
 def _value(value: Any, t: mi.Type, colour: str | None = None) -> Any:
     """``value`` as type ``t``, or ``_Bad`` with the product's message."""
+    if isinstance(t, mi.Metadata):  # a description or a document-only keyword: the type within
+        return _value(value, t.type, colour)
     if isinstance(t, mi.UnionType):
         if value is None and any(isinstance(m, mi.NoneType) for m in t.types):
             return None
