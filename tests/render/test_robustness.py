@@ -43,22 +43,6 @@ _SEPARATED = (
 )
 
 
-def _narrow_centre(f: dict[str, object]) -> Gaps:
-    """A scan line through a finder must cross ~3 modules of ink on many rows; a star or a
-    diamond centre is that wide on a band a third as tall as a square's, and a 3 px/module
-    copy samples its corners as light (13/22 with zxing-cpp after 3ppm-nearest)."""
-    if f.get("eye_center_shape") in ("star", "diamond"):
-        return frozenset(
-            {
-                ("3ppm-nearest", "zxing"),
-                ("3ppm-nearest", "zbar"),
-                ("jpeg-30", "zbar"),
-                ("phone", "zbar"),
-            }
-        )
-    return frozenset()
-
-
 def _zbar_jpeg(f: dict[str, object]) -> Gaps:
     """zbar after JPEG at quality 30 misreads more modules of separated shapes than of
     squares (15 of 22 where squares read 18; diamond 17, on the floor); zxing-cpp reads
@@ -107,7 +91,7 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     return frozenset({("phone", "zbar"), ("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")})
 
 
-KNOWN_GAPS = (_narrow_centre, _zbar_jpeg, _round_border_v1, _pale_ink)
+KNOWN_GAPS = (_zbar_jpeg, _round_border_v1, _pale_ink)
 
 
 def _gaps(fields: dict[str, object]) -> Gaps:
