@@ -88,12 +88,12 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     # modules wide on a band a third as tall, and a 3 px/module nearest copy sampled them as
     # light: 13/22 with zxing-cpp; after a phone-like capture zbar read the diamond 0/22.
     # Both are larger now, their points 0.6-0.9 module from the ring: the star 2.0/1.45,
-    # centred 0.15 module low so its points' box is centred (3.55 read 13/22 again, 3.7 lost
-    # zbar codes); the diamond 4.6 modules tip to tip, its tips cut flat 0.6 module in (the
-    # diamond pattern's small-scale octagon, at eye size). 22/22 with zxing-cpp after every
-    # damage; zbar 22/22 after JPEG 30 (squares 18) and 15-16/22 after the phone-like
-    # capture (squares 13). See README, Styles.
-    "star": lambda: Poly(star_points(3.5, 3.65, 2.0, 1.45, 5)),
+    # centred 0.1 module low (2.0/1.4 at 0.05: the nearest copy read 13/22 again; at 0.15,
+    # in a circle border, zbar read 18/22 under rotation with keystone, 21/22 here); the
+    # diamond 4.6 modules tip to tip, its tips cut flat 0.6 module in (the diamond
+    # pattern's small-scale octagon, at eye size). 22/22 with zxing-cpp after every damage; zbar 22/22 after JPEG
+    # 30 (squares 18) and 15-16/22 after the phone-like capture (squares 13). README, Styles.
+    "star": lambda: Poly(star_points(3.5, 3.6, 2.0, 1.45, 5)),
     "diamond": lambda: _cut_diamond(2.3, 1.7),
     # arms 2.2 modules thick (were 1.6): a scan line must cross ~3 modules of ink on enough
     # rows; after a phone-like capture the thin cross read 3/22 with both decoders, 22/19 now
