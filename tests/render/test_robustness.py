@@ -47,10 +47,11 @@ def _zbar_jpeg(f: dict[str, object]) -> Gaps:
     """zbar after JPEG at quality 30 misreads more modules of separated shapes than of
     squares (15 of 22 where squares read 18; diamond 17, on the floor); zxing-cpp reads
     them all. The 3 codes lost are version 5 at 20 px per module, where squares already
-    lose 4 (zbar's grid is off there): any light line between dark modules costs them,
-    whatever the shape (squares inset by 1 px: 15; dot radius 0.45 or 0.5: 15; corners
-    rounded 0.2: 16), lines between columns (connected-v: 15) and not between rows
-    (connected-h: 19). Not a shape to fix, short of joining the modules."""
+    lose 4: any light line between dark modules costs them, whatever the shape (squares
+    inset by 1 px: 15; dot radius 0.45 or 0.5: 15; corners rounded 0.2: 16), and wherever
+    (dots in one quadrant only, the rest whole squares: the same 3 lost); lines between
+    columns (connected-v: 15), not between rows (connected-h: 19). Not a shape to fix,
+    short of joining the modules."""
     if f.get("pattern") in ("dot", "diamond", "hexagon", "frame", "connected-v", "halftone"):
         return frozenset({("jpeg-30", "zbar")})
     return frozenset()
