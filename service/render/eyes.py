@@ -37,6 +37,24 @@ def _octagon(x0: float, x1: float, c: float) -> Poly:
     )
 
 
+def _cut_diamond(half: float, cut: float) -> Poly:
+    """A diamond ``half`` modules from its centre to each tip, the tips cut flat ``cut`` from
+    the centre (an octagon with long diagonal sides), centred in the 7 x 7 finder."""
+    c, d = 3.5, half - cut
+    return Poly(
+        [
+            (c - d, c - cut),
+            (c + d, c - cut),
+            (c + cut, c - d),
+            (c + cut, c + d),
+            (c + d, c + cut),
+            (c - d, c + cut),
+            (c - cut, c + d),
+            (c - cut, c - d),
+        ]
+    )
+
+
 def _leaf_ring(corner: str) -> Shape:
     return Ring(_leaf(corner, 2.2, 0, 7), _leaf(corner, 1.2, 1, 6))
 
@@ -64,14 +82,19 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     "circle": lambda: Circle(3.5, 3.5, 1.5),
     "leaf-tl": lambda: _leaf("tl", 1.3, 2, 5),
     "sunburst": lambda: Poly(star_points(3.5, 3.5, 1.62, 1.42, 20)),
-    # star and diamond: the finder's 1:1:3:1:1 must survive along the scan lines through the
-    # centre. The star's points reached 0.4 module from the ring (a 0.4 gap where scanners
-    # want 1) and its valleys left too little ink: 19/22 (zxing-cpp) and 0/22 (zbar) after a
-    # phone-like capture; fatter and centred, 22/22 and 15/22. The diamond is 3.7 modules
-    # tip to tip (was 3.5): 22/22 with zxing-cpp (was 3/22); zbar needs ~3 modules of ink
-    # across many lines, which no diamond has (see README, Styles).
-    "star": lambda: Poly(star_points(3.5, 3.55, 1.75, 1.25, 5)),
-    "diamond": lambda: Poly([(3.5, 1.65), (5.35, 3.5), (3.5, 5.35), (1.65, 3.5)]),
+    # star and diamond: the finder's 1:1:3:1:1 must hold along the scan lines through the
+    # centre, on enough of them. A scan line crosses a 3-module square centre on a band 3
+    # modules tall; the star (1.75/1.25) and the pointed diamond (3.7 tip to tip) were 3
+    # modules wide on a band a third as tall, and a 3 px/module nearest copy sampled them as
+    # light: 13/22 with zxing-cpp; after a phone-like capture zbar read the diamond 0/22.
+    # Both are larger now, their points 0.6-0.9 module from the ring: the star 2.0/1.45,
+    # centred 0.1 module low (2.0/1.4 at 0.05: the nearest copy read 13/22 again; at 0.15,
+    # in a circle border, zbar read 18/22 under rotation with keystone, 21/22 here); the
+    # diamond 4.6 modules tip to tip, its tips cut flat 0.6 module in (the diamond
+    # pattern's small-scale octagon, at eye size). 22/22 with zxing-cpp after every damage; zbar 22/22 after JPEG
+    # 30 (squares 18) and 15-16/22 after the phone-like capture (squares 13). README, Styles.
+    "star": lambda: Poly(star_points(3.5, 3.6, 2.0, 1.45, 5)),
+    "diamond": lambda: _cut_diamond(2.3, 1.7),
     # arms 2.2 modules thick (were 1.6): a scan line must cross ~3 modules of ink on enough
     # rows; after a phone-like capture the thin cross read 3/22 with both decoders, 22/19 now
     "cross": lambda: Union([RoundRect(1.9, 2.4, 5.1, 4.6), RoundRect(2.4, 1.9, 4.6, 5.1)]),

@@ -176,15 +176,26 @@ def _whole(fn: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _solid_function(spec: Pattern) -> Pattern:
+def _alignment(fn: np.ndarray) -> np.ndarray:
+    """The alignment patterns alone: ``_whole`` without the format and version information
+    (the finders' 9 x 9 corners and the 6 x 3 version blocks)."""
+    keep = _whole(fn)
+    n = fn.shape[0]
+    keep[:9, :9] = keep[:9, n - 8 :] = keep[n - 8 :, :9] = False
+    keep[:6, n - 11 : n - 8] = keep[n - 11 : n - 8, :6] = False
+    return keep
+
+
+def _solid_function(spec: Pattern, whole: Callable[[np.ndarray], np.ndarray] = _whole) -> Pattern:
     """The same pattern with the alignment patterns and the format and version information
-    drawn as whole squares (one more kind), as halftone and the eyes already are. zbar reads
-    those first; a cheap (aliasing) bilinear scaler to ~3 px per module blurred separated
-    shapes out of them: 15 of 22 dot codes read, 22 of 22 with these modules whole."""
+    (or what ``whole`` chooses of them) drawn as whole squares (one more kind), as halftone
+    and the eyes already are. zbar reads those first; a cheap (aliasing) bilinear scaler to
+    ~3 px per module blurred separated shapes out of them: 15 of 22 dot codes read, 22 of 22
+    with these modules whole."""
 
     def kinds_(dark: np.ndarray, tone: np.ndarray | None, fn: np.ndarray) -> np.ndarray:
         out = spec.kinds(dark, tone, fn)
-        return np.where(dark & _whole(fn), spec.count, out).astype(np.uint8)
+        return np.where(dark & whole(fn), spec.count, out).astype(np.uint8)
 
     def shape(kind: int, ppm: int) -> Shape:
         return _SQUARE if kind == spec.count else spec.shape(kind, ppm)
@@ -240,13 +251,24 @@ PATTERNS: dict[str, Pattern] = {
         Pattern(lambda d, t, f: np.where(d, 0, NONE).astype(np.uint8), _framed_square, 1)
     ),
     "liquid": Pattern(lambda d, t, f: _liquid_kinds(d, t), lambda k, ppm: _liquid_shape(k), 32),
-    # joined along one axis already: whole function modules cost zbar 3 codes of 22 after
-    # JPEG 30 (19 -> 16) and gained nothing measured
-    "connected-h": Pattern(
-        lambda d, t, f: _connected_kinds(d, True), lambda k, ppm: _connected_shape(k, True), 4
+    # joined along one axis already: the alignment patterns alone are whole. zxing-cpp
+    # locates the bottom-right alignment pattern as a ring around a dot, which a pattern cut
+    # into bars is not; with circle eye borders (no square corner to fit) and 7 deg + 8 %
+    # keystone it read 0/22 codes, 19/22 with them whole (the 3 misses: version 1, which has
+    # none). Whole format information too cost zbar 3 codes of 22 after JPEG 30 (19 -> 16).
+    "connected-h": _solid_function(
+        Pattern(
+            lambda d, t, f: _connected_kinds(d, True), lambda k, ppm: _connected_shape(k, True), 4
+        ),
+        _alignment,
     ),
-    "connected-v": Pattern(
-        lambda d, t, f: _connected_kinds(d, False), lambda k, ppm: _connected_shape(k, False), 4
+    "connected-v": _solid_function(
+        Pattern(
+            lambda d, t, f: _connected_kinds(d, False),
+            lambda k, ppm: _connected_shape(k, False),
+            4,
+        ),
+        _alignment,
     ),
     "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1),
 }
