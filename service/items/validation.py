@@ -24,9 +24,10 @@ from ..render.color import (
     parse_color,
 )
 from ..render.encode import CapacityError, plan_version, symbol_size
-from ..render.eyes import EYE_DEFAULTS
+from ..render.eyes import EYE_DEFAULTS, ROUND_BORDERS
 from ..render.job import RenderJob, Style
 from ..render.layout import LayoutError, frame_box, pixels_for, plan_layout
+from ..render.patterns import SEPARATED
 from ..schema import GenerateRequest
 from .content import ContentError, build_content
 from .dynamic import dynamic_content
@@ -45,6 +46,14 @@ def _color(value: str, field: str, background: bool = False) -> tuple[int, int, 
 
 def _optional_color(value: str | None, field: str, default: RGBA | None) -> RGBA | None:
     return _color(value, field) if value is not None else default
+
+
+def _least_version(pattern: str, style: Style | None) -> int:
+    """A round eye border over a separated pattern is drawn at version 2 at least: version 1
+    has no alignment pattern, and a tilted capture did not read (``eyes.ROUND_BORDERS``)."""
+    if style is not None and style.eye_border in ROUND_BORDERS and pattern in SEPARATED:
+        return 2
+    return 1
 
 
 def _style(item: GenerateRequest, fg: RGBA) -> Style | None:
@@ -240,7 +249,7 @@ def check_item(
         level = "H" if wants else "M"
     warnings = _contrast(item, fg, bg, style)
     try:
-        version = plan_version(content, level)
+        version = max(plan_version(content, level), _least_version(item.pattern, style))
         frame = frame_box(
             pixels_for(item.size_inches, item.dpi), item.frame_style, item.frame_label is not None
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .shapes import Circle, Poly, Ring, RoundRect, Shape, Union, star_points
 
-__all__ = ["BORDERS", "CENTRES", "EYE_DEFAULTS", "eye_origins", "outer_ring"]
+__all__ = ["BORDERS", "CENTRES", "EYE_DEFAULTS", "ROUND_BORDERS", "eye_origins", "outer_ring"]
 
 _CORNERS = ("tl", "tr", "br", "bl")
 _ROUND = 3.0  # the circle border's corner radius: 3.2 and up broke under rotation
@@ -75,6 +75,14 @@ BORDERS: dict[str, Callable[[], Shape]] = {
     "frame": lambda: Ring(_octagon(0, 7, 1.2), _octagon(1, 6, 0.8)),
     **{f"leaf-{c}": functools.partial(_leaf_ring, c) for c in _CORNERS},
 }
+
+# Borders whose hole has no square corner. On a version 1 symbol (no alignment pattern)
+# zxing-cpp takes the perspective from the finders once it has fitted a square to the
+# bottom-left one's hole; with these it cannot, samples a parallelogram, and a separated
+# pattern under 7 deg + 8 % keystone lost every version 1 code (19/22 where squares read 22).
+# Such a style is drawn at version 2 at least (items.validation): every version from 2 up
+# read 22/22. A squarer hole thinned the ring's corners (13/22 after a 3 px/module copy).
+ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"})
 
 CENTRES: dict[str, Callable[[], Shape]] = {
     "square": lambda: RoundRect(2, 2, 5, 5),

@@ -24,6 +24,7 @@ __all__ = [
     "NONE",
     "PATTERN_NAMES",
     "PLAIN_PATTERNS",
+    "SEPARATED",
     "SMALL_PPM",
     "Pattern",
     "kinds",
@@ -119,6 +120,9 @@ class Pattern(msgspec.Struct, frozen=True):
     # the plain writers' cells (pre-packed PNG tiles, SVG path runs): squares and rounded,
     # when no style asks for more; None for the patterns only the styled writers draw
     plain: Callable[[np.ndarray], Geometry] | None = None
+    # modules drawn apart, light between them (dot, star, ...): what is left to find a
+    # finder's square corners by is the eyes alone
+    separated: bool = False
 
 
 _SQUARE = RoundRect(0, 0, 1, 1)
@@ -200,7 +204,7 @@ def _solid_function(spec: Pattern, whole: Callable[[np.ndarray], np.ndarray] = _
     def shape(kind: int, ppm: int) -> Shape:
         return _SQUARE if kind == spec.count else spec.shape(kind, ppm)
 
-    return Pattern(kinds_, shape, spec.count + 1)
+    return Pattern(kinds_, shape, spec.count + 1, separated=True)
 
 
 def _halftone_small(kind: int, ppm: int) -> Shape:
@@ -270,11 +274,12 @@ PATTERNS: dict[str, Pattern] = {
         ),
         _alignment,
     ),
-    "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1),
+    "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1, separated=True),
 }
 PATTERN_NAMES = tuple(PATTERNS)
 # the patterns the plain writers draw (no style): the fast path, a capability of the entry
 PLAIN_PATTERNS = frozenset(name for name, p in PATTERNS.items() if p.plain is not None)
+SEPARATED = frozenset(name for name, p in PATTERNS.items() if p.separated)
 
 
 def shape(dark: np.ndarray, pattern: str) -> Geometry:
