@@ -246,14 +246,20 @@ def _packed_rows(geom: Geometry, layout: Layout, levels: int, depth: int) -> Ite
     per = 8 // depth
     rowbytes = -(-size // per)
     if off:
-        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (off, rowbytes))
+        yield _blank(off, rowbytes)
     if _paired(ppm, per, geom.radius):
         yield from _pair_rows(geom, layout, levels, per, rowbytes)
     else:
         yield from _class_rows(geom, layout, levels, per, rowbytes)
     bottom = size - off - sym
     if bottom:
-        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (bottom, rowbytes))
+        yield _blank(bottom, rowbytes)
+
+
+@lru_cache(maxsize=256)
+def _blank(rows: int, rowbytes: int) -> np.ndarray:
+    """Blank margin rows: a read-only broadcast view."""
+    return np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (rows, rowbytes))
 
 
 def _class_rows(
@@ -315,6 +321,13 @@ class _Deflater:
         return b"".join(self.parts)
 
 
+@lru_cache(maxsize=256)
+def _palette_and_chunks(fg: RGBA, bg: RGBA, levels: int) -> tuple[list[RGBA], list[bytes]]:
+    """``palette`` and its chunks, once per ink pair (callers must not change them)."""
+    colours = palette(fg, bg, levels)
+    return colours, palette_chunks(colours)
+
+
 def palette_chunks(colours: Sequence[RGBA] | np.ndarray) -> list[bytes]:
     """PLTE, and tRNS where an entry is not opaque, of RGBA palette entries."""
     table = np.asarray(colours, dtype=np.uint8).reshape(-1, 4)
@@ -365,13 +378,13 @@ def write_png(
         deflater.emit(rows)
         if written is not None:
             first = (written.step // 2 - top) % written.step
-            written.rows.append(rows[first :: written.step].copy())
+            written.rows.append(rows[first :: written.step])  # rows are not written to again
             top += rows.shape[0]
-    colors = palette(fg, bg, levels)
+    colors, chunks = _palette_and_chunks(fg, bg, levels)
     if written is not None:
         written.depth, written.colours, written.width = depth, colors, size
     ihdr = struct.pack(">IIBBBBB", size, size, depth, 3, 0, 0, 0)
-    return _file(ihdr, palette_chunks(colors), deflater.finish(), dpi)
+    return _file(ihdr, chunks, deflater.finish(), dpi)
 
 
 def write_indexed(
