@@ -160,19 +160,118 @@ def _packed_tiles(ppm: int, radius: float, levels: int, phase: int, width: int) 
     return np.ascontiguousarray(packed).view(f"V{width}").reshape(LIGHT + 1, rows)
 
 
+_KINDS = LIGHT + 1  # cell kinds: the corner sets of a dark module, and light
+_CONTEXT_TABLE_BYTES = 1_500_000  # the pair tables of one layout, at most (else per-class gather)
+
+
+@lru_cache(maxsize=16)
+def _pair_tables(
+    ppm: int, radius: float, levels: int, offset: int, per: int
+) -> tuple[tuple[tuple[int, int, np.ndarray], ...], np.ndarray | None]:
+    """The packed row bytes each cell owns, for every pair (its kind, its right neighbour's).
+
+    A byte is owned by the cell holding its first pixel, so each cell's bytes, in the order
+    of the cells, are exactly a packed row's bytes, and (modules at least a byte wide) a byte
+    holds pixels of its owner and at most its right neighbour. Cells whose start has the same
+    phase in a byte own the same number of bytes: per phase class (every ``period``-th cell,
+    ``period`` as ``_placement``'s smallest), (first byte owned, bytes owned, the
+    ``(kind * 17 + right kind) * ppm + pixel row`` table of them). With the table of the margin
+    byte before the first cell, when the symbol does not start on a byte (indexed
+    ``kind * ppm + pixel row`` by the first cell)."""
+    depth = (levels - 1).bit_length()
+    tile = tiles(ppm, radius, levels)
+    classes = []
+    for r in range(per // math.gcd(ppm, per)):
+        x = offset + r * ppm
+        first = -(-x // per)  # the first byte starting within the cell
+        skip = first * per - x  # its pixels before that byte: the left neighbour's
+        width = -(-(x + ppm) // per) - first
+        spill = skip + per * width - ppm  # the right neighbour's pixels in the last byte
+        wide = np.zeros((_KINDS, _KINDS, ppm, width * per), dtype=np.uint8)
+        wide[:, :, :, : ppm - skip] = tile[:, None, :, skip:]
+        wide[:, :, :, ppm - skip :] = tile[None, :, :, :spill]
+        packed = _pack(wide.reshape(-1, width * per), depth)
+        classes.append((first, width, np.ascontiguousarray(packed).view(f"V{width}").reshape(-1)))
+    lead = None
+    phase = offset % per
+    if phase:
+        wide = np.zeros((_KINDS, ppm, per), dtype=np.uint8)
+        wide[:, :, phase:] = tile[:, :, : per - phase]
+        lead = _pack(wide.reshape(-1, per), depth).reshape(-1)
+    return tuple(classes), lead
+
+
+def _paired(ppm: int, per: int, radius: float) -> bool:
+    """Whether ``_pair_rows`` draws this layout: shaped tiles (square ones repeat one row), at
+    least a byte wide, and pair tables of bounded size."""
+    if radius == 0 or ppm < per:
+        return False
+    period = per // math.gcd(ppm, per)
+    return _KINDS * _KINDS * ppm * (ppm // per + 1) * period <= _CONTEXT_TABLE_BYTES
+
+
+def _pair_rows(
+    geom: Geometry, layout: Layout, levels: int, per: int, rowbytes: int
+) -> Iterator[np.ndarray]:
+    """The symbol's packed rows of shaped tiles, a group of module rows at a time: per phase
+    class one take, in row order, from the table of the bytes each cell owns by its pair
+    (``_pair_tables``), into the rows."""
+    ppm, off, n = layout.ppm, layout.offset, geom.cells.shape[0]
+    classes, lead = _pair_tables(ppm, geom.radius, levels, off, per)
+    period = len(classes)
+    stride = period * ppm // per
+    y = np.arange(ppm)
+    for _, cells in _module_row_groups(geom, layout):
+        m = cells.shape[0]
+        kinds = np.full((m, n + 1), LIGHT, dtype=np.intp)  # the light margin on the right
+        kinds[:, :n] = cells
+        pairs = kinds[:, :n] * (_KINDS * ppm) + kinds[:, 1:] * ppm
+        band = np.zeros((m * ppm, rowbytes + stride), dtype=np.uint8)
+        for r, (first, width, table) in enumerate(classes):
+            k = -(-(n - r) // period)
+            owned = table.take(pairs[:, r::period][:, None, :] + y[:, None])
+            owned = owned.view(np.uint8).reshape(m * ppm, k, width)
+            band[:, first : first + k * stride].reshape(-1, k, stride)[:, :, :width] = owned
+        if lead is not None:
+            band[:, off // per] = lead.take(kinds[:, :1] * ppm + y).reshape(-1)
+        yield band[:, :rowbytes]
+
+
 def _packed_rows(geom: Geometry, layout: Layout, levels: int, depth: int) -> Iterator[np.ndarray]:
     """The image's packed rows, top to bottom, in blocks (blank margins as broadcast views).
-    Each cell's pixel rows are gathered pre-packed, so nothing is packed per image; square
-    shapes build one row per module row and repeat it."""
+    Each cell's pixel rows are gathered pre-packed, so nothing is packed per image: shaped
+    tiles by the bytes each cell owns (``_pair_rows``), else per phase class; square shapes
+    build one row per module row and repeat it."""
     size, ppm, off, sym = layout.pixels, layout.ppm, layout.offset, layout.symbol_pixels
     per = 8 // depth
     rowbytes = -(-size // per)
+    if off:
+        yield _blank(off, rowbytes)
+    if _paired(ppm, per, geom.radius):
+        yield from _pair_rows(geom, layout, levels, per, rowbytes)
+    else:
+        yield from _class_rows(geom, layout, levels, per, rowbytes)
+    bottom = size - off - sym
+    if bottom:
+        yield _blank(bottom, rowbytes)
+
+
+@lru_cache(maxsize=256)
+def _blank(rows: int, rowbytes: int) -> np.ndarray:
+    """Blank margin rows: a read-only broadcast view."""
+    return np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (rows, rowbytes))
+
+
+def _class_rows(
+    geom: Geometry, layout: Layout, levels: int, per: int, rowbytes: int
+) -> Iterator[np.ndarray]:
+    """The symbol's packed rows a group of module rows at a time, one gather of pre-packed
+    tiles and one OR per phase class (``_placement``)."""
+    ppm, off = layout.ppm, layout.offset
     n = geom.cells.shape[0]
     place = _placement(ppm, off, per)
     slack = rowbytes + place.stride  # room for the last class's view past the row's end
     high = 1 if geom.radius == 0 else ppm  # distinct pixel rows per module row
-    if off:
-        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (off, rowbytes))
     for _, cells in _module_row_groups(geom, layout):
         band = np.zeros((cells.shape[0] * high, slack), dtype=np.uint8)
         for r in range(min(place.period, n)):
@@ -185,9 +284,6 @@ def _packed_rows(geom: Geometry, layout: Layout, levels: int, depth: int) -> Ite
             target[:, :, :width] |= parts.reshape(-1, k, width)
         rows = band[:, :rowbytes]
         yield np.repeat(rows, ppm, axis=0) if high == 1 else rows
-    bottom = size - off - sym
-    if bottom:
-        yield np.broadcast_to(np.zeros((1, rowbytes), dtype=np.uint8), (bottom, rowbytes))
 
 
 class _Deflater:
@@ -223,6 +319,13 @@ class _Deflater:
     def finish(self) -> bytes:
         self.parts.append(self.comp.flush())
         return b"".join(self.parts)
+
+
+@lru_cache(maxsize=256)
+def _palette_and_chunks(fg: RGBA, bg: RGBA, levels: int) -> tuple[list[RGBA], list[bytes]]:
+    """``palette`` and its chunks, once per ink pair (callers must not change them)."""
+    colours = palette(fg, bg, levels)
+    return colours, palette_chunks(colours)
 
 
 def palette_chunks(colours: Sequence[RGBA] | np.ndarray) -> list[bytes]:
@@ -275,13 +378,13 @@ def write_png(
         deflater.emit(rows)
         if written is not None:
             first = (written.step // 2 - top) % written.step
-            written.rows.append(rows[first :: written.step].copy())
+            written.rows.append(rows[first :: written.step])  # rows are not written to again
             top += rows.shape[0]
-    colors = palette(fg, bg, levels)
+    colors, chunks = _palette_and_chunks(fg, bg, levels)
     if written is not None:
         written.depth, written.colours, written.width = depth, colors, size
     ihdr = struct.pack(">IIBBBBB", size, size, depth, 3, 0, 0, 0)
-    return _file(ihdr, palette_chunks(colors), deflater.finish(), dpi)
+    return _file(ihdr, chunks, deflater.finish(), dpi)
 
 
 def write_indexed(
