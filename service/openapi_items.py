@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .items.fields import INK_FIELDS
 from .schema import PAYLOADS
 
 __all__ = ["ITEM_FORMS", "items", "not_null"]
@@ -20,15 +21,6 @@ _COLOR = "^([Bb][Ll][Aa][Cc][Kk]|[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f
 _BACKGROUND = (
     "^([Tt][Rr][Aa][Nn][Ss][Pp][Aa][Rr][Ee][Nn][Tt]|[Bb][Ll][Aa][Cc][Kk]|"
     "[Ww][Hh][Ii][Tt][Ee]|#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?)$"
-)
-_COLOR_FIELDS = (
-    "color",
-    "gradient_from",
-    "gradient_to",
-    "eye_color",
-    "eye_border_color",
-    "eye_center_color",
-    "frame_color",
 )
 _UPLOAD_TYPES = "image/png, image/jpeg, image/webp, image/gif"
 ITEM_FORMS: Json = {
@@ -70,7 +62,7 @@ def items(components: Json) -> None:
     (GenerateFields) and multipart fields with uploads (GenerateForm)."""
     base = components.pop("GenerateRequest")
     fields = base["properties"]
-    for name in _COLOR_FIELDS:
+    for name in INK_FIELDS:
         _strings(fields[name], pattern=_COLOR)
     _strings(fields["background"], pattern=_BACKGROUND)
     fields["size_inches"]["description"] = (

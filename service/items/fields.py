@@ -23,7 +23,14 @@ from msgspec import inspect as mi
 from ..render.color import parse_background, parse_color
 from ..schema import PAYLOADS, GenerateRequest, item_decoder, payload_decoders
 
-__all__ = ["FieldProblems", "check_fields", "coerce_struct", "first_message", "read_item"]
+__all__ = [
+    "INK_FIELDS",
+    "FieldProblems",
+    "check_fields",
+    "coerce_struct",
+    "first_message",
+    "read_item",
+]
 
 Problems = dict[str, list[str]]
 
@@ -32,16 +39,17 @@ _TRUE = {"t", "y", "yes", "true", "on", "1"}
 _FALSE = {"f", "n", "no", "false", "off", "0"}
 _INT_TEXT = re.compile(r"\s*[+-]?[0-9]{1,30}(\.0*)?\s*")  # DRF: "300", "300.0", " 300 "
 _FLOAT_TEXT = re.compile(r"\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*")
-_COLOURS = {
+# the inks (a hex colour each); with the background, the colour fields
+INK_FIELDS = (
     "color",
-    "background",
     "gradient_from",
     "gradient_to",
     "eye_color",
     "eye_border_color",
     "eye_center_color",
     "frame_color",
-}
+)
+_COLOURS = {"background", *INK_FIELDS}
 _NEEDS_DATA = ("url", "text")
 
 
