@@ -13,9 +13,9 @@ __all__ = ["PAGE", "asset", "asset_names", "asset_type"]
 
 # the files the page uses, and their types; nothing else of the distribution is served
 _ASSETS = {
-    "swagger-ui.css": "text/css; charset=utf-8",
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-    "swagger-ui-standalone-preset.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-standalone-preset.js": "text/javascript",
     "favicon-32x32.png": "image/png",
 }
 

@@ -39,17 +39,21 @@ def test_the_docs_page_loads_only_what_the_service_serves(make_server) -> None: 
     server = make_server("embedded")
     page = requests.get(server.url + "/docs", timeout=10)
     assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
     links = _Links()
     links.feed(page.text)
     assert "http://" not in page.text and "https://" not in page.text  # no CDN, no other host
     assert sorted(u.rsplit("/", 1)[1] for u in links.urls) == sorted(asset_names())
-    kinds = {"css": "text/css", "js": "text/javascript", "png": "image/png"}
+    kinds = {
+        "css": "text/css; charset=utf-8",
+        "js": "text/javascript; charset=utf-8",
+        "png": "image/png",
+    }
     for url in links.urls:
         assert url.startswith("/docs/assets/")
         r = requests.get(server.url + url, timeout=10)
         assert r.status_code == 200, url
-        assert r.headers["content-type"].startswith(kinds[url.rsplit(".", 1)[1]])
+        assert r.headers["content-type"] == kinds[url.rsplit(".", 1)[1]]  # one charset
         assert "max-age" in r.headers["cache-control"]
         if url.endswith("swagger-ui-bundle.js"):
             assert b"SwaggerUIBundle" in r.content and len(r.content) > 500_000

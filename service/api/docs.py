@@ -48,7 +48,7 @@ class DocsController(Controller):
         responses=errors(),
     )
     async def docs_page(self) -> Response[str]:
-        return Response(PAGE, media_type="text/html; charset=utf-8")
+        return Response(PAGE, media_type="text/html")  # Litestar adds "; charset=utf-8"
 
     @get(
         "/docs/assets/{name:str}",
