@@ -199,3 +199,53 @@ def test_codes_drawn_over_the_logo_keep_the_rgba_composite() -> None:
     assert png_chunks(result.data)[b"IHDR"][8:10] == bytes([8, 6])  # RGBA
     box = logo_box(j.layout, 0.15, 240, 240)
     assert box.width > 0
+
+
+_RENDER_IN_A_PROCESS = """
+import hashlib, sys
+from service.render.job import Overlay
+from service.render.pipeline import render
+from tests.render.test_layers import job
+photo, logo = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assets = {hashlib.sha256(b).hexdigest(): b for b in (photo, logo)}
+ps, ls = hashlib.sha256(photo).hexdigest(), hashlib.sha256(logo).hexdigest()
+for fmt in ("png", "svg"):
+    for overlay in (Overlay(background=ps), Overlay(logo=ls, background=ps)):
+        print(render(job("https://example.com/same", overlay, fmt=fmt), 0, assets).sha256)
+"""
+
+
+def test_an_item_over_a_photo_is_the_same_bytes_in_another_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The quantised light layer (libimagequant through libvips) is deterministic: an
+    idempotent replay or a cache fill rendered by another worker or replica gives the same
+    archive. (The suite's photo is new noise in every process: the bytes are handed over.)"""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    photo, logo = tmp_path / "photo.jpg", tmp_path / "logo.png"
+    photo.write_bytes(PHOTO)
+    logo.write_bytes(LOGO)
+    root = str(Path(__file__).resolve().parents[2])
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _RENDER_IN_A_PROCESS, str(photo), str(logo)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=root,
+            timeout=120,
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert len(runs[0]) == 4 and runs[0] == runs[1]
+    here = []
+    for fmt in ("png", "svg"):
+        for overlay in (
+            Overlay(background=PHOTO_SHA),
+            Overlay(logo=LOGO_SHA, background=PHOTO_SHA),
+        ):
+            result = render(job("https://example.com/same", overlay, fmt=fmt), 0, ASSETS)
+            check_image(fmt, result.data, "https://example.com/same", 2, 300)
+            here.append(result.sha256)
+    assert here == runs[0]
