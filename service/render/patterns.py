@@ -152,7 +152,7 @@ def _framed_square(kind: int, ppm: int) -> Shape:
     if ppm < 6:
         return _SQUARE
     ring = max(1, round(0.2 * ppm)) / ppm
-    gap = max(1, round(0.08 * ppm)) / ppm
+    gap = max(1, round(0.05 * ppm)) / ppm
     half = max(1, round(0.17 * ppm)) / ppm  # half the bridge (narrower read worse)
     a, b = ring, 1 - ring
     c, d = ring + gap, 1 - ring - gap
