@@ -80,6 +80,24 @@ def _framed_round_cross(f: dict[str, object]) -> Gaps:
     return frozenset()
 
 
+# Inside a frame (the symbol at ~20-29 px per module at 900 px), zbar loses codes the framed
+# squares code reads, measured with 22 contents (zxing-cpp reads all 22 in every column):
+_FRAMED_ZBAR = {
+    # bilinear copy to 3 px/module 16/22 and 17/22, JPEG 30 12/22 (squares: 21, 15)
+    "connected-h": frozenset({("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")}),
+    "connected-v": frozenset({("3ppm-bilinear", "zbar")}),  # JPEG: _zbar_jpeg's
+    "halftone": frozenset({("3ppm-nearest", "zbar")}),  # nearest copy 13/22 (squares 15)
+}
+
+
+def _framed_zbar(f: dict[str, object]) -> Gaps:
+    """Found when separated patterns inside a frame were first held to the floors (the
+    one-change table has no frame); not fixed. Unframed, these columns hold."""
+    if f.get("frame_style", "none") == "none":
+        return frozenset()
+    return _FRAMED_ZBAR.get(str(f.get("pattern")), frozenset())
+
+
 def _pale_ink(f: dict[str, object]) -> Gaps:
     """Physics, not geometry: zbar after the phone-like capture (60 % contrast, noise 10)
     reads 13/22 black codes, 3/22 at #333333 (12.6:1), none from 7.5:1; after JPEG 30,
@@ -106,7 +124,7 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     return frozenset({("phone", "zbar"), ("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")})
 
 
-KNOWN_GAPS = (_zbar_jpeg, _framed_round_cross, _pale_ink)
+KNOWN_GAPS = (_zbar_jpeg, _framed_round_cross, _framed_zbar, _pale_ink)
 
 
 def _gaps(fields: dict[str, object]) -> Gaps:
@@ -218,14 +236,14 @@ def test_each_style_holds_the_floors(name: str) -> None:
     _check_floors(STYLES[name], 8, "png", 3)
 
 
-@pytest.mark.parametrize("pattern", ["frame", "star", "dot"])
+@pytest.mark.robustness_full
+@pytest.mark.parametrize("pattern", sorted(SEPARATED))
 def test_a_separated_pattern_inside_a_frame_holds_the_floors(pattern: str) -> None:
-    """A frame shrinks the symbol (19-29 px per module at 900 px): the frame pattern's
-    2 px gap between ring and centre fell on the 3 px/module nearest copy's samples, and
-    zxing-cpp read 15/22 (squares 22/22); a 1 px gap up to 29 px per module, 22/22."""
-    _check_floors(
-        {"pattern": pattern, "frame_style": "rounded", "frame_color": "#0D47A1"}, 8, "png", 3
-    )
+    """A frame shrinks the symbol (19-29 px per module at 900 px), which the one-change table
+    does not see: the frame pattern's 2 px gap between ring and centre fell on the 3 px/module
+    nearest copy's samples, and zxing-cpp read 15/22 (squares 22/22); a 1 px gap up to 29 px
+    per module, 22/22. 22 contents: the floors exactly as measured."""
+    _check_floors({"pattern": pattern, "frame_style": "rounded"}, 22, "png", 3)
 
 
 # -- round eye borders over separated patterns: version 2 at least (render/eyes.ROUND_BORDERS)
