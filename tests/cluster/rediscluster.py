@@ -27,11 +27,22 @@ def _free(port: int) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_ports(n: int) -> list[int]:
-    """``n`` ports whose cluster bus ports (port + 10000) are free as well."""
+    """``n`` ports whose cluster bus ports (port + 10000) are free as well, both below the
+    kernel's ephemeral range: a bus port in it (34472) was once taken by some connection's
+    source port between this check and the node's start."""
+    top = min(22000, _ephemeral_low() - 10000)
     found: list[int] = []
     while len(found) < n:
-        port = random.randrange(20000, 29000)
+        port = random.randrange(top - 9000, top)
         if port not in found and _free(port) and _free(port + 10000):
             found.append(port)
     return found
