@@ -25,7 +25,14 @@ from service.items.content import build_content
 from service.items.validation import check_item, validate_item
 from service.limits.plans import PLANS
 from service.render.codewords import final_message
-from service.render.encode import _template, choose_mask, data_bits, encode, place_message
+from service.render.encode import (
+    _template,
+    choose_mask,
+    data_bits,
+    data_codewords,
+    encode,
+    place_message,
+)
 from service.render.job import RenderJob
 from service.render.patterns import shape
 from service.render.pipeline import draw, reads_back, render
@@ -78,7 +85,10 @@ def stage_table(n: int) -> list[str]:
         stages: dict[str, Callable[[int], object]] = {
             "validate (decode, checks, version)": lambda i: validate_item(bodies[i], plan),
             "content": lambda i: build_content(items[i]),
-            "encode: data codewords (segno)": lambda i: data_bits(
+            "encode: data codewords (segno's bit buffer)": lambda i: data_bits(
+                jobs[i].content, _error(jobs[i]), jobs[i].version
+            ),
+            "encode: data codewords (ours, byte mode)": lambda i: data_codewords(
                 jobs[i].content, _error(jobs[i]), jobs[i].version
             ),
             "encode: error correction + interleave (numpy tables)": lambda i: final_message(

@@ -97,10 +97,16 @@ def _table(length: int, ecc: int) -> np.ndarray:
 
 def final_message(data_bits: bytearray, version: int, error: int) -> np.ndarray:
     """segno's data codeword bits in, the final message's bits out (uint8 0/1)."""
-    shape = _shape(version, error)
     # segno may write a few bits past the capacity (its terminator and byte padding); like
     # segno's blocks, take only the data codewords the symbol holds
-    data = np.packbits(np.frombuffer(data_bits, dtype=np.uint8))[: shape.data]
+    data = np.packbits(np.frombuffer(data_bits, dtype=np.uint8))
+    return message_of(data[: _shape(version, error).data], version, error)
+
+
+def message_of(data: np.ndarray, version: int, error: int) -> np.ndarray:
+    """The data codewords (uint8, exactly the symbol's count) in, the final message's bits
+    out (uint8 0/1): error correction added, blocks interleaved, remainder bits appended."""
+    shape = _shape(version, error)
     parts = [data]
     at = 0
     for blocks, length in shape.groups:

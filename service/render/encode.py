@@ -4,8 +4,10 @@ codewords, module placement); the hot part, choosing the data mask, is done here
 ``plan_version`` is the cheap part (no matrix): it runs while validating, so content that cannot
 fit is refused before the first byte. ``encode`` builds the matrix on a render worker:
 
-1. segno writes the segments and pads them; ``codewords`` adds the error correction codewords
-   and interleaves the blocks exactly as segno does, in numpy;
+1. the data codewords as segno writes them (ASCII text in byte mode, every URL, written here
+   in a few integer operations; anything else by segno's own segments and padding);
+   ``codewords`` adds the error correction codewords and interleaves the blocks exactly as
+   segno does, in numpy;
 2. the codeword bits go to the module positions segno's own placement gives for that version
    (computed once per version and cached, with the function patterns and mask patterns);
 3. all eight masks are applied and scored at once (ISO/IEC 18004 7.8.3: N1 runs, N2 blocks,
@@ -24,13 +26,14 @@ from functools import lru_cache
 import numpy as np
 from segno import consts, encoder
 
-from .codewords import block_of, final_message
+from .codewords import block_of, message_of
 
 __all__ = [
     "BYTE_CAPACITY_V40",
     "CapacityError",
     "choose_mask",
     "data_bits",
+    "data_codewords",
     "encode",
     "function_modules",
     "hidden_correctable",
@@ -101,10 +104,49 @@ def data_bits(content: str | bytes, error: int, version: int) -> bytearray:
     return buff.getbits()
 
 
+_BYTE_COUNT_BITS = consts.CHAR_COUNT_INDICATOR_LENGTH[consts.MODE_BYTE]
+_PADS = b"\xec\x11" * 1500  # more than version 40's 2 956 data codewords
+
+
+def _byte_mode(content: str | bytes) -> bytes | None:
+    """The bytes of ``content`` when segno would write it as one byte-mode segment in its
+    default encoding and we can tell cheaply (ASCII text that is neither all digits nor all
+    alphanumeric; ASCII bytes are never Kanji pairs); None otherwise."""
+    if not isinstance(content, str) or not content.isascii():
+        return None
+    raw = content.encode("ascii")
+    if not raw or raw.isdigit() or encoder.is_alphanumeric(raw):
+        return None
+    return raw
+
+
+def data_codewords(content: str | bytes, error: int, version: int) -> np.ndarray:
+    """The data codewords (uint8) exactly as segno writes them: mode, count, data,
+    terminator, padding bits and pad codewords. The common case, ASCII text in byte mode
+    (every URL), is written here in a few big-integer operations (segno spends ~0.1 ms on
+    its bit buffer); anything else by segno (``data_bits``). Equal to segno's for every
+    version and level (tests/render/test_encode.py)."""
+    count = consts.SYMBOL_CAPACITY[version][error] // 8
+    raw = _byte_mode(content)
+    count_bits = _BYTE_COUNT_BITS[encoder.version_range(version)]
+    used = 4 + count_bits + 8 * len(raw) if raw is not None else 0
+    if raw is None or used > 8 * count or len(raw) >> count_bits:
+        return np.packbits(np.frombuffer(data_bits(content, error, version), dtype=np.uint8))[
+            :count
+        ]
+    value = ((consts.MODE_BYTE << count_bits | len(raw)) << 8 * len(raw)) | int.from_bytes(raw)
+    tail = min(8 * count - used, consts.TERMINATOR_LENGTH[None])  # the terminator's zeros
+    # zeros to the byte: segno writes a whole zero byte when the stream is already aligned
+    # (valid: a reader stops at the terminator), and so do we, to stay equal to it
+    tail += 8 - (used + tail) % 8
+    body = (value << tail).to_bytes((used + tail) // 8, "big")[:count]
+    return np.frombuffer(body + _PADS[: count - len(body)], dtype=np.uint8)
+
+
 def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:
-    """Data and error correction codewords, interleaved, as bits: segno writes the data
-    codewords, ``codewords.final_message`` adds the error correction as segno would."""
-    return final_message(data_bits(content, error, version), version, error)
+    """Data and error correction codewords, interleaved, as bits: the data codewords as
+    segno writes them, ``codewords.message_of`` adds the error correction as segno would."""
+    return message_of(data_codewords(content, error, version), version, error)
 
 
 class _Template:
