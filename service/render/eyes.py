@@ -103,9 +103,13 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     # 30 (squares 18) and 15-16/22 after the phone-like capture (squares 13). README, Styles.
     "star": lambda: Poly(star_points(3.5, 3.6, 2.0, 1.45, 5)),
     "diamond": lambda: _cut_diamond(2.3, 1.7),
-    # arms 2.2 modules thick (were 1.6): a scan line must cross ~3 modules of ink on enough
-    # rows; after a phone-like capture the thin cross read 3/22 with both decoders, 22/19 now
-    "cross": lambda: Union([RoundRect(1.9, 2.4, 5.1, 4.6), RoundRect(2.4, 1.9, 4.6, 5.1)]),
+    # arms 2.4 modules thick (were 1.6, then 2.2), 2.8 long, ending 0.1 module inside the
+    # 3 x 3 centre's square (the 2.2 arms ran 0.1 past it, into the light ring): a scan line
+    # must cross ~3 modules of ink on enough rows. After a phone-like capture the thin cross
+    # read 3/22 with both decoders; zbar 19/22 with the 2.2 arms, 22/22 now. In a circle
+    # border inside a frame, zbar after the 3 px/module nearest copy: 9/22 over star (15/22
+    # now) and 15/22 over squares (22/22 now).
+    "cross": lambda: Union([RoundRect(2.1, 2.3, 4.9, 4.7), RoundRect(2.3, 2.1, 4.7, 4.9)]),
 }
 
 # eye_shape -> (border, centre) when those are not given
