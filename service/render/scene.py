@@ -22,6 +22,7 @@ __all__ = ["FONT", "Label", "Piece", "Scene", "scene"]
 FONT = "DejaVu Sans"  # the caption's, in both formats
 _EYE_MARGIN = 1  # modules around a 7 x 7 eye that its outer ring may use
 _NO_STYLE = Style()
+_WHITE: RGBA = (255, 255, 255, 255)  # the paper under a transparent background
 
 
 class Piece(msgspec.Struct):
@@ -132,16 +133,18 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
         if style.outer_frame:
             ring_ink = style.outer_frame_color or job.fg
+            paper = job.bg if job.bg[3] == 255 else _WHITE
+            thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
             pieces.append(
                 Piece(
-                    outer_ring(style.eye_border),
+                    outer_ring(style.eye_border, thin),
                     ppm,
                     x,
                     y,
                     box,
                     ring_ink,
                     True,
-                    ("ring", style.eye_border, ppm),
+                    ("ring", style.eye_border, thin, ppm),
                 )
             )
         pieces.append(

@@ -279,6 +279,23 @@ def test_a_separated_pattern_with_a_round_or_pointed_centre_holds_zbars_jpeg_flo
     _check_floors(fields, 22, "png", 3)
 
 
+@pytest.mark.robustness_full
+@pytest.mark.parametrize("pattern", ["hexagon", "squares"])
+def test_an_outer_ring_darker_than_its_eye_is_not_taken_for_the_finder(pattern: str) -> None:
+    """Found by bench.audit: a black outer ring around #C62828 eyes (leaf-bl border, sunburst
+    centre) read 10/22 (hexagon) and 13/22 (squares) with zxing-cpp after the 3 px/module
+    nearest copy, where squares read 22. Such a ring is drawn thin (render/eyes.outer_ring).
+    22 contents."""
+    fields = {
+        "pattern": pattern,
+        "eye_border_shape": "leaf-bl",
+        "eye_center_shape": "sunburst",
+        "eye_outer_frame": True,
+        "eye_color": "#C62828",
+    }
+    _check_floors(fields, 22, "png", 3)
+
+
 # -- round eye borders over separated patterns: version 2 at least (render/eyes.ROUND_BORDERS)
 
 _ROUND_ON_SEPARATED = [
