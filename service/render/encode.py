@@ -128,19 +128,20 @@ def data_codewords(content: str | bytes, error: int, version: int) -> np.ndarray
     version and level (tests/render/test_encode.py)."""
     count = consts.SYMBOL_CAPACITY[version][error] // 8
     raw = _byte_mode(content)
-    count_bits = _BYTE_COUNT_BITS[encoder.version_range(version)]
-    used = 4 + count_bits + 8 * len(raw) if raw is not None else 0
-    if raw is None or used > 8 * count or len(raw) >> count_bits:
-        return np.packbits(np.frombuffer(data_bits(content, error, version), dtype=np.uint8))[
-            :count
-        ]
-    value = ((consts.MODE_BYTE << count_bits | len(raw)) << 8 * len(raw)) | int.from_bytes(raw)
-    tail = min(8 * count - used, consts.TERMINATOR_LENGTH[None])  # the terminator's zeros
-    # zeros to the byte: segno writes a whole zero byte when the stream is already aligned
-    # (valid: a reader stops at the terminator), and so do we, to stay equal to it
-    tail += 8 - (used + tail) % 8
-    body = (value << tail).to_bytes((used + tail) // 8, "big")[:count]
-    return np.frombuffer(body + _PADS[: count - len(body)], dtype=np.uint8)
+    if raw is not None:
+        count_bits = _BYTE_COUNT_BITS[encoder.version_range(version)]
+        used = 4 + count_bits + 8 * len(raw)
+        if used <= 8 * count and not len(raw) >> count_bits:  # else segno's error or bits
+            value = (consts.MODE_BYTE << count_bits | len(raw)) << 8 * len(raw)
+            value |= int.from_bytes(raw)
+            tail = min(8 * count - used, consts.TERMINATOR_LENGTH[None])  # terminator zeros
+            # zeros to the byte: segno writes a whole zero byte when the stream is already
+            # aligned (valid: a reader stops at the terminator), and so do we, to equal it
+            tail += 8 - (used + tail) % 8
+            body = (value << tail).to_bytes((used + tail) // 8, "big")[:count]
+            return np.frombuffer(body + _PADS[: count - len(body)], dtype=np.uint8)
+    bits = np.frombuffer(data_bits(content, error, version), dtype=np.uint8)
+    return np.packbits(bits)[:count]
 
 
 def _message_bits(content: str | bytes, error: int, version: int) -> np.ndarray:

@@ -128,16 +128,18 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     border, centre = BORDERS[style.eye_border](), CENTRES[style.eye_center]()
     pieces: list[Piece] = []
     m = _EYE_MARGIN
+    ring_ink = style.outer_frame_color or job.fg
+    paper = job.bg if job.bg[3] == 255 else _WHITE
+    # thin where the ring would stand out more than the eye border (eyes.outer_ring)
+    thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
+    ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
-        if style.outer_frame:
-            ring_ink = style.outer_frame_color or job.fg
-            paper = job.bg if job.bg[3] == 255 else _WHITE
-            thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
+        if ring is not None:
             pieces.append(
                 Piece(
-                    outer_ring(style.eye_border, thin),
+                    ring,
                     ppm,
                     x,
                     y,

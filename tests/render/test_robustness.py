@@ -156,6 +156,34 @@ def _rates(key: str, n: int, fmt: str, size: float) -> dict[tuple[str, str], int
 _ZBAR_MARGINAL: Gaps = frozenset({("jpeg-30", "zbar"), ("phone", "zbar")})
 
 
+def squares_like(fields: dict[str, object]) -> dict[str, object]:
+    """The plain squares code a style is held against: the same frame (a frame shrinks the
+    symbol), nothing else."""
+    return {
+        "pattern": "squares",
+        **{k: v for k, v in fields.items() if k in ("frame_style", "frame_label")},
+    }
+
+
+def floor_misses(
+    fields: dict[str, object],
+    got: dict[tuple[str, str], int],
+    base: dict[tuple[str, str], int],
+    n: int,
+    slack: int = 0,
+    loose: Gaps = frozenset(),
+) -> dict[str, str]:
+    """The columns where ``got`` reads below the floor (``base`` minus ``TOLERANCE``) that no
+    rule of ``KNOWN_GAPS`` (nor ``loose``) allows, with what each read."""
+    below = {
+        (d, dec) for (d, dec), k in got.items() if (k + slack) / n < base[(d, dec)] / n - TOLERANCE
+    }
+    return {
+        f"{d}/{dec}": f"{got[(d, dec)]} of {n} (squares {base[(d, dec)]})"
+        for d, dec in sorted(below - (_gaps(fields) | loose))
+    }
+
+
 def _check_floors(
     fields: dict[str, object],
     n: int,
@@ -166,23 +194,10 @@ def _check_floors(
 ) -> None:
     """``slack``: codes a style may read fewer than the floor allows (a small sample's luck);
     ``loose``: columns not asserted here."""
-    # the plain squares code of the same contents, at the same size and with the same frame
-    # (a frame shrinks the symbol)
-    plain = {
-        "pattern": "squares",
-        **{k: v for k, v in fields.items() if k in ("frame_style", "frame_label")},
-    }
-    base = _rates(msgspec.json.encode(plain).decode(), n, "png", size)
+    base = _rates(msgspec.json.encode(squares_like(fields)).decode(), n, "png", size)
     got = _rates(msgspec.json.encode(fields).decode(), n, fmt, size)
     assert got[("clean", "zxing")] == n and got[("clean", "zbar")] == n, got
-    below = {
-        (d, dec) for (d, dec), k in got.items() if (k + slack) / n < base[(d, dec)] / n - TOLERANCE
-    }
-    allowed = _gaps(fields) | loose
-    unexpected = {
-        f"{d}/{dec}": f"{got[(d, dec)]} of {n} (squares {base[(d, dec)]})"
-        for d, dec in sorted(below - allowed)
-    }
+    unexpected = floor_misses(fields, got, base, n, slack, loose)
     assert not unexpected, unexpected
 
 
