@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from .shapes import Circle, Poly, Ring, RoundRect, Shape, Union, star_points
+from .shapes import Poly, Ring, RoundRect, Shape, Union, star_points
 
 __all__ = ["BORDERS", "CENTRES", "EYE_DEFAULTS", "ROUND_BORDERS", "eye_origins", "outer_ring"]
 
@@ -84,31 +84,36 @@ BORDERS: dict[str, Callable[[], Shape]] = {
 # read 22/22. A squarer hole thinned the ring's corners (13/22 after a 3 px/module copy).
 ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"})
 
+# A scanner finds a finder along scan lines through its centre, horizontal and vertical
+# (zbar only those), where dark 1 : light 1 : dark 3 : light 1 : dark 1 holds; the centre must
+# cross ~3 modules of ink on a band of lines as tall as a square centre's. Measured with 22
+# contents, each at its own phase on the capture's pixel grid (tests/degrade.place), zbar
+# after the phone-like capture read: square 20, a true circle of radius 1.5 13 (1.6: 15, 1.7:
+# 17, 1.8: 16), a rounded square 3.2 wide with corners of radius 1.3 20, the leaf 3 wide 17
+# and 3.2 wide 20, the diamond cut 0.6 in 13 (cut 0.8: 18, 0.9: 20, 1.0: 21), the star 8, the
+# sunburst 12 (spikes on a rounded square: 17). zxing-cpp read 21-22 of 22 in every case.
+# Hence the circle centre is a rounded square (as the circle border is), the leaf and the
+# circle 3.2 modules wide (0.9 module of light on each side), and the diamond an octagon.
+# The star and the sunburst stay pointed: zbar's phone-like gap is listed in the README.
 CENTRES: dict[str, Callable[[], Shape]] = {
     "square": lambda: RoundRect(2, 2, 5, 5),
     "rounded": lambda: RoundRect(2, 2, 5, 5, (0.8,) * 4),
-    "circle": lambda: Circle(3.5, 3.5, 1.5),
-    "leaf-tl": lambda: _leaf("tl", 1.3, 2, 5),
+    "circle": lambda: RoundRect(1.9, 1.9, 5.1, 5.1, (1.3,) * 4),
+    "leaf-tl": lambda: _leaf("tl", 1.3, 1.9, 5.1),
     "sunburst": lambda: Poly(star_points(3.5, 3.5, 1.62, 1.42, 20)),
-    # star and diamond: the finder's 1:1:3:1:1 must hold along the scan lines through the
-    # centre, on enough of them. A scan line crosses a 3-module square centre on a band 3
-    # modules tall; the star (1.75/1.25) and the pointed diamond (3.7 tip to tip) were 3
-    # modules wide on a band a third as tall, and a 3 px/module nearest copy sampled them as
-    # light: 13/22 with zxing-cpp; after a phone-like capture zbar read the diamond 0/22.
-    # Both are larger now, their points 0.6-0.9 module from the ring: the star 2.0/1.45,
-    # centred 0.1 module low (2.0/1.4 at 0.05: the nearest copy read 13/22 again; at 0.15,
-    # in a circle border, zbar read 18/22 under rotation with keystone, 21/22 here); the
-    # diamond 4.6 modules tip to tip, its tips cut flat 0.6 module in (the diamond
-    # pattern's small-scale octagon, at eye size). 22/22 with zxing-cpp after every damage; zbar 22/22 after JPEG
-    # 30 (squares 18) and 15-16/22 after the phone-like capture (squares 13). README, Styles.
+    # star: larger than the first (1.75/1.25 was 3 modules wide on a band a third as tall,
+    # and a 3 px/module nearest copy sampled it as light: 13/22 with zxing-cpp); 2.0/1.45,
+    # centred 0.1 module low, its points 0.6-0.9 module from the ring. 22/22 with zxing-cpp
+    # after every damage.
     "star": lambda: Poly(star_points(3.5, 3.6, 2.0, 1.45, 5)),
-    "diamond": lambda: _cut_diamond(2.3, 1.7),
-    # arms 2.4 modules thick (were 1.6, then 2.2), 2.8 long, ending 0.1 module inside the
-    # 3 x 3 centre's square (the 2.2 arms ran 0.1 past it, into the light ring): a scan line
-    # must cross ~3 modules of ink on enough rows. After a phone-like capture the thin cross
-    # read 3/22 with both decoders; zbar 19/22 with the 2.2 arms, 22/22 now. In a circle
-    # border inside a frame, zbar after the 3 px/module nearest copy: 9/22 over star (15/22
-    # now) and 15/22 over squares (22/22 now).
+    # diamond: 5 modules tip to tip, its tips cut flat 0.9 module in (an octagon 3.2 wide
+    # whose sides run 1.8 straight); the pointed diamond (3.7 tip to tip) read 13/22 with
+    # zxing-cpp after the nearest copy and 0/22 with zbar after the phone-like capture.
+    "diamond": lambda: _cut_diamond(2.5, 1.6),
+    # cross: arms 2.4 modules thick (were 1.6, then 2.2), 2.8 long, ending 0.1 module inside
+    # the 3 x 3 centre's square (the 2.2 arms ran 0.1 past it, into the light ring): after a
+    # phone-like capture the thin cross read 3/22 with both decoders; 20/22 with zbar now
+    # (squares 20).
     "cross": lambda: Union([RoundRect(2.1, 2.3, 4.9, 4.7), RoundRect(2.3, 2.1, 4.7, 4.9)]),
 }
 

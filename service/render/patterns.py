@@ -11,6 +11,7 @@ so no seam can appear between two dark modules at any size.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -107,9 +108,11 @@ def _halftone_kinds(dark: np.ndarray, tone: np.ndarray | None, function: np.ndar
 def _halftone_shape(kind: int) -> Shape:
     if kind == _HALFTONE_LEVELS:
         return RoundRect(0, 0, 1, 1)
-    # from 0.55 to 0.9 of a module (was 0.45 to 0.85): inside a frame zbar lost the lightest
-    # modules to the 3 px/module nearest copy (13 of 22 vs 15 for squares; 15 now)
-    half = (0.55 + 0.35 * kind / (_HALFTONE_LEVELS - 1)) / 2
+    # from 0.62 to 0.9 of a module (was 0.45 to 0.85, then 0.55): zbar lost the lightest
+    # modules to the 3 px/module nearest copy, inside a frame 13 of 22 where squares read
+    # 15, and with every content at its own phase (tests/degrade.place) 16 where squares
+    # read 18 at 0.55; 0.62 and 0.7 hold it
+    half = (0.62 + 0.28 * kind / (_HALFTONE_LEVELS - 1)) / 2
     return RoundRect(0.5 - half, 0.5 - half, 0.5 + half, 0.5 + half)
 
 
@@ -155,7 +158,9 @@ def _framed_square(kind: int, ppm: int) -> Shape:
     if ppm < 6:
         return _SQUARE
     ring = max(1, round(0.2 * ppm)) / ppm
-    gap = max(1, round(0.05 * ppm)) / ppm
+    # 1 px below 40 px per module: a 2 px gap at 31 (a version 1 code at 900 px) fell on
+    # a 3 px/module nearest copy's samples at some phases (zxing-cpp 21/22, squares 22)
+    gap = max(1, math.floor(0.05 * ppm)) / ppm
     half = max(1, round(0.17 * ppm)) / ppm  # half the bridge (narrower read worse)
     a, b = ring, 1 - ring
     c, d = ring + gap, 1 - ring - gap
