@@ -95,7 +95,8 @@ def _resample(pixels: np.ndarray, scale: float, kernel: str) -> np.ndarray:
 # the plain squares code 13/22 after the phone-like capture, at 2.5 and 3.5 in 22/22, at 2 and
 # 4 in 13/22 again. ``rates`` moves each content by its own seeded offset, so a rate over
 # contents is a rate over phases too, and a style and its squares baseline meet the same
-# phase for the same content.
+# offset for the same content when their modules are the same size (a frame, or a version
+# raised for a round eye border, changes the symbol and its phases anyway).
 
 
 def place(pixels: np.ndarray, ppm: float, index: int) -> np.ndarray:

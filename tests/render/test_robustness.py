@@ -5,7 +5,7 @@ squares code of the same contents minus 5 points, with zxing-cpp and with zbar.
 Renders in-process (validation and the pipeline, no server); every image is decoded to its
 exact content. The squares baseline of a size is rendered once and shared; each style's
 images are degraded every way and read by both decoders, each content at its own seeded
-phase on the damage's pixel grid (``tests.degrade.place``), the same for a style and its
+offset on the damage's pixel grid (``tests.degrade.place``), the same for a style and its
 squares baseline. The one-change-per-style table is
 marked ``robustness_full`` (the slow part: ``-m "not robustness_full"`` skips it while
 working); ``bench.robustness`` prints the same table at 900 px with 22 contents.
