@@ -147,10 +147,15 @@ def test_a_replica_killed_mid_stream_is_refunded_once_by_another(
             timeout=httpx.Timeout(60, read=180),
         ) as r:
             assert r.status_code == 200, r.read()
-            next(r.iter_raw())
+            # held in a name: a temporary generator is closed as soon as next() returns, and
+            # closing it closes the connection, so the replica would see a client disconnect
+            # (and refund, correctly) before the kill
+            chunks = r.iter_raw()
+            next(chunks)
             started = True  # charged: the first bytes of the archive are here
             os.kill(doomed.proc.pid, signal.SIGKILL)
             doomed.proc.wait(10)
+            del chunks
     except httpx.TransportError:
         # only the kill may cut the connection; a failure before the stream started is the
         # test's own error, not a charge to sweep
