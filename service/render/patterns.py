@@ -129,6 +129,9 @@ class Pattern(msgspec.Struct, frozen=True):
     # modules drawn apart, light between them (dot, star, ...): what is left to find a
     # finder's square corners by is the eyes alone
     separated: bool = False
+    # drawn with soft edges in PNG (``shapes.soft_edge``): not the frame pattern, whose 1 px
+    # gap between ring and centre a ramp would fill
+    soft: bool = False
 
 
 _SQUARE = RoundRect(0, 0, 1, 1)
@@ -145,7 +148,9 @@ def _single(shape: Shape, small: Shape | None = None) -> Pattern:
             return _SQUARE
         return small if small is not None and ppm < 7 else shape
 
-    return Pattern(lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8), pick, 1)
+    return Pattern(
+        lambda dark, tone, fn: np.where(dark, 0, NONE).astype(np.uint8), pick, 1, soft=True
+    )
 
 
 def _framed_square(kind: int, ppm: int) -> Shape:
@@ -212,7 +217,7 @@ def _solid_function(spec: Pattern, whole: Callable[[np.ndarray], np.ndarray] = _
     def shape(kind: int, ppm: int) -> Shape:
         return _SQUARE if kind == spec.count else spec.shape(kind, ppm)
 
-    return Pattern(kinds_, shape, spec.count + 1, separated=True)
+    return Pattern(kinds_, shape, spec.count + 1, separated=True, soft=spec.soft)
 
 
 def _halftone_small(kind: int, ppm: int) -> Shape:
@@ -270,7 +275,10 @@ PATTERNS: dict[str, Pattern] = {
     # none). Whole format information too cost zbar 3 codes of 22 after JPEG 30 (19 -> 16).
     "connected-h": _solid_function(
         Pattern(
-            lambda d, t, f: _connected_kinds(d, True), lambda k, ppm: _connected_shape(k, True), 4
+            lambda d, t, f: _connected_kinds(d, True),
+            lambda k, ppm: _connected_shape(k, True),
+            4,
+            soft=True,
         ),
         _alignment,
     ),
@@ -279,10 +287,13 @@ PATTERNS: dict[str, Pattern] = {
             lambda d, t, f: _connected_kinds(d, False),
             lambda k, ppm: _connected_shape(k, False),
             4,
+            soft=True,
         ),
         _alignment,
     ),
-    "halftone": Pattern(_halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1, separated=True),
+    "halftone": Pattern(
+        _halftone_kinds, _halftone_small, _HALFTONE_LEVELS + 1, separated=True, soft=True
+    ),
 }
 PATTERN_NAMES = tuple(PATTERNS)
 # the patterns the plain writers draw (no style): the fast path, a capability of the entry
@@ -305,13 +316,23 @@ def kinds(
 
 
 @lru_cache(maxsize=16)  # up to ~5 MB each at 310 px per module
-def tiles(pattern: str, ppm: int) -> np.ndarray:
+def tiles(pattern: str, ppm: int, edge: float = 0.0) -> np.ndarray:
     """Coverage (0-255) of every kind at ``ppm`` pixels per module: (count + 1, ppm, ppm); the
-    last tile is empty, for ``NONE``."""
+    last tile is empty, for ``NONE``. ``edge``: a soft edge's width in pixels, for the
+    patterns drawn with one (``Pattern.soft``); within half of it from a tile's side the edge
+    stays plain, so where a shape meets its neighbour (a whole square, a joined bar) the two
+    tiles still join without a seam."""
     spec = PATTERNS[pattern]
     out = np.zeros((spec.count + 1, ppm, ppm), dtype=np.uint8)
+    soft = edge if spec.soft else 0.0
+    if soft:
+        side = np.minimum(np.arange(ppm) + 0.5, ppm - 0.5 - np.arange(ppm))
+        near = np.minimum(side[None, :], side[:, None]) < soft / 2
     for kind in range(spec.count):
         if pattern == "liquid" and kind >= 16 and kind == 16:
             continue  # no fillet: nothing
-        out[kind] = coverage(spec.shape(kind, ppm), ppm, ppm, ppm)
+        shape = spec.shape(kind, ppm)
+        out[kind] = coverage(shape, ppm, ppm, ppm)
+        if soft:
+            out[kind] = np.where(near, out[kind], coverage(shape, ppm, ppm, ppm, edge=soft))
     return out

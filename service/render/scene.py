@@ -11,11 +11,11 @@ import numpy as np
 
 from .color import RGBA, contrast_ratio
 from .encode import function_modules
-from .eyes import BORDERS, CENTRES, eye_origins, outer_ring
+from .eyes import BORDERS, CENTRES, SOFT_BORDERS, eye_origins, outer_ring
 from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .patterns import kinds
-from .shapes import Ring, RoundRect, Shape
+from .shapes import Ring, RoundRect, Shape, soft_edge
 
 __all__ = ["FONT", "Label", "Piece", "Scene", "scene"]
 
@@ -35,6 +35,7 @@ class Piece(msgspec.Struct):
     evenodd: bool = False
     key: object = None  # same key, same coverage (an eye part at a given size): cached
     svg: bool = True  # False: another piece draws this shape in SVG (one shape, many boxes)
+    edge: float = 0.0  # a soft edge's width in pixels (PNG only: shapes.soft_edge)
 
 
 class Label(msgspec.Struct):
@@ -53,6 +54,9 @@ class Scene(msgspec.Struct):
     bg: RGBA
     pieces: list[Piece]  # eyes, rings, frame, in drawing order
     label: Label | None
+    # the soft edge of the patterns and eye borders drawn with one (shapes.soft_edge), in a
+    # PNG; 0 in an SVG's scene, so the PNG twin its read-back decodes has the SVG's edges
+    edge: float = 0.0
 
 
 def _text_ink(band: RGBA, bg: RGBA) -> RGBA:
@@ -133,6 +137,8 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     # thin where the ring would stand out more than the eye border (eyes.outer_ring)
     thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
     ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
+    edge = soft_edge(ppm) if job.format == "png" else 0.0
+    border_edge = edge if style.eye_border in SOFT_BORDERS else 0.0
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
@@ -150,10 +156,22 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
                 )
             )
         pieces.append(
-            Piece(border, ppm, x, y, box, eye_ink_b, True, ("border", style.eye_border, ppm))
+            Piece(
+                border,
+                ppm,
+                x,
+                y,
+                box,
+                eye_ink_b,
+                True,
+                ("border", style.eye_border, ppm, border_edge),
+                edge=border_edge,
+            )
         )
         pieces.append(
             Piece(centre, ppm, x, y, box, eye_ink_c, False, ("centre", style.eye_center, ppm))
         )
     frame, label = _frame_pieces(style, job.fg, job.bg, layout.pixels)
-    return Scene(layout, cells, job.pattern, job.fg, style.gradient, job.bg, frame + pieces, label)
+    return Scene(
+        layout, cells, job.pattern, job.fg, style.gradient, job.bg, frame + pieces, label, edge
+    )

@@ -20,8 +20,24 @@ __all__ = [
     "Shape",
     "Union",
     "coverage",
+    "soft_edge",
     "star_points",
 ]
+
+# A soft edge: the ink ramps from 0 to full over ``soft_edge(ppm)`` pixels centred on the
+# outline (a tenth of a module, at most 2.5 px; from 10 px per module), where the plain
+# anti-aliased edge ramps over about one. A lossy copy rings at a sharp edge: after JPEG at
+# quality 30 the ringing around eye borders and separated modules gave zbar's scan lines
+# edges that are not there. Measured at 900 px over 22 contents at their own phases, zbar
+# read 8-10 codes of the separated patterns where squares read 13, 20-22 with soft edges;
+# zxing-cpp read all of them either way. The outline (the 50 % contour) is where it was.
+SOFT_FROM_PPM = 10
+SOFT_MAX_PX = 2.5
+
+
+def soft_edge(ppm: float) -> float:
+    """The width in pixels of a soft edge at ``ppm`` pixels per module; 0: a plain edge."""
+    return 0.0 if ppm < SOFT_FROM_PPM else min(SOFT_MAX_PX, 0.1 * ppm)
 
 
 def _n(v: float) -> str:
@@ -186,10 +202,23 @@ def star_points(
 
 
 def coverage(
-    shape: Shape, width: int, height: int, scale: float, x0: float = 0, y0: float = 0
+    shape: Shape,
+    width: int,
+    height: int,
+    scale: float,
+    x0: float = 0,
+    y0: float = 0,
+    edge: float = 0.0,
 ) -> np.ndarray:
     """uint8 coverage (0-255) of ``shape`` on a width x height pixel grid, where one shape unit
-    is ``scale`` pixels and pixel (0, 0)'s corner is at shape point (x0, y0)."""
+    is ``scale`` pixels and pixel (0, 0)'s corner is at shape point (x0, y0); ``edge``: the
+    width in pixels of a soft edge (``soft_edge``), 0 for the plain anti-aliased one."""
+    if edge > 0:
+        x, y = np.meshgrid(
+            x0 + (np.arange(width) + 0.5) / scale, y0 + (np.arange(height) + 0.5) / scale
+        )
+        ramp = np.clip(0.5 - shape.sdf(x, y) * (scale / edge), 0, 1)
+        return np.rint(ramp * 255).astype(np.uint8)
     total = np.zeros((height, width))
     for sub_y in (0.25, 0.75):  # 2 x 2 samples per pixel, each anti-aliased over its half:
         for sub_x in (0.25, 0.75):  # close to area coverage, even for sub-pixel gaps

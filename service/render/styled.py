@@ -49,7 +49,7 @@ def _gradient_inked(mask: pyvips.Image, top: RGBA, bottom: RGBA) -> pyvips.Image
 
 def _modules_mask(sc: Scene) -> np.ndarray:
     lay = sc.layout
-    tile = tiles(sc.pattern, lay.ppm)
+    tile = tiles(sc.pattern, lay.ppm, sc.edge)
     cells = np.where(sc.cells == NONE, PATTERNS[sc.pattern].count, sc.cells)
     n, ppm = lay.modules, lay.ppm
     return tile[cells].transpose(0, 2, 1, 3).reshape(n * ppm, n * ppm)
@@ -67,7 +67,13 @@ def _piece_array(piece: Piece) -> np.ndarray:
     cov = _masks.get(piece.key) if piece.key is not None else None
     if cov is None:
         cov = coverage(
-            piece.shape, w, h, piece.scale, (x - piece.x) / piece.scale, (y - piece.y) / piece.scale
+            piece.shape,
+            w,
+            h,
+            piece.scale,
+            (x - piece.x) / piece.scale,
+            (y - piece.y) / piece.scale,
+            piece.edge,
         )
         if piece.key is not None and cov.size <= 4_000_000:
             _masks.put(piece.key, cov)

@@ -39,22 +39,26 @@ TOLERANCE = 0.05  # a style may read at most 5 points less than squares
 Gaps = frozenset[tuple[str, str]]
 
 
-def _centre(f: dict[str, object]) -> str:
-    """The eye centre validation resolves for ``f`` (defaults, a border given alone)."""
+def _eyes(f: dict[str, object]) -> tuple[str, str]:
+    """The eye border and centre validation resolves for ``f`` (defaults, ``eye_shape``, a
+    border given alone)."""
     item = msgspec.convert({"data": "x", "size_inches": 3, **f}, GenerateRequest)
     style = check_item(item, PLANS["agency"]).job.style
-    return "square" if style is None else style.eye_center
+    return ("square", "square") if style is None else (style.eye_border, style.eye_center)
 
 
-def _zbar_jpeg(f: dict[str, object]) -> Gaps:
-    """zbar after JPEG at quality 30 loses more codes of separated patterns than of squares,
-    whatever the eye: 7-11 of 22 where squares read 13 (inside a frame 10-13 where the framed
-    squares read 17); zxing-cpp reads them all. Measured with every content at its own phase
-    (``tests.degrade.place``): the earlier finding that a circle, diamond or cross centre
-    holds it was the luck of one phase, as was squares' 18. Light lines between dark modules
-    cost zbar codes whatever the shape (at that one phase, squares inset by 1 px lost as
-    many); connected-v, whose modules touch along the columns, holds."""
-    if f.get("pattern") in SEPARATED - {"connected-v"}:
+def _centre(f: dict[str, object]) -> str:
+    return _eyes(f)[1]
+
+
+def _framed_circle_border(f: dict[str, object]) -> Gaps:
+    """The circle eye border inside a frame, read by zbar after JPEG 30: 15-18 of 22 where the
+    framed squares code reads 22. A frame makes its squares code a drawn scene, whose square
+    eye borders have soft edges (``eyes.SOFT_BORDERS``); the circle border keeps a plain edge
+    (a soft one cost zbar 6 of 44 codes on the 3 px/module bilinear copy) and reads as the
+    plain-edged squares code did (17 of 22 in a frame). Unframed, the comparison is with the
+    plain squares code, and it holds (12-19 where squares read 13)."""
+    if f.get("frame_style") and _eyes(f)[0] == "circle":
         return frozenset({("jpeg-30", "zbar")})
     return frozenset()
 
@@ -96,7 +100,7 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     return frozenset({("phone", "zbar"), ("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")})
 
 
-KNOWN_GAPS = (_zbar_jpeg, _pointed_centre, _pale_ink)
+KNOWN_GAPS = (_framed_circle_border, _pointed_centre, _pale_ink)
 
 
 def _gaps(fields: dict[str, object]) -> Gaps:
@@ -111,7 +115,15 @@ def _rates(key: str, n: int, fmt: str, size: float) -> dict[tuple[str, str], int
     return rates(msgspec.json.decode(key), contents(n), fmt, size)
 
 
-_ZBAR_MARGINAL: Gaps = frozenset({("jpeg-30", "zbar"), ("phone", "zbar")})
+# Not asserted by the 4-content matrix (held per style at 22 contents): zbar after the
+# phone-like capture, where squares read 20 of 22, in both formats; and in SVG zbar after
+# JPEG 30 too. An SVG's edges are its rasteriser's (resvg's here, plain): the soft edges
+# that keep zbar's JPEG column in PNG (shapes.soft_edge) are not in it, and zbar reads a
+# separated pattern's rasterised SVG after JPEG 30 below squares' 13 of 22.
+_ZBAR_MARGINAL: dict[str, Gaps] = {
+    "png": frozenset({("phone", "zbar")}),
+    "svg": frozenset({("jpeg-30", "zbar"), ("phone", "zbar")}),
+}
 
 
 def squares_like(fields: dict[str, object]) -> dict[str, object]:
@@ -198,10 +210,11 @@ def test_the_style_matrix_holds_the_floors(fields: dict[str, object], fmt: str) 
     """Combinations, 4 contents each: catches shapes that break together (a border with a
     centre, a pattern with a border: the keystone gaps of version 1 showed up here). With 4
     contents one code is 25 points, so one code of slack; the 5-point floor itself is held
-    by the per-style table below (and bench.robustness, 22 contents). zbar's JPEG and
-    phone-like columns, where squares themselves read 13 and 20 of 22, are held per style
-    only: two curved eye parts with a frame or a joined pattern lost 2 codes of 4 there."""
-    _check_floors(fields, 4, fmt, 3, slack=1, loose=_ZBAR_MARGINAL)
+    by the per-style table below (and bench.robustness, 22 contents). zbar's phone-like
+    column, where squares themselves read 20 of 22, is held per style only (two curved eye
+    parts with a frame or a joined pattern lost 2 codes of 4 there), and so is its JPEG
+    column in SVG (``_ZBAR_MARGINAL``)."""
+    _check_floors(fields, 4, fmt, 3, slack=1, loose=_ZBAR_MARGINAL[fmt])
 
 
 def test_the_matrix_covers_every_shape() -> None:
@@ -248,7 +261,7 @@ def test_a_separated_pattern_with_a_round_or_pointed_centre_holds_the_floors(
     pattern: str, centre: str
 ) -> None:
     """The centres drawn for zbar's scan lines (``eyes.CENTRES``) keep every floor over the
-    separated patterns too (zbar's JPEG column is the pattern's, ``_zbar_jpeg``): each
+    separated patterns too: each
     pattern with one of them, each centre twice, 22 contents (all 18 pairs held when
     measured, ``bench.audit`` samples the rest)."""
     _check_floors({"pattern": pattern, "eye_center_shape": centre}, 22, "png", 3)

@@ -1,0 +1,102 @@
+"""Soft edges (``shapes.soft_edge``): where they are drawn, that they keep every outline where
+it was, and that tiles still join. How much they buy after JPEG is measured by
+``test_robustness`` (zbar's JPEG column of the separated patterns)."""
+
+from __future__ import annotations
+
+import msgspec
+import numpy as np
+import pytest
+
+from service.items.validation import check_item
+from service.limits.plans import PLANS
+from service.render.eyes import BORDERS, SOFT_BORDERS
+from service.render.patterns import PATTERNS, SEPARATED, tiles
+from service.render.pipeline import run
+from service.render.scene import Scene
+from service.render.shapes import RoundRect, coverage, soft_edge
+from service.schema import GenerateRequest
+from tests.readers import check_image
+
+
+def _scene(fmt: str, **fields: object) -> Scene:
+    item = msgspec.convert(
+        {"data": "https://example.com/soft", "size_inches": 3, "dpi": 300, **fields, "format": fmt},
+        GenerateRequest,
+    )
+    drawing = run(check_item(item, PLANS["agency"]).job).drawing
+    assert isinstance(drawing, Scene)
+    return drawing
+
+
+def test_soft_edges_are_a_tenth_of_a_module_from_10_px_and_at_most_2_5() -> None:
+    assert [soft_edge(p) for p in (4, 9, 10, 20, 25, 31, 300)] == [0, 0, 1.0, 2.0, 2.5, 2.5, 2.5]
+
+
+def test_a_soft_edge_keeps_the_outline_and_the_ink() -> None:
+    """A vertical edge at x = 10.5 px: the plain edge ramps over about one pixel, the soft one
+    over ``edge`` pixels, both centred on the outline; the ink is the same."""
+    shape = RoundRect(-20, -20, 10.5, 28)
+    plain = coverage(shape, 21, 8, 1).astype(int)[4]
+    soft = coverage(shape, 21, 8, 1, edge=2.5).astype(int)[4]
+    assert plain.sum() == soft.sum() == 10 * 255 + 128
+    assert (plain[:10] == 255).all() and (plain[11:] == 0).all()
+    partial = soft[(soft > 0) & (soft < 255)]
+    assert len(partial) == 3 and soft[9] + soft[11] == 255 and soft[10] == 128
+
+
+@pytest.mark.parametrize("pattern", sorted(name for name, p in PATTERNS.items() if p.soft))
+def test_soft_tiles_join_their_neighbours_as_plain_ones(pattern: str) -> None:
+    """Within half the ramp of a tile's side the soft tile is the plain one, so a whole
+    square beside a joined bar leaves no seam; inside, the ramp is wider (more partly inked
+    pixels) and the ink about the same."""
+    ppm = 27
+    plain, soft = tiles(pattern, ppm), tiles(pattern, ppm, soft_edge(ppm))
+    side = np.zeros((ppm, ppm), dtype=bool)
+    side[:1, :] = side[-1:, :] = side[:, :1] = side[:, -1:] = True
+    assert (plain[:, side] == soft[:, side]).all()
+    drawn = plain.reshape(len(plain), -1).sum(axis=1) > 0
+    partly = ((soft > 0) & (soft < 255)).sum(axis=(1, 2))
+    assert (partly[drawn] >= ((plain > 0) & (plain < 255)).sum(axis=(1, 2))[drawn]).all()
+    assert partly.sum() > ((plain > 0) & (plain < 255)).sum()
+    ink = plain.astype(int).sum(axis=(1, 2))
+    assert np.allclose(soft.astype(int).sum(axis=(1, 2)), ink, rtol=0.03, atol=255)
+
+
+def test_the_frame_pattern_keeps_its_plain_edge() -> None:
+    """A ramp would fill the 1 px gap between its ring and centre."""
+    assert not PATTERNS["frame"].soft and "frame" in SEPARATED
+    assert (tiles("frame", 27) == tiles("frame", 27, soft_edge(27))).all()
+
+
+@pytest.mark.parametrize("border", sorted(BORDERS))
+def test_a_png_scene_draws_soft_borders_but_the_circle_and_an_svg_none(border: str) -> None:
+    centre = "circle" if border == "circle" else "square"
+    fields = {"pattern": "dot", "eye_border_shape": border, "eye_center_shape": centre}
+    png, svg = _scene("png", **fields), _scene("svg", **fields)
+    ppm = png.layout.ppm
+    assert png.edge == soft_edge(ppm) > 0 and svg.edge == 0
+    borders = [p for p in png.pieces if isinstance(p.key, tuple) and p.key[0] == "border"]
+    assert len(borders) == 3
+    want = soft_edge(ppm) if border in SOFT_BORDERS else 0.0
+    assert all(p.edge == want for p in borders)
+    assert all(p.edge == 0 for p in png.pieces if p not in borders)  # centres, frame
+    assert all(p.edge == 0 for p in svg.pieces)  # the twin the read-back decodes: plain
+    assert ("circle" in SOFT_BORDERS) is False
+
+
+@pytest.mark.parametrize("pattern", sorted(SEPARATED))
+def test_soft_edged_codes_read_back_clean(pattern: str) -> None:
+    """The delivered PNG, soft edges and all, decodes to its content (independent decoder)."""
+    text = f"https://example.com/soft/{pattern}"
+    item = msgspec.convert(
+        {
+            "data": text,
+            "size_inches": 3,
+            "dpi": 300,
+            "pattern": pattern,
+            "eye_border_shape": "rounded",
+        },
+        GenerateRequest,
+    )
+    check_image("png", run(check_item(item, PLANS["agency"]).job).data, text, 3, 300)
