@@ -64,7 +64,7 @@ def _framed_circle_border(f: dict[str, object]) -> Gaps:
 
 
 def _pointed_centre(f: dict[str, object]) -> Gaps:
-    """A star or sunburst eye centre, read by zbar after the phone-like capture: 8 and 12 of
+    """A star or sunburst eye centre, read by zbar after the phone-like capture: 9 and 11 of
     22 where squares read 20 (zxing-cpp 22). zbar finds a finder only along horizontal and
     vertical lines crossing ~3 modules of centre ink, on a band of lines as tall as a square
     centre's; a pointed centre gives too few. A larger star touches the ring, and spikes on a
