@@ -10,6 +10,7 @@ import pytest
 
 from service.items.validation import check_item
 from service.limits.plans import PLANS
+from service.render.context import Context
 from service.render.eyes import BORDERS, SOFT_BORDERS
 from service.render.patterns import PATTERNS, SEPARATED, tiles
 from service.render.pipeline import run
@@ -19,12 +20,16 @@ from service.schema import GenerateRequest
 from tests.readers import check_image
 
 
-def _scene(fmt: str, **fields: object) -> Scene:
+def _run(fmt: str, data: str, **fields: object) -> Context:
+    """One item through validation and the pipeline, 3 in x 300 dpi."""
     item = msgspec.convert(
-        {"data": "https://example.com/soft", "size_inches": 3, "dpi": 300, **fields, "format": fmt},
-        GenerateRequest,
+        {"data": data, "size_inches": 3, "dpi": 300, **fields, "format": fmt}, GenerateRequest
     )
-    drawing = run(check_item(item, PLANS["agency"]).job).drawing
+    return run(check_item(item, PLANS["agency"]).job)
+
+
+def _scene(fmt: str, **fields: object) -> Scene:
+    drawing = _run(fmt, "https://example.com/soft", **fields).drawing
     assert isinstance(drawing, Scene)
     return drawing
 
@@ -89,14 +94,5 @@ def test_a_png_scene_draws_soft_borders_but_the_circle_and_an_svg_none(border: s
 def test_soft_edged_codes_read_back_clean(pattern: str) -> None:
     """The delivered PNG, soft edges and all, decodes to its content (independent decoder)."""
     text = f"https://example.com/soft/{pattern}"
-    item = msgspec.convert(
-        {
-            "data": text,
-            "size_inches": 3,
-            "dpi": 300,
-            "pattern": pattern,
-            "eye_border_shape": "rounded",
-        },
-        GenerateRequest,
-    )
-    check_image("png", run(check_item(item, PLANS["agency"]).job).data, text, 3, 300)
+    data = _run("png", text, pattern=pattern, eye_border_shape="rounded").data
+    check_image("png", data, text, 3, 300)
