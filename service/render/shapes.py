@@ -201,6 +201,22 @@ def star_points(
     return out
 
 
+def seal_points(
+    cx: float, cy: float, half: float, amplitude: float, points: int, power: float = 4.0
+) -> list[tuple[float, float]]:
+    """A seal: ``points`` spikes around a superellipse |x|^p + |y|^p = half^p (a rounded
+    square at p = 4), each tip ``amplitude`` (a fraction of the radius) outside it and each
+    notch as far inside; the first tip points up."""
+    out = []
+    for k in range(points * 2):
+        a = -math.pi / 2 + k * math.pi / points
+        c, s = math.cos(a), math.sin(a)
+        r = half / (abs(c) ** power + abs(s) ** power) ** (1 / power)
+        r *= 1 + amplitude if k % 2 == 0 else 1 - amplitude
+        out.append((cx + r * c, cy + r * s))
+    return out
+
+
 def coverage(
     shape: Shape,
     width: int,
