@@ -57,7 +57,12 @@ def _framed_circle_border(f: dict[str, object]) -> Gaps:
     eye borders have soft edges (``eyes.SOFT_BORDERS``); the circle border keeps a plain edge
     (a soft one cost zbar 6 of 44 codes on the 3 px/module bilinear copy) and reads as the
     plain-edged squares code did (17 of 22 in a frame). Unframed, the comparison is with the
-    plain squares code, and it holds (12-19 where squares read 13)."""
+    plain squares code, and it holds (12-19 where squares read 13). No soft edge holds both:
+    over 44 contents, ramps of 0.5, 0.6, 0.75 and 1 times the others' gave dot + circle
+    eyes in a frame JPEG reads of 38, 35, 43, 43 (plain 33, framed squares 44) and squares +
+    circle eyes unframed bilinear reads of 42, 38, 41, 37 (plain 43, squares 44); a ramp on
+    the outer edge only, 43 and 39; on the inner only, 44 and 36. Not monotonic: these zbar
+    columns swing by up to 6 codes of 44 for a quarter pixel of ramp."""
     if f.get("frame_style") and _eyes(f)[0] == "circle":
         return frozenset({("jpeg-30", "zbar")})
     return frozenset()
@@ -80,7 +85,10 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     """Physics, not geometry: zbar after the phone-like capture (60 % contrast, noise 10)
     reads 20/22 black codes, 1/22 at #333333 (12.6:1) and navy on cream (14:1), none from
     7.5:1; after JPEG 30, #E53935 (4.2:1) reads 5/22 (black 13/22). zxing-cpp reads every ink
-    from 4.2:1 up, 22/22."""
+    from 4.2:1 up, 22/22. The phone-like capture sits at the edge of zbar's edge detector:
+    the black squares code with its ink lifted to grey 15, 30 and 51 reads 13, 6 and 1 of 22;
+    without the 1 px blur, or without the noise, or at 80 % contrast, grey 51 reads 21-22 of
+    22. The rendering is the same for every ink; only black keeps that margin."""
     inks = [
         f.get(k)
         for k in (
