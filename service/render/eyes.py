@@ -107,7 +107,8 @@ SOFT_BORDERS = frozenset(BORDERS) - {"circle"}
 # after the phone-like capture read: square 20, a true circle of radius 1.5 13 (1.6: 15, 1.7:
 # 17, 1.8: 16), a rounded square 3.2 wide with corners of radius 1.3 20, the leaf 3 wide 17
 # and 3.2 wide 20, the diamond cut 0.6 in 13 (cut 0.8: 18, 0.9: 20, 1.0: 21), the star 8, the
-# sunburst 12 (spikes on a rounded square: 17). zxing-cpp read 21-22 of 22 in every case.
+# sunburst 12 (longer spikes on a rounded square: 17). zxing-cpp read 21-22 of 22 in every
+# case.
 # Hence the circle centre is a rounded square (as the circle border is), the leaf and the
 # circle 3.2 modules wide (0.9 module of light on each side), and the diamond an octagon.
 # The rule behind those figures: a scan line passes zbar's test (each of light, 3-module ink

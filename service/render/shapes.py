@@ -20,6 +20,7 @@ __all__ = [
     "Shape",
     "Union",
     "coverage",
+    "seal_points",
     "soft_edge",
     "star_points",
 ]
