@@ -18,6 +18,7 @@ __all__ = [
     "EYE_DEFAULTS",
     "ROUND_BORDERS",
     "SOFT_BORDERS",
+    "centre_in",
     "eye_origins",
     "outer_ring",
 ]
@@ -93,11 +94,16 @@ BORDERS: dict[str, Callable[[], Shape]] = {
 ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"})
 
 # Borders drawn with a soft edge in PNG (shapes.soft_edge): after JPEG at quality 30 zbar read
-# 13 of 22 codes with plain-edged eyes, 22 with soft-edged borders. Not the circle: at its
-# floor on the 3 px/module bilinear copy (zbar 21 of 22, floor 21), the softest change to its
-# edge (a ramp 1 px wide, no pixel off by more than 18 of 255) cost it 3-4 codes there; a
-# separated pattern keeps its JPEG floor under a plain circle border. Not the centres: a
-# soft centre cost zbar a code after the phone-like capture.
+# 13 of 22 codes with plain-edged eyes, 22 with soft-edged borders. Not the circle outside a
+# frame: at its floor on the 3 px/module bilinear copy (zbar 21 of 22, floor 21), the softest
+# change to its edge (a ramp 1 px wide, no pixel off by more than 18 of 255) cost it 3-4 codes
+# there; a separated pattern keeps its JPEG floor under a plain circle border. In a frame the
+# circle is soft too (scene.scene): it is held against the framed squares code, whose soft
+# borders zbar reads 22 of 22 after JPEG 30, and plain it read 15-16 of 22 there (dot pattern,
+# halftone with a banner); soft, 21-22. Over 44 contents in five framed styles: JPEG 33, 42,
+# 39, 34, 34 plain, 43, 43, 44, 40, 43 soft (framed squares 41-44); the bilinear copy 44, 40,
+# 41, 41, 44 plain, 43, 38, 41, 40, 44 soft. Not the centres: a soft centre cost zbar a code
+# after the phone-like capture.
 SOFT_BORDERS = frozenset(BORDERS) - {"circle"}
 
 # A scanner finds a finder along scan lines through its centre, horizontal and vertical
@@ -142,6 +148,19 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     # (squares 20).
     "cross": lambda: Union([RoundRect(2.1, 2.3, 4.9, 4.7), RoundRect(2.3, 2.1, 4.7, 4.9)]),
 }
+
+
+def centre_in(border: str, centre: str) -> Shape:
+    """The centre as drawn inside ``border``: ``CENTRES``' shape, but for the leaf inside the
+    circle border, whose point is rounded 0.4 module. The leaf is 3.2 modules wide and its
+    point aims into the hole's round corner (radius 2): 0.44 module of light between them
+    where the square ring keeps a module, and a 3 px/module nearest copy closed it: zxing-cpp
+    read 20 of 22 codes (in a frame 18), squares 22; rounded 0.4 (0.61 module of light, as
+    much as the square centre keeps there), 22 of 22."""
+    if border == "circle" and centre == "leaf-tl":
+        return RoundRect(1.9, 1.9, 5.1, 5.1, (0.4, 1.3, 1.3, 1.3))
+    return CENTRES[centre]()
+
 
 # eye_shape -> (border, centre) when those are not given
 EYE_DEFAULTS = {

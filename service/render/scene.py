@@ -11,7 +11,7 @@ import numpy as np
 
 from .color import RGBA, contrast_ratio
 from .encode import function_modules
-from .eyes import BORDERS, CENTRES, SOFT_BORDERS, eye_origins, outer_ring
+from .eyes import BORDERS, SOFT_BORDERS, centre_in, eye_origins, outer_ring
 from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .patterns import kinds
@@ -129,7 +129,8 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     cells = kinds(job.pattern, dark & ~finders, tone, function & ~finders)
     eye_ink_b = style.eye_border_color or job.fg
     eye_ink_c = style.eye_center_color or job.fg
-    border, centre = BORDERS[style.eye_border](), CENTRES[style.eye_center]()
+    border = BORDERS[style.eye_border]()
+    centre = centre_in(style.eye_border, style.eye_center)
     pieces: list[Piece] = []
     m = _EYE_MARGIN
     ring_ink = style.outer_frame_color or job.fg
@@ -138,7 +139,9 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
     ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
     edge = soft_edge(ppm) if job.format == "png" else 0.0
-    border_edge = edge if style.eye_border in SOFT_BORDERS else 0.0
+    # in a frame every border is soft, the circle too (eyes.SOFT_BORDERS)
+    framed = style.frame_style != "none"
+    border_edge = edge if framed or style.eye_border in SOFT_BORDERS else 0.0
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
@@ -169,7 +172,16 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
             )
         )
         pieces.append(
-            Piece(centre, ppm, x, y, box, eye_ink_c, False, ("centre", style.eye_center, ppm))
+            Piece(
+                centre,
+                ppm,
+                x,
+                y,
+                box,
+                eye_ink_c,
+                False,
+                ("centre", style.eye_border, style.eye_center, ppm),
+            )
         )
     frame, label = _frame_pieces(style, job.fg, job.bg, layout.pixels)
     return Scene(
