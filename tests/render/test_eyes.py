@@ -74,7 +74,7 @@ def test_a_seal_is_spikes_around_a_rounded_square() -> None:
 
 def _light_between(border: Shape, centre: Shape) -> float:
     """The least light, in modules, between the border's ink and the centre's, measured on
-    every scan line through the eye (rows, columns and both diagonals), at the hole's side."""
+    every scan line through the eye (rows, columns and both diagonals), both ends."""
     ring = coverage(border, 7 * _S, 7 * _S, _S) >= 128
     ink = coverage(centre, 7 * _S, 7 * _S, _S) >= 128
     least = 7.0
@@ -83,7 +83,8 @@ def _light_between(border: Shape, centre: Shape) -> float:
         (np.arange(7 * _S), np.arange(7 * _S), 2**0.5),  # the diagonals
         (np.arange(7 * _S), np.arange(7 * _S)[::-1], 2**0.5),
     ):
-        for a, b in ((ring[r, c], ink[r, c]), (ring.T[r, c], ink.T[r, c])):
+        lines = ((ring[r, c], ink[r, c]), (ring.T[r, c], ink.T[r, c]))
+        for a, b in (*lines, *((a[::-1], b[::-1]) for a, b in lines)):
             hits = np.flatnonzero(b)
             if len(hits) == 0:
                 continue
