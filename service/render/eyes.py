@@ -18,6 +18,7 @@ __all__ = [
     "EYE_DEFAULTS",
     "ROUND_BORDERS",
     "SOFT_BORDERS",
+    "border_is_soft",
     "centre_in",
     "eye_origins",
     "outer_ring",
@@ -98,13 +99,20 @@ ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"}
 # frame: at its floor on the 3 px/module bilinear copy (zbar 21 of 22, floor 21), the softest
 # change to its edge (a ramp 1 px wide, no pixel off by more than 18 of 255) cost it 3-4 codes
 # there; a separated pattern keeps its JPEG floor under a plain circle border. In a frame the
-# circle is soft too (scene.scene): it is held against the framed squares code, whose soft
+# circle is soft too (border_is_soft): it is held against the framed squares code, whose soft
 # borders zbar reads 22 of 22 after JPEG 30, and plain it read 15-16 of 22 there (dot pattern,
 # halftone with a banner); soft, 21-22. Over 44 contents in five framed styles: JPEG 33, 42,
 # 39, 34, 34 plain, 43, 43, 44, 40, 43 soft (framed squares 41-44); the bilinear copy 44, 40,
 # 41, 41, 44 plain, 43, 38, 41, 40, 44 soft. Not the centres: a soft centre cost zbar a code
 # after the phone-like capture.
 SOFT_BORDERS = frozenset(BORDERS) - {"circle"}
+
+
+def border_is_soft(border: str, framed: bool) -> bool:
+    """Whether a PNG scene draws ``border`` with a soft edge: every border in a frame, every
+    border but the circle outside one (``SOFT_BORDERS``, above)."""
+    return framed or border in SOFT_BORDERS
+
 
 # A scanner finds a finder along scan lines through its centre, horizontal and vertical
 # (zbar only those), where dark 1 : light 1 : dark 3 : light 1 : dark 1 holds; the centre must

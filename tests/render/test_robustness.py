@@ -59,7 +59,7 @@ def _circle_border(f: dict[str, object]) -> Gaps:
     seven framed styles (dot, squares, star, liquid, halftone patterns; circle, cross,
     leaf-tl, sunburst centres; rounded, box and banner frames) and the unframed leaf centre.
     Its JPEG column, which this rule held until the circle got a soft edge in frames
-    (``eyes.SOFT_BORDERS``), holds now: 21-22 of 22 in a frame where it read 15-21. No soft
+    (``eyes.border_is_soft``), holds now: 21-22 of 22 in a frame where it read 15-21. No soft
     edge helps the bilinear column (soft it reads 0-2 codes of 44 fewer than plain there),
     and zbar's reads of the circle swing by up to 6 codes of 44 for a quarter pixel of
     ramp."""

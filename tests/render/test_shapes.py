@@ -90,6 +90,16 @@ def test_a_png_scene_draws_soft_borders_but_the_circle_and_an_svg_none(border: s
     assert ("circle" in SOFT_BORDERS) is False
 
 
+def test_in_a_frame_the_circle_border_is_soft_too() -> None:
+    """Held against the framed squares code, whose borders are soft (eyes.SOFT_BORDERS)."""
+    fields = {"pattern": "dot", "eye_border_shape": "circle", "frame_style": "rounded"}
+    png, svg = _scene("png", **fields), _scene("svg", **fields)
+    borders = [p for p in png.pieces if isinstance(p.key, tuple) and p.key[0] == "border"]
+    assert len(borders) == 3
+    assert all(p.edge == soft_edge(png.layout.ppm) > 0 for p in borders)
+    assert all(p.edge == 0 for p in svg.pieces)
+
+
 @pytest.mark.parametrize("pattern", sorted(SEPARATED))
 def test_soft_edged_codes_read_back_clean(pattern: str) -> None:
     """The delivered PNG, soft edges and all, decodes to its content (independent decoder)."""
