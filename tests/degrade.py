@@ -300,16 +300,26 @@ def render_grey(
 
 
 def rates(
-    fields: dict[str, object], texts: list[str], fmt: str = "png", size: float = 3, dpi: int = 300
+    fields: dict[str, object],
+    texts: list[str],
+    fmt: str = "png",
+    size: float = 3,
+    dpi: int = 300,
+    only: frozenset[tuple[str, str]] | None = None,
 ) -> dict[tuple[str, str], int]:
-    """How many of ``texts`` read back exactly, per (degradation, decoder); the i-th text is
-    placed at the i-th offset (``place``)."""
-    counts = {(d, dec): 0 for d in DEGRADATIONS for dec in DECODERS}
+    """How many of ``texts`` read back exactly, per (degradation, decoder), or only the
+    columns in ``only``; the i-th text is placed at the i-th offset (``place``)."""
+    counts = {
+        (d, dec): 0 for d in DEGRADATIONS for dec in DECODERS if only is None or (d, dec) in only
+    }
     for i, text in enumerate(texts):
         pixels, ppm, inverted = render_grey(fields, text, fmt, size, dpi)
         pixels = place(pixels, ppm, i)
         for name, transform in DEGRADATIONS.items():
+            decoders = [dec for dec in DECODERS if (name, dec) in counts]
+            if not decoders:
+                continue
             degraded = transform(pixels, ppm)
-            for dec in DECODERS:
+            for dec in decoders:
                 counts[(name, dec)] += reads(dec, degraded, text, inverted=inverted)
     return counts

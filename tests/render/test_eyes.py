@@ -1,9 +1,12 @@
 """The eye centres' geometry against zbar's finder test (``eyes.CENTRES``): a scan line
 through a finder passes only where light : ink : light inside the ring's hole is within half
 a module of 1 : 3 : 1, so a centre must keep the square's extent along a band of rows and of
-columns. The band measured here (0.3 module of margin) predicted zbar's reads after the
-phone-like capture: square 3.0 modules (20 of 22), circle 2.2 (20), true circle 1.5 (13),
-old sunburst 1.3 (11), star 0.8 (9)."""
+columns. The band measured here (0.3 module of margin) is needed, not enough: over 22
+contents zbar read after the phone-like capture the square 3.0 modules (20 of 22), a true
+circle 1.5 (13), the old sunburst 1.3 (11), the star 0.8 (9); but over 88 contents a circle
+3.2 modules wide with corners of radius 1.3 (band 2.2) read 70 of 88 where one 3 wide with
+radius 1.0 (band 2.2 too) read 77-82 and squares 82. What zbar reads is held over 88
+contents by tests/render/test_robustness.py."""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ def test_a_true_circle_keeps_too_little_band() -> None:
 
 @pytest.mark.parametrize("name", sorted(set(CENTRES) - {"star"}))
 def test_every_centre_but_the_star_keeps_a_band_zbar_reads(name: str) -> None:
-    assert _band(CENTRES[name]()) >= 2.2
+    assert _band(CENTRES[name]()) >= 2.1
 
 
 def test_the_star_is_the_centre_without_one() -> None:
@@ -96,18 +99,19 @@ def _light_between(border: Shape, centre: Shape) -> float:
 
 
 def test_inside_the_circle_border_every_centre_keeps_light_at_its_corners() -> None:
-    """The circle border's hole has round corners (radius 2): the leaf centre's point, 3.2
-    modules wide, left 0.44 module of light there and a 3 px/module nearest copy closed it
-    (zxing-cpp 20 of 22, squares 22): inside that border its point is rounded 0.4
-    (``eyes.centre_in``), 0.61 module of light, and reads 22. No centre keeps less light
-    there than the square centre, which reads at every floor (0.59 module)."""
+    """The circle border's hole has round corners (radius 2): the leaf centre's point, when
+    the leaf was 3.2 modules wide, left 0.44 module of light there and a 3 px/module nearest
+    copy closed it (zxing-cpp 20 of 22, squares 22). Inside that border its point is rounded
+    0.4 (``eyes.centre_in``). No centre keeps less light there than the square centre, which
+    reads at every floor (0.59 module)."""
     circle = BORDERS["circle"]()
     square = _light_between(circle, CENTRES["square"]())
     assert square == pytest.approx(0.59, abs=0.03)
-    assert _light_between(circle, CENTRES["leaf-tl"]()) < 0.5  # the leaf as CENTRES draws it
+    assert _light_between(circle, RoundRect(1.9, 1.9, 5.1, 5.1, (0, 1.3, 1.3, 1.3))) < 0.5
     for name in CENTRES:
+        assert _light_between(circle, CENTRES[name]()) >= square - 0.01, name
         assert _light_between(circle, centre_in("circle", name)) >= square - 0.01, name
-    assert _light_between(circle, centre_in("circle", "leaf-tl")) >= 0.6
+    assert _light_between(circle, centre_in("circle", "leaf-tl")) >= 0.7
 
 
 @pytest.mark.parametrize("border", sorted(set(BORDERS) - {"circle"}))
