@@ -35,6 +35,7 @@ __all__ = [
     "Transform",
     "contents",
     "grey",
+    "phone_over_scales",
     "place",
     "rates",
     "read_zbar",
@@ -186,12 +187,33 @@ def tilt(
     return _array(out.cast("uchar"))
 
 
-def phone(pixels: np.ndarray, ppm: float) -> np.ndarray:
+def phone(pixels: np.ndarray, ppm: float, target_ppm: float = 6.0) -> np.ndarray:
     """A phone's capture: ~6 px per module (bilinear), contrast down to 60 % around mid-grey
     paper, a 1 px blur and noise of sigma 10."""
-    small = _resample(pixels, 6.0 / ppm, "linear")
+    small = _resample(pixels, target_ppm / ppm, "linear")
     flat = np.rint(small * 0.6 + 0.4 * 160).astype(np.uint8)
     return _noise(_blur(flat, 1.0), 10)
+
+
+def _phone_scaled_read(
+    fields: dict[str, object], text: str, index: int, low: float, high: float
+) -> bool:
+    pixels, ppm, inverted = render_grey(fields, text)
+    target = np.random.default_rng(9100 + index).uniform(low, high)
+    captured = phone(place(pixels, ppm, index), ppm, target)
+    return reads("zbar", captured, text, inverted=inverted)
+
+
+def phone_over_scales(
+    fields: dict[str, object], texts: list[str], low: float = 5.0, high: float = 7.0
+) -> int:
+    """How many of ``texts`` zbar reads after the phone-like capture when the i-th is
+    captured at its own seeded scale between ``low`` and ``high`` px per module (900 px PNG,
+    each at its offset, as ``rates``): a rate over capture scales, where ``phone`` is one."""
+    jobs = [
+        _POOL.submit(_phone_scaled_read, fields, text, i, low, high) for i, text in enumerate(texts)
+    ]
+    return sum(job.result() for job in jobs)
 
 
 DEGRADATIONS: dict[str, Transform] = {

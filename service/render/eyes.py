@@ -137,13 +137,19 @@ def border_is_soft(border: str, framed: bool) -> bool:
 # The rule behind those figures: a scan line passes zbar's test (each of light, 3-module ink
 # and light within half a module of 1 : 3 : 1) only where the centre's ink begins and ends
 # near the square's sides, so a centre must keep the square's extent along a band of rows
-# and of columns (the circle centre keeps it on 2.2 modules each way at 0.3 module of
-# margin, the true circle on 1.5, the star on 0.8). The sunburst is now 20 short spikes
-# around a rounded square (tips 8 % out, notches 8 % in; 2.4 modules of band), where it was
-# 20 spikes around a circle (1.3): zbar 19 of 22 and 38 of 44 after the phone-like capture
-# where it read 11 and 25 (the circle centre 20 and 38; squares 20 and 42). The five-pointed
-# star stays: no five-pointed star keeps more than 0.9 module of band, its zbar gap is
-# listed in the README; a four-pointed one that reads is a pinched square.
+# and of columns (the circle centre keeps it on 2.3 modules each way at 0.3 module of
+# margin, the true circle on 1.5, the star on 0.8). The sunburst is 20 short spikes around a
+# squarish superellipse, where it was 20 spikes around a circle (1.3 modules of band): zbar
+# 19 of 22 and 38 of 44 after the phone-like capture where that read 11 and 25 (squares 20
+# and 42). Over 352 contents, where that column stops swinging by a few codes for a
+# hundredth of a module (squares 324 of 352, 92.0 %, floor 87.0 %), the sunburst around a
+# rounded square 3.1 wide (p = 4, spikes 8 %) read 291 (82.7 %) and the diamond 3.2 wide
+# 301 (85.5 %); 3 wide, as the circle and the leaf: the sunburst around p = 6 with spikes
+# of 5 % 315 (89.5 %; p = 8, 1.55, 5 %: 317, but 71-75 of 88 after the nearest copy where
+# p = 6 reads 78-85), the diamond cut 1 module in 323 (91.8 %; with sides 1.8 straight, 4.8
+# tip to tip: 314). The five-pointed star stays: no five-pointed star keeps more than 0.9
+# module of band, its zbar gap is listed in the README; a four-pointed one that reads is a
+# pinched square.
 CENTRES: dict[str, Callable[[], Shape]] = {
     "square": lambda: RoundRect(2, 2, 5, 5),
     "rounded": lambda: RoundRect(2, 2, 5, 5, (0.8,) * 4),
@@ -151,16 +157,19 @@ CENTRES: dict[str, Callable[[], Shape]] = {
     # above)
     "circle": lambda: RoundRect(2, 2, 5, 5, (0.9,) * 4),
     "leaf-tl": lambda: _leaf("tl", 0.9, 2, 5),
-    "sunburst": lambda: Poly(seal_points(3.5, 3.5, 1.55, 0.08, 20)),
+    # sunburst: 20 spikes 5 % out and in around a squarer superellipse (p = 6), 3 modules
+    # wide; see above
+    "sunburst": lambda: Poly(seal_points(3.5, 3.5, 1.5, 0.05, 20, 6.0)),
     # star: larger than the first (1.75/1.25 was 3 modules wide on a band a third as tall,
     # and a 3 px/module nearest copy sampled it as light: 13/22 with zxing-cpp); 2.0/1.45,
     # centred 0.1 module low, its points 0.6-0.9 module from the ring. 22/22 with zxing-cpp
     # after every damage.
     "star": lambda: Poly(star_points(3.5, 3.6, 2.0, 1.45, 5)),
-    # diamond: 5 modules tip to tip, its tips cut flat 0.9 module in (an octagon 3.2 wide
-    # whose sides run 1.8 straight); the pointed diamond (3.7 tip to tip) read 13/22 with
-    # zxing-cpp after the nearest copy and 0/22 with zbar after the phone-like capture.
-    "diamond": lambda: _cut_diamond(2.5, 1.6),
+    # diamond: 5 modules tip to tip, its tips cut flat 1 module in (an octagon 3 wide whose
+    # sides run 2 straight; was cut 0.9 in, 3.2 wide); the pointed diamond (3.7 tip to tip)
+    # read 13/22 with zxing-cpp after the nearest copy and 0/22 with zbar after the
+    # phone-like capture.
+    "diamond": lambda: _cut_diamond(2.5, 1.5),
     # cross: arms 2.4 modules thick (were 1.6, then 2.2), 2.8 long, ending 0.1 module inside
     # the 3 x 3 centre's square (the 2.2 arms ran 0.1 past it, into the light ring): after a
     # phone-like capture the thin cross read 3/22 with both decoders; 20/22 with zbar now

@@ -8,7 +8,9 @@ images are degraded every way and read by both decoders, each content at its own
 offset on the damage's pixel grid (``tests.degrade.place``), the same for a style and its
 squares baseline. The one-change-per-style table is
 marked ``robustness_full`` (the slow part: ``-m "not robustness_full"`` skips it while
-working); ``bench.robustness`` prints the same table at 900 px with 22 contents.
+working); ``bench.robustness`` prints the same table at 900 px with 22 contents. zbar's
+phone-like column, at the edge of its detector, is held over 352 contents
+(``PHONE_CONTENTS``), where 22 swing by a code or two for a hundredth of a module.
 
 Floors that geometry cannot hold are rules in ``KNOWN_GAPS``, each with its reason and
 measurement (the README's Styles section repeats them); any other gap fails the test.
@@ -30,7 +32,16 @@ from service.render.encode import plan_version
 from service.render.eyes import BORDERS, CENTRES, ROUND_BORDERS
 from service.render.patterns import PATTERN_NAMES, SEPARATED, SMALL_PPM, tiles
 from service.schema import GenerateRequest
-from tests.degrade import DECODERS, DEGRADATIONS, STYLES, contents, rates, reads, render_grey
+from tests.degrade import (
+    DECODERS,
+    DEGRADATIONS,
+    STYLES,
+    contents,
+    phone_over_scales,
+    rates,
+    reads,
+    render_grey,
+)
 
 TOLERANCE = 0.05  # a style may read at most 5 points less than squares
 
@@ -79,8 +90,8 @@ def _star_centre(f: dict[str, object]) -> Gaps:
     where squares read 20 (zxing-cpp 22). zbar finds a finder only along horizontal and
     vertical lines whose light : ink : light runs are near 1 : 3 : 1, so the centre's ink must
     begin and end near the square's sides along a band of rows and of columns; no
-    five-pointed star keeps more than 0.9 module of such band (the circle centre 2.2, the
-    sunburst 2.4: eyes.CENTRES). A four-pointed star that reads (its tips at the square's
+    five-pointed star keeps more than 0.9 module of such band (the circle centre 2.3, the
+    sunburst 2.5: eyes.CENTRES). A four-pointed star that reads (its tips at the square's
     corners, for zxing-cpp's diagonal check) is a pinched square: the shape is the gap."""
     if _centre(f) == "star":
         return frozenset({("phone", "zbar")})
@@ -116,7 +127,27 @@ def _pale_ink(f: dict[str, object]) -> Gaps:
     return frozenset({("phone", "zbar"), ("3ppm-bilinear", "zbar"), ("jpeg-30", "zbar")})
 
 
-KNOWN_GAPS = (_circle_border, _star_centre, _pale_ink)
+# The frames that draw the symbol at 26 px per module at 900 px (the banners: 22, none: 27)
+_TIGHT_FRAMES = frozenset({"box", "rounded"})
+_ROUND_CENTRES = frozenset({"rounded", "circle", "leaf-tl", "sunburst"})
+
+
+def _round_centre_in_a_tight_frame(f: dict[str, object]) -> Gaps:
+    """A round eye centre (rounded, circle, leaf-tl, sunburst) in the box or rounded frame,
+    read by zbar after the phone-like capture over 352 contents: 302-314 where the framed
+    squares code reads 333 (floor 316); without a frame they hold (309-326, squares 324),
+    and in the banners (320-335; squares 333 and 339). Those two frames draw the symbol at
+    26 px per module, and what these centres lose is the capture's one ratio, 26 to 6 px per
+    module, not their geometry: captured each at its own scale between 5 and 7 px per
+    module, they read 303-317 of 352 where the framed squares code reads 308 (held below:
+    ``test_round_centres_in_a_tight_frame_hold_the_phone_floor_over_capture_scales``). The
+    square, diamond and cross centres read 324-333 there."""
+    if f.get("frame_style", "none") in _TIGHT_FRAMES and _centre(f) in _ROUND_CENTRES:
+        return frozenset({("phone", "zbar")})
+    return frozenset()
+
+
+KNOWN_GAPS = (_circle_border, _star_centre, _pale_ink, _round_centre_in_a_tight_frame)
 
 
 def _gaps(fields: dict[str, object]) -> Gaps:
@@ -179,12 +210,46 @@ def _check_floors(
     loose: Gaps = frozenset(),
 ) -> None:
     """``slack``: codes a style may read fewer than the floor allows (a small sample's luck);
-    ``loose``: columns not asserted here."""
+    ``loose``: columns not asserted here. From 22 contents up, zbar's phone-like column is
+    held over ``PHONE_CONTENTS`` instead (``_check_phone_floor``)."""
+    wide = n >= 22
+    if wide:
+        loose = loose | _PHONE_ZBAR
     base = _rates(msgspec.json.encode(squares_like(fields)).decode(), n, "png", size)
     got = _rates(msgspec.json.encode(fields).decode(), n, fmt, size)
     assert got[("clean", "zxing")] == n and got[("clean", "zbar")] == n, got
     unexpected = floor_misses(fields, got, base, n, slack, loose)
     assert not unexpected, unexpected
+    if wide:
+        assert (fmt, size) == ("png", 3), "the phone column is held for 900 px PNGs"
+        _check_phone_floor(fields)
+
+
+# zbar after the phone-like capture sits at the edge of its detector (squares read 20 of
+# 22, 82 of 88, 324 of 352): at 22 contents a hundredth of a module of geometry swings a
+# style by a code or two, and 22 contents were lucky both ways. The circle and leaf centres
+# 3.2 modules wide read 20 of 22 but 70 and 69 of 88; the sunburst and the diamond 19 of 22
+# but 291 and 301 of 352 (82.7 and 85.5 %, squares 92.0); the diamond centre 3 wide with
+# the dot or hexagon pattern reads 18 of 22 (squares 20) but 320 of 352. Over 352 contents
+# a style's rate moves by a code or two for such changes, and the floor by 17 codes.
+PHONE_CONTENTS = 352
+_PHONE_ZBAR = frozenset({("phone", "zbar")})
+
+
+@cache
+def _phone_zbar(key: str, n: int) -> int:
+    return rates(msgspec.json.decode(key), contents(n), only=_PHONE_ZBAR)[("phone", "zbar")]
+
+
+def _check_phone_floor(fields: dict[str, object]) -> None:
+    """zbar's phone-like column over ``PHONE_CONTENTS`` contents (PNG, 900 px; only that
+    column, about 5 s a style), unless a rule of ``KNOWN_GAPS`` allows it."""
+    if ("phone", "zbar") in _gaps(fields):
+        return
+    n = PHONE_CONTENTS
+    base = _phone_zbar(msgspec.json.encode(squares_like(fields)).decode(), n)
+    got = _phone_zbar(msgspec.json.encode(fields).decode(), n)
+    assert got / n >= base / n - TOLERANCE, f"phone/zbar: {got} of {n} (squares {base})"
 
 
 # -- the bounded matrix: every pattern, border and centre, PNG and SVG, with colours, frames
@@ -227,9 +292,9 @@ def test_the_style_matrix_holds_the_floors(fields: dict[str, object], fmt: str) 
     centre, a pattern with a border: the keystone gaps of version 1 showed up here). With 4
     contents one code is 25 points, so one code of slack; the 5-point floor itself is held
     by the per-style table below (and bench.robustness, 22 contents). zbar's phone-like
-    column, where squares themselves read 20 of 22, is held per style only (two curved eye
-    parts with a frame or a joined pattern lost 2 codes of 4 there), and so is its JPEG
-    column in SVG (``_ZBAR_MARGINAL``)."""
+    column, where squares themselves read 20 of 22, is held per style only, over 352
+    contents (two curved eye parts with a frame or a joined pattern lost 2 codes of 4
+    there), and so is its JPEG column in SVG (``_ZBAR_MARGINAL``)."""
     _check_floors(fields, 4, fmt, 3, slack=1, loose=_ZBAR_MARGINAL[fmt])
 
 
@@ -251,41 +316,35 @@ def test_the_matrix_covers_every_shape() -> None:
 def test_each_style_holds_the_floors(name: str) -> None:
     """22 contents, each at its own phase: with 8 a single code is 12.5 points, and which
     one a phase costs is luck (the diamond centre read 7 of 8 after the phone-like capture
-    where squares read 8, and 20 of 22 beside squares' 20)."""
+    where squares read 8, and 20 of 22 beside squares' 20); zbar's phone-like column over
+    352 (``PHONE_CONTENTS``)."""
     _check_floors(STYLES[name], 22, "png", 3)
 
 
-_PHONE_ZBAR = frozenset({("phone", "zbar")})
+@pytest.mark.robustness_full
+@pytest.mark.parametrize("centre", sorted(_ROUND_CENTRES))
+def test_round_centres_in_a_tight_frame_hold_the_phone_floor_over_capture_scales(
+    centre: str,
+) -> None:
+    """The gap of ``_round_centre_in_a_tight_frame`` is one capture ratio's: each content
+    captured at its own scale between 5 and 7 px per module, the centre holds the floor
+    against the framed squares code captured the same way; at the one scale of the table it
+    reads within 10 points of it (measured 5.4-8.8 below)."""
+    fields = {"pattern": "squares", "eye_center_shape": centre, "frame_style": "box"}
+    assert _gaps(fields) == {("phone", "zbar")}
+    n = PHONE_CONTENTS
+    base_key = msgspec.json.encode(squares_like(fields)).decode()
+    base = _phone_over_scales(base_key, n)
+    got = _phone_over_scales(msgspec.json.encode(fields).decode(), n)
+    assert got / n >= base / n - TOLERANCE, (got, base)
+    fixed_base = _phone_zbar(base_key, n)
+    fixed = _phone_zbar(msgspec.json.encode(fields).decode(), n)
+    assert fixed / n >= fixed_base / n - 2 * TOLERANCE, (fixed, fixed_base)
 
 
 @cache
-def _phone_zbar(key: str, n: int) -> int:
-    return rates(msgspec.json.decode(key), contents(n), only=_PHONE_ZBAR)[("phone", "zbar")]
-
-
-@pytest.mark.robustness_full
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"eye_center_shape": "circle"},
-        {"eye_center_shape": "leaf-tl"},
-        {"eye_shape": "circle"},
-        {"eye_border_shape": "circle", "eye_center_shape": "leaf-tl"},
-    ],
-    ids=["circle-centre", "leaf-centre", "circle-eyes", "leaf-in-circle"],
-)
-def test_round_centres_hold_zbars_phone_floor_over_88_contents(fields: dict[str, object]) -> None:
-    """zbar after the phone-like capture sits at its edge (squares read 82 of 88), and 22
-    contents were lucky there: the circle and leaf centres, 3.2 modules wide with corners of
-    radius 1.3, read 20 of 22 but 70 and 69 of 88, the circle eye shape 67. At 3 wide with
-    corners of radius 0.9 (``eyes.CENTRES``), 78-81 of 88 (floor 78). Only this column, at
-    88 contents (about 2 s a style). Measured the same way and not held here: the sunburst
-    and diamond centres read 75-76 of 88, in a rounded frame 78; the leaf in a rounded frame
-    76-77 of 88 (framed squares 82); the star 31-41."""
-    n = 88
-    base = _phone_zbar(msgspec.json.encode({"pattern": "squares"}).decode(), n)
-    got = _phone_zbar(msgspec.json.encode({"pattern": "squares", **fields}).decode(), n)
-    assert got / n >= base / n - TOLERANCE, (got, base)
+def _phone_over_scales(key: str, n: int) -> int:
+    return phone_over_scales(msgspec.json.decode(key), contents(n))
 
 
 @pytest.mark.robustness_full
