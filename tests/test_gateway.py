@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import free_port
 from tests.readers import check_image, open_zip
+from tests.test_operations import _metric
 
 CONF = Path(__file__).resolve().parent.parent / "deploy" / "nginx.conf"
 
@@ -56,8 +57,11 @@ def test_bulk_streams_through_nginx_unbuffered(gateway) -> None:
     upstream, url = gateway
     account, key = upstream.account("pro")
     items = [{"data": f"https://example.com/gw/{i}", "size_inches": 3} for i in range(1000)]
-    start = time.perf_counter()
-    first_at = 0.0
+    rendered = lambda: _metric(
+        httpx.get(upstream.url + "/metrics").text, "qrstudio_items_rendered_total"
+    )
+    before = rendered()
+    at_first: float | None = None
     body = bytearray()
     with httpx.stream(
         "POST",
@@ -70,11 +74,13 @@ def test_bulk_streams_through_nginx_unbuffered(gateway) -> None:
         assert r.headers["X-Request-Id"] == "gw-trace-1"
         assert r.headers["Content-Disposition"] == 'attachment; filename="qrstudio-bulk-1000.zip"'
         for chunk in r.iter_raw():
-            first_at = first_at or time.perf_counter() - start
+            if at_first is None:
+                at_first = rendered() - before
             body += chunk
-    total = time.perf_counter() - start
-    # the first bytes arrived while most of the batch was still rendering
-    assert first_at < 0.5 * total, (first_at, total)
+    # the first bytes came through nginx while the batch was still rendering (the upstream's
+    # own count, not a clock: a timed ratio failed on a loaded machine, 1.06 s of 2.06)
+    assert at_first is not None and at_first < len(items), at_first
+    assert rendered() - before == len(items)
     archive, manifest = open_zip(bytes(body))
     assert manifest["count"] == 1000
     for i, entry in enumerate(manifest["items"]):
