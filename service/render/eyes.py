@@ -17,15 +17,13 @@ __all__ = [
     "CENTRES",
     "EYE_DEFAULTS",
     "ROUND_BORDERS",
-    "SOFT_BORDERS",
-    "border_is_soft",
     "centre_in",
     "eye_origins",
     "outer_ring",
 ]
 
 _CORNERS = ("tl", "tr", "br", "bl")
-_ROUND = 3.0  # the circle border's corner radius: 3.2 and up broke under rotation
+_ROUND = 2.6  # the circle border's corner radius (BORDERS, below)
 
 
 def _leaf(corner: str, r: float, x0: float, x1: float) -> RoundRect:
@@ -72,9 +70,14 @@ def _leaf_ring(corner: str) -> Shape:
 BORDERS: dict[str, Callable[[], Shape]] = {
     "square": lambda: Ring(RoundRect(0, 0, 7, 7), RoundRect(1, 1, 6, 6)),
     "rounded": lambda: Ring(RoundRect(0, 0, 7, 7, (2,) * 4), RoundRect(1, 1, 6, 6, (1,) * 4)),
-    # not a true circle: a rounded square whose sides keep one module straight. Scanners fit
-    # the finder's outline to find its corners; on a circle they found none, and 7 deg of
-    # rotation with 8 % keystone read 3 of 22 (zxing-cpp) and 6 of 22 (zbar), 22 of 22 now
+    # not a true circle: a rounded square whose sides keep 1.8 modules straight, its hole's
+    # corners of radius 1.6. Scanners fit the finder's outline to find its corners; on a
+    # circle they found none, and 7 deg of rotation with 8 % keystone read 3 of 22
+    # (zxing-cpp) and 6 of 22 (zbar). With corners of radius 3 (sides 1 module straight, a
+    # hole of radius 2) zbar read 316-329 of 352 after the 3 px/module bilinear copy, where
+    # squares read 352 (radius 2.8: 81 of 88, 2.7: 85, 2.6: 87-88, squares 88), and plain
+    # (a soft edge cost it more there) its JPEG column too: a halftone code 217 of 352
+    # (squares 241). At 2.6, soft: 349-352 after the bilinear copy, 350-352 after JPEG 30.
     "circle": lambda: Ring(
         RoundRect(0, 0, 7, 7, (_ROUND,) * 4), RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)
     ),
@@ -94,24 +97,11 @@ BORDERS: dict[str, Callable[[], Shape]] = {
 # read 22/22. A squarer hole thinned the ring's corners (13/22 after a 3 px/module copy).
 ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"})
 
-# Borders drawn with a soft edge in PNG (shapes.soft_edge): after JPEG at quality 30 zbar read
-# 13 of 22 codes with plain-edged eyes, 22 with soft-edged borders. Not the circle outside a
-# frame: at its floor on the 3 px/module bilinear copy (zbar 21 of 22, floor 21), the softest
-# change to its edge (a ramp 1 px wide, no pixel off by more than 18 of 255) cost it 3-4 codes
-# there; a separated pattern keeps its JPEG floor under a plain circle border. In a frame the
-# circle is soft too (border_is_soft): it is held against the framed squares code, whose soft
-# borders zbar reads 22 of 22 after JPEG 30, and plain it read 15-16 of 22 there (dot pattern,
-# halftone with a banner); soft, 21-22. Over 44 contents in five framed styles: JPEG 33, 42,
-# 39, 34, 34 plain, 43, 43, 44, 40, 43 soft (framed squares 41-44); the bilinear copy 44, 40,
-# 41, 41, 44 plain, 43, 38, 41, 40, 44 soft. Not the centres: a soft centre cost zbar a code
-# after the phone-like capture.
-SOFT_BORDERS = frozenset(BORDERS) - {"circle"}
-
-
-def border_is_soft(border: str, framed: bool) -> bool:
-    """Whether a PNG scene draws ``border`` with a soft edge: every border in a frame, every
-    border but the circle outside one (``SOFT_BORDERS``, above)."""
-    return framed or border in SOFT_BORDERS
+# Every border is drawn with a soft edge in PNG (shapes.soft_edge; the scene): after JPEG at
+# quality 30 zbar read 13 of 22 codes with plain-edged eyes, 22 with soft-edged borders. The
+# circle border was plain outside a frame while its corners had radius 3: at its floor after
+# the bilinear copy, a soft edge cost it 3-4 codes of 22 there. Not the centres: a soft
+# centre cost zbar a code after the phone-like capture.
 
 
 # A scanner finds a finder along scan lines through its centre, horizontal and vertical
@@ -181,11 +171,12 @@ CENTRES: dict[str, Callable[[], Shape]] = {
 def centre_in(border: str, centre: str) -> Shape:
     """The centre as drawn inside ``border``: ``CENTRES``' shape, but for the leaf inside the
     circle border, whose point is rounded 0.4 module. Its point aims into the hole's round
-    corner (radius 2). When the leaf was 3.2 modules wide that left 0.44 module of light
-    where the square ring keeps a module, and a 3 px/module nearest copy closed it: zxing-cpp
-    read 20 of 22 codes (in a frame 18), squares 22; rounded 0.4, 22 of 22. At 3 modules wide
-    the point keeps the square centre's 0.59 module; rounded it keeps more (measured so: 88
-    of 88 after the nearest copy, 81 of 88 with zbar after the phone-like capture)."""
+    corner (radius 2 then, 1.6 now). When the leaf was 3.2 modules wide that left 0.44 module
+    of light where the square ring keeps a module, and a 3 px/module nearest copy closed it:
+    zxing-cpp read 20 of 22 codes (in a frame 18), squares 22; rounded 0.4, 22 of 22. At 3
+    modules wide the point keeps the square centre's light (0.59 module in the radius-2 hole,
+    0.75 in today's); rounded it keeps more (measured so: 88 of 88 after the nearest copy;
+    with zbar after the phone-like capture 308 of 352 in today's border, squares 324)."""
     if border == "circle" and centre == "leaf-tl":
         return RoundRect(2, 2, 5, 5, (0.4, 0.9, 0.9, 0.9))
     return CENTRES[centre]()

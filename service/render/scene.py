@@ -11,7 +11,7 @@ import numpy as np
 
 from .color import RGBA, contrast_ratio
 from .encode import function_modules
-from .eyes import BORDERS, border_is_soft, centre_in, eye_origins, outer_ring
+from .eyes import BORDERS, centre_in, eye_origins, outer_ring
 from .job import RenderJob, Style
 from .layout import Layout, frame_box
 from .patterns import kinds
@@ -138,8 +138,8 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     # thin where the ring would stand out more than the eye border (eyes.outer_ring)
     thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
     ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
+    # soft in a PNG: every eye border (eyes.BORDERS), not the centres
     edge = soft_edge(ppm) if job.format == "png" else 0.0
-    border_edge = edge if border_is_soft(style.eye_border, style.frame_style != "none") else 0.0
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
@@ -165,8 +165,8 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
                 box,
                 eye_ink_b,
                 True,
-                ("border", style.eye_border, ppm, border_edge),
-                edge=border_edge,
+                ("border", style.eye_border, ppm, edge),
+                edge=edge,
             )
         )
         pieces.append(

@@ -11,7 +11,7 @@ import pytest
 from service.items.validation import check_item
 from service.limits.plans import PLANS
 from service.render.context import Context
-from service.render.eyes import BORDERS, SOFT_BORDERS
+from service.render.eyes import BORDERS
 from service.render.patterns import PATTERNS, SEPARATED, tiles
 from service.render.pipeline import run
 from service.render.scene import Scene
@@ -74,30 +74,26 @@ def test_the_frame_pattern_keeps_its_plain_edge() -> None:
     assert (tiles("frame", 27) == tiles("frame", 27, soft_edge(27))).all()
 
 
+@pytest.mark.parametrize("frame", ["none", "rounded"])
 @pytest.mark.parametrize("border", sorted(BORDERS))
-def test_a_png_scene_draws_soft_borders_but_the_circle_and_an_svg_none(border: str) -> None:
+def test_a_png_scene_draws_every_border_soft_and_an_svg_none(border: str, frame: str) -> None:
+    """The circle border too, now that its corners let it keep the bilinear copy's floor
+    with a soft edge (eyes.BORDERS); the centres stay plain."""
     centre = "circle" if border == "circle" else "square"
-    fields = {"pattern": "dot", "eye_border_shape": border, "eye_center_shape": centre}
+    fields = {
+        "pattern": "dot",
+        "eye_border_shape": border,
+        "eye_center_shape": centre,
+        "frame_style": frame,
+    }
     png, svg = _scene("png", **fields), _scene("svg", **fields)
     ppm = png.layout.ppm
     assert png.edge == soft_edge(ppm) > 0 and svg.edge == 0
     borders = [p for p in png.pieces if isinstance(p.key, tuple) and p.key[0] == "border"]
     assert len(borders) == 3
-    want = soft_edge(ppm) if border in SOFT_BORDERS else 0.0
-    assert all(p.edge == want for p in borders)
+    assert all(p.edge == soft_edge(ppm) for p in borders)
     assert all(p.edge == 0 for p in png.pieces if p not in borders)  # centres, frame
     assert all(p.edge == 0 for p in svg.pieces)  # the twin the read-back decodes: plain
-    assert ("circle" in SOFT_BORDERS) is False
-
-
-def test_in_a_frame_the_circle_border_is_soft_too() -> None:
-    """Held against the framed squares code, whose borders are soft (eyes.SOFT_BORDERS)."""
-    fields = {"pattern": "dot", "eye_border_shape": "circle", "frame_style": "rounded"}
-    png, svg = _scene("png", **fields), _scene("svg", **fields)
-    borders = [p for p in png.pieces if isinstance(p.key, tuple) and p.key[0] == "border"]
-    assert len(borders) == 3
-    assert all(p.edge == soft_edge(png.layout.ppm) > 0 for p in borders)
-    assert all(p.edge == 0 for p in svg.pieces)
 
 
 @pytest.mark.parametrize("pattern", sorted(SEPARATED))
