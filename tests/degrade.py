@@ -46,6 +46,10 @@ __all__ = [
 
 Transform = Callable[[np.ndarray, float], np.ndarray]
 
+# Contents are read on every core: libvips, numpy's transforms and both decoders release the
+# GIL, so two threads on two cores take ~0.6 of one's time
+_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="degrade")
+
 
 def grey(data: bytes, *, inverted: bool = False) -> np.ndarray:
     """A PNG (or other raster) as delivered, on white paper (black for an inverted code)."""
@@ -343,11 +347,6 @@ def _reads_of(
         degraded = transform(pixels, ppm)
         out += [(name, dec) for dec in decoders if reads(dec, degraded, text, inverted=inverted)]
     return out
-
-
-# Contents are read on every core: libvips, numpy's transforms and both decoders release the
-# GIL, so two threads on two cores take ~0.55 of one's time
-_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="degrade")
 
 
 def rates(

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 _CORNERS = ("tl", "tr", "br", "bl")
-_ROUND = 2.6  # the circle border's corner radius (BORDERS, below)
+_ROUND = 2.6  # the circle border's corner radius (BORDERS); 3.2 and up broke under rotation
 
 
 def _leaf(corner: str, r: float, x0: float, x1: float) -> RoundRect:
@@ -77,7 +77,7 @@ BORDERS: dict[str, Callable[[], Shape]] = {
     # hole of radius 2) zbar read 316-329 of 352 after the 3 px/module bilinear copy, where
     # squares read 352 (radius 2.8: 81 of 88, 2.7: 85, 2.6: 87-88, squares 88), and plain
     # (a soft edge cost it more there) its JPEG column too: a halftone code 217 of 352
-    # (squares 241). At 2.6, soft: 349-352 after the bilinear copy, 350-352 after JPEG 30.
+    # (squares 241). At 2.6, soft: 342-352 after the bilinear copy, 350-352 after JPEG 30.
     "circle": lambda: Ring(
         RoundRect(0, 0, 7, 7, (_ROUND,) * 4), RoundRect(1, 1, 6, 6, (_ROUND - 1,) * 4)
     ),
