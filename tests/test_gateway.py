@@ -77,9 +77,10 @@ def test_bulk_streams_through_nginx_unbuffered(gateway) -> None:
             if at_first is None:
                 at_first = rendered() - before
             body += chunk
-    # the first bytes came through nginx while the batch was still rendering (the upstream's
-    # own count, not a clock: a timed ratio failed on a loaded machine, 1.06 s of 2.06)
-    assert at_first is not None and at_first < len(items), at_first
+    # the first bytes came through nginx while most of the batch was still to render (the
+    # upstream's own count, not a clock: a timed ratio failed on a loaded machine, 1.06 s of
+    # 2.06; ~31 of 1000 had rendered)
+    assert at_first is not None and at_first < len(items) / 2, at_first
     assert rendered() - before == len(items)
     archive, manifest = open_zip(bytes(body))
     assert manifest["count"] == 1000
