@@ -38,6 +38,7 @@ __all__ = [
     "phone_over_scales",
     "place",
     "rates",
+    "rates_by_ppm",
     "read_zbar",
     "read_zxing",
     "reads",
@@ -371,3 +372,25 @@ def rates(
         for column in job.result():
             counts[column] += 1
     return counts
+
+
+def _read_at(
+    fields: dict[str, object], text: str, index: int, size: float, column: tuple[str, str]
+) -> tuple[int, bool]:
+    pixels, ppm, inverted = render_grey(fields, text, "png", size)
+    degraded = DEGRADATIONS[column[0]](place(pixels, ppm, index), ppm)
+    return round(ppm), reads(column[1], degraded, text, inverted=inverted)
+
+
+def rates_by_ppm(
+    fields: dict[str, object], texts: list[str], column: tuple[str, str], size: float = 3
+) -> dict[int, tuple[int, int]]:
+    """One (degradation, decoder) column of ``rates`` (PNG), split by the pixels per module
+    each content was drawn at: ``{ppm: (read, contents)}``."""
+    out: dict[int, tuple[int, int]] = {}
+    jobs = [_POOL.submit(_read_at, fields, t, i, size, column) for i, t in enumerate(texts)]
+    for job in jobs:
+        ppm, ok = job.result()
+        read, of = out.get(ppm, (0, 0))
+        out[ppm] = (read + ok, of + 1)
+    return out

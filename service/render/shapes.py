@@ -26,19 +26,25 @@ __all__ = [
 ]
 
 # A soft edge: the ink ramps from 0 to full over ``soft_edge(ppm)`` pixels centred on the
-# outline (a tenth of a module, at most 2.5 px; from 10 px per module), where the plain
-# anti-aliased edge ramps over about one. A lossy copy rings at a sharp edge: after JPEG at
-# quality 30 the ringing around eye borders and separated modules gave zbar's scan lines
-# edges that are not there. Measured at 900 px over 22 contents at their own phases, zbar
-# read 8-10 codes of the separated patterns where squares read 13, 20-22 with soft edges;
-# zxing-cpp read all of them either way. The outline (the 50 % contour) is where it was.
+# outline (2.5 px, from 10 px per module), where the plain anti-aliased edge ramps over about
+# one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the ringing around eye
+# borders and separated modules gave zbar's scan lines edges that are not there. Measured at
+# 900 px over 22 contents at their own phases, zbar read 8-10 codes of the separated patterns
+# where squares read 13, 20-22 with soft edges; zxing-cpp read all of them either way.
+# The width is in pixels, not a share of a module, because the ringing is: JPEG works on 8 px
+# blocks at any scale. A tenth of a module (then at most 2.5 px) left the eyes of a framed
+# code too sharp: over 352 contents at 3 in x 300 dpi after JPEG 30, zbar read the banners'
+# squares code 328-331 times and the separated patterns 274-311; with 2.5 px everywhere, 352
+# and 332-351 (tests/render/test_robustness: what is left is 16 px per module). 2.5-3.2 px
+# read the same there; 3 px cost the circle eye border 4 codes of 352 after the phone-like
+# capture (304, its floor 307). The outline (the 50 % contour) is where it was.
 SOFT_FROM_PPM = 10
-SOFT_MAX_PX = 2.5
+SOFT_PX = 2.5
 
 
 def soft_edge(ppm: float) -> float:
     """The width in pixels of a soft edge at ``ppm`` pixels per module; 0: a plain edge."""
-    return 0.0 if ppm < SOFT_FROM_PPM else min(SOFT_MAX_PX, 0.1 * ppm)
+    return 0.0 if ppm < SOFT_FROM_PPM else SOFT_PX
 
 
 def _n(v: float) -> str:

@@ -39,6 +39,7 @@ from tests.degrade import (
     contents,
     phone_over_scales,
     rates,
+    rates_by_ppm,
     reads,
     render_grey,
 )
@@ -337,6 +338,63 @@ def test_a_separated_pattern_inside_a_frame_holds_the_floors(pattern: str) -> No
     nearest copy's samples, and zxing-cpp read 15/22 (squares 22/22); a 1 px gap below 40 px
     per module, 22/22. 22 contents: the floors exactly as measured."""
     _check_floors({"pattern": pattern, "frame_style": "rounded"}, 22, "png", 3)
+
+
+# zbar after JPEG 30 inside every frame, over 352 contents (PNG, 3 in x 300 dpi). With eye
+# borders soft by a tenth of a module (then at most 2.5 px) the banners' squares code read
+# 328-331 and the separated patterns 274-311; soft by 2.5 px at every scale
+# (``shapes.soft_edge``: JPEG's ringing is pixel-scale), the framed squares code reads 352 in
+# every frame, and so does every separated pattern in the box and rounded frames (19-29 px
+# per module). In the banners every pattern reads every content but those drawn at 16 px per
+# module, where a module is exactly two 8 px JPEG blocks and every module meets the block
+# grid at the same phase: there the separated patterns read 112-131 of 132 (squares 132; at
+# 18, 22 and 25 px per module all of them; the rounded frame at 2.5 in, 16 px: hexagon 120).
+# Only whole modules read 132 there (neither the dot's radius, the tiles' or the eyes' edge,
+# nor a whole timing pattern moved it); thresholded or blurred by 1 px the same JPEGs read,
+# so it is zbar's edge detector on block-aligned ringing, and those contents are held within
+# ``_BLOCK_ALIGNED_TOLERANCE`` of squares.
+_JPEG_ZBAR = ("jpeg-30", "zbar")
+_BLOCK_ALIGNED_PPM = 16
+_BLOCK_ALIGNED_TOLERANCE = 0.20  # measured: at most 15.2 points below squares (112 of 132)
+_FRAMES = ("banner-top", "banner-bottom", "box", "rounded")
+
+
+def _framed(pattern: str, frame: str) -> dict[str, object]:
+    label = {"frame_label": "Scan me"} if frame.startswith("banner") else {}
+    return {"pattern": pattern, "frame_style": frame, **label}
+
+
+@cache
+def _jpeg_zbar_by_ppm(key: str) -> dict[int, tuple[int, int]]:
+    return rates_by_ppm(msgspec.json.decode(key), contents(PHONE_CONTENTS), _JPEG_ZBAR)
+
+
+def _framed_cases() -> list[tuple[str, str]]:
+    """Every separated pattern in the top banner (the measured worst), and each in one other
+    frame, in turn (about 7 s a style)."""
+    patterns = sorted(SEPARATED)
+    others = _FRAMES[1:]
+    return [(p, "banner-top") for p in patterns] + [
+        (p, others[i % len(others)]) for i, p in enumerate(patterns)
+    ]
+
+
+@pytest.mark.robustness_full
+@pytest.mark.parametrize("pattern,frame", _framed_cases())
+def test_a_separated_pattern_in_any_frame_holds_zbars_jpeg_column(pattern: str, frame: str) -> None:
+    base = _jpeg_zbar_by_ppm(msgspec.json.encode(_framed("squares", frame)).decode())
+    got = _jpeg_zbar_by_ppm(msgspec.json.encode(_framed(pattern, frame)).decode())
+    assert {p: of for p, (_, of) in got.items()} == {p: of for p, (_, of) in base.items()}
+    assert sum(read for read, _ in base.values()) == PHONE_CONTENTS  # every framed squares
+    aligned = {p for p in got if p == _BLOCK_ALIGNED_PPM}
+    if aligned:
+        assert frame.startswith("banner"), got  # box and rounded: 19-29 px per module
+    rest = [p for p in got if p not in aligned]
+    read, of = sum(got[p][0] for p in rest), sum(got[p][1] for p in rest)
+    floor = sum(base[p][0] for p in rest) / of - TOLERANCE
+    assert read / of >= floor, (got, base)
+    for p in aligned:
+        assert got[p][0] / got[p][1] >= base[p][0] / base[p][1] - _BLOCK_ALIGNED_TOLERANCE, got
 
 
 @pytest.mark.robustness_full

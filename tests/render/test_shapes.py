@@ -34,8 +34,9 @@ def _scene(fmt: str, **fields: object) -> Scene:
     return drawing
 
 
-def test_soft_edges_are_a_tenth_of_a_module_from_10_px_and_at_most_2_5() -> None:
-    assert [soft_edge(p) for p in (4, 9, 10, 20, 25, 31, 300)] == [0, 0, 1.0, 2.0, 2.5, 2.5, 2.5]
+def test_soft_edges_are_2_5_px_from_10_px_per_module() -> None:
+    """In pixels at every scale: JPEG's ringing is pixel-scale (8 px blocks)."""
+    assert [soft_edge(p) for p in (4, 9, 10, 20, 25, 31, 300)] == [0, 0, 2.5, 2.5, 2.5, 2.5, 2.5]
 
 
 def test_a_soft_edge_keeps_the_outline_and_the_ink() -> None:
