@@ -31,6 +31,9 @@ LIGHT = 16
 class Geometry(msgspec.Struct, frozen=True):
     cells: np.ndarray  # uint8, n x n
     radius: float  # corner radius, in modules (0: square corners)
+    # the finders' soft edge in a PNG, in pixels (``shapes.soft_edge``; the PNG writer draws
+    # it, the SVG writer has its rasteriser's edges): 0, plain
+    finder_edge: float = 0.0
 
 
 def _finder_mask(n: int) -> np.ndarray:

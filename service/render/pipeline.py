@@ -31,6 +31,7 @@ from .overlay import background_tone, clear_zone, logo_box, logo_dimensions
 from .patterns import PATTERNS
 from .readback import decodes, png_grey, sampling
 from .scene import scene
+from .shapes import soft_edge
 from .writers import WRITERS, Writer, writer_for
 
 __all__ = [
@@ -70,7 +71,10 @@ def _geometry(ctx: Context) -> None:
     assert dark is not None
     plain = PATTERNS[job.pattern].plain if job.style is None else None
     if plain is not None:
-        ctx.drawing = plain(dark)
+        geom = plain(dark)
+        # soft finders in a PNG as a styled code's eyes (png: soft finders); not over images
+        edge = soft_edge(job.layout.ppm) if job.format == "png" and job.overlay is None else 0
+        ctx.drawing = msgspec.structs.replace(geom, finder_edge=edge) if edge else geom
         return
     overlay, tone = job.overlay, None
     if job.pattern == "halftone" and overlay is not None and overlay.background is not None:

@@ -12,13 +12,15 @@ import pyvips
 
 from service.render.encode import encode, plan_version, symbol_size
 from service.render.geometry import LIGHT
-from service.render.job import RenderJob
+from service.render.job import RenderJob, Style
 from service.render.layout import Layout, plan_layout
 from service.render.overlay import Overlay
 from service.render.patterns import shape
 from service.render.pipeline import render, run
 from service.render.png import index_image, palette, write_png
 from service.render.readback import PLAIN_READ_PPM, png_grey, sampling
+from service.render.scene import Scene
+from service.render.shapes import soft_edge
 from service.render.writers import needs
 from tests.assetserver import IMAGES
 from tests.readers import (
@@ -83,9 +85,12 @@ def test_png_scans_at_its_exact_size_and_dpi(
 
 
 def test_png_palette_depth_and_transparency() -> None:
-    squares = png_chunks(render(job("a", pattern="squares")).data)
-    assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette
+    squares = png_chunks(render(job("a", pattern="squares", size=0.5, dpi=150)).data)
+    assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette below 10 px per module
     assert squares[b"tRNS"] == bytes([0, 255])
+    soft = png_chunks(render(job("a", pattern="squares")).data)
+    assert soft[b"IHDR"][8:10] == bytes([2, 3])  # 2 bits from 10: the finders' soft edges
+    assert soft[b"tRNS"] == bytes([0, 85, 170, 255])
     rounded = png_chunks(render(job("a", bg=(255, 255, 255, 255))).data)
     assert rounded[b"IHDR"][8:10] == bytes([2, 3])  # 2-bit palette for anti-aliased edges
     assert b"tRNS" not in rounded
@@ -131,6 +136,52 @@ def test_png_pixels_are_the_overlay_stages_index_image(
     assert np.array_equal(got, colours[indices][..., :3])
     if ppm >= 4:
         assert_carries(decode_image(write_png(geom, layout, fg, bg, 300)), content)
+
+
+@pytest.mark.parametrize("pattern", ["squares", "rounded"])
+@pytest.mark.parametrize(
+    "ppm,offset,extra", [(10, 0, 0), (11, 1, 1), (13, 5, 0), (24, 102, 0), (27, 13, 1), (40, 3, 1)]
+)
+def test_soft_finders_are_the_styled_square_eyes_at_4_levels(
+    pattern: str, ppm: int, offset: int, extra: int
+) -> None:
+    """From 10 px per module a plain PNG's finders have the square eye border's soft edge
+    (``shapes.soft_edge``), as a styled code draws it, its centre plain: pixel for pixel the
+    scene's drawing of the same eyes at the palette's 4 levels, at any byte phase and with
+    no quiet zone (offset 0: the outer ramp clipped at the image's edge); elsewhere the
+    plain writer's pixels, and the code reads."""
+    content = "https://example.com/soft-finders"
+    version = plan_version(content, "M")
+    n = symbol_size(version)
+    layout = Layout(pixels=n * ppm + 2 * offset + extra, modules=n, ppm=ppm, offset=offset)
+    geom = shape(encode(content, "M", version), pattern)
+    soft = msgspec.structs.replace(geom, finder_edge=soft_edge(ppm))
+    fg, bg = (0, 0, 0, 255), (255, 255, 255, 255)
+    got = _grey(write_png(soft, layout, fg, bg, 300))
+    plain = _grey(write_png(geom, layout, fg, bg, 300))
+    base = job(content, pattern=pattern, bg=bg)
+    base = msgspec.structs.replace(base, layout=layout, version=version)
+    styled = msgspec.structs.replace(base, style=Style(eye_border_color=fg))
+    assert isinstance(run(styled).drawing, Scene)
+    eyes = _grey(run(styled).data)
+    finders = np.zeros(got.shape, dtype=bool)
+    reach = 2  # the ramp's 1.25 px beyond the outline
+    for col, row in ((0, 0), (n - 7, 0), (0, n - 7)):
+        x, y = offset + col * ppm - reach, offset + row * ppm - reach
+        finders[max(y, 0) : y + 7 * ppm + 2 * reach, max(x, 0) : x + 7 * ppm + 2 * reach] = True
+    assert np.array_equal(got[~finders], plain[~finders])
+    quantised = (np.round(eyes / 85.0) * 85).astype(np.uint8)
+    assert np.array_equal(got[finders], quantised[finders])
+    assert (np.unique(got[finders]) == [0, 85, 170, 255]).all()
+    assert_carries(decode_image(write_png(soft, layout, fg, bg, 300)), content)
+
+
+def test_plain_pngs_have_soft_finders_from_10_px_per_module_only() -> None:
+    """Not below 10 px per module (``shapes.SOFT_FROM_PPM``), not in an SVG (its rasteriser's
+    edges), not over a logo or background image (the overlay's own palette)."""
+    assert run(job("a", pattern="squares", size=3)).drawing.finder_edge == soft_edge(30)
+    assert run(job("a", pattern="squares", size=0.5, dpi=150)).drawing.finder_edge == 0
+    assert run(job("a", pattern="squares", size=3, fmt="svg")).drawing.finder_edge == 0
 
 
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
