@@ -21,7 +21,7 @@ import numpy as np
 from isal import isal_zlib
 
 from .color import RGBA
-from .eyes import BORDERS, CENTRES
+from .eyes import BORDERS, CENTRES, eye_origins
 from .geometry import BL, BR, LIGHT, TL, TR, Geometry
 from .layout import Layout
 from .shapes import coverage
@@ -141,7 +141,7 @@ def _finder_patches(
     per, n = 8 // depth, geom.cells.shape[0]
     ppm, off, reach = layout.ppm, layout.offset, math.ceil(geom.finder_edge / 2)
     out = []
-    for col, row in ((0, 0), (n - 7, 0), (0, n - 7)):
+    for col, row in eye_origins(n):
         fx, fy = off + col * ppm, off + row * ppm
         start = (fx - reach) // per  # may be before the image (no quiet zone): clipped
         patch = _finder_patch(ppm, geom.finder_edge, fx - start * per, depth)

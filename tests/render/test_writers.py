@@ -11,6 +11,7 @@ import pytest
 import pyvips
 
 from service.render.encode import encode, plan_version, symbol_size
+from service.render.eyes import eye_origins
 from service.render.geometry import LIGHT
 from service.render.job import RenderJob, Style
 from service.render.layout import Layout, plan_layout
@@ -166,7 +167,7 @@ def test_soft_finders_are_the_styled_square_eyes_at_4_levels(
     eyes = _grey(run(styled).data)
     finders = np.zeros(got.shape, dtype=bool)
     reach = 2  # the ramp's 1.25 px beyond the outline
-    for col, row in ((0, 0), (n - 7, 0), (0, n - 7)):
+    for col, row in eye_origins(n):
         x, y = offset + col * ppm - reach, offset + row * ppm - reach
         finders[max(y, 0) : y + 7 * ppm + 2 * reach, max(x, 0) : x + 7 * ppm + 2 * reach] = True
     assert np.array_equal(got[~finders], plain[~finders])
