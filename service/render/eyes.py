@@ -101,7 +101,8 @@ ROUND_BORDERS = frozenset({"circle", "leaf-tl", "leaf-tr", "leaf-br", "leaf-bl"}
 # quality 30 zbar read 13 of 22 codes with plain-edged eyes, 22 with soft-edged borders. The
 # circle border was plain outside a frame while its corners had radius 3: at its floor after
 # the bilinear copy, a soft edge cost it 3-4 codes of 22 there. Not the centres: a soft
-# centre cost zbar a code after the phone-like capture.
+# centre cost zbar a code after the phone-like capture. Nor a border in an ink paler than the
+# modules' (scene._soft_border): its soft slope fell under zbar's edge threshold.
 
 
 # A scanner finds a finder along scan lines through its centre, horizontal and vertical

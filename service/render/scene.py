@@ -117,6 +117,17 @@ def _frame_pieces(
     return pieces, label
 
 
+def _soft_border(ink: RGBA, module_inks: tuple[RGBA, ...], paper: RGBA) -> bool:
+    """Whether an eye border in ``ink`` gets the soft edge: only when it stands out from the
+    paper at least as much as every module ink. zbar's scan line takes an edge only where the
+    slope reaches a share of the last edge's, and the data modules' edges are sharp: a paler
+    border's soft slope falls under it. After JPEG 30, over 88 contents at 3 in x 300 dpi
+    (black modules), zbar read eyes in #C62828 11 times with soft borders, 67 with plain
+    ones, and #575757 29 against 64 (black eyes: 88 soft, 13 of 22 plain); 1 px read as
+    plain, 1.5 px 46."""
+    return all(contrast_ratio(ink, paper) >= contrast_ratio(i, paper) for i in module_inks)
+
+
 def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     style = job.style or _NO_STYLE
     layout = job.layout
@@ -138,8 +149,10 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     # thin where the ring would stand out more than the eye border (eyes.outer_ring)
     thin = contrast_ratio(ring_ink, paper) > contrast_ratio(eye_ink_b, paper)
     ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
-    # soft in a PNG: every eye border (eyes.BORDERS), not the centres
+    # soft in a PNG: the patterns that have it, and every eye border (eyes.BORDERS) whose ink
+    # stands out at least as much as the modules' (not the centres)
     edge = soft_edge(ppm) if job.format == "png" else 0.0
+    border_edge = edge if _soft_border(eye_ink_b, style.gradient or (job.fg,), paper) else 0.0
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm
         box = (x - m * ppm, y - m * ppm, (7 + 2 * m) * ppm, (7 + 2 * m) * ppm)
@@ -165,8 +178,8 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
                 box,
                 eye_ink_b,
                 True,
-                ("border", style.eye_border, ppm, edge),
-                edge=edge,
+                ("border", style.eye_border, ppm, border_edge),
+                edge=border_edge,
             )
         )
         pieces.append(

@@ -97,6 +97,34 @@ def test_a_png_scene_draws_every_border_soft_and_an_svg_none(border: str, frame:
     assert all(p.edge == 0 for p in svg.pieces)  # the twin the read-back decodes: plain
 
 
+def _border_edges(sc: Scene) -> set[float]:
+    return {p.edge for p in sc.pieces if isinstance(p.key, tuple) and p.key[0] == "border"}
+
+
+@pytest.mark.parametrize(
+    "inks,soft",
+    [
+        ({"eye_color": "#C62828"}, False),  # paler than the black modules: plain
+        ({"eye_border_color": "#575757"}, False),
+        ({"eye_center_color": "#575757"}, True),  # the border is the modules' black
+        ({"color": "#575757", "eye_color": "#000000"}, True),  # darker than the modules
+        ({"color": "#C62828", "eye_color": "#C62828"}, True),  # the same ink
+        ({"gradient_from": "#B00020", "gradient_to": "#1A237E", "eye_color": "#B00020"}, False),
+        ({"gradient_from": "#B00020", "gradient_to": "#1A237E", "eye_color": "#000000"}, True),
+        ({"color": "#FFFFFF", "background": "#0D47A1", "eye_color": "#90CAF9"}, False),
+    ],
+)
+def test_an_eye_border_paler_than_the_modules_keeps_a_plain_edge(
+    inks: dict[str, object], soft: bool
+) -> None:
+    """A soft border whose ink stands out less than the modules' fell under zbar's edge
+    threshold after JPEG 30 (scene._soft_border: eyes in #C62828 over black modules read 11
+    of 88 contents soft, 67 plain); one that stands out as much keeps its soft edge."""
+    sc = _scene("png", pattern="squares", eye_border_shape="rounded", **inks)
+    assert _border_edges(sc) == {soft_edge(sc.layout.ppm) if soft else 0.0}
+    assert sc.edge == soft_edge(sc.layout.ppm)  # the patterns' soft edge is not concerned
+
+
 @pytest.mark.parametrize("pattern", sorted(SEPARATED))
 def test_soft_edged_codes_read_back_clean(pattern: str) -> None:
     """The delivered PNG, soft edges and all, decodes to its content (independent decoder)."""
