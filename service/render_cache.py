@@ -31,7 +31,7 @@ from .render.job import RenderJob, RenderResult
 
 __all__ = ["RENDERER_VERSION", "RenderCache", "cache_key"]
 
-RENDERER_VERSION = 5  # bump when the same job would render different bytes
+RENDERER_VERSION = 6  # bump when the same job would render different bytes
 log = logging.getLogger("qrstudio.cache")
 _encode = msgspec.msgpack.Encoder()
 _decode_result = msgspec.msgpack.Decoder(RenderResult)

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import msgspec
 import numpy as np
 
+from .color import is_inverted
 from .context import NO_ASSETS, Context
 from .encode import encode, mask_order
 from .job import RenderJob, RenderResult
@@ -73,7 +74,11 @@ def _geometry(ctx: Context) -> None:
     if plain is not None:
         geom = plain(dark)
         # soft finders in a PNG as a styled code's eyes (png: soft finders); not over images
-        edge = soft_edge(job.layout.ppm) if job.format == "png" and job.overlay is None else 0
+        edge = (
+            soft_edge(job.layout.ppm, is_inverted(job.fg, job.bg))
+            if job.format == "png" and job.overlay is None
+            else 0
+        )
         ctx.drawing = msgspec.structs.replace(geom, finder_edge=edge) if edge else geom
         return
     overlay, tone = job.overlay, None

@@ -119,7 +119,7 @@ def _finder_patch(ppm: int, edge: float, lead: int, depth: int) -> np.ndarray:
     """The packed rows of one finder with a soft-edged border, ``reach`` pixels of light
     around it above and below, ``lead`` pixels before it (to start on a byte), and light to
     the byte its ramp ends in. All of it is the finder, the quiet zone or the separator
-    (light; the ramp and the padding reach at most 6 px into it, a module is at least 10)."""
+    (light; the ramp and the padding reach at most 5 px into it, a module is at least 7)."""
     reach = math.ceil(edge / 2)
     per = 8 // depth
     width = -(-(lead + 7 * ppm + reach) // per) * per

@@ -9,7 +9,7 @@ from __future__ import annotations
 import msgspec
 import numpy as np
 
-from .color import RGBA, contrast_ratio
+from .color import RGBA, contrast_ratio, is_inverted
 from .encode import function_modules
 from .eyes import BORDERS, centre_in, eye_origins, outer_ring
 from .job import RenderJob, Style
@@ -151,7 +151,7 @@ def scene(job: RenderJob, dark: np.ndarray, tone: np.ndarray | None) -> Scene:
     ring = outer_ring(style.eye_border, thin) if style.outer_frame else None
     # soft in a PNG: the patterns that have it, and every eye border (eyes.BORDERS) whose ink
     # stands out at least as much as the modules' (not the centres)
-    edge = soft_edge(ppm) if job.format == "png" else 0.0
+    edge = soft_edge(ppm, is_inverted(job.fg, job.bg)) if job.format == "png" else 0.0
     border_edge = edge if _soft_border(eye_ink_b, style.gradient or (job.fg,), paper) else 0.0
     for col, row in eye_origins(n):
         x, y = sx + col * ppm, sy + row * ppm

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 # A soft edge: the ink ramps from 0 to full over ``soft_edge(ppm)`` pixels centred on the
-# outline (2.5 px, from 10 px per module), where the plain anti-aliased edge ramps over about
+# outline (3.5 px from 7 px per module, 2.5 px from 11), where the plain anti-aliased edge ramps over about
 # one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the ringing around eye
 # borders and separated modules gave zbar's scan lines edges that are not there. Measured at
 # 900 px over 22 contents at their own phases, zbar read 8-10 codes of the separated patterns
@@ -38,13 +38,33 @@ __all__ = [
 # and 332-351 (tests/render/test_robustness: what is left is 16 px per module). 2.5-3.2 px
 # read the same there; 3 px cost the circle eye border 4 codes of 352 after the phone-like
 # capture (304, its floor 307). The outline (the 50 % contour) is where it was.
-SOFT_FROM_PPM = 10
+# From 7 px per module (was 10): over 176 contents at 0.8-1 in x 300 dpi (6-10 px per module)
+# after JPEG 30, zbar read the plain-edged separated patterns 69-73 of 88 at 7 px per module
+# and 57-62 at 9 (connected-v 74) where the squares code read 83 and 79; soft, 88 at 7 and 8
+# and 71-82 at 9 (squares, its finders soft too, 88 at each). At 6 px the plain edges read
+# 65-66 of 66; at 9 soft edges cost the separated patterns 5-9 codes of 88 after noise sigma
+# 20 (79-83, squares 88), where they gain 14-22 after JPEG 30. Below 11 px per module the
+# ramp is 3.5 px: over 176 contents at 0.8-1.35 in (5-13 px per module), at 9 px zbar read
+# the separated patterns 130-146 of 154 after JPEG 30 with 2.5 px (squares 154) and 141-144
+# after noise sigma 20 (squares 153), at 10 px 34-57 of 88 after the noise (squares 62);
+# with 3.5 px all at the floor but at 10 px the star (77 after JPEG, 51 after the noise),
+# the frame pattern (77) and the diamond (82 after JPEG; squares 88). From 12 px 3.5 px cost
+# the circle eyes zbar's JPEG column (79 of 88 at 12 px), so the wider ramp stops at 10.
+SOFT_FROM_PPM = 7
+SOFT_PX_SMALL = 3.5
+SOFT_SMALL_BELOW_PPM = 11
 SOFT_PX = 2.5
 
 
-def soft_edge(ppm: float) -> float:
-    """The width in pixels of a soft edge at ``ppm`` pixels per module; 0: a plain edge."""
-    return 0.0 if ppm < SOFT_FROM_PPM else SOFT_PX
+def soft_edge(ppm: float, inverted: bool = False) -> float:
+    """The width in pixels of a soft edge at ``ppm`` pixels per module; 0: a plain edge. An
+    inverted code (light modules on dark) keeps plain edges below 11 px per module: read as
+    its negative, white on #0D47A1 at 8 px per module with soft finders failed zbar's clean
+    read of 1 content in 220 (each width 1.5-3.5 px; black on white, and every dark ink on
+    a light paper measured, all 1 100)."""
+    if ppm < SOFT_FROM_PPM or (inverted and ppm < SOFT_SMALL_BELOW_PPM):
+        return 0.0
+    return SOFT_PX_SMALL if ppm < SOFT_SMALL_BELOW_PPM else SOFT_PX
 
 
 def _n(v: float) -> str:

@@ -34,9 +34,12 @@ def _scene(fmt: str, **fields: object) -> Scene:
     return drawing
 
 
-def test_soft_edges_are_2_5_px_from_10_px_per_module() -> None:
+def test_soft_edges_are_3_5_px_from_7_px_per_module_and_2_5_from_11() -> None:
     """In pixels at every scale: JPEG's ringing is pixel-scale (8 px blocks)."""
-    assert [soft_edge(p) for p in (4, 9, 10, 20, 25, 31, 300)] == [0, 0, 2.5, 2.5, 2.5, 2.5, 2.5]
+    got = [soft_edge(p) for p in (4, 6, 7, 9, 10, 11, 20, 31, 300)]
+    assert got == [0, 0, 3.5, 3.5, 3.5, 2.5, 2.5, 2.5, 2.5]
+    inverted = [soft_edge(p, inverted=True) for p in (6, 7, 10, 11, 31)]
+    assert inverted == [0, 0, 0, 2.5, 2.5]  # plain below 11 px per module
 
 
 def test_a_soft_edge_keeps_the_outline_and_the_ink() -> None:

@@ -87,10 +87,10 @@ def test_png_scans_at_its_exact_size_and_dpi(
 
 def test_png_palette_depth_and_transparency() -> None:
     squares = png_chunks(render(job("a", pattern="squares", size=0.5, dpi=150)).data)
-    assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette below 10 px per module
+    assert squares[b"IHDR"][8:10] == bytes([1, 3])  # 1-bit palette below 7 px per module
     assert squares[b"tRNS"] == bytes([0, 255])
     soft = png_chunks(render(job("a", pattern="squares")).data)
-    assert soft[b"IHDR"][8:10] == bytes([2, 3])  # 2 bits from 10: the finders' soft edges
+    assert soft[b"IHDR"][8:10] == bytes([2, 3])  # 2 bits from 7: the finders' soft edges
     assert soft[b"tRNS"] == bytes([0, 85, 170, 255])
     rounded = png_chunks(render(job("a", bg=(255, 255, 255, 255))).data)
     assert rounded[b"IHDR"][8:10] == bytes([2, 3])  # 2-bit palette for anti-aliased edges
@@ -141,12 +141,12 @@ def test_png_pixels_are_the_overlay_stages_index_image(
 
 @pytest.mark.parametrize("pattern", ["squares", "rounded"])
 @pytest.mark.parametrize(
-    "ppm,offset,extra", [(10, 0, 0), (11, 1, 1), (13, 5, 0), (24, 102, 0), (27, 13, 1), (40, 3, 1)]
+    "ppm,offset,extra", [(7, 0, 0), (8, 3, 1), (9, 1, 0), (11, 1, 1), (24, 102, 0), (40, 3, 1)]
 )
 def test_soft_finders_are_the_styled_square_eyes_at_4_levels(
     pattern: str, ppm: int, offset: int, extra: int
 ) -> None:
-    """From 10 px per module a plain PNG's finders have the square eye border's soft edge
+    """From 7 px per module a plain PNG's finders have the square eye border's soft edge
     (``shapes.soft_edge``), as a styled code draws it, its centre plain: pixel for pixel the
     scene's drawing of the same eyes at the palette's 4 levels, at any byte phase and with
     no quiet zone (offset 0: the outer ramp clipped at the image's edge); elsewhere the
@@ -177,11 +177,18 @@ def test_soft_finders_are_the_styled_square_eyes_at_4_levels(
     assert_carries(decode_image(write_png(soft, layout, fg, bg, 300)), content)
 
 
-def test_plain_pngs_have_soft_finders_from_10_px_per_module_only() -> None:
-    """Not below 10 px per module (``shapes.SOFT_FROM_PPM``), not in an SVG (its rasteriser's
+def test_plain_pngs_have_soft_finders_from_7_px_per_module_only() -> None:
+    """Not below 7 px per module (``shapes.SOFT_FROM_PPM``), not in an SVG (its rasteriser's
     edges), not over a logo or background image (the overlay's own palette)."""
     assert run(job("a", pattern="squares", size=3)).drawing.finder_edge == soft_edge(30)
     assert run(job("a", pattern="squares", size=0.5, dpi=150)).drawing.finder_edge == 0
+    # an inverted code keeps plain finders below 11 px per module (shapes.soft_edge)
+    white, blue = (255, 255, 255, 255), (13, 71, 161, 255)
+    small = job("a", pattern="squares", size=0.8, fg=white, bg=blue)
+    assert 7 <= small.layout.ppm < 11
+    assert run(small).drawing.finder_edge == 0
+    assert run(job("a", pattern="squares", size=0.8)).drawing.finder_edge == 3.5
+    assert run(job("a", pattern="squares", size=3, fg=white, bg=blue)).drawing.finder_edge == 2.5
     assert run(job("a", pattern="squares", size=3, fmt="svg")).drawing.finder_edge == 0
 
 
