@@ -64,8 +64,9 @@ def _zbar(grey: pyvips.Image) -> list[bytes]:
     pixels = _array(grey)
     # zbar needs paper around the code (quiet_zone 0): more of the code's own paper, its
     # lightest grey. White around an inverted code's paper (white on #0D47A1, inverted: 190)
-    # is a frame no page gives it, and cost zbar clean reads of such codes with soft finders
-    # at 8-12 px per module (163 of 220 contents at 0.8-1.2 in; 1 with the paper's grey)
+    # is a frame no page gives it, and cost zbar clean reads of such codes with soft finders:
+    # 12 of 220 contents at 0.8-1.2 in x 300 dpi with soft finders from 10 px per module,
+    # 163 with 3.5 px ones from 7; with the paper's grey 0 and 1 (shapes.soft_edge)
     margin = max(8, pixels.shape[1] // 8)
     pixels = np.pad(pixels, margin, constant_values=int(pixels.max()))
     h, w = pixels.shape

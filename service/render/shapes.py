@@ -50,6 +50,8 @@ __all__ = [
 # with 3.5 px all at the floor but at 10 px the star (77 after JPEG, 51 after the noise),
 # the frame pattern (77) and the diamond (82 after JPEG; squares 88). From 12 px 3.5 px cost
 # the circle eyes zbar's JPEG column (79 of 88 at 12 px), so the wider ramp stops at 10.
+# A module's ramp stays plain within half its width of the tile's sides (patterns.tiles), so
+# at 7-8 px per module the modules are nearly plain and the soft part is mostly the eyes.
 SOFT_FROM_PPM = 7
 SOFT_PX_SMALL = 3.5
 SOFT_SMALL_BELOW_PPM = 11
