@@ -23,7 +23,6 @@ from typing import NamedTuple
 import msgspec
 import numpy as np
 
-from .color import is_inverted
 from .context import NO_ASSETS, Context
 from .encode import encode, mask_order
 from .job import RenderJob, RenderResult
@@ -75,7 +74,7 @@ def _geometry(ctx: Context) -> None:
         geom = plain(dark)
         # soft finders in a PNG as a styled code's eyes (png: soft finders); not over images
         edge = (
-            soft_edge(job.layout.ppm, is_inverted(job.fg, job.bg))
+            soft_edge(job.layout.ppm, ctx.inverted)
             if job.format == "png" and job.overlay is None
             else 0
         )

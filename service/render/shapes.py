@@ -26,8 +26,8 @@ __all__ = [
 ]
 
 # A soft edge: the ink ramps from 0 to full over ``soft_edge(ppm)`` pixels centred on the
-# outline (3.5 px from 7 px per module, 2.5 px from 11), where the plain anti-aliased edge ramps over about
-# one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the ringing around eye
+# outline (3.5 px from 7 px per module, 2.5 px from 11), where the plain anti-aliased edge
+# ramps over about one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the ringing around eye
 # borders and separated modules gave zbar's scan lines edges that are not there. Measured at
 # 900 px over 22 contents at their own phases, zbar read 8-10 codes of the separated patterns
 # where squares read 13, 20-22 with soft edges; zxing-cpp read all of them either way.
