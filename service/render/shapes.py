@@ -27,10 +27,11 @@ __all__ = [
 
 # A soft edge: the ink ramps from 0 to full over ``soft_edge(ppm)`` pixels centred on the
 # outline (3.5 px from 7 px per module, 2.5 px from 11), where the plain anti-aliased edge
-# ramps over about one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the ringing around eye
-# borders and separated modules gave zbar's scan lines edges that are not there. Measured at
-# 900 px over 22 contents at their own phases, zbar read 8-10 codes of the separated patterns
-# where squares read 13, 20-22 with soft edges; zxing-cpp read all of them either way.
+# ramps over about one. A lossy copy rings at a sharp edge: after JPEG at quality 30 the
+# ringing around eye borders and separated modules gave zbar's scan lines edges that are not
+# there. Measured at 900 px over 22 contents at their own phases, zbar read 8-10 codes of the
+# separated patterns where squares read 13, 20-22 with soft edges; zxing-cpp read all of them
+# either way.
 # The width is in pixels, not a share of a module, because the ringing is: JPEG works on 8 px
 # blocks at any scale. A tenth of a module (then at most 2.5 px) left the eyes of a framed
 # code too sharp: over 352 contents at 3 in x 300 dpi after JPEG 30, zbar read the banners'
